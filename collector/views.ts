@@ -1,0 +1,63 @@
+/**
+ * What the API reads from the collector. The collector implements these; the API depends only on them, so
+ * it can be served from another source (MQTT, InfluxDB) in multi-collector mode.
+ */
+import type { RigState, Sample } from '../protocols/sample.js';
+import type { SinkStatus } from './sinks/sink.js';
+
+export interface RigStatus {
+  rig_id: string;
+  /** Configured name, if any. */
+  name: string | null;
+  address: string;
+  state: RigState;
+  /** The latest successful sample while the rig is up; null once it is offline (its last values are history). */
+  current: Sample | null;
+  last_seen_ms: number | null;
+  last_poll_ms: number | null;
+  last_error: { code: string; message: string } | null;
+  consecutive_failures: number;
+  next_poll_ms: number | null;
+}
+
+export interface FleetView {
+  list(): RigStatus[];
+  /** By rig id, configured name or address. */
+  get(idOrAddress: string): RigStatus | undefined;
+}
+
+export interface HistoryPoint {
+  /** Start of the bucket, ms since epoch. */
+  t_ms: number;
+  hashrate_hs: number | null;
+  power_w: number | null;
+  /** Weakest power source used in the bucket. */
+  power_source: 'pdu' | 'miner' | 'estimate' | null;
+  temp_chip_max_c: number | null;
+  energy_wh: number | null;
+  polls: number;
+  polls_ok: number;
+  /** Seconds the rig was seen mining in the bucket. */
+  mining_s: number;
+}
+
+export interface HistoryQuery {
+  rigId: string;
+  fromMs: number;
+  toMs: number;
+  stepS: number;
+}
+
+export interface HistoryStore {
+  /** Buckets of `stepS` seconds from `fromMs` to `toMs`; a bucket with no poll is returned with polls 0 and nulls. */
+  history(query: HistoryQuery): HistoryPoint[];
+  /** Distinct rig ids the store has seen (for rigs no longer configured). */
+  rigIds(): string[];
+}
+
+export interface HealthView {
+  started_ms: number;
+  sinks(): SinkStatus[];
+  /** Rigs configured, up, and the age of the newest sample. */
+  polling(): { rigs: number; up: number; last_sweep_ms: number | null; last_sweep_duration_ms: number | null };
+}

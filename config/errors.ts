@@ -1,0 +1,14 @@
+import { defineError } from '../lib/errors.js';
+
+export const ConfigErrors = {
+  invalid: defineError<[string, string[]]>(
+    'RT_ERR_CONFIG_INVALID',
+    'the configuration has problems; each is listed with the field it concerns',
+    (source, problems) => `${source}: ${problems.length} problem(s) in the configuration:\n  ${problems.join('\n  ')}`,
+  ),
+  unreadable: defineError<[string, string]>(
+    'RT_ERR_CONFIG_UNREADABLE',
+    'the configuration file cannot be read or is not valid YAML/JSON',
+    (source, why) => `${source}: cannot read the configuration: ${why}`,
+  ),
+} as const;

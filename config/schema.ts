@@ -1,0 +1,205 @@
+/**
+ * The one schema for every rigtel setting. Each key is described here and nowhere else: the README's config
+ * reference is generated from this file (`npm run docs:config`) and a test fails when it drifts.
+ * Unknown keys are rejected so a typo is an error, not a silently ignored setting.
+ */
+import { z } from 'zod';
+import { alertsSection } from './sections/alerts.js';
+import { discoverySection } from './sections/discovery.js';
+import { sinksSection } from './sections/sinks.js';
+import { snmpSection } from './sections/snmp.js';
+import { secretField } from './secret-field.js';
+
+const FAMILIES = [
+  'auto',
+  'antminer',
+  'cgminer',
+  'whatsminer',
+  'avalon',
+  'braiins',
+  'luxos',
+  'vnish',
+  'innosilicon',
+  'bitaxe',
+] as const;
+
+/** `host:port`, `host` (default port 4028) or `[ipv6]:port`. */
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+
+export const rigSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
+      .optional()
+      .describe('Asset name used as the rig id until the miner reveals its MAC. Defaults to host:port.'),
+    address: z
+      .string()
+      .regex(ADDRESS, 'expected host:port (e.g. 10.0.0.12:4028)')
+      .describe('Where the miner API listens: host:port, or host alone for port 4028.'),
+    family: z
+      .enum(FAMILIES)
+      .default('auto')
+      .describe('Miner family, or auto to detect from the replies (aftermarket firmware before stock).'),
+    username: z.string().optional().describe('User for APIs that need one (Antminer web UI digest auth).'),
+    password: secretField('Password for APIs that need one (Antminer web UI, Whatsminer privileged).').optional(),
+    nameplate_ths: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Nameplate hashrate in TH/s, when the miner does not report it and the model table does not know it.'),
+    tags: z.record(z.string(), z.string()).default({}).describe('Free labels (rack, row, owner) kept with the rig.'),
+  })
+  .strict();
+
+export const pollSchema = z
+  .object({
+    interval_ms: z.number().int().min(1000).default(30_000).describe('How often each rig is polled.'),
+    connect_timeout_ms: z.number().int().min(50).default(3000).describe('TCP connect timeout per command.'),
+    command_timeout_ms: z
+      .number()
+      .int()
+      .min(100)
+      .default(8000)
+      .describe('Hard deadline for one command: connect, send and the whole reply.'),
+    poll_deadline_ms: z
+      .number()
+      .int()
+      .min(100)
+      .default(20_000)
+      .describe('Hard deadline for one rig poll (all its commands). Must be below interval_ms to keep schedule.'),
+    concurrency: z.number().int().min(1).max(10_000).default(256).describe('Most rigs polled at once.'),
+    max_reply_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024)
+      .describe('Largest reply read from a miner; a larger one is cut off and the poll fails with RT_ERR_PROTO_REPLY_TOO_LARGE.'),
+    backoff_max_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(300_000)
+      .describe('Dead rigs are retried with exponential backoff up to this interval.'),
+  })
+  .strict();
+
+export const storageSchema = z
+  .object({
+    dir: z.string().default('./data').describe('Folder for the journal and the embedded store.'),
+    raw_retention_hours: z
+      .number()
+      .positive()
+      .default(24 * 14)
+      .describe('How long raw samples are kept in the embedded store; hourly rollups are kept much longer.'),
+    rollup_retention_days: z.number().positive().default(3650).describe('How long hourly per-rig rollups are kept.'),
+    journal_fsync: z
+      .enum(['always', 'off'])
+      .default('always')
+      .describe('always: a sample counts as written once it is on disk (survives power loss); off: once the OS has it (survives a process crash).'),
+    journal_max_mb: z
+      .number()
+      .positive()
+      .default(2048)
+      .describe('Disk the journal may use for samples not yet delivered to every sink; past it the oldest are dropped, with a warning first.'),
+  })
+  .strict();
+
+export const apiSchema = z
+  .object({
+    listen: z
+      .string()
+      .regex(ADDRESS, 'expected host:port (e.g. 127.0.0.1:8080)')
+      .default('127.0.0.1:8080')
+      .describe('Address the HTTP API listens on. Keep it on loopback or a management network.'),
+    enabled: z.boolean().default(true).describe('Serve the HTTP API from the collector process.'),
+  })
+  .strict();
+
+export const emulatorSchema = z
+  .object({
+    mode: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('auto: run the built-in emulated fleet on loopback when no rigs are configured; on: always; off: never.'),
+    rigs: z.number().int().min(1).max(20_000).default(24).describe('How many emulated rigs to start.'),
+    host: z.string().default('127.0.0.1').describe('Loopback address the emulated rigs listen on.'),
+    base_port: z
+      .number()
+      .int()
+      .min(1024)
+      .max(65_000)
+      .default(14_028)
+      .describe('First port of the emulated rigs; each rig takes the next port.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    site: z
+      .object({
+        name: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only (it is used in MQTT topics and tags)')
+          .default('site-1')
+          .describe('Site name: tags every sample and forms MQTT topics.'),
+      })
+      .strict()
+      .default({ name: 'site-1' }),
+    rigs: z.array(rigSchema).default([]).describe('Miners to poll.'),
+    poll: pollSchema.default(pollSchema.parse({})),
+    storage: storageSchema.default(storageSchema.parse({})),
+    api: apiSchema.default(apiSchema.parse({})),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+      })
+      .strict()
+      .default({ level: 'info' }),
+    emulator: emulatorSchema.default(emulatorSchema.parse({})),
+    snmp: snmpSection,
+    sinks: sinksSection,
+    alerts: alertsSection,
+    discovery: discoverySection,
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.rigs.forEach((rig, index) => {
+      const id = rig.name ?? rig.address;
+      const first = seen.get(id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rigs', index, rig.name ? 'name' : 'address'],
+          message: `duplicate rig: same as rigs[${first}]`,
+        });
+      } else seen.set(id, index);
+    });
+    if (config.poll.poll_deadline_ms >= config.poll.interval_ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['poll', 'poll_deadline_ms'],
+        message: `must be below poll.interval_ms (${config.poll.interval_ms}) so one slow rig cannot overlap the next round`,
+      });
+    }
+  });
+
+/** Config as written in a file (before defaults and transforms). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Validated, typed config with defaults applied; secrets are `Secret` objects. */
+export type Config = z.output<typeof configSchema>;
+export type RigConfig = Config['rigs'][number];
+
+/** `host:port` → parts; host alone gets `defaultPort`. */
+export function splitAddress(address: string, defaultPort = 4028): { host: string; port: number } {
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(address);
+  if (bracket) return { host: bracket[1]!, port: bracket[2] ? Number(bracket[2]) : defaultPort };
+  const colon = address.lastIndexOf(':');
+  if (colon === -1) return { host: address, port: defaultPort };
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
