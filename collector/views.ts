@@ -59,5 +59,10 @@ export interface HealthView {
   started_ms: number;
   sinks(): SinkStatus[];
   /** Rigs configured, up, and the age of the newest sample. */
-  polling(): { rigs: number; up: number; last_sweep_ms: number | null; last_sweep_duration_ms: number | null };
+  polling(): {
+    rigs: number;
+    up: number;
+    last_sweep_ms: number | null;
+    last_sweep_duration_ms: number | null;
+  };
 }

@@ -4,7 +4,8 @@ export const ConfigErrors = {
   invalid: defineError<[string, string[]]>(
     'RT_ERR_CONFIG_INVALID',
     'the configuration has problems; each is listed with the field it concerns',
-    (source, problems) => `${source}: ${problems.length} problem(s) in the configuration:\n  ${problems.join('\n  ')}`,
+    (source, problems) =>
+      `${source}: ${problems.length} problem(s) in the configuration:\n  ${problems.join('\n  ')}`,
   ),
   unreadable: defineError<[string, string]>(
     'RT_ERR_CONFIG_UNREADABLE',

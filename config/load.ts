@@ -11,7 +11,8 @@ export const ENV_PREFIX = 'RIGTEL_';
  * names are lower-cased. Values that parse as JSON (numbers, booleans, arrays) are taken as such.
  */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
-  const root: Record<string, unknown> = raw && typeof raw === 'object' ? structuredClone(raw as object) as Record<string, unknown> : {};
+  const root: Record<string, unknown> =
+    raw && typeof raw === 'object' ? (structuredClone(raw as object) as Record<string, unknown>) : {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__').filter(Boolean);

@@ -4,11 +4,11 @@
  * Unknown keys are rejected so a typo is an error, not a silently ignored setting.
  */
 import { z } from 'zod';
+import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
 import { sinksSection } from './sections/sinks.js';
 import { snmpSection } from './sections/snmp.js';
-import { secretField } from './secret-field.js';
 
 const FAMILIES = [
   'auto',
@@ -44,13 +44,20 @@ export const rigSchema = z
       .default('auto')
       .describe('Miner family, or auto to detect from the replies (aftermarket firmware before stock).'),
     username: z.string().optional().describe('User for APIs that need one (Antminer web UI digest auth).'),
-    password: secretField('Password for APIs that need one (Antminer web UI, Whatsminer privileged).').optional(),
+    password: secretField(
+      'Password for APIs that need one (Antminer web UI, Whatsminer privileged).',
+    ).optional(),
     nameplate_ths: z
       .number()
       .positive()
       .optional()
-      .describe('Nameplate hashrate in TH/s, when the miner does not report it and the model table does not know it.'),
-    tags: z.record(z.string(), z.string()).default({}).describe('Free labels (rack, row, owner) kept with the rig.'),
+      .describe(
+        'Nameplate hashrate in TH/s, when the miner does not report it and the model table does not know it.',
+      ),
+    tags: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Free labels (rack, row, owner) kept with the rig.'),
   })
   .strict();
 
@@ -69,14 +76,18 @@ export const pollSchema = z
       .int()
       .min(100)
       .default(20_000)
-      .describe('Hard deadline for one rig poll (all its commands). Must be below interval_ms to keep schedule.'),
+      .describe(
+        'Hard deadline for one rig poll (all its commands). Must be below interval_ms to keep schedule.',
+      ),
     concurrency: z.number().int().min(1).max(10_000).default(256).describe('Most rigs polled at once.'),
     max_reply_bytes: z
       .number()
       .int()
       .min(1024)
       .default(1024 * 1024)
-      .describe('Largest reply read from a miner; a larger one is cut off and the poll fails with RT_ERR_PROTO_REPLY_TOO_LARGE.'),
+      .describe(
+        'Largest reply read from a miner; a larger one is cut off and the poll fails with RT_ERR_PROTO_REPLY_TOO_LARGE.',
+      ),
     backoff_max_ms: z
       .number()
       .int()
@@ -94,16 +105,24 @@ export const storageSchema = z
       .positive()
       .default(24 * 14)
       .describe('How long raw samples are kept in the embedded store; hourly rollups are kept much longer.'),
-    rollup_retention_days: z.number().positive().default(3650).describe('How long hourly per-rig rollups are kept.'),
+    rollup_retention_days: z
+      .number()
+      .positive()
+      .default(3650)
+      .describe('How long hourly per-rig rollups are kept.'),
     journal_fsync: z
       .enum(['always', 'off'])
       .default('always')
-      .describe('always: a sample counts as written once it is on disk (survives power loss); off: once the OS has it (survives a process crash).'),
+      .describe(
+        'always: a sample counts as written once it is on disk (survives power loss); off: once the OS has it (survives a process crash).',
+      ),
     journal_max_mb: z
       .number()
       .positive()
       .default(2048)
-      .describe('Disk the journal may use for samples not yet delivered to every sink; past it the oldest are dropped, with a warning first.'),
+      .describe(
+        'Disk the journal may use for samples not yet delivered to every sink; past it the oldest are dropped, with a warning first.',
+      ),
   })
   .strict();
 
@@ -123,7 +142,9 @@ export const emulatorSchema = z
     mode: z
       .enum(['auto', 'on', 'off'])
       .default('auto')
-      .describe('auto: run the built-in emulated fleet on loopback when no rigs are configured; on: always; off: never.'),
+      .describe(
+        'auto: run the built-in emulated fleet on loopback when no rigs are configured; on: always; off: never.',
+      ),
     rigs: z.number().int().min(1).max(20_000).default(24).describe('How many emulated rigs to start.'),
     host: z.string().default('127.0.0.1').describe('Loopback address the emulated rigs listen on.'),
     base_port: z
@@ -156,7 +177,10 @@ export const configSchema = z
     api: apiSchema.default(apiSchema.parse({})),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info')
+          .describe('Log level.'),
       })
       .strict()
       .default({ level: 'info' }),

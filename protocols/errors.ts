@@ -5,12 +5,14 @@ export const ProtoErrors = {
   connectRefused: defineError<[string]>(
     'RT_ERR_PROTO_CONNECT_REFUSED',
     'connection refused: nothing listens on that port (API disabled, wrong port, miner process down)',
-    (addr) => `${addr}: connection refused: nothing listens on that port (API disabled, wrong port or miner process down)`,
+    (addr) =>
+      `${addr}: connection refused: nothing listens on that port (API disabled, wrong port or miner process down)`,
   ),
   connectTimeout: defineError<[string, number]>(
     'RT_ERR_PROTO_CONNECT_TIMEOUT',
     'no answer to the TCP connect within the timeout (host down, wrong address, firewall)',
-    (addr, ms) => `${addr}: no answer to the TCP connect within ${ms} ms (host down, wrong address or a firewall)`,
+    (addr, ms) =>
+      `${addr}: no answer to the TCP connect within ${ms} ms (host down, wrong address or a firewall)`,
   ),
   unreachable: defineError<[string, string]>(
     'RT_ERR_PROTO_UNREACHABLE',
@@ -25,7 +27,8 @@ export const ProtoErrors = {
   emptyReply: defineError<[string]>(
     'RT_ERR_PROTO_EMPTY_REPLY',
     'the miner accepted and closed without a byte: this host is not in its api-allow list, or the API is broken',
-    (addr) => `${addr}: accepted and closed without a byte: this collector is not in the miner's api-allow list, or its API is broken`,
+    (addr) =>
+      `${addr}: accepted and closed without a byte: this collector is not in the miner's api-allow list, or its API is broken`,
   ),
   reset: defineError<[string]>(
     'RT_ERR_PROTO_RESET',

@@ -8,7 +8,11 @@ import net from 'node:net';
 const NEEDED = [
   { bin: ['/usr/bin/influxd'], pkg: 'influxdb', why: 'InfluxDB 1.x for the InfluxDB sink tests' },
   { bin: ['/usr/sbin/snmpd'], pkg: 'snmpd', why: "net-snmp's snmpd for the SNMP tests" },
-  { bin: ['/usr/bin/snmpget'], pkg: 'snmp', why: 'net-snmp command-line tools used to check the snmpd fixture' },
+  {
+    bin: ['/usr/bin/snmpget'],
+    pkg: 'snmp',
+    why: 'net-snmp command-line tools used to check the snmpd fixture',
+  },
   { bin: ['/usr/sbin/mosquitto'], pkg: 'mosquitto', why: 'the MQTT broker for the MQTT sink tests' },
   { bin: ['/usr/bin/chromium'], pkg: 'chromium', why: 'headless Chromium for web page tests' },
 ];
@@ -31,13 +35,18 @@ export function installPackages() {
   const names = missing.map((m) => m.pkg);
   if (!(isRoot() && isDebian())) {
     const lines = missing.map((m) => `  ${m.pkg}: ${m.why}`).join('\n');
-    console.error(`rigtel tests need these Debian packages, which are missing:\n${lines}\nInstall them with: sudo apt-get install -y ${names.join(' ')}`);
+    console.error(
+      `rigtel tests need these Debian packages, which are missing:\n${lines}\nInstall them with: sudo apt-get install -y ${names.join(' ')}`,
+    );
     process.exit(3);
   }
   console.log(`[services] installing ${names.join(', ')} with apt-get (first run only)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], {
+    stdio: 'inherit',
+    env,
+  });
   // Debian starts snmpd/influxd/mosquitto from their maintainer scripts only under systemd; we start our own.
   const still = missingPackages();
   if (still.length) {
@@ -63,7 +72,10 @@ export async function ensureMosquitto() {
   if (await canConnect('127.0.0.1', 1883)) return;
   console.log('[services] Mosquitto is not running on 127.0.0.1:1883; starting it');
   const conf = '/etc/mosquitto/mosquitto.conf';
-  const args = existsSync(conf) && readFileSync(conf, 'utf8').includes('listener') ? ['-d', '-c', conf] : ['-d', '-p', '1883'];
+  const args =
+    existsSync(conf) && readFileSync(conf, 'utf8').includes('listener')
+      ? ['-d', '-c', conf]
+      : ['-d', '-p', '1883'];
   const r = spawnSync('mosquitto', args, { stdio: 'inherit' });
   if (r.status !== 0) {
     // The packaged config may bind no listener; fall back to an explicit loopback listener.

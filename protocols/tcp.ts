@@ -1,0 +1,137 @@
+/**
+ * One request, one reply over a fresh TCP connection, as miner APIs want it (../shared/docs/protocols.md §1.1,
+ * §6): the whole request in one write right after connect, read until the terminator or EOF (never trusting a
+ * single read), a connect timeout, an overall deadline, and a byte cap so a runaway reply cannot eat memory.
+ */
+import net from 'node:net';
+import { ProtoErrors } from './errors.js';
+
+export type Framing =
+  /** cgminer-style: the reply ends at the first NUL byte, or at EOF when the firmware sends none. */
+  | 'nul-or-eof'
+  /** Whatsminer API v3 (port 4433): 4-byte little-endian length, then that many bytes. */
+  | 'length-le32';
+
+export interface TcpRequest {
+  host: string;
+  port: number;
+  payload: string | Buffer;
+  connectTimeoutMs: number;
+  /** Overall deadline from the start of connect to the last byte. */
+  deadlineMs: number;
+  maxBytes: number;
+  framing?: Framing;
+  signal?: AbortSignal | undefined;
+}
+
+export interface TcpReply {
+  /** Reply bytes without terminator or length prefix. */
+  bytes: Buffer;
+  /** How the reply ended: 'nul' (terminator seen), 'eof' (peer closed), 'length' (length-prefixed frame complete). */
+  ended: 'nul' | 'eof' | 'length';
+  durationMs: number;
+}
+
+export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
+  const addr = `${req.host}:${req.port}`;
+  const framing = req.framing ?? 'nul-or-eof';
+  const started = performance.now();
+  return new Promise<TcpReply>((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(ProtoErrors.aborted(addr));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let connected = false;
+    let settled = false;
+    const socket = net.connect({ host: req.host, port: req.port });
+    socket.setNoDelay(true);
+
+    const finish = (err: Error | null, reply?: TcpReply) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(deadlineTimer);
+      req.signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('data');
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(reply!);
+    };
+    const done = (bytes: Buffer, ended: TcpReply['ended']) =>
+      finish(null, { bytes, ended, durationMs: performance.now() - started });
+
+    const onAbort = () => finish(ProtoErrors.aborted(addr));
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const connectTimer = setTimeout(() => {
+      if (!connected) finish(ProtoErrors.connectTimeout(addr, req.connectTimeoutMs));
+    }, req.connectTimeoutMs);
+    const deadlineTimer = setTimeout(() => finish(ProtoErrors.timeout(addr, req.deadlineMs)), req.deadlineMs);
+
+    socket.once('connect', () => {
+      connected = true;
+      clearTimeout(connectTimer);
+      // One write: cgminer reads the request with a single recv() and drops anything later.
+      socket.write(req.payload);
+    });
+
+    socket.on('data', (chunk: Buffer) => {
+      if (framing === 'nul-or-eof') {
+        const nul = chunk.indexOf(0);
+        const part = nul === -1 ? chunk : chunk.subarray(0, nul);
+        if (received + part.length > req.maxBytes) {
+          finish(ProtoErrors.tooLarge(addr, req.maxBytes));
+          return;
+        }
+        chunks.push(part);
+        received += part.length;
+        // Bytes after the first NUL (e.g. "\0\n") are ignored; some firmwares keep the socket open after it.
+        if (nul !== -1) done(Buffer.concat(chunks, received), 'nul');
+        return;
+      }
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= 4) {
+        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+        const length = head.readUInt32LE(0);
+        if (length > req.maxBytes) {
+          finish(ProtoErrors.tooLarge(addr, req.maxBytes));
+          return;
+        }
+        if (received >= 4 + length) done(Buffer.from(head.subarray(4, 4 + length)), 'length');
+      }
+    });
+
+    socket.once('end', () => {
+      if (framing === 'length-le32') {
+        finish(received === 0 ? ProtoErrors.emptyReply(addr) : ProtoErrors.reset(addr));
+        return;
+      }
+      // An accept-then-close with no byte is the api-allow refusal, not a timeout (protocols.md §1.1).
+      if (received === 0) finish(ProtoErrors.emptyReply(addr));
+      else done(Buffer.concat(chunks, received), 'eof');
+    });
+
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      switch (err.code) {
+        case 'ECONNREFUSED':
+          finish(ProtoErrors.connectRefused.with({ cause: err }, addr));
+          break;
+        case 'ECONNRESET':
+        case 'EPIPE':
+          finish(ProtoErrors.reset.with({ cause: err, details: { received_bytes: received } }, addr));
+          break;
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+          finish(ProtoErrors.unreachable.with({ cause: err }, addr, err.code));
+          break;
+        default:
+          finish(ProtoErrors.unreachable.with({ cause: err }, addr, err.code ?? err.message));
+      }
+    });
+  });
+}
