@@ -1,0 +1,63 @@
+/**
+ * The HTTP API. `buildApp` wires the route plugins and one error handler and never listens: `rigtel run`
+ * calls `listen`, tests use `app.inject` (fastify's Testing guide).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { RtError } from '../lib/errors.js';
+import type { ApiDeps } from './deps.js';
+import { ApiErrors } from './errors.js';
+import { fleetRoutes } from './routes/fleet.js';
+import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
+import { rigsRoutes } from './routes/rigs.js';
+import { statusRoutes } from './routes/status.js';
+
+export type { ApiDeps } from './deps.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+export function buildApp(deps: ApiDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    ...(deps.log ? { loggerInstance: deps.log as FastifyBaseLogger } : { logger: false }),
+    // Query keys repeated or unknown are judged by the route's zod schema, not silently merged.
+    routerOptions: { ignoreTrailingSlash: true },
+    disableRequestLogging: true,
+  });
+
+  app.setErrorHandler((err: FastifyError | RtError, request, reply) => {
+    const rendered = renderError(err);
+    if (rendered.status >= 500) request.log.error({ err }, 'api request failed');
+    reply.code(rendered.status).send(rendered.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = ApiErrors.routeNotFound(request.method, request.url.split('?')[0]!.slice(0, 200));
+    reply.code(404).send(renderError(err).body);
+  });
+
+  app.register(healthRoutes, deps);
+  app.register(statusRoutes, { ...deps, prefix: '/v1' });
+  app.register(fleetRoutes, { ...deps, prefix: '/v1' });
+  app.register(rigsRoutes, { ...deps, prefix: '/v1' });
+  app.register(historyRoutes, { ...deps, prefix: '/v1' });
+  return app;
+}
+
+/** Never a stack trace: RtErrors show their code and message, fastify's own 4xx their message, the rest a code. */
+export function renderError(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof RtError) {
+    const field = typeof err.details?.['field'] === 'string' ? (err.details['field'] as string) : undefined;
+    return {
+      status: err.httpStatus,
+      body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}) } },
+    };
+  }
+  const status = (err as FastifyError | undefined)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const bad = ApiErrors.badRequest('request', (err as Error).message);
+    return { status, body: { error: { code: bad.code, message: bad.message } } };
+  }
+  const internal = ApiErrors.internal();
+  return { status: 500, body: { error: { code: internal.code, message: internal.message } } };
+}

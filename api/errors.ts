@@ -1,0 +1,29 @@
+import { defineError } from '../lib/errors.js';
+
+/** HTTP API failures. Each carries its HTTP status; the app renders them as `{ error: { code, message, field? } }`. */
+export const ApiErrors = {
+  badRequest: defineError<[string, string]>(
+    'RT_ERR_API_BAD_REQUEST',
+    'a query parameter or path segment is malformed; the reply names the field',
+    (field, why) => `${field}: ${why}`,
+    400,
+  ),
+  rigNotFound: defineError<[string]>(
+    'RT_ERR_API_RIG_NOT_FOUND',
+    'no rig with that id, name or address is configured or in history',
+    (id) => `no rig with id, name or address '${id}'`,
+    404,
+  ),
+  routeNotFound: defineError<[string, string]>(
+    'RT_ERR_API_ROUTE_NOT_FOUND',
+    'no such API endpoint (see the README for the list)',
+    (method, url) => `no endpoint ${method} ${url}; see GET /v1/status and the README for the list`,
+    404,
+  ),
+  internal: defineError(
+    'RT_ERR_API_INTERNAL',
+    'the API failed while answering; the collector log has the cause',
+    () => 'internal error while answering; the collector log has the cause',
+    500,
+  ),
+} as const;

@@ -1,0 +1,141 @@
+/**
+ * Pure fleet arithmetic over live rig status. Power and efficiency are computed only over rigs whose power is
+ * known, and every total says how many rigs it covers and which power sources it used.
+ */
+
+import type { RigStatus } from '../collector/views.js';
+import type { PowerSource, RigState } from '../protocols/sample.js';
+
+const STATES: readonly RigState[] = ['mining', 'ramping', 'sleeping', 'curtailed', 'offline', 'error'];
+/** Weakest first: a total is only as good as its weakest input (design.md "Units, nulls and sources"). */
+const SOURCE_STRENGTH: readonly PowerSource[] = ['estimate', 'miner', 'pdu'];
+
+export interface FleetSummaryOptions {
+  /** A rig hashing below this share of its nameplate is listed (0 < x ≤ 1). */
+  belowShare: number;
+  /** How many hottest rigs to list. */
+  hottest: number;
+}
+
+export interface FleetSummary {
+  rigs: number;
+  states: Record<RigState, number>;
+  hashrate_hs: number;
+  hashrate_ths: number;
+  /** Rigs whose hashrate is in the total. */
+  hashrate_rigs: number;
+  /** Sum over rigs with known power; null when none is known. */
+  power_w: number | null;
+  power_kw: number | null;
+  /** Rigs with a current sample, by where their power figure came from (`none`: no figure). */
+  power_sources: Record<PowerSource | 'none', number>;
+  /** The weakest source in `power_w`. */
+  power_source_weakest: PowerSource | null;
+  /** J/TH over rigs with both known power and hashrate > 0; null when there are none. */
+  efficiency_jth: number | null;
+  efficiency_rigs: number;
+  hottest: Array<{
+    rig_id: string;
+    name: string | null;
+    temp_chip_max_c: number | null;
+    temp_board_max_c: number | null;
+  }>;
+  below_nameplate: {
+    share: number;
+    /** Rigs with a current sample but no nameplate figure: they cannot be judged. */
+    nameplate_unknown: number;
+    rigs: Array<{
+      rig_id: string;
+      name: string | null;
+      hashrate_hs: number | null;
+      hashrate_nominal_hs: number;
+      share: number;
+    }>;
+  };
+}
+
+export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOptions): FleetSummary {
+  const states = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<RigState, number>;
+  const sources: Record<PowerSource | 'none', number> = { pdu: 0, miner: 0, estimate: 0, none: 0 };
+  let hashrate = 0;
+  let hashrateRigs = 0;
+  let power = 0;
+  let powerRigs = 0;
+  let weakest: PowerSource | null = null;
+  let effPower = 0;
+  let effHash = 0;
+  let effRigs = 0;
+  let nameplateUnknown = 0;
+  const below: FleetSummary['below_nameplate']['rigs'] = [];
+  const temps: FleetSummary['hottest'] = [];
+
+  for (const rig of rigs) {
+    states[rig.state] = (states[rig.state] ?? 0) + 1;
+    const s = rig.current;
+    if (!s) continue;
+    if (s.hashrate_hs !== null) {
+      hashrate += s.hashrate_hs;
+      hashrateRigs++;
+    }
+    if (s.power_w !== null && s.power_source !== null) {
+      sources[s.power_source]++;
+      power += s.power_w;
+      powerRigs++;
+      if (weakest === null || SOURCE_STRENGTH.indexOf(s.power_source) < SOURCE_STRENGTH.indexOf(weakest)) {
+        weakest = s.power_source;
+      }
+      if (s.hashrate_hs !== null && s.hashrate_hs > 0) {
+        effPower += s.power_w;
+        effHash += s.hashrate_hs;
+        effRigs++;
+      }
+    } else sources.none++;
+    if (s.temp_chip_max_c !== null || s.temp_board_max_c !== null) {
+      temps.push({
+        rig_id: rig.rig_id,
+        name: rig.name,
+        temp_chip_max_c: s.temp_chip_max_c,
+        temp_board_max_c: s.temp_board_max_c,
+      });
+    }
+    if (s.hashrate_nominal_hs === null || s.hashrate_nominal_hs <= 0) nameplateUnknown++;
+    else {
+      const share = (s.hashrate_hs ?? 0) / s.hashrate_nominal_hs;
+      if (share < opts.belowShare) {
+        below.push({
+          rig_id: rig.rig_id,
+          name: rig.name,
+          hashrate_hs: s.hashrate_hs,
+          hashrate_nominal_hs: s.hashrate_nominal_hs,
+          share: round(share, 3),
+        });
+      }
+    }
+  }
+
+  const hottestTemp = (t: FleetSummary['hottest'][number]) =>
+    t.temp_chip_max_c ?? t.temp_board_max_c ?? -Infinity;
+  temps.sort((a, b) => hottestTemp(b) - hottestTemp(a) || a.rig_id.localeCompare(b.rig_id));
+  below.sort((a, b) => a.share - b.share || a.rig_id.localeCompare(b.rig_id));
+
+  return {
+    rigs: rigs.length,
+    states,
+    hashrate_hs: hashrate,
+    hashrate_ths: round(hashrate / 1e12, 3),
+    hashrate_rigs: hashrateRigs,
+    power_w: powerRigs ? round(power, 1) : null,
+    power_kw: powerRigs ? round(power / 1000, 3) : null,
+    power_sources: sources,
+    power_source_weakest: weakest,
+    efficiency_jth: effRigs && effHash > 0 ? round(effPower / (effHash / 1e12), 2) : null,
+    efficiency_rigs: effRigs,
+    hottest: temps.slice(0, opts.hottest),
+    below_nameplate: { share: opts.belowShare, nameplate_unknown: nameplateUnknown, rigs: below },
+  };
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

@@ -1,0 +1,65 @@
+/** How a rig is shown in lists and looked up from a path segment. */
+
+import type { FleetView, RigStatus } from '../collector/views.js';
+import type { Config } from '../config/schema.js';
+import type { Family, PowerSource, RigState } from '../protocols/sample.js';
+import { round } from './fleet-summary.js';
+
+export interface RigSummary {
+  rig_id: string;
+  name: string | null;
+  address: string;
+  state: RigState;
+  /** From the latest sample, else the configured family, else null. */
+  family: Family | 'auto' | null;
+  model: string | null;
+  hashrate_hs: number | null;
+  hashrate_ths: number | null;
+  hashrate_nominal_hs: number | null;
+  power_w: number | null;
+  power_source: PowerSource | null;
+  temp_chip_max_c: number | null;
+  temp_board_max_c: number | null;
+  last_seen_ms: number | null;
+  last_error: { code: string; message: string } | null;
+  consecutive_failures: number;
+  next_poll_ms: number | null;
+}
+
+export function configuredRig(config: Config, rig: RigStatus): Config['rigs'][number] | undefined {
+  return config.rigs.find((r) => (r.name !== undefined && r.name === rig.name) || r.address === rig.address);
+}
+
+export function rigFamily(config: Config, rig: RigStatus): Family | 'auto' | null {
+  const seen = rig.current?.identity.family;
+  if (seen && seen !== 'unknown') return seen;
+  return configuredRig(config, rig)?.family ?? seen ?? null;
+}
+
+export function summarizeRig(config: Config, rig: RigStatus): RigSummary {
+  const s = rig.current;
+  return {
+    rig_id: rig.rig_id,
+    name: rig.name,
+    address: rig.address,
+    state: rig.state,
+    family: rigFamily(config, rig),
+    model: s?.identity.model ?? null,
+    hashrate_hs: s?.hashrate_hs ?? null,
+    hashrate_ths: s?.hashrate_hs == null ? null : round(s.hashrate_hs / 1e12, 3),
+    hashrate_nominal_hs: s?.hashrate_nominal_hs ?? null,
+    power_w: s?.power_w ?? null,
+    power_source: s?.power_w == null ? null : s.power_source,
+    temp_chip_max_c: s?.temp_chip_max_c ?? null,
+    temp_board_max_c: s?.temp_board_max_c ?? null,
+    last_seen_ms: rig.last_seen_ms,
+    last_error: rig.last_error,
+    consecutive_failures: rig.consecutive_failures,
+    next_poll_ms: rig.next_poll_ms,
+  };
+}
+
+/** A path segment may be URL-encoded (`10.0.0.12%3A4028`); fastify already decodes it. */
+export function findRig(fleet: FleetView, id: string): RigStatus | undefined {
+  return fleet.get(id) ?? fleet.list().find((r) => r.rig_id === id || r.name === id || r.address === id);
+}

@@ -1,0 +1,68 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps.js';
+import { ApiErrors } from '../errors.js';
+import { parseOrThrow, stepParam, timeParam } from '../query.js';
+import { findRig } from '../rig-view.js';
+import { idParams } from './rigs.js';
+
+export const MIN_STEP_S = 60;
+export const MAX_BUCKETS = 10_000;
+const DEFAULT_RANGE_MS = 24 * 3600_000;
+/** Without `step`, aim for about this many buckets (a day at 5 min). */
+const DEFAULT_BUCKETS = 288;
+
+const historyQuery = z
+  .object({ from: timeParam.optional(), to: timeParam.optional(), step: stepParam.optional() })
+  .strict();
+
+function bad(field: string, why: string) {
+  return ApiErrors.badRequest.with({ details: { field } }, field, why);
+}
+
+/** `GET /v1/rigs/:id/history?from&to&step`: buckets from the store, nulls where nothing was polled. */
+export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  app.get('/rigs/:id/history', async (request) => {
+    const { id } = parseOrThrow(idParams, request.params);
+    const q = parseOrThrow(historyQuery, request.query);
+    const toMs = q.to ?? deps.now?.() ?? Date.now();
+    const fromMs = q.from ?? toMs - DEFAULT_RANGE_MS;
+    if (fromMs >= toMs) throw bad(q.from === undefined ? 'to' : 'from', 'must be before to');
+    const range = toMs - fromMs;
+    const stepS =
+      q.step ?? Math.max(MIN_STEP_S, Math.ceil(range / 1000 / DEFAULT_BUCKETS / MIN_STEP_S) * MIN_STEP_S);
+    if (stepS < MIN_STEP_S) throw bad('step', `must be at least 1m (${MIN_STEP_S} s)`);
+    const buckets = Math.ceil(range / 1000 / stepS);
+    if (buckets > MAX_BUCKETS) {
+      throw bad(
+        'step',
+        `${buckets} buckets requested, at most ${MAX_BUCKETS}: use a larger step or a shorter range`,
+      );
+    }
+
+    // A rig no longer configured still has history under its id.
+    const rig = findRig(deps.fleet, id);
+    const rigId = rig?.rig_id ?? (deps.history.rigIds().includes(id) ? id : undefined);
+    if (rigId === undefined) throw ApiErrors.rigNotFound(id.slice(0, 100));
+
+    const points = deps.history.history({ rigId, fromMs, toMs, stepS });
+    let polls = 0;
+    let pollsOk = 0;
+    let miningS = 0;
+    let energy: number | null = null;
+    for (const p of points) {
+      polls += p.polls;
+      pollsOk += p.polls_ok;
+      miningS += p.mining_s;
+      if (p.energy_wh !== null) energy = (energy ?? 0) + p.energy_wh;
+    }
+    return {
+      rig_id: rigId,
+      from_ms: fromMs,
+      to_ms: toMs,
+      step_s: stepS,
+      summary: { polls, polls_ok: pollsOk, mining_s: miningS, energy_wh: energy },
+      points,
+    };
+  });
+};

@@ -1,0 +1,61 @@
+/**
+ * The one logger factory. pino writes JSON lines; secrets are redacted twice: a `Secret` already serializes
+ * as `[redacted]`, and the paths below censor plain strings that slipped through under a secret-looking key.
+ */
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { redacted } from './secret.js';
+
+export type { Logger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Keys whose value is a secret wherever they appear (up to three levels deep, and in arrays of rigs). */
+const SECRET_KEYS = [
+  'password',
+  'passwd',
+  'community',
+  'auth_key',
+  'priv_key',
+  'authKey',
+  'privKey',
+  'auth_password',
+  'priv_password',
+  'token',
+  'api_token',
+  'secret',
+] as const;
+
+/** pino's redact wants explicit paths (`*` matches one level), so spell out the depths we log at. */
+export function redactPaths(): string[] {
+  const paths: string[] = [];
+  for (const key of SECRET_KEYS) {
+    paths.push(key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`, `*[*].${key}`, `*.*[*].${key}`);
+  }
+  paths.push(
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'headers.authorization',
+    'headers.cookie',
+    'res.headers["set-cookie"]',
+  );
+  return paths;
+}
+
+export interface LoggerOptions {
+  /** Where lines go (default stdout). Tests pass a stream to read what was logged. */
+  destination?: DestinationStream;
+  /** Fields on every line, e.g. `{ site: 'tx-1' }`. */
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): Logger {
+  const options = {
+    level,
+    base: opts.base ?? null,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactPaths(), censor: redacted },
+    // Error objects keep their code; RtError details never hold secrets by contract (lib/errors.ts).
+    serializers: { err: pino.stdSerializers.err },
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
+}
