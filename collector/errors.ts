@@ -1,0 +1,103 @@
+import { defineError } from '../lib/errors.js';
+
+/** Collector-side failures: journal, embedded store, sink plumbing, scheduler. */
+export const JournalErrors = {
+  corrupt: defineError<[string, string]>(
+    'RT_ERR_JOURNAL_CORRUPT',
+    'the journal database is corrupt or truncated; move it aside (samples not yet delivered are lost) and restart',
+    (file, why) =>
+      `${file}: the journal is corrupt or truncated (${why}); move it aside to start a new one (undelivered samples in it are lost)`,
+  ),
+  open: defineError<[string, string]>(
+    'RT_ERR_JOURNAL_OPEN',
+    'the journal database cannot be opened (folder missing, not writable, or disk full)',
+    (file, why) => `${file}: cannot open the journal: ${why} (check storage.dir exists and is writable)`,
+  ),
+  write: defineError<[string]>(
+    'RT_ERR_JOURNAL_WRITE',
+    'a sample could not be written to the journal (disk full or I/O error)',
+    (why) => `cannot write to the journal: ${why} (check free disk space under storage.dir)`,
+  ),
+  nearFull: defineError(
+    'RT_ERR_JOURNAL_NEAR_FULL',
+    'the journal is nearly full because a sink is not keeping up; the oldest undelivered samples will be dropped when it is full',
+  ),
+  dropped: defineError(
+    'RT_ERR_JOURNAL_DROPPED',
+    'the journal was full: the oldest samples not yet delivered to every sink were dropped (counted in pressure)',
+  ),
+  closed: defineError(
+    'RT_ERR_JOURNAL_CLOSED',
+    'the journal was used after it was closed (shutdown in progress)',
+  ),
+} as const;
+
+export const StoreErrors = {
+  corrupt: defineError<[string, string]>(
+    'RT_ERR_STORE_CORRUPT',
+    'the embedded store database is corrupt or truncated; move it aside and restart (history in it is lost)',
+    (file, why) =>
+      `${file}: the embedded store is corrupt or truncated (${why}); move it aside to start a new one`,
+  ),
+  open: defineError<[string, string]>(
+    'RT_ERR_STORE_OPEN',
+    'the embedded store database cannot be opened (folder missing, not writable, or disk full)',
+    (file, why) =>
+      `${file}: cannot open the embedded store: ${why} (check storage.dir exists and is writable)`,
+  ),
+  write: defineError<[string]>(
+    'RT_ERR_STORE_WRITE',
+    'samples could not be written to the embedded store (disk full or I/O error)',
+    (why) => `cannot write to the embedded store: ${why}`,
+  ),
+  badQuery: defineError<[string]>(
+    'RT_ERR_STORE_BAD_QUERY',
+    'a history query had an impossible range or step',
+    (why) => `bad history query: ${why}`,
+    400,
+  ),
+} as const;
+
+export const SinkErrors = {
+  /** Base code for "this sink can never accept these entries": the fan-out skips them instead of retrying. */
+  poison: defineError<[string, string]>(
+    'RT_ERR_SINK_POISON',
+    'a sink rejected an entry it can never accept; the entry was skipped for that sink',
+    (sink, why) => `sink ${sink} can never accept this entry: ${why}`,
+  ),
+  write: defineError<[string, string]>(
+    'RT_ERR_SINK_WRITE',
+    'a sink failed to write a batch; it is retried with backoff',
+    (sink, why) => `sink ${sink} failed to write: ${why}`,
+  ),
+  open: defineError<[string, string]>(
+    'RT_ERR_SINK_OPEN',
+    'a sink could not be opened; it is retried with backoff',
+    (sink, why) => `sink ${sink} could not be opened: ${why}`,
+  ),
+  closed: defineError<[string]>(
+    'RT_ERR_SINK_CLOSED',
+    'a sink was written to after it was closed',
+    (sink) => `sink ${sink} is closed`,
+  ),
+} as const;
+
+/**
+ * Codes a sink may throw to say "skip these entries, never retry them". Sinks with their own poison codes
+ * (e.g. `RT_ERR_SINK_INFLUX_…`) add them here at import time.
+ */
+export const poisonCodes = new Set<string>([SinkErrors.poison.code]);
+
+export const SchedErrors = {
+  deadline: defineError<[string, number]>(
+    'RT_ERR_SCHED_POLL_DEADLINE',
+    'the rig did not finish answering within poll.poll_deadline_ms; the poll was abandoned',
+    (addr, ms) =>
+      `${addr}: poll abandoned after ${ms} ms (poll.poll_deadline_ms): the miner is hung or very slow`,
+  ),
+  driverCrash: defineError<[string, string]>(
+    'RT_ERR_SCHED_DRIVER_FAILED',
+    'the protocol driver failed with an unexpected (unnamed) error',
+    (addr, why) => `${addr}: the driver failed unexpectedly: ${why}`,
+  ),
+} as const;

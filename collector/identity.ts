@@ -1,0 +1,125 @@
+/**
+ * Rig identity: a rig is an asset, not an IP (../shared/docs/design.md "Identity").
+ *
+ * The id is chosen the first time an asset is seen: its MAC when the miner reveals it (lower-case, colon form),
+ * else its configured name, else `host:port`. After that the id is **sticky**: the mapping below remembers
+ * which MAC, name and address lead to it, so
+ * - an address change (DHCP) keeps the id: the MAC (or the configured name) finds it at the new address;
+ * - a MAC that appears later (first polls failed, or the firmware only reveals it in some replies) is bound to
+ *   the id the asset already has, instead of starting a second history under the MAC.
+ * We never rename an id after the fact: samples already delivered to InfluxDB/MQTT carry it, and renaming in
+ * one sink only would split the asset's history between sinks.
+ *
+ * The mapping lives in the embedded store's database (table `rig_ids`, `rig_aliases`).
+ */
+import type Database from 'better-sqlite3';
+
+export interface IdentityKey {
+  name: string | null;
+  address: string;
+}
+
+/** `AA-BB-CC-DD-EE-FF`, `aabb.ccdd.eeff`, `AABBCCDDEEFF` → `aa:bb:cc:dd:ee:ff`; null when it is not a MAC. */
+export function normalizeMac(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const hex = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '');
+  if (hex.length !== 12 || /[^0-9a-f]/.test(hex)) return null;
+  // All-zero / broadcast MACs are placeholders some firmware reports before the NIC is up.
+  if (hex === '000000000000' || hex === 'ffffffffffff') return null;
+  if (raw.replace(/[^0-9A-Fa-f]/g, '').length !== 12) return null;
+  return hex.match(/../g)!.join(':');
+}
+
+/** Id without any memory: MAC, else name, else address. */
+export function defaultRigId(key: IdentityKey, mac: string | null): string {
+  return normalizeMac(mac) ?? key.name ?? key.address;
+}
+
+export interface RigIdResolver {
+  resolve(key: IdentityKey, mac: string | null, atMs: number): string;
+}
+
+/** In-memory resolver with the same sticky rules (tests, or when no store is configured). */
+export class IdentityMap implements RigIdResolver {
+  private readonly aliases = new Map<string, string>();
+  private readonly macOf = new Map<string, string>();
+  private readonly db: Database.Database | null;
+  private readonly put: Database.Statement | null = null;
+  private readonly putRig: Database.Statement | null = null;
+
+  constructor(db: Database.Database | null = null) {
+    this.db = db;
+    if (db) {
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS rig_aliases (alias TEXT PRIMARY KEY, rig_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS rig_ids (rig_id TEXT PRIMARY KEY, mac TEXT, first_seen_ms INTEGER NOT NULL);
+      `);
+      for (const r of db.prepare('SELECT alias, rig_id FROM rig_aliases').all() as {
+        alias: string;
+        rig_id: string;
+      }[]) {
+        this.aliases.set(r.alias, r.rig_id);
+      }
+      for (const r of db.prepare('SELECT rig_id, mac FROM rig_ids WHERE mac IS NOT NULL').all() as {
+        rig_id: string;
+        mac: string;
+      }[]) {
+        this.macOf.set(r.rig_id, r.mac);
+      }
+      this.put = db.prepare(
+        'INSERT INTO rig_aliases (alias, rig_id, at_ms) VALUES (?, ?, ?) ON CONFLICT(alias) DO UPDATE SET rig_id = excluded.rig_id, at_ms = excluded.at_ms',
+      );
+      this.putRig = db.prepare(
+        'INSERT INTO rig_ids (rig_id, mac, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT(rig_id) DO UPDATE SET mac = COALESCE(rig_ids.mac, excluded.mac)',
+      );
+    }
+  }
+
+  resolve(key: IdentityKey, rawMac: string | null, atMs: number): string {
+    const mac = normalizeMac(rawMac);
+    const byMac = mac ? this.aliases.get(`mac:${mac}`) : undefined;
+    const byName = key.name ? this.aliases.get(`name:${key.name}`) : undefined;
+    let byAddr = this.aliases.get(`addr:${key.address}`);
+    // An address is only a weak hint: if the id it led to belongs to another MAC, DHCP gave the address to
+    // a different asset.
+    if (byAddr && mac && this.macOf.has(byAddr) && this.macOf.get(byAddr) !== mac) byAddr = undefined;
+    let byNameOk = byName;
+    if (byName && mac && this.macOf.has(byName) && this.macOf.get(byName) !== mac) {
+      // The configured name now points at another machine (swapped hardware): the MAC wins.
+      byNameOk = undefined;
+    }
+    const id = byMac ?? byNameOk ?? (key.name ? undefined : byAddr) ?? mac ?? key.name ?? key.address;
+    this.bind(id, key, mac, atMs);
+    return id;
+  }
+
+  /** The id an alias currently maps to (`mac:…`, `name:…`, `addr:…`). */
+  lookup(alias: string): string | undefined {
+    return this.aliases.get(alias);
+  }
+
+  private bind(id: string, key: IdentityKey, mac: string | null, atMs: number): void {
+    const wanted: string[] = [`addr:${key.address}`];
+    if (key.name) wanted.push(`name:${key.name}`);
+    if (mac) wanted.push(`mac:${mac}`);
+    const changed = wanted.filter((a) => this.aliases.get(a) !== id);
+    const newMac = mac !== null && !this.macOf.has(id);
+    if (changed.length === 0 && !newMac && this.knownIds.has(id)) return;
+    for (const a of changed) this.aliases.set(a, id);
+    if (newMac) this.macOf.set(id, mac);
+    this.knownIds.add(id);
+    if (this.db && this.put && this.putRig) {
+      const put = this.put;
+      const putRig = this.putRig;
+      this.db.transaction(() => {
+        for (const a of changed) put.run(a, id, atMs);
+        putRig.run(id, newMac ? mac : (this.macOf.get(id) ?? null), atMs);
+      })();
+    }
+  }
+
+  private readonly knownIds = new Set<string>();
+}

@@ -1,0 +1,395 @@
+/**
+ * Durable append-only journal of samples (SQLite in WAL mode, `<storage.dir>/journal.db`).
+ *
+ * Every sample is appended once; each sink reads from its own acknowledged offset, so a sink that is down
+ * catches up later without the poll path ever waiting for it. Entries every registered sink has acknowledged
+ * are trimmed. The journal is bounded by `maxBytes` (sample JSON bytes held): past a high-water mark it warns
+ * (log + `pressure().will_drop`), and only when an append would exceed the bound does it drop the oldest
+ * entries, counting them (`pressure().dropped_entries`). It never drops silently.
+ *
+ * Durability: `fsync: 'always'` commits with synchronous=FULL (the WAL is fsynced before append returns:
+ * survives power loss); `'off'` uses synchronous=NORMAL (survives a process crash, may lose the last commits
+ * on power loss).
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { errorMessage } from '../lib/errors.js';
+import type { Sample } from '../protocols/sample.js';
+import { JournalErrors } from './errors.js';
+import type { JournalEntry } from './sinks/sink.js';
+
+/** The slice of a pino logger the collector uses (a pino Logger satisfies it). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface JournalOptions {
+  fsync: 'always' | 'off';
+  /** Bound on the sample bytes held. */
+  maxBytes: number;
+  log?: Logger;
+  /** Fraction of maxBytes past which the journal warns that it will drop (default 0.8). */
+  warnRatio?: number;
+  now?: () => number;
+}
+
+export interface JournalPressure {
+  used_bytes: number;
+  max_bytes: number;
+  /** First entry some registered sink still waits for, null when every sink is caught up. */
+  oldest_unacked_seq: number | null;
+  /** True once the journal is past its warning mark: keep going and the oldest undelivered samples go. */
+  will_drop: boolean;
+  /** When, at the recent append rate, the bound will be hit (collector clock), null when not growing. */
+  drop_at_estimate_ms: number | null;
+  /** Entries dropped unacknowledged since the journal was created. */
+  dropped_entries: number;
+  entries: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  bytes INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, acked INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+export class Journal {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly log: Logger;
+  private readonly maxBytes: number;
+  private readonly warnBytes: number;
+  private readonly now: () => number;
+  private usedBytes: number;
+  private entryCount: number;
+  private last: number;
+  private dropped: number;
+  private readonly ackedBySink = new Map<string, number>();
+  private warned = false;
+  private closed = false;
+  /** Unacked growth rate (bytes/ms), smoothed, for `drop_at_estimate_ms`. */
+  private rate = 0;
+  private rateAt: number | null = null;
+  private readonly stmts: {
+    insert: Database.Statement;
+    read: Database.Statement;
+    ack: Database.Statement;
+    delUpTo: Database.Statement;
+    sumUpTo: Database.Statement;
+    oldestN: Database.Statement;
+    setMeta: Database.Statement;
+  };
+
+  private constructor(file: string, db: Database.Database, opts: JournalOptions) {
+    this.file = file;
+    this.db = db;
+    this.log = opts.log ?? silentLogger;
+    this.maxBytes = opts.maxBytes;
+    this.warnBytes = Math.floor(opts.maxBytes * (opts.warnRatio ?? 0.8));
+    this.now = opts.now ?? Date.now;
+    const totals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries').get() as {
+      n: number;
+      b: number;
+    };
+    this.usedBytes = totals.b;
+    this.entryCount = totals.n;
+    // AUTOINCREMENT keeps the highest seq ever used in sqlite_sequence, so seqs never repeat after a trim.
+    const seqRow = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").get() as
+      | { seq: number }
+      | undefined;
+    this.last = seqRow?.seq ?? 0;
+    const droppedRow = db.prepare("SELECT value FROM meta WHERE key = 'dropped'").get() as
+      | { value: number }
+      | undefined;
+    this.dropped = droppedRow?.value ?? 0;
+    for (const row of db.prepare('SELECT name, acked FROM sinks').all() as {
+      name: string;
+      acked: number;
+    }[]) {
+      this.ackedBySink.set(row.name, row.acked);
+    }
+    this.stmts = {
+      insert: db.prepare('INSERT INTO entries (bytes, body) VALUES (?, ?)'),
+      read: db.prepare('SELECT seq, body FROM entries WHERE seq > ? ORDER BY seq LIMIT ?'),
+      ack: db.prepare(
+        'INSERT INTO sinks (name, acked) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET acked = excluded.acked',
+      ),
+      delUpTo: db.prepare('DELETE FROM entries WHERE seq <= ?'),
+      sumUpTo: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries WHERE seq <= ?'),
+      oldestN: db.prepare('SELECT seq, bytes FROM entries ORDER BY seq LIMIT ?'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  static open(dir: string, opts: JournalOptions): Journal {
+    const file = join(dir, 'journal.db');
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (err) {
+      throw JournalErrors.open.with({ cause: err }, file, errorMessage(err));
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.fsync === 'always' ? 'FULL' : 'NORMAL'}`);
+      // A truncated or overwritten file often opens fine and fails only when a damaged page is read.
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(String(check));
+      db.exec(SCHEMA);
+      return new Journal(file, db, opts);
+    } catch (err) {
+      db.close();
+      const msg = errorMessage(err);
+      // Permission, space and I/O problems are the operator's to fix; anything else means a damaged file.
+      if (/^SQLITE_(CANTOPEN|READONLY|FULL|IOERR|PERM|BUSY)/.test(String((err as { code?: unknown }).code))) {
+        throw JournalErrors.open.with({ cause: err }, file, msg);
+      }
+      throw JournalErrors.corrupt.with({ cause: err }, file, msg);
+    }
+  }
+
+  /** Append samples in one transaction; returns the last seq, only once committed. */
+  append(samples: readonly Sample[]): number {
+    this.assertOpen();
+    if (samples.length === 0) return this.last;
+    const bodies = samples.map((s) => JSON.stringify(s));
+    const incoming = bodies.reduce((n, b) => n + Buffer.byteLength(b), 0);
+    const before = this.usedBytes;
+    try {
+      this.db.transaction(() => {
+        this.makeRoom(incoming);
+        for (const body of bodies) {
+          const r = this.stmts.insert.run(Buffer.byteLength(body), body);
+          this.last = Number(r.lastInsertRowid);
+        }
+      })();
+    } catch (err) {
+      // Roll the counters back to what the DB holds.
+      this.recount();
+      throw JournalErrors.write.with({ cause: err }, errorMessage(err));
+    }
+    this.usedBytes += incoming;
+    this.entryCount += bodies.length;
+    this.trackRate(this.usedBytes - before);
+    this.checkWarn();
+    return this.last;
+  }
+
+  /** Entries with seq > afterSeq, in order. */
+  read(afterSeq: number, limit: number): JournalEntry[] {
+    this.assertOpen();
+    const rows = this.stmts.read.all(afterSeq, Math.max(1, limit)) as { seq: number; body: string }[];
+    return rows.map((r) => ({ seq: r.seq, sample: JSON.parse(r.body) as Sample }));
+  }
+
+  /**
+   * A sink's position. A sink never seen before starts at 0: it is sent everything the journal still holds
+   * (a newly configured InfluxDB is backfilled with the undelivered window). Use `register` to persist that.
+   */
+  acked(sink: string): number {
+    return this.ackedBySink.get(sink) ?? 0;
+  }
+
+  ack(sink: string, seq: number): void {
+    this.assertOpen();
+    const prev = this.ackedBySink.get(sink) ?? 0;
+    if (seq <= prev) return;
+    this.stmts.ack.run(sink, seq);
+    this.ackedBySink.set(sink, seq);
+  }
+
+  /**
+   * Declare a sink the journal must keep entries for. A new sink starts at 0 (it replays what the journal still
+   * holds) rather than at the current end: a sink added to the config gets the recent past, not a hole.
+   */
+  register(sink: string): void {
+    this.assertOpen();
+    if (this.ackedBySink.has(sink)) return;
+    this.stmts.ack.run(sink, 0);
+    this.ackedBySink.set(sink, 0);
+  }
+
+  /** Forget a sink that is no longer configured, so it stops holding entries back. */
+  unregister(sink: string): void {
+    this.assertOpen();
+    this.db.prepare('DELETE FROM sinks WHERE name = ?').run(sink);
+    this.ackedBySink.delete(sink);
+  }
+
+  sinks(): string[] {
+    return [...this.ackedBySink.keys()];
+  }
+
+  lastSeq(): number {
+    return this.last;
+  }
+
+  /** Sample bytes held (the figure `maxBytes` bounds; the file itself reuses freed pages). */
+  sizeBytes(): number {
+    return this.usedBytes;
+  }
+
+  /** On-disk size of the database and its WAL. */
+  fileBytes(): number {
+    let n = 0;
+    for (const f of [this.file, `${this.file}-wal`]) {
+      try {
+        n += statSync(f).size;
+      } catch {
+        // WAL may not exist yet.
+      }
+    }
+    return n;
+  }
+
+  droppedEntries(): number {
+    return this.dropped;
+  }
+
+  /** Delete entries every registered sink has acknowledged. With no sink registered nothing is trimmed. */
+  trim(): void {
+    this.assertOpen();
+    const upTo = this.minAcked();
+    if (upTo === null || upTo <= 0) return;
+    const { n, b } = this.stmts.sumUpTo.get(upTo) as { n: number; b: number };
+    if (n === 0) return;
+    this.stmts.delUpTo.run(upTo);
+    this.usedBytes -= b;
+    this.entryCount -= n;
+    if (this.usedBytes < this.warnBytes) this.warned = false;
+  }
+
+  pressure(): JournalPressure {
+    const min = this.minAcked();
+    const behind = min !== null && min < this.last;
+    const remaining = this.maxBytes - this.usedBytes;
+    return {
+      used_bytes: this.usedBytes,
+      max_bytes: this.maxBytes,
+      oldest_unacked_seq: behind ? this.firstSeqAfter(min) : null,
+      will_drop: this.usedBytes >= this.warnBytes,
+      drop_at_estimate_ms:
+        behind && this.rate > 0 && this.rateAt !== null
+          ? Math.round(this.rateAt + Math.max(0, remaining) / this.rate)
+          : null,
+      dropped_entries: this.dropped,
+      entries: this.entryCount,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private minAcked(): number | null {
+    if (this.ackedBySink.size === 0) return null;
+    return Math.min(...this.ackedBySink.values());
+  }
+
+  private firstSeqAfter(seq: number): number | null {
+    const row = this.stmts.read.get(seq, 1) as { seq: number } | undefined;
+    return row?.seq ?? null;
+  }
+
+  /** Inside the append transaction: drop the oldest entries until `incoming` fits, warning first. */
+  private makeRoom(incoming: number): void {
+    if (this.usedBytes + incoming <= this.maxBytes) return;
+    // Acknowledged entries go first, and silently: they are delivered.
+    this.trim();
+    if (this.usedBytes + incoming <= this.maxBytes) return;
+    // Drop only after the warning: if this append jumps straight past the mark, warn now, then drop.
+    this.checkWarn(incoming);
+    let need = this.usedBytes + incoming - this.maxBytes;
+    let dropped = 0;
+    let droppedBytes = 0;
+    let upTo = 0;
+    while (need > 0) {
+      const rows = this.stmts.oldestN.all(256) as { seq: number; bytes: number }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        if (need <= 0) break;
+        need -= r.bytes;
+        droppedBytes += r.bytes;
+        dropped += 1;
+        upTo = r.seq;
+      }
+      this.stmts.delUpTo.run(upTo);
+    }
+    if (dropped === 0) return;
+    this.usedBytes -= droppedBytes;
+    this.entryCount -= dropped;
+    this.dropped += dropped;
+    this.stmts.setMeta.run('dropped', this.dropped);
+    const lagging = [...this.ackedBySink].filter(([, a]) => a < upTo).map(([name]) => name);
+    this.log.warn(
+      {
+        code: JournalErrors.dropped.code,
+        dropped,
+        dropped_total: this.dropped,
+        up_to_seq: upTo,
+        sinks_behind: lagging,
+        max_bytes: this.maxBytes,
+      },
+      `journal full: dropped the ${dropped} oldest samples not yet delivered to ${lagging.join(', ') || 'every sink'}`,
+    );
+  }
+
+  private checkWarn(extra = 0): void {
+    if (this.warned || this.usedBytes + extra < this.warnBytes) return;
+    this.warned = true;
+    const p = this.pressure();
+    this.log.warn(
+      {
+        code: JournalErrors.nearFull.code,
+        used_bytes: this.usedBytes + extra,
+        max_bytes: this.maxBytes,
+        oldest_unacked_seq: p.oldest_unacked_seq,
+        drop_at_estimate_ms: p.drop_at_estimate_ms,
+        sinks: Object.fromEntries(this.ackedBySink),
+      },
+      'journal nearly full: a sink is not keeping up; the oldest undelivered samples will be dropped when it is full (raise storage.journal_max_mb or fix the sink)',
+    );
+  }
+
+  private trackRate(grewBytes: number): void {
+    const t = this.now();
+    if (this.rateAt !== null && t > this.rateAt) {
+      const inst = grewBytes / (t - this.rateAt);
+      this.rate = this.rate === 0 ? inst : this.rate * 0.9 + inst * 0.1;
+    }
+    this.rateAt = t;
+  }
+
+  private recount(): void {
+    const totals = this.db
+      .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries')
+      .get() as {
+      n: number;
+      b: number;
+    };
+    this.usedBytes = totals.b;
+    this.entryCount = totals.n;
+    const seqRow = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").get() as
+      | { seq: number }
+      | undefined;
+    this.last = seqRow?.seq ?? 0;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw JournalErrors.closed();
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * One poll of one rig: run the driver under a hard deadline (and the collector's shutdown signal), time it,
+ * and always come back with a Sample — a reading, or an offline sample with a named error.
+ */
+import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import type { MinerDriver, PollTarget } from '../protocols/driver.js';
+import { ProtoErrors } from '../protocols/errors.js';
+import { emptyReading, type MinerReading, type PowerSource, type Sample } from '../protocols/sample.js';
+import { SchedErrors } from './errors.js';
+import { defaultRigId, type RigIdResolver } from './identity.js';
+import type { PowerMeter } from './power.js';
+
+/** A rig as the collector polls it. */
+export interface RigTarget {
+  /** Configured name, if any. */
+  name: string | null;
+  /** host:port as configured (unique per collector). */
+  address: string;
+  target: PollTarget;
+}
+
+export interface PollOptions {
+  deadlineMs: number;
+  now: () => number;
+  site: string;
+  meter?: PowerMeter;
+  estimatePowerW?: (r: MinerReading) => number | null;
+  /** Shutdown: aborts the poll at once (the sample then carries RT_ERR_PROTO_ABORTED). */
+  signal?: AbortSignal;
+  /** Sticky id mapping; without it the id is MAC, else name, else address. */
+  identity?: RigIdResolver;
+  /** Monotonic clock for durations (default performance.now). */
+  clock?: () => number;
+}
+
+/** Poll one rig. Never throws: a failure is an offline sample. */
+export async function pollRig(target: RigTarget, driver: MinerDriver, opts: PollOptions): Promise<Sample> {
+  const atMs = opts.now();
+  const clock = opts.clock ?? (() => performance.now());
+  const t0 = clock();
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
+  const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
+  let reading: MinerReading | null = null;
+  let failure: RtError | null = null;
+  try {
+    // Race the driver against the signal: a driver that ignores its signal still only holds this poll (and its
+    // scheduler slot) until the deadline.
+    reading = await raceAbort(driver.poll(target.target, signal), signal);
+  } catch (err) {
+    if (opts.signal?.aborted) failure = ProtoErrors.aborted.with({ cause: err }, target.address);
+    else if (deadline.signal.aborted && (!(err instanceof RtError) || ProtoErrors.aborted.is(err)))
+      failure = SchedErrors.deadline.with({ cause: err }, target.address, opts.deadlineMs);
+    else if (err instanceof RtError) failure = err;
+    else failure = SchedErrors.driverCrash.with({ cause: err }, target.address, errorMessage(err));
+  } finally {
+    clearTimeout(timer);
+  }
+  const durationMs = Math.max(0, Math.round((clock() - t0) * 10) / 10);
+  const base = reading ?? emptyReading(driver.family);
+  const mac = reading?.identity.mac ?? null;
+  const key = { name: target.name, address: target.address };
+  const rigId = opts.identity ? opts.identity.resolve(key, mac, atMs) : defaultRigId(key, mac);
+  const sample = toSample(base, {
+    rigId,
+    site: opts.site,
+    address: target.address,
+    atMs,
+    ok: reading !== null,
+    durationMs,
+    error: failure,
+  });
+  if (reading) applyPower(sample, reading, target, opts);
+  return sample;
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export interface SampleFacts {
+  rigId: string;
+  site: string;
+  address: string;
+  atMs: number;
+  ok: boolean;
+  durationMs: number;
+  error: RtError | null;
+}
+
+/** Wrap a reading (or emptyReading for a failed poll) into a Sample. A failed poll has no figures at all. */
+export function toSample(reading: MinerReading, f: SampleFacts): Sample {
+  const src = f.ok ? reading : emptyReading(reading.identity.family);
+  const s: Sample = {
+    ...src,
+    identity: f.ok ? { ...reading.identity } : src.identity,
+    state: f.ok ? reading.state : 'offline',
+    v: 1,
+    rig_id: f.rigId,
+    site: f.site,
+    address: f.address,
+    at_ms: f.atMs,
+    power_miner_w: null,
+    energy_wh: null,
+    poll: {
+      ok: f.ok,
+      duration_ms: f.durationMs,
+      error_code: f.error ? errorCode(f.error) : null,
+      error_message: f.error ? errorMessage(f.error) : null,
+    },
+  };
+  if (!f.ok) {
+    s.power_w = null;
+    s.power_source = null;
+  }
+  return s;
+}
+
+/** Precedence pdu > miner > estimate; the miner's own figure is kept beside a metered one. */
+function applyPower(s: Sample, reading: MinerReading, target: RigTarget, opts: PollOptions): void {
+  const minerW = reading.power_w !== null && Number.isFinite(reading.power_w) ? reading.power_w : null;
+  // A driver may already tag its figure 'estimate' (e.g. a model table in the parser); keep that tag.
+  const minerSrc: PowerSource = reading.power_source === 'estimate' ? 'estimate' : 'miner';
+  s.power_miner_w = minerSrc === 'miner' ? minerW : null;
+  const metered =
+    opts.meter?.reading({ rig_id: s.rig_id, name: target.name, address: target.address }) ?? null;
+  if (metered && Number.isFinite(metered.watts)) {
+    s.power_w = metered.watts;
+    s.power_source = 'pdu';
+    s.energy_wh = metered.energy_wh;
+    return;
+  }
+  if (minerW !== null) {
+    s.power_w = minerW;
+    s.power_source = minerSrc;
+    return;
+  }
+  const est = opts.estimatePowerW?.(reading) ?? null;
+  if (est !== null && Number.isFinite(est)) {
+    s.power_w = est;
+    s.power_source = 'estimate';
+    return;
+  }
+  s.power_w = null;
+  s.power_source = null;
+}
