@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { influxSinkSchema } from '../../config/sections/sinks.js';
+import { freePort, type Influxd, startInfluxd } from '../../testing/influxd.js';
+import { InfluxSink, type SinkLog } from './influx.js';
+import { cleanTag, poolHost, samplePoints } from './influx-schema.js';
+import { makeSample, offlineSample } from './sample-factory.js';
+import type { JournalEntry } from './sink.js';
+
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+function entries(samples: ReturnType<typeof makeSample>[], from = 1): JournalEntry[] {
+  return samples.map((sample, i) => ({ seq: from + i, sample }));
+}
+
+class MemLog implements SinkLog {
+  lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+  warn(obj: object, msg?: string): void {
+    this.lines.push({ obj: obj as Record<string, unknown>, msg });
+  }
+}
+
+type Series = { columns: string[]; values: (string | number | boolean | null)[][] };
+
+async function q(url: string, db: string, query: string): Promise<Series[]> {
+  const res = await fetch(
+    `${url}/query?db=${encodeURIComponent(db)}&epoch=ms&q=${encodeURIComponent(query)}`,
+  );
+  const body = (await res.json()) as { results: { series?: Series[]; error?: string }[] };
+  const r = body.results[0]!;
+  if (r.error) throw new Error(r.error);
+  return r.series ?? [];
+}
+
+/** The single value of a one-row `SELECT count(…)`. */
+function one(series: Series[]): unknown {
+  return series[0]?.values[0]?.[1];
+}
+
+describe('influx schema (pure)', () => {
+  test('a mining sample gives rig, board, fan, pool and poll points with typed fields and no nulls', () => {
+    const s = makeSample('rig-a', T0, { temp_inlet_c: null, hashrate_avg_hs: Number.NaN });
+    const pts = samplePoints(s, { precision: 'ms' });
+    const by = (m: string) => pts.filter((p) => p.measurement === m);
+    assert.equal(by('rig').length, 1);
+    assert.equal(by('board').length, 3);
+    assert.equal(by('fan').length, 4);
+    assert.equal(by('pool').length, 1);
+    assert.equal(by('poll').length, 1);
+    const rig = by('rig')[0]!;
+    assert.equal(rig.time, T0);
+    assert.equal(rig.tags.rig, 'rig-a');
+    assert.equal(rig.tags.model, 'Antminer S19 Pro');
+    assert.equal(rig.tags.power_source, 'pdu');
+    assert.ok(!('temp_inlet_c' in rig.fields), 'null is omitted');
+    assert.ok(!('hashrate_avg_hs' in rig.fields), 'NaN is omitted');
+    assert.equal(rig.fields.uptime_s, 86_400);
+    const pool = by('pool')[0]!;
+    assert.equal(pool.tags.host, 'btc.pool.example');
+    assert.equal(pool.fields.port, 3333);
+    assert.ok(!JSON.stringify(pool).includes('worker1'), 'the worker user is never written');
+  });
+
+  test('an offline sample gives only a poll point with up=0 and the error code as tag', () => {
+    const pts = samplePoints(offlineSample('rig-b', T0 + 1500), { precision: 's' });
+    assert.equal(pts.length, 1);
+    assert.deepEqual(pts[0], {
+      measurement: 'poll',
+      tags: { site: 'site-test', rig: 'rig-b', error_code: 'RT_ERR_PROTO_CONNECT_TIMEOUT' },
+      fields: { up: 0, duration_ms: 3000 },
+      time: Math.floor((T0 + 1500) / 1000),
+    });
+  });
+
+  test('hostile tag values are made writable; pool URLs yield host only', () => {
+    assert.equal(cleanTag('a\nb\\'), 'a b');
+    assert.equal(cleanTag('   '), null);
+    assert.deepEqual(poolHost('stratum+tcp://user:pw@Pool.Example:443/x'), {
+      host: 'pool.example',
+      port: 443,
+    });
+    assert.deepEqual(poolHost(null), { host: null, port: null });
+    const pts = samplePoints(
+      makeSample('rig c,1', T0, { identity: { ...makeSample('x', 0).identity, model: 'S19\\' } }),
+      { precision: 'ms', tags: ['model'] },
+    );
+    const rig = pts.find((p) => p.measurement === 'rig')!;
+    assert.deepEqual(Object.keys(rig.tags).sort(), ['model', 'rig', 'site']);
+    assert.equal(rig.tags.model, 'S19');
+  });
+});
+
+describe('influx sink against a real influxd', () => {
+  let influxd: Influxd;
+  before(async () => {
+    influxd = await startInfluxd();
+  });
+  after(async () => {
+    await influxd?.stop();
+  });
+
+  const cfg = (over: Record<string, unknown> = {}) =>
+    influxSinkSchema.parse({ url: influxd.url, flush_interval_ms: 0, ...over });
+
+  test('samples read back with the right measurements, tags, field types and values; replay adds nothing', async () => {
+    const sink = new InfluxSink(
+      cfg({ database: 'rt_roundtrip', retention_policy: 'raw', retention_duration: '30d' }),
+    );
+    await sink.open();
+    const batch = entries([makeSample('rig-a', T0), makeSample('rig-b', T0), offlineSample('rig-c', T0)]);
+    await sink.write(batch);
+    await sink.write(batch); // a replay after a crash: same points, no duplicates
+    await sink.close();
+    const db = 'rt_roundtrip';
+    const rp = '"rt_roundtrip"."raw"';
+    const measurements = (await q(influxd.url, db, 'SHOW MEASUREMENTS'))[0]!.values.flat();
+    assert.deepEqual(measurements.sort(), ['board', 'fan', 'poll', 'pool', 'rig']);
+
+    const fieldKeys = await q(influxd.url, db, `SHOW FIELD KEYS ON "${db}" FROM ${rp}."rig"`);
+    const types = Object.fromEntries(fieldKeys[0]!.values.map((r) => [String(r[0]), r[1]]));
+    assert.equal(types.hashrate_hs, 'float');
+    assert.equal(types.power_w, 'float');
+    assert.equal(types.uptime_s, 'integer');
+    assert.equal(types.shares_accepted, 'integer');
+    assert.equal(types.support, 'string');
+    assert.ok(!('temp_inlet_c' in types), 'a field never reported is never written');
+    const poolTypes = Object.fromEntries(
+      (await q(influxd.url, db, `SHOW FIELD KEYS FROM ${rp}."pool"`))[0]!.values.map((r) => [
+        String(r[0]),
+        r[1],
+      ]),
+    );
+    assert.equal(poolTypes.active, 'boolean');
+
+    const rig = await q(influxd.url, db, `SELECT * FROM ${rp}."rig" WHERE "rig" = 'rig-a'`);
+    const cols: string[] = rig[0]!.columns;
+    assert.equal(rig[0]!.values.length, 1);
+    const row = Object.fromEntries(cols.map((c, i) => [c, rig[0]!.values[0]![i]]));
+    assert.equal(row.time, T0);
+    assert.equal(row.hashrate_hs, 110.2e12);
+    assert.equal(row.power_w, 3250.5);
+    assert.equal(row.power_source, 'pdu');
+    assert.equal(row.model, 'Antminer S19 Pro');
+    assert.equal(row.site, 'site-test');
+    assert.equal(row.temp_inlet_c, undefined);
+
+    const counts = await q(influxd.url, db, `SELECT count("up") FROM ${rp}."poll"`);
+    assert.equal(one(counts), 3, 'one poll point per sample, replay overwrote itself');
+    const down = await q(influxd.url, db, `SELECT "up" FROM ${rp}."poll" WHERE "rig" = 'rig-c'`);
+    assert.equal(one(down), 0);
+    const offlineRig = await q(influxd.url, db, `SELECT * FROM ${rp}."rig" WHERE "rig" = 'rig-c'`);
+    assert.equal(offlineRig.length, 0, 'an offline rig has no rig point (no fake zeros)');
+    const tags = await q(influxd.url, db, `SHOW TAG VALUES FROM ${rp}."poll" WITH KEY = "error_code"`);
+    assert.deepEqual(tags[0]!.values, [['error_code', 'RT_ERR_PROTO_CONNECT_TIMEOUT']]);
+  });
+
+  test('partial write: a field-type conflict skips only the bad line, with a named error, and does not loop', async () => {
+    const db = 'rt_partial';
+    const log = new MemLog();
+    const sink = new InfluxSink(cfg({ database: db }), { log });
+    await sink.open();
+    // A point written earlier by something else made `uptime_s` a float in the shard of last January.
+    const old = Date.UTC(2026, 0, 15, 12, 0, 0);
+    const pre = await fetch(`${influxd.url}/write?db=${db}&precision=ms`, {
+      method: 'POST',
+      body: `rig,rig=rig-old,site=site-test uptime_s=1.5 ${old - 60_000}`,
+    });
+    assert.equal(pre.status, 204);
+    const samples = [
+      makeSample('rig-1', T0),
+      makeSample('rig-old', old),
+      makeSample('rig-2', T0),
+      makeSample('rig-3', T0 + 1000),
+    ];
+    await sink.write(entries(samples));
+    assert.equal(sink.stats.points_rejected, 1);
+    assert.ok(sink.stats.requests < 20, `bounded retries, got ${sink.stats.requests}`);
+    const rejected = log.lines.filter((l) => l.obj.code === 'RT_ERR_SINK_INFLUX_REJECTED');
+    assert.equal(rejected.length, 1);
+    assert.match(String(rejected[0]!.obj.line), /^rig,.*rig=rig-old/);
+    assert.match(String(rejected[0]!.obj.reason), /field type conflict/);
+    const rigCount = await q(influxd.url, db, 'SELECT count("hashrate_hs") FROM "rig"');
+    assert.equal(one(rigCount), 3, 'the three good rig lines are stored');
+    const boards = await q(influxd.url, db, `SELECT count("chips") FROM "board" WHERE "rig" = 'rig-old'`);
+    assert.equal(one(boards), 3, "the bad sample's other points are stored");
+    const polls = await q(influxd.url, db, 'SELECT count("up") FROM "poll"');
+    assert.equal(one(polls), 4);
+    await sink.close();
+  });
+
+  test('a missing database is created on write when allowed, refused with a named error when not', async () => {
+    const sink = new InfluxSink(cfg({ database: 'rt_nodb', create_database: false }));
+    await sink.open();
+    await assert.rejects(sink.write(entries([makeSample('r', T0)])), {
+      code: 'RT_ERR_SINK_INFLUX_NO_DATABASE',
+    });
+    const creating = new InfluxSink(cfg({ database: 'rt_nodb' }));
+    await fetch(`${influxd.url}/query?q=${encodeURIComponent('DROP DATABASE "rt_nodb"')}`, {
+      method: 'POST',
+    });
+    await creating.write(entries([makeSample('r', T0)]));
+    const polls = await q(influxd.url, 'rt_nodb', 'SELECT count("up") FROM "poll"');
+    assert.equal(one(polls), 1);
+  });
+
+  test('nothing listening: write throws the retryable RT_ERR_SINK_INFLUX_UNAVAILABLE', async () => {
+    const port = await freePort();
+    const sink = new InfluxSink(
+      influxSinkSchema.parse({ url: `http://127.0.0.1:${port}`, flush_interval_ms: 0 }),
+    );
+    await assert.rejects(sink.open(), { code: 'RT_ERR_SINK_INFLUX_UNAVAILABLE' });
+    await assert.rejects(sink.write(entries([makeSample('r', T0)])), {
+      code: 'RT_ERR_SINK_INFLUX_UNAVAILABLE',
+    });
+  });
+});
