@@ -1,0 +1,41 @@
+/**
+ * Test support for the family parser tests: every INDEX.md fixture of a family, decoded, with its expected
+ * normalized output in `<family>/testdata/expected/<fixture>.json`. Set RIGTEL_WRITE_EXPECTED=1 to write missing
+ * expected files (then check every number by hand against the raw reply before committing them).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtureIndex, readFixtureText } from '../fixtures.js';
+import { decodeLoose, type Obj } from './cgjson.js';
+
+export interface FixtureCase {
+  file: string;
+  /** Command word from INDEX.md (`stats`, `version`, …); `joined` for multi-command replies. */
+  command: string;
+  body: Obj;
+  repairs: string[];
+}
+
+export function familyCases(family: string): FixtureCase[] {
+  return fixtureIndex()
+    .filter((e) => e.family === family && !e.command.startsWith('GET '))
+    .map((e) => {
+      const decoded = decodeLoose(readFixtureText(e.file));
+      if (!decoded) throw new Error(`fixture ${e.file} does not decode`);
+      const command = e.command.includes('+') ? 'joined' : e.command.trim();
+      return { file: e.file, command, body: decoded.value, repairs: decoded.repairs };
+    });
+}
+
+/** Deep-equal target for one fixture, or null when none is stored (written when RIGTEL_WRITE_EXPECTED=1). */
+export function expected(dir: string, file: string, actual: unknown): unknown {
+  const path = join(dir, 'testdata', 'expected', file.replace(/\.txt$/, '.json'));
+  if (!existsSync(path)) {
+    if (process.env.RIGTEL_WRITE_EXPECTED === '1') {
+      writeFileSync(path, `${JSON.stringify(actual, null, 2)}\n`);
+      return actual;
+    }
+    return null;
+  }
+  return JSON.parse(readFileSync(path, 'utf8'));
+}

@@ -1,0 +1,171 @@
+/**
+ * LuxOS (LUXminer on Antminer hardware), cgminer JSON on 4028 (protocols.md §4.2).
+ * Quirks: `version` carries a `LUXminer` key (luxos_s19kpro_version.txt); `stats` is Bitmain-like but its
+ * `"total rate"` (with a space) holds one chain's rate, not the total, so it is never read
+ * (luxos_s19kpro_stats.txt: 18972.63 vs GHS 5s 59756.06); an empty 4th slot sends chain_rate4 "0" and
+ * temps "0-0-0-0"; `temps` labels its four sensors in METADATA (luxos_s19kpro_temps.txt).
+ */
+import {
+  applySummaryCounters,
+  bool,
+  capRaw,
+  count,
+  isObj,
+  maxOf,
+  num,
+  type Obj,
+  parsePools,
+  poolsDifficultyAccepted,
+  rpm,
+  scale,
+  section,
+  settleState,
+  str,
+  temp,
+} from '../braiins/cgjson.js';
+import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
+import { applyBitmainStats, splitStats } from '../vnish/bitmain-stats.js';
+import { splitType } from '../vnish/parse.js';
+
+export interface LuxosReplies {
+  version?: unknown;
+  summary?: unknown;
+  stats?: unknown;
+  devs?: unknown;
+  temps?: unknown;
+  fans?: unknown;
+  power?: unknown;
+  pools?: unknown;
+  profiles?: unknown;
+}
+
+/** Sensor name → 'inlet' | 'outlet', from METADATA labels ("Board Intake (top)"), else LuxOS's usual layout. */
+function sensorRoles(temps: unknown): Map<string, 'inlet' | 'outlet'> {
+  const roles = new Map<string, 'inlet' | 'outlet'>();
+  const meta = section(temps, 'METADATA')[0];
+  if (meta) {
+    for (const [key, value] of Object.entries(meta)) {
+      const label = isObj(value) ? str(value['Label']) : null;
+      if (!label) continue;
+      if (/intake|inlet/i.test(label)) roles.set(key, 'inlet');
+      else if (/exhaust|outlet/i.test(label)) roles.set(key, 'outlet');
+    }
+  }
+  if (roles.size === 0) {
+    roles.set('TopLeft', 'outlet').set('BottomLeft', 'outlet');
+    roles.set('TopRight', 'inlet').set('BottomRight', 'inlet');
+  }
+  return roles;
+}
+
+export function parseLuxos(rep: LuxosReplies): MinerReading {
+  const r = emptyReading('luxos');
+  r.identity.make = 'Bitmain';
+  const ver = section(rep.version, 'VERSION')[0] ?? null;
+  const { head, body } = splitStats(rep.stats);
+  r.identity.model = splitType(str(ver?.['Type']) ?? str(head?.['Type'])).model;
+  const lux = str(ver?.['LUXminer']) ?? str(head?.['Miner']);
+  if (lux) r.identity.firmware = `LUXminer ${lux}`;
+
+  let ramping = false;
+  if (body) applyBitmainStats(r, body);
+
+  const summary = section(rep.summary, 'SUMMARY')[0];
+  if (summary) {
+    applySummaryCounters(r, summary);
+    // LuxOS summary is in GH/s like stock Bitmain (protocols.md §4.2), devs in MH/s.
+    r.hashrate_hs = scale(num(summary['GHS 5s']), HS.GH) ?? r.hashrate_hs;
+    r.hashrate_avg_hs = scale(num(summary['GHS av']), HS.GH) ?? r.hashrate_avg_hs;
+  }
+
+  const devs = section(rep.devs, 'DEVS');
+  if (devs.length) {
+    // DEVS may come out of order (2,0,1 on LuxOS): key boards by ID.
+    const boards = devs
+      .map((d) => {
+        const b = emptyBoard(count(d['ID']) ?? count(d['ASC']) ?? 0);
+        b.hashrate_hs = scale(num(d['MHS 5s']) ?? num(d['MHS 1m']), HS.MH);
+        b.hashrate_nominal_hs = scale(num(d['Nominal MHS']), HS.MH);
+        b.hw_errors = count(d['Hardware Errors']);
+        if (bool(d['IsRamping']) === true) ramping = true;
+        return b;
+      })
+      .sort((a, b) => a.index - b.index);
+    for (const b of boards) {
+      const known = r.boards.find((x) => x.index === b.index);
+      if (known) {
+        known.hashrate_hs ??= b.hashrate_hs;
+        known.hashrate_nominal_hs ??= b.hashrate_nominal_hs;
+        known.hw_errors ??= b.hw_errors;
+      } else r.boards.push(b);
+    }
+    r.boards.sort((a, b) => a.index - b.index);
+    if (r.hashrate_nominal_hs === null) {
+      const nominal = boards.reduce<number | null>(
+        (t, b) => (b.hashrate_nominal_hs === null ? t : (t ?? 0) + b.hashrate_nominal_hs),
+        null,
+      );
+      r.hashrate_nominal_hs = nominal;
+    }
+  }
+
+  const temps = section(rep.temps, 'TEMPS');
+  if (temps.length) {
+    const roles = sensorRoles(rep.temps);
+    const inlets: (number | null)[] = [];
+    const outlets: (number | null)[] = [];
+    for (const t of temps) {
+      const index = count(t['ID']) ?? count(t['TEMP']) ?? 0;
+      let b = r.boards.find((x) => x.index === index);
+      if (!b) {
+        b = emptyBoard(index);
+        r.boards.push(b);
+      }
+      const bIn: (number | null)[] = [];
+      const bOut: (number | null)[] = [];
+      for (const [sensor, role] of roles) (role === 'inlet' ? bIn : bOut).push(temp(t[sensor]));
+      b.temp_inlet_c = maxOf(bIn);
+      b.temp_outlet_c = maxOf(bOut);
+      inlets.push(...bIn);
+      outlets.push(...bOut);
+    }
+    r.boards.sort((a, b) => a.index - b.index);
+    r.temp_inlet_c = maxOf(inlets);
+    r.temp_outlet_c = maxOf(outlets);
+    r.temp_board_max_c ??= maxOf([...inlets, ...outlets]);
+  }
+
+  const fans = section(rep.fans, 'FANS');
+  if (fans.length) {
+    r.fans = [];
+    fans.forEach((f, i) => {
+      const v = rpm(f['RPM']);
+      if (v !== null) r.fans.push({ index: count(f['ID']) ?? i, rpm: v });
+    });
+  }
+
+  const power = section(rep.power, 'POWER')[0];
+  if (power) {
+    const watts = num(power['Watts']);
+    if (watts !== null && watts > 0) {
+      r.power_w = watts;
+      // PSU:false on an S19k Pro (no PMBus PSU) suggests a modelled figure (protocols.md §4.2, inferred).
+      r.power_source = bool(power['PSU']) === true ? 'miner' : 'estimate';
+      if (r.power_source === 'estimate') r.notes.push('LuxOS power with PSU:false is modelled, not metered');
+    }
+  }
+
+  const profile = section(rep.profiles, 'PROFILES').find((p: Obj) => bool(p['IsActive']) === true);
+  if (profile && r.hashrate_nominal_hs === null) {
+    // profiles.Hashrate is TH/s (protocols.md §6 item 21).
+    r.hashrate_nominal_hs = scale(num(profile['Hashrate']), HS.TH);
+  }
+
+  if (rep.pools !== undefined) {
+    r.pools = parsePools(rep.pools);
+    r.difficulty_accepted ??= poolsDifficultyAccepted(rep.pools);
+  }
+  settleState(r, { ramping });
+  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  return r;
+}
