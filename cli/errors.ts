@@ -1,0 +1,15 @@
+import { defineError } from '../lib/errors.js';
+
+/** Command-line failures. Usage errors exit 2, like an invalid config. */
+export const CliErrors = {
+  usage: defineError<[string]>(
+    'RT_ERR_CLI_USAGE',
+    'unknown command, unknown flag or missing argument; the usage text follows',
+    (why) => why,
+  ),
+  notBuilt: defineError<[string]>(
+    'RT_ERR_CLI_NOT_BUILT',
+    'this command depends on a part of rigtel that is not in this build yet',
+    (what) => `${what} is not built yet in this version of rigtel`,
+  ),
+} as const;

@@ -1,0 +1,109 @@
+/** `rigtel poll HOST[:PORT]`: one poll of one miner, printed as a table or JSON. Reads only. */
+import { rigSchema, splitAddress } from '../config/schema.js';
+import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { Secret } from '../lib/secret.js';
+import type { PollTarget } from '../protocols/driver.js';
+import type { MinerReading } from '../protocols/sample.js';
+import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
+import { CliErrors } from './errors.js';
+import { formatReading } from './format.js';
+import type { Io } from './io.js';
+import { importOptional } from './optional-import.js';
+
+export const pollFlags: FlagSpecs = {
+  family: { type: 'string', value: 'F', description: 'miner family (default auto: detect from the replies)' },
+  json: { type: 'boolean', description: 'print the normalized reading as JSON' },
+  timeout: { type: 'string', value: 'MS', description: 'deadline per command in ms (default 8000)' },
+  user: { type: 'string', value: 'NAME', description: 'user for APIs that need one (Antminer web UI)' },
+  'password-env': {
+    type: 'string',
+    value: 'VAR',
+    description: 'read the password from this environment variable (never from the command line)',
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+export const pollUsage = `usage: rigtel poll HOST[:PORT] [--family F] [--json] [--timeout MS]
+
+Poll one miner once and print what rigtel reads from it: identity, state, hashrate, temperatures, fans,
+power with its source, pools, boards, repairs applied to malformed replies, and notes. Port defaults to 4028.
+Exits 1 with the error code when the poll fails.
+
+${flagHelp(pollFlags)}
+`;
+
+type PollOnce = (target: PollTarget, signal: AbortSignal) => Promise<MinerReading>;
+
+async function loadPollOnce(): Promise<PollOnce> {
+  // protocols/registry.ts is written by the protocols work.
+  const mod = await importOptional<{ pollOnce?: PollOnce }>('../protocols/registry.js', import.meta.url);
+  if (!mod) throw CliErrors.notBuilt('rigtel poll (protocols/registry.ts)');
+  if (typeof mod.pollOnce !== 'function')
+    throw CliErrors.notBuilt('rigtel poll (pollOnce in protocols/registry.ts)');
+  return mod.pollOnce;
+}
+
+export async function pollCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, pollFlags);
+  if (flags['help']) {
+    io.out(pollUsage);
+    return 0;
+  }
+  if (positionals.length !== 1) throw CliErrors.usage('poll needs exactly one HOST[:PORT]');
+  const address = positionals[0]!;
+  const checked = rigSchema.safeParse({
+    address,
+    ...(flags['family'] ? { family: flags['family'] } : {}),
+  });
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw CliErrors.usage(`${issue.path.join('.') || 'address'}: ${issue.message}`);
+  }
+  const timeout = flags['timeout'] === undefined ? 8000 : Number(flags['timeout']);
+  if (!Number.isInteger(timeout) || timeout < 100 || timeout > 600_000) {
+    throw CliErrors.usage('--timeout: expected whole milliseconds from 100 to 600000');
+  }
+  let password: Secret | undefined;
+  const envName = flags['password-env'];
+  if (typeof envName === 'string') {
+    const value = io.env[envName];
+    if (!value) throw CliErrors.usage(`--password-env: environment variable ${envName} is not set`);
+    password = new Secret(value);
+  }
+  const { host, port } = splitAddress(address);
+  const target: PollTarget = {
+    host,
+    port,
+    family: checked.data.family === 'auto' ? 'auto' : checked.data.family,
+    username: typeof flags['user'] === 'string' ? flags['user'] : undefined,
+    password,
+    connectTimeoutMs: Math.min(3000, timeout),
+    commandTimeoutMs: timeout,
+    maxReplyBytes: 1024 * 1024,
+  };
+  const pollOnce = await loadPollOnce();
+  // A poll may send several commands; give the whole poll a few command deadlines, and stop on Ctrl-C.
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  const started = Date.now();
+  try {
+    const reading = await pollOnce(
+      target,
+      AbortSignal.any([controller.signal, AbortSignal.timeout(timeout * 4)]),
+    );
+    const shown = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    io.out(
+      flags['json']
+        ? `${JSON.stringify(reading, null, 2)}\n`
+        : formatReading(shown, reading, Date.now() - started),
+    );
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RtError)) throw err;
+    io.err(`${errorCode(err)}: ${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * `rigtel run`: the composition root. Config → logger → (emulated fleet) → collector → API, then a live line
+ * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
+ *
+ * NOTE for the lead: collector/runtime.ts, collector/emulated-fleet.ts and protocols/registry.ts were being
+ * written when this file was; they are imported at run time against the signatures in the team brief
+ * (see the interfaces below). Switch to static imports once they have landed.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.js';
+import { summarizeFleet } from '../api/fleet-summary.js';
+import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
+import { loadConfig } from '../config/load.js';
+import { type Config, rigSchema, splitAddress } from '../config/schema.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import type { MinerDriver } from '../protocols/driver.js';
+import type { Family } from '../protocols/sample.js';
+import { CliErrors } from './errors.js';
+import type { Io } from './io.js';
+import { importOptional } from './optional-import.js';
+
+interface EmulatedFleet {
+  rigs: Array<{ name: string; address: string; family: string }>;
+  stop(): Promise<void> | void;
+}
+interface EmulatedFleetModule {
+  startEmulatedFleet(opts: {
+    count: number;
+    host: string;
+    basePort: number;
+  }): Promise<EmulatedFleet> | EmulatedFleet;
+}
+interface Collector {
+  fleet: FleetView;
+  history: HistoryStore;
+  health: HealthView;
+  stop(): Promise<void> | void;
+}
+interface RuntimeModule {
+  targetsFromConfig(config: Config): unknown[];
+  startCollector(
+    config: Config,
+    targets: unknown[],
+    opts: { log: Logger; driverFor: (family: Family | 'auto') => MinerDriver },
+  ): Promise<Collector> | Collector;
+}
+interface RegistryModule {
+  driverFor(family: Family | 'auto'): MinerDriver;
+}
+
+export interface RunOptions {
+  configFile: string | undefined;
+  io: Io;
+  /** Resolves the run when aborted (tests); SIGINT/SIGTERM do the same in production. */
+  signal?: AbortSignal;
+  /** Live line period; 0 disables it. */
+  liveEveryMs?: number;
+}
+
+async function required<T>(specifier: string, what: string): Promise<T> {
+  const mod = await importOptional<T>(specifier, import.meta.url);
+  if (!mod) throw CliErrors.notBuilt(`rigtel run (${what})`);
+  return mod;
+}
+
+/** Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike. */
+export function withEmulatedRigs(config: Config, rigs: EmulatedFleet['rigs']): Config {
+  const known = new Set(rigSchema.shape.family.unwrap().options as readonly string[]);
+  return {
+    ...config,
+    rigs: rigs.map((r) =>
+      rigSchema.parse({ name: r.name, address: r.address, family: known.has(r.family) ? r.family : 'auto' }),
+    ),
+  };
+}
+
+export function emulatorWanted(config: Config): boolean {
+  return config.emulator.mode === 'on' || (config.emulator.mode === 'auto' && config.rigs.length === 0);
+}
+
+export async function runCommand(opts: RunOptions): Promise<number> {
+  const { io } = opts;
+  let config = loadConfig(opts.configFile, io.env);
+  const log = createLogger(config.log.level, { base: { site: config.site.name } });
+  const stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
+  const closeAll = async () => {
+    for (const item of stack.reverse()) {
+      try {
+        await item.close();
+      } catch (err) {
+        log.error({ err }, `closing ${item.name} failed`);
+      }
+    }
+    stack.length = 0;
+  };
+
+  try {
+    if (emulatorWanted(config)) {
+      const emu = await required<EmulatedFleetModule>(
+        '../collector/emulated-fleet.js',
+        'collector/emulated-fleet.ts',
+      );
+      const fleet = await emu.startEmulatedFleet({
+        count: config.emulator.rigs,
+        host: config.emulator.host,
+        basePort: config.emulator.base_port,
+      });
+      stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
+      config = withEmulatedRigs(config, fleet.rigs);
+      io.out(
+        `emulated fleet: ${fleet.rigs.length} rigs on ${config.emulator.host}:${config.emulator.base_port}+\n`,
+      );
+    }
+
+    const runtime = await required<RuntimeModule>('../collector/runtime.js', 'collector/runtime.ts');
+    const registry = await required<RegistryModule>('../protocols/registry.js', 'protocols/registry.ts');
+    const collector = await runtime.startCollector(config, runtime.targetsFromConfig(config), {
+      log,
+      driverFor: registry.driverFor,
+    });
+    stack.push({ name: 'collector', close: () => collector.stop() });
+
+    let app: FastifyInstance | undefined;
+    if (config.api.enabled) {
+      app = buildApp({
+        fleet: collector.fleet,
+        history: collector.history,
+        health: collector.health,
+        config,
+        log,
+      });
+      const { host, port } = splitAddress(config.api.listen, 8080);
+      await app.listen({ host, port });
+      // Close the API first so no request reads a collector that is shutting down.
+      stack.push({ name: 'api', close: () => app!.close() });
+      const addr = app.server.address();
+      const base =
+        addr && typeof addr === 'object'
+          ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+          : `http://${config.api.listen}`;
+      io.out(
+        `rigtel ${config.site.name}: polling ${config.rigs.length} rigs every ${config.poll.interval_ms / 1000} s\n` +
+          `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
+          `  health   ${base}/healthz\n` +
+          `  storage  ${config.storage.dir}\n` +
+          'Ctrl-C to stop.\n',
+      );
+    } else io.out(`rigtel ${config.site.name}: polling ${config.rigs.length} rigs (API disabled)\n`);
+
+    const every = opts.liveEveryMs ?? 5000;
+    const timer =
+      every > 0 ? setInterval(() => io.out(`${liveLine(collector.fleet)}\n`), every).unref() : undefined;
+
+    await waitForStop(opts.signal);
+    if (timer) clearInterval(timer);
+    io.out('stopping: closing the API, aborting in-flight polls, closing the store…\n');
+    await closeAll();
+    io.out('stopped\n');
+    return 0;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** `12:00:05  rigs up 22/24 · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
+export function liveLine(fleet: FleetView): string {
+  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0 });
+  const up = f.rigs - f.states.offline;
+  const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
+  const s = f.power_sources;
+  const time = new Date().toISOString().slice(11, 19);
+  return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
+}
+
+function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (signal?.aborted) done();
+    else signal?.addEventListener('abort', done, { once: true });
+  });
+}
