@@ -1,0 +1,341 @@
+/**
+ * Alert rules over the sample stream: rig offline, hashrate below a share of nameplate, temperature over a limit,
+ * fan failed, board missing, power source changed.
+ *
+ * Time is the samples' own `at_ms` (the collector clock at poll start), never the wall clock, so the engine is
+ * deterministic, testable with sequences, and a journal replay cannot race it. Anti-spam:
+ * - a condition must hold `min_duration_s` before it is raised;
+ * - a raised alert clears only after its condition has been gone `clear_duration_s`;
+ * - thresholds have hysteresis (clear below limit − hysteresis_c, above share + hysteresis_share), so a value
+ *   hovering at the limit does not flap;
+ * - a reading that cannot decide (no temperature reported, rig offline for the fan rule…) leaves the state as it was.
+ */
+import type { AlertsConfig } from '../config/sections/alerts.js';
+import type { PowerSource, Sample } from '../protocols/sample.js';
+
+export type AlertKind =
+  | 'rig_offline'
+  | 'hashrate_low'
+  | 'temperature_high'
+  | 'fan_failed'
+  | 'board_missing'
+  | 'power_source_changed';
+
+export type AlertSeverity = 'warning' | 'critical';
+
+export interface Alert {
+  /** `<site>/<rig>/<kind>`: stable while the condition lasts. */
+  id: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  site: string;
+  rig_id: string;
+  message: string;
+  /** When the condition was first seen (sample time). */
+  since_ms: number;
+  /** When the alert was raised (sample time): since_ms + at least min_duration_s. */
+  raised_ms: number;
+  /** The figure that tripped it (H/s, °C, fans, boards), null when not a number. */
+  value: number | null;
+  threshold: number | null;
+}
+
+export interface AlertEvent {
+  /** raised / cleared for conditions; `event` for one-off facts (power source changed). */
+  type: 'raised' | 'cleared' | 'event';
+  at_ms: number;
+  alert: Alert;
+}
+
+type Verdict =
+  | { state: 'bad'; value: number | null; threshold: number | null; message: string }
+  | { state: 'good' }
+  | { state: 'unknown' };
+
+interface RuleState {
+  pendingSince: number | null;
+  pending: Extract<Verdict, { state: 'bad' }> | null;
+  clearingSince: number | null;
+  active: Alert | null;
+}
+
+interface RigMemory {
+  lastAt: number;
+  maxBoards: number;
+  rules: Map<AlertKind, RuleState>;
+  powerSource: PowerSource | null;
+  powerCandidate: { source: PowerSource; since: number } | null;
+}
+
+const SEVERITY: Record<AlertKind, AlertSeverity> = {
+  rig_offline: 'critical',
+  hashrate_low: 'warning',
+  temperature_high: 'critical',
+  fan_failed: 'critical',
+  board_missing: 'warning',
+  power_source_changed: 'warning',
+};
+
+const THS = 1e12;
+
+function fmtThs(hs: number): string {
+  return `${(hs / THS).toFixed(1)} TH/s`;
+}
+
+export class AlertEngine {
+  readonly #cfg: AlertsConfig;
+  readonly #now: () => number;
+  readonly #rigs = new Map<string, RigMemory>();
+
+  constructor(config: AlertsConfig, options: { now?: () => number } = {}) {
+    this.#cfg = config;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Feed one sample; returns the alerts raised or cleared by it. Older-or-equal samples of a rig are ignored. */
+  observe(sample: Sample): AlertEvent[] {
+    if (!this.#cfg.enabled) return [];
+    const key = `${sample.site}\u0000${sample.rig_id}`;
+    let rig = this.#rigs.get(key);
+    if (!rig) {
+      rig = { lastAt: -Infinity, maxBoards: 0, rules: new Map(), powerSource: null, powerCandidate: null };
+      this.#rigs.set(key, rig);
+    }
+    const t = Number.isFinite(sample.at_ms) ? sample.at_ms : this.#now();
+    // A replayed or out-of-order sample must not move the state machine backwards or raise twice.
+    if (t <= rig.lastAt) return [];
+    rig.lastAt = t;
+
+    const events: AlertEvent[] = [];
+    const up = sample.poll.ok && sample.state !== 'offline';
+    const c = this.#cfg;
+    if (c.offline.enabled) this.#step(rig, sample, 'rig_offline', t, this.#offline(sample, up), events);
+    if (c.hashrate_low.enabled)
+      this.#step(rig, sample, 'hashrate_low', t, this.#hashrate(sample, up, rig), events);
+    if (c.temperature.enabled)
+      this.#step(rig, sample, 'temperature_high', t, this.#temperature(sample, up, rig), events);
+    if (c.fan_failed.enabled) this.#step(rig, sample, 'fan_failed', t, this.#fans(sample, up), events);
+    if (c.board_missing.enabled)
+      this.#step(rig, sample, 'board_missing', t, this.#boards(sample, up, rig), events);
+    if (c.power_source_changed.enabled) this.#powerSource(rig, sample, t, events);
+    return events;
+  }
+
+  /** Alerts currently raised, oldest first. */
+  active(): Alert[] {
+    const out: Alert[] = [];
+    for (const rig of this.#rigs.values())
+      for (const r of rig.rules.values()) if (r.active) out.push(r.active);
+    return out.sort((a, b) => a.raised_ms - b.raised_ms || a.id.localeCompare(b.id));
+  }
+
+  /** Forget a rig removed from the configuration (its active alerts go without a cleared event). */
+  forget(site: string, rigId: string): void {
+    this.#rigs.delete(`${site}\u0000${rigId}`);
+  }
+
+  #isActive(rig: RigMemory, kind: AlertKind): boolean {
+    return rig.rules.get(kind)?.active != null;
+  }
+
+  #step(rig: RigMemory, sample: Sample, kind: AlertKind, t: number, v: Verdict, events: AlertEvent[]): void {
+    let st = rig.rules.get(kind);
+    if (!st) {
+      st = { pendingSince: null, pending: null, clearingSince: null, active: null };
+      rig.rules.set(kind, st);
+    }
+    if (v.state === 'unknown') return;
+    const minMs = this.#cfg.min_duration_s * 1000;
+    const clearMs = this.#cfg.clear_duration_s * 1000;
+    if (!st.active) {
+      if (v.state === 'good') {
+        st.pendingSince = null;
+        st.pending = null;
+        return;
+      }
+      st.pendingSince ??= t;
+      st.pending = v;
+      if (t - st.pendingSince >= minMs) {
+        st.active = {
+          id: `${sample.site}/${sample.rig_id}/${kind}`,
+          kind,
+          severity: SEVERITY[kind],
+          site: sample.site,
+          rig_id: sample.rig_id,
+          message: v.message,
+          since_ms: st.pendingSince,
+          raised_ms: t,
+          value: v.value,
+          threshold: v.threshold,
+        };
+        st.pendingSince = null;
+        st.pending = null;
+        st.clearingSince = null;
+        events.push({ type: 'raised', at_ms: t, alert: st.active });
+      }
+      return;
+    }
+    if (v.state === 'bad') {
+      st.clearingSince = null;
+      // Keep the latest figure on the live alert.
+      st.active = { ...st.active, value: v.value, message: v.message };
+      return;
+    }
+    st.clearingSince ??= t;
+    if (t - st.clearingSince >= clearMs) {
+      const cleared = st.active;
+      st.active = null;
+      st.clearingSince = null;
+      events.push({ type: 'cleared', at_ms: t, alert: cleared });
+    }
+  }
+
+  #offline(sample: Sample, up: boolean): Verdict {
+    if (up) return { state: 'good' };
+    const why = sample.poll.error_code ? ` (${sample.poll.error_code})` : '';
+    return { state: 'bad', value: null, threshold: null, message: `${sample.rig_id} does not answer${why}` };
+  }
+
+  #nameplate(sample: Sample): number | null {
+    if (sample.hashrate_nominal_hs !== null && sample.hashrate_nominal_hs > 0)
+      return sample.hashrate_nominal_hs;
+    const m = sample.identity.model ? this.#cfg.models[sample.identity.model] : undefined;
+    return m?.nameplate_ths ? m.nameplate_ths * THS : null;
+  }
+
+  #hashrate(sample: Sample, up: boolean, rig: RigMemory): Verdict {
+    if (!up || sample.state === 'ramping') return { state: 'unknown' };
+    // Sleeping or curtailed on purpose is not a fault.
+    if (sample.state === 'sleeping' || sample.state === 'curtailed') return { state: 'good' };
+    const np = this.#nameplate(sample);
+    const hr = sample.hashrate_hs;
+    if (np === null || hr === null) return { state: 'unknown' };
+    const { below_share, hysteresis_share } = this.#cfg.hashrate_low;
+    const limit = this.#isActive(rig, 'hashrate_low')
+      ? (below_share + hysteresis_share) * np
+      : below_share * np;
+    if (hr >= limit) return { state: 'good' };
+    return {
+      state: 'bad',
+      value: hr,
+      threshold: below_share * np,
+      message: `${sample.rig_id} hashes ${fmtThs(hr)}, below ${Math.round(below_share * 100)} % of nameplate ${fmtThs(np)}`,
+    };
+  }
+
+  #temperature(sample: Sample, up: boolean, rig: RigMemory): Verdict {
+    if (!up) return { state: 'unknown' };
+    const chip = maxOf(sample.temp_chip_max_c, ...sample.boards.map((b) => b.temp_chip_c));
+    const board = maxOf(sample.temp_board_max_c, ...sample.boards.map((b) => b.temp_board_c));
+    if (chip === null && board === null) return { state: 'unknown' };
+    const { chip_limit_c, board_limit_c, hysteresis_c } = this.#cfg.temperature;
+    const slack = this.#isActive(rig, 'temperature_high') ? hysteresis_c : 0;
+    if (chip !== null && chip > chip_limit_c - slack) {
+      return {
+        state: 'bad',
+        value: chip,
+        threshold: chip_limit_c,
+        message: `${sample.rig_id} chip temperature ${chip} °C over ${chip_limit_c} °C`,
+      };
+    }
+    if (board !== null && board > board_limit_c - slack) {
+      return {
+        state: 'bad',
+        value: board,
+        threshold: board_limit_c,
+        message: `${sample.rig_id} board temperature ${board} °C over ${board_limit_c} °C`,
+      };
+    }
+    return { state: 'good' };
+  }
+
+  #fans(sample: Sample, up: boolean): Verdict {
+    if (!up) return { state: 'unknown' };
+    const expected = sample.identity.model ? this.#cfg.models[sample.identity.model]?.fans : undefined;
+    const min = this.#cfg.fan_failed.min_rpm;
+    const known = sample.fans.filter((f) => f.rpm !== null);
+    const spinning = known.filter((f) => f.rpm! >= min).length;
+    const hashing = sample.state === 'mining' || sample.state === 'error' || sample.state === 'curtailed';
+    if (expected !== undefined && hashing && spinning < expected) {
+      return {
+        state: 'bad',
+        value: spinning,
+        threshold: expected,
+        message: `${sample.rig_id} has ${spinning} of ${expected} fans spinning`,
+      };
+    }
+    if (known.length === 0) return expected === undefined ? { state: 'unknown' } : { state: 'good' };
+    // A stopped fan while hashing (immersion models are declared with fans: 0 and never hit this).
+    const stopped = known.filter((f) => f.rpm! < min);
+    if (hashing && expected !== 0 && stopped.length > 0) {
+      return {
+        state: 'bad',
+        value: spinning,
+        threshold: expected ?? known.length,
+        message: `${sample.rig_id} fan ${stopped.map((f) => f.index).join(', ')} stopped (< ${min} rpm) while mining`,
+      };
+    }
+    return { state: 'good' };
+  }
+
+  #boards(sample: Sample, up: boolean, rig: RigMemory): Verdict {
+    if (!up) return { state: 'unknown' };
+    // No board list at all from a reply rigtel only partly understood says nothing about the boards.
+    if (sample.boards.length === 0 && sample.support !== 'full') return { state: 'unknown' };
+    const present = sample.boards.filter((b) => !(b.chips === 0 && !b.hashrate_hs)).length;
+    const declared = sample.identity.model ? this.#cfg.models[sample.identity.model]?.boards : undefined;
+    // Without a models entry, the most boards this rig ever showed is what it should have.
+    rig.maxBoards = Math.max(rig.maxBoards, present);
+    const expected = declared ?? (rig.maxBoards || null);
+    if (expected === null) return { state: 'unknown' };
+    if (present >= expected) return { state: 'good' };
+    return {
+      state: 'bad',
+      value: present,
+      threshold: expected,
+      message: `${sample.rig_id} shows ${present} of ${expected} hash boards`,
+    };
+  }
+
+  #powerSource(rig: RigMemory, sample: Sample, t: number, events: AlertEvent[]): void {
+    const src = sample.power_source;
+    if (src === null) return;
+    if (rig.powerSource === null) {
+      rig.powerSource = src;
+      return;
+    }
+    if (src === rig.powerSource) {
+      rig.powerCandidate = null;
+      return;
+    }
+    // The new source must last min_duration_s, so a PDU reading that is stale for one poll does not report twice.
+    if (!rig.powerCandidate || rig.powerCandidate.source !== src)
+      rig.powerCandidate = { source: src, since: t };
+    if (t - rig.powerCandidate.since < this.#cfg.min_duration_s * 1000) return;
+    const from = rig.powerSource;
+    rig.powerSource = src;
+    rig.powerCandidate = null;
+    events.push({
+      type: 'event',
+      at_ms: t,
+      alert: {
+        id: `${sample.site}/${sample.rig_id}/power_source_changed`,
+        kind: 'power_source_changed',
+        severity: SEVERITY.power_source_changed,
+        site: sample.site,
+        rig_id: sample.rig_id,
+        message: `${sample.rig_id} power now comes from ${src} (was ${from})`,
+        since_ms: t,
+        raised_ms: t,
+        value: null,
+        threshold: null,
+      },
+    });
+  }
+}
+
+function maxOf(...values: (number | null)[]): number | null {
+  let m: number | null = null;
+  for (const v of values) if (v !== null && Number.isFinite(v) && (m === null || v > m)) m = v;
+  return m;
+}
