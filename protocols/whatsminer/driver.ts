@@ -1,0 +1,295 @@
+/**
+ * Whatsminer driver: reads one MicroBT rig per poll (read-only, never a token — shared/docs/protocols.md §6
+ * item 29). API v2 on the configured port (4028): `summary+devs+pools` joined where the firmware allows, else
+ * single commands, plus `status`, `get_version` and `get_psu`. When 4028 refuses, or the build no longer serves
+ * the miner data there (2024-11+ firmware, §3.1), API v3 on 4433. What worked is remembered per host.
+ */
+import { RtError } from '../../lib/errors.js';
+import type { MinerDriver, PollTarget } from '../driver.js';
+import { ProtoErrors } from '../errors.js';
+import type { MinerReading } from '../sample.js';
+import { DEFAULT_V3_PORT, type RequestKey, v2Command, v2Joined, v3Command } from './client.js';
+import { type Json, replyError } from './decode.js';
+import { WhatsminerErrors } from './errors.js';
+import { type PsuInfo, parsePsu, parseWhatsminer, type WhatsminerParts } from './parse.js';
+import { parseWhatsminerV3, type WhatsminerV3Parts } from './parse-v3.js';
+
+/** Raw replies kept on partial samples are capped at 64 KiB. */
+export const RAW_CAP_BYTES = 64 * 1024;
+
+export type WhatsminerGeneration = 'v2' | 'v3';
+
+interface HostState {
+  generation: WhatsminerGeneration | null;
+  /** Key for cgminer-named commands (summary, devs, pools). */
+  key: RequestKey;
+  /** Key for btminer's own commands (status, get_*). */
+  ownKey: RequestKey;
+  /** Whether `summary+devs+pools` joins; null until tried. */
+  join: boolean | null;
+  /** Commands this firmware answered with Code 14: not asked again. */
+  unknown: Set<string>;
+  /** v3 refused on this host: do not probe it on every poll. */
+  v3Refused: boolean;
+}
+
+export interface WhatsminerPoll {
+  reading: MinerReading;
+  generation: WhatsminerGeneration;
+  /** `get_psu` (v2) when the firmware answers it. */
+  psu: PsuInfo | null;
+}
+
+export interface WhatsminerDriver extends MinerDriver {
+  /** Same as `poll`, with the API generation used and the PSU details the reading has no slot for. */
+  pollDetailed(target: PollTarget, signal: AbortSignal): Promise<WhatsminerPoll>;
+  /** Cached generation for a host, if known. */
+  generationOf(host: string): WhatsminerGeneration | null;
+  /** Forget what was learned about a host (e.g. after a firmware upgrade). */
+  forget(host: string): void;
+}
+
+const TRANSPORT = new Set([
+  ProtoErrors.connectRefused.code,
+  ProtoErrors.connectTimeout.code,
+  ProtoErrors.unreachable.code,
+  ProtoErrors.timeout.code,
+  ProtoErrors.emptyReply.code,
+  ProtoErrors.reset.code,
+  ProtoErrors.tooLarge.code,
+  ProtoErrors.aborted.code,
+]);
+
+const isTransport = (err: unknown): boolean => err instanceof RtError && TRANSPORT.has(err.code);
+const describe = (err: unknown): string =>
+  err instanceof RtError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+
+class Collected {
+  texts: string[] = [];
+  repairs: string[] = [];
+  notes: string[] = [];
+  partial = false;
+  add(text: string, repairs: string[]): void {
+    this.texts.push(text);
+    for (const r of repairs) if (!this.repairs.includes(r)) this.repairs.push(r);
+  }
+  missing(what: string, err: unknown): void {
+    this.partial = true;
+    this.notes.push(`no ${what}: ${describe(err)}`);
+  }
+  finish(reading: MinerReading): MinerReading {
+    for (const r of this.repairs) if (!reading.repairs.includes(r)) reading.repairs.push(r);
+    reading.notes.push(...this.notes);
+    if (this.partial) {
+      reading.support = 'partial';
+      reading.raw = capRaw(this.texts.join('\n'));
+    }
+    return reading;
+  }
+}
+
+/** Cut to at most RAW_CAP_BYTES of UTF-8 without splitting a character. */
+export function capRaw(text: string): string {
+  const buf = Buffer.from(text, 'utf8');
+  if (buf.length <= RAW_CAP_BYTES) return text;
+  return buf
+    .subarray(0, RAW_CAP_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+}
+
+export function createWhatsminerDriver(options: { v3Port?: number } = {}): WhatsminerDriver {
+  const v3Port = options.v3Port ?? DEFAULT_V3_PORT;
+  const hosts = new Map<string, HostState>();
+  const stateOf = (host: string): HostState => {
+    let s = hosts.get(host);
+    if (!s) {
+      s = {
+        generation: null,
+        key: 'command',
+        ownKey: 'cmd',
+        join: null,
+        unknown: new Set(),
+        v3Refused: false,
+      };
+      hosts.set(host, s);
+    }
+    return s;
+  };
+
+  async function pollV3(target: PollTarget, signal: AbortSignal, st: HostState): Promise<WhatsminerPoll> {
+    const c = new Collected();
+    const parts: WhatsminerV3Parts = {};
+    const summary = await v3Command(target, 'get.miner.status', 'summary', signal, v3Port);
+    parts.summary = summary.body;
+    c.add(summary.text, []);
+    const extra: [keyof WhatsminerV3Parts, string, string | undefined][] = [
+      ['edevs', 'get.miner.status', 'edevs'],
+      ['pools', 'get.miner.status', 'pools'],
+      ['deviceInfo', 'get.device.info', undefined],
+    ];
+    for (const [slot, cmd, param] of extra) {
+      try {
+        const res = await v3Command(target, cmd, param, signal, v3Port);
+        parts[slot] = res.body;
+        c.add(res.text, []);
+      } catch (err) {
+        if (ProtoErrors.aborted.is(err)) throw err;
+        c.missing(param ? `${cmd} ${param}` : cmd, err);
+      }
+    }
+    st.generation = 'v3';
+    return { reading: c.finish(parseWhatsminerV3(parts)), generation: 'v3', psu: null };
+  }
+
+  async function pollV2(target: PollTarget, signal: AbortSignal, st: HostState): Promise<WhatsminerPoll> {
+    const c = new Collected();
+    const parts: WhatsminerParts = {};
+    const addr = `${target.host}:${target.port}`;
+    const core = ['summary', 'devs', 'pools'] as const;
+
+    if (st.join !== false) {
+      try {
+        const j = await v2Joined(target, [...core], signal, st.key);
+        st.key = j.key;
+        st.join = true;
+        c.add(j.text, j.repairs);
+        for (const cmd of core) {
+          const body = j.parts.get(cmd);
+          // A section may carry its own error (e.g. Code 45 for one command inside the join).
+          if (body !== undefined && !replyError(cmd, body, addr, st.key)) parts[cmd] = body;
+        }
+      } catch (err) {
+        if (isTransport(err)) throw err;
+        // Refused as a whole (Code 14/24/45, or no sections): this firmware gets single commands from now on.
+        st.join = false;
+      }
+    }
+
+    const single = async (cmd: string): Promise<Json> => {
+      const res = await v2Command(target, cmd, signal, st.key);
+      st.key = res.key;
+      c.add(res.text, res.repairs);
+      return res.body;
+    };
+    // Without a summary there is no reading: let the error decide (the caller may try API v3).
+    if (parts.summary === undefined) parts.summary = await single('summary');
+    if (parts.devs === undefined) {
+      try {
+        parts.devs = await single(st.unknown.has('devs') ? 'edevs' : 'devs');
+      } catch (err) {
+        if (ProtoErrors.aborted.is(err)) throw err;
+        if (WhatsminerErrors.unknownCommand.is(err)) st.unknown.add('devs');
+        c.missing('board data (devs)', err);
+      }
+    }
+    if (parts.pools === undefined) {
+      try {
+        parts.pools = await single('pools');
+      } catch (err) {
+        if (ProtoErrors.aborted.is(err)) throw err;
+        c.missing('pools', err);
+      }
+    }
+
+    // btminer's own commands cannot be joined (protocols.md §3.2): one connection each. Failures here do not
+    // make the sample partial (the core figures are all there); API v1 builds lack get_psu and get_version.
+    const own: [keyof WhatsminerParts, string][] = [
+      ['status', 'status'],
+      ['version', 'get_version'],
+      ['psu', 'get_psu'],
+    ];
+    for (const [slot, cmd] of own) {
+      if (st.unknown.has(cmd)) continue;
+      try {
+        const res = await v2Command(target, cmd, signal, st.ownKey);
+        st.ownKey = res.key;
+        parts[slot] = res.body;
+        c.add(res.text, res.repairs);
+      } catch (err) {
+        if (ProtoErrors.aborted.is(err)) throw err;
+        if (WhatsminerErrors.unknownCommand.is(err)) st.unknown.add(cmd);
+        else c.notes.push(`no ${cmd}: ${describe(err)}`);
+      }
+    }
+
+    let psu: PsuInfo | null = null;
+    if (parts.psu !== undefined) {
+      try {
+        psu = parsePsu(parts.psu);
+      } catch (err) {
+        c.notes.push(`get_psu unreadable: ${describe(err)}`);
+        delete parts.psu;
+      }
+    }
+    st.generation = 'v2';
+    return { reading: c.finish(parseWhatsminer(parts)), generation: 'v2', psu };
+  }
+
+  async function tryV3After(
+    target: PollTarget,
+    signal: AbortSignal,
+    st: HostState,
+    v2Error: unknown,
+  ): Promise<WhatsminerPoll> {
+    try {
+      return await pollV3(target, signal, st);
+    } catch (err) {
+      if (ProtoErrors.connectRefused.is(err)) {
+        st.v3Refused = true;
+        if (ProtoErrors.connectRefused.is(v2Error))
+          throw WhatsminerErrors.apiDisabled.with({ cause: err }, target.host);
+        throw v2Error;
+      }
+      throw ProtoErrors.aborted.is(err) || ProtoErrors.connectRefused.is(v2Error) ? err : v2Error;
+    }
+  }
+
+  async function pollDetailed(target: PollTarget, signal: AbortSignal): Promise<WhatsminerPoll> {
+    const st = stateOf(target.host);
+    if (target.port === v3Port || st.generation === 'v3') {
+      try {
+        return await pollV3(target, signal, st);
+      } catch (err) {
+        // The rig may have been re-flashed back to a v2 build: probe from scratch next time.
+        if (ProtoErrors.connectRefused.is(err) && target.port !== v3Port) st.generation = null;
+        throw err;
+      }
+    }
+    let v2: WhatsminerPoll;
+    try {
+      v2 = await pollV2(target, signal, st);
+    } catch (err) {
+      if (ProtoErrors.aborted.is(err)) throw err;
+      // 4028 closed (API v3-only build, §6 item 8) or 4028 answering without the miner data: try 4433.
+      const tryV3 =
+        ProtoErrors.connectRefused.is(err) || (!isTransport(err) && !st.v3Refused && err instanceof RtError);
+      if (tryV3) return tryV3After(target, signal, st, err);
+      throw err;
+    }
+    // Newer v2 builds still answer summary on 4028 but not board data (protocols.md §3.1, pyasic#363).
+    if (v2.reading.boards.length === 0 && v2.reading.support === 'partial' && !st.v3Refused) {
+      try {
+        return await pollV3(target, signal, st);
+      } catch (err) {
+        if (ProtoErrors.aborted.is(err)) throw err;
+        if (ProtoErrors.connectRefused.is(err)) st.v3Refused = true;
+        st.generation = 'v2';
+      }
+    }
+    return v2;
+  }
+
+  return {
+    family: 'whatsminer',
+    poll: async (target, signal) => (await pollDetailed(target, signal)).reading,
+    pollDetailed,
+    generationOf: (host) => hosts.get(host)?.generation ?? null,
+    forget: (host) => {
+      hosts.delete(host);
+    },
+  };
+}
+
+/** The shared driver instance (one per process; it caches per-host API generation and request keys). */
+export const whatsminerDriver: WhatsminerDriver = createWhatsminerDriver();
