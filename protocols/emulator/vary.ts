@@ -1,0 +1,336 @@
+/**
+ * Moving figures for emulated rigs. A real reply is replayed with its numbers nudged: hashrate drifts a few %,
+ * temperatures wander, fans jitter, `Elapsed` and `When` follow the wall clock, share counters grow, and a
+ * reboot (on demand, or at random with a set probability) restarts `Elapsed` and the counters.
+ *
+ * The edit works on the reply *text*, one number token at a time, found by key name. Everything else (key order,
+ * spacing, `}{` defects, invalid escapes, trailing junk) is left byte for byte, so the client still meets the
+ * firmware's real malformations. Each token keeps its form: quoted stays quoted (`"GHS 5s":"13883.81"`, S9
+ * fixtures), the number of decimals stays (`"Wait":0.000000`), integers stay integers.
+ *
+ * Rules that keep the data honest:
+ * - zero and negative readings are left alone: 0 means "empty slot / sensor absent / sleeping" in these
+ *   firmwares (protocols.md §6 items 22–23) and -83 °C in antminer_s9_stats.txt is a real broken sensor;
+ * - the 4-sensor strings (`"temp_pcb1": "2--1-20-22"`, antminer_s19pro_stats.txt) are not touched;
+ * - nominal figures (`total_rateideal`, `Factory GHS`, `chain_rateidealN`) do not move.
+ *
+ * Deterministic: the output depends only on the seed, the number of replies served so far and the clock
+ * (`now`, injectable), so a test that passes a seed and a fake clock gets the same bytes every run.
+ */
+
+/** 32-bit finaliser (avalanche mix); the building block of the seeded noise below. */
+function fmix(input: number): number {
+  let h = input >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function hash3(a: number, b: number, c: number): number {
+  return fmix(fmix(fmix(a ^ 0x9e3779b9) ^ b) ^ c);
+}
+
+/** Seeded uniform [0, 1) stream. */
+export function seededRandom(seed: number): () => number {
+  let counter = 0;
+  const s = seed >>> 0;
+  return () => hash3(s, 0x51ed270b, counter++) / 4294967296;
+}
+
+/** Smooth noise in [-1, 1] over time: hashed lattice points every `period` seconds, cosine-interpolated. */
+function noise(seed: number, channel: number, tS: number, periodS: number): number {
+  const x = tS / periodS;
+  const i = Math.floor(x);
+  const f = x - i;
+  const a = (hash3(seed, channel, i) / 4294967296) * 2 - 1;
+  const b = (hash3(seed, channel, i + 1) / 4294967296) * 2 - 1;
+  const w = (1 - Math.cos(f * Math.PI)) / 2;
+  return a * (1 - w) + b * w;
+}
+
+export interface DynamicsOptions {
+  seed: number;
+  /** Clock in ms since epoch; defaults to Date.now. Tests pass a fake one. */
+  now?: () => number;
+  /** Probability, per reply served, that the rig reboots first (0 = only on demand). */
+  rebootProbability?: number;
+  /** Size of the hashrate drift, as a fraction (default 0.03 = ±3 %). */
+  hashDrift?: number;
+  /** Size of the temperature wander, °C (default 3). */
+  tempWanderC?: number;
+}
+
+/** The figures for one reply, computed once and applied to every number in it. */
+export interface Snapshot {
+  /** Replies served before this one. */
+  poll: number;
+  /** Seconds since the rig started (wall clock). */
+  sinceStartS: number;
+  /** Seconds since the last reboot, or null when it never rebooted. */
+  sinceRebootS: number | null;
+  /** Slow hashrate drift factor (averages). */
+  hashAvg: number;
+  /** Hashrate factor for short windows (5 s, 1 m, per chain): drift plus jitter. */
+  hashFast: number;
+  tempDeltaC: number;
+  fanFactor: number;
+  powerFactor: number;
+  /** Seeded stream for per-number jitter inside this reply. */
+  rng: () => number;
+}
+
+/** Time and chance for one rig: drift, jitter, reboots. */
+export class RigDynamics {
+  readonly seed: number;
+  readonly #now: () => number;
+  readonly #startedMs: number;
+  readonly #rebootProbability: number;
+  readonly #hashDrift: number;
+  readonly #tempWander: number;
+  readonly #rng: () => number;
+  #rebootedMs: number | null = null;
+  #polls = 0;
+  #reboots = 0;
+
+  constructor(opts: DynamicsOptions) {
+    this.seed = opts.seed >>> 0;
+    this.#now = opts.now ?? Date.now;
+    this.#startedMs = this.#now();
+    this.#rebootProbability = Math.min(1, Math.max(0, opts.rebootProbability ?? 0));
+    this.#hashDrift = opts.hashDrift ?? 0.03;
+    this.#tempWander = opts.tempWanderC ?? 3;
+    this.#rng = seededRandom(this.seed ^ 0xa5a5a5a5);
+  }
+
+  /** Restart the miner process: `Elapsed` and the share counters start again from 0. */
+  reboot(): void {
+    this.#rebootedMs = this.#now();
+    this.#reboots++;
+  }
+
+  get reboots(): number {
+    return this.#reboots;
+  }
+
+  /** Figures for the next reply (advances the poll counter; may trigger a random reboot). */
+  snapshot(): Snapshot {
+    if (this.#rebootProbability > 0 && this.#rng() < this.#rebootProbability) this.reboot();
+    const nowMs = this.#now();
+    const poll = this.#polls++;
+    const t = Math.max(0, (nowMs - this.#startedMs) / 1000);
+    const rng = seededRandom(hash3(this.seed, 0x7f4a7c15, poll));
+    const jitter = () => rng() * 2 - 1;
+    const hashAvg = 1 + this.#hashDrift * 0.4 * noise(this.seed, 1, t, 120);
+    const hashFast = 1 + this.#hashDrift * noise(this.seed, 2, t, 30) + 0.01 * jitter();
+    return {
+      poll,
+      sinceStartS: t,
+      sinceRebootS: this.#rebootedMs === null ? null : Math.max(0, (nowMs - this.#rebootedMs) / 1000),
+      hashAvg,
+      hashFast,
+      tempDeltaC: this.#tempWander * noise(this.seed, 3, t, 45) + 0.5 * jitter(),
+      fanFactor: 1 + 0.02 * noise(this.seed, 4, t, 20) + 0.01 * jitter(),
+      powerFactor: 1 + 0.5 * (hashFast - 1) + 0.003 * jitter(),
+      rng,
+    };
+  }
+}
+
+type KeyClass = 'hashFast' | 'hashAvg' | 'temp' | 'fan' | 'power' | 'elapsed' | 'uptime' | 'when' | 'counter';
+
+const EXACT: Record<string, KeyClass> = {
+  // Short-window hashrates (cgminer `MHS %ds` names vary with --log: 5s, 20s, 30s; protocols.md §1.7).
+  'GHS 5s': 'hashFast',
+  'GHS 1m': 'hashFast',
+  'MHS 5s': 'hashFast',
+  'MHS 20s': 'hashFast',
+  'MHS 30s': 'hashFast',
+  'MHS 1m': 'hashFast',
+  'HS RT': 'hashFast',
+  hashRate: 'hashFast',
+  'hash-realtime': 'hashFast',
+  'hash-1min': 'hashFast',
+  GHSspd: 'hashFast',
+  'GHS av': 'hashAvg',
+  'GHS 5m': 'hashAvg',
+  'GHS 15m': 'hashAvg',
+  'GHS 30m': 'hashAvg',
+  'GHS 24h': 'hashAvg',
+  'MHS av': 'hashAvg',
+  'MHS 5m': 'hashAvg',
+  'MHS 15m': 'hashAvg',
+  'MHS 24h': 'hashAvg',
+  rate_30m: 'hashAvg',
+  'total rate': 'hashAvg',
+  total_rate: 'hashAvg',
+  'hash-average': 'hashAvg',
+  'hash-15min': 'hashAvg',
+  GHSavg: 'hashAvg',
+  GHSmm: 'hashAvg',
+  Temperature: 'temp',
+  'Chip Temp Min': 'temp',
+  'Chip Temp Max': 'temp',
+  'Chip Temp Avg': 'temp',
+  'Env Temp': 'temp',
+  'Temp max': 'temp',
+  temp_max: 'temp',
+  Board: 'temp',
+  Chip: 'temp',
+  temp: 'temp',
+  vrTemp: 'temp',
+  TopLeft: 'temp',
+  TopRight: 'temp',
+  BottomLeft: 'temp',
+  BottomRight: 'temp',
+  'chip-temp-min': 'temp',
+  'chip-temp-max': 'temp',
+  'chip-temp-avg': 'temp',
+  'environment-temperature': 'temp',
+  Temp: 'temp',
+  TMax: 'temp',
+  TAvg: 'temp',
+  'Fan Speed In': 'fan',
+  'Fan Speed Out': 'fan',
+  'Power Fanspeed': 'fan',
+  RPM: 'fan',
+  fanrpm: 'fan',
+  'fan-speed-in': 'fan',
+  'fan-speed-out': 'fan',
+  Power: 'power',
+  Power_RT: 'power',
+  power: 'power',
+  'power-realtime': 'power',
+  'power-5min': 'power',
+  WALLPOWER: 'power',
+  Elapsed: 'elapsed',
+  'Device Elapsed': 'elapsed',
+  elapsed: 'elapsed',
+  uptimeSeconds: 'elapsed',
+  Uptime: 'uptime',
+  'bootup-time': 'uptime',
+  When: 'when',
+  when: 'when',
+  Accepted: 'counter',
+  Rejected: 'counter',
+  Stale: 'counter',
+  Discarded: 'counter',
+  Getworks: 'counter',
+  Works: 'counter',
+  'Hardware Errors': 'counter',
+  'Difficulty Accepted': 'counter',
+  'Difficulty Rejected': 'counter',
+  'Difficulty Stale': 'counter',
+  'Total MH': 'counter',
+  'Local Work': 'counter',
+  'Diff1 Work': 'counter',
+  'Diff1 Shares': 'counter',
+  no_matching_work: 'counter',
+  sharesAccepted: 'counter',
+  sharesRejected: 'counter',
+};
+
+function classify(key: string): KeyClass | null {
+  const exact = EXACT[key];
+  if (exact) return exact;
+  // Antminer legacy stats slots (protocols.md §2.3): chain_rateN GH/s, tempN board, temp2_N chip, fanN rpm.
+  if (/^chain_rate\d+$/.test(key)) return 'hashFast';
+  if (/^temp\d+$/.test(key) || /^temp[23]_\d+$/.test(key)) return 'temp';
+  if (/^(fan|Fan)\d+$/.test(key)) return 'fan';
+  if (/^chain_hw\d+$/.test(key)) return 'counter';
+  return null;
+}
+
+const NUM = String.raw`-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?`;
+/** `"key": 12.5` or `"key":"12.5"`; keys never contain quotes or backslashes in these firmwares. */
+const JSON_PAIR = new RegExp(String.raw`"([^"\\\n]{1,48})"(\s*:\s*)(?:"(${NUM})"|(${NUM}))`, 'g');
+/** Avalon `MM ID0` tokens: `Elapsed[157]`, `Temp[18]`, `Fan1[2896]`, `GHSspd[...]` (avalon_1047_summary-stats-pools.txt). */
+const BRACKET = new RegExp(
+  String.raw`\b(Elapsed|GHSspd|GHSmm|GHSavg|Temp|TMax|TAvg|Fan[1-4]|WALLPOWER)\[(${NUM})\]`,
+  'g',
+);
+/** Text (pipe) format: `When=1742265580,` (avalon_mini3_version.txt). */
+const TEXT_PAIR = new RegExp(`(^|[,|])(When|Elapsed)=(${NUM})(?=[,|])`, 'g');
+
+/** Facts about the rig that the edit needs beyond the snapshot. */
+export interface VaryBase {
+  /** `Elapsed` of the rig when its fixtures were captured (s); every `Elapsed` key reports from this one. */
+  elapsedS: number;
+}
+
+function decimalsOf(token: string): number {
+  const dot = token.indexOf('.');
+  return dot === -1 ? 0 : token.length - dot - 1;
+}
+
+function format(value: number, decimals: number): string {
+  if (!Number.isFinite(value)) return '0';
+  return decimals === 0 ? String(Math.round(value)) : value.toFixed(Math.min(decimals, 20));
+}
+
+/** New value for one number, or null to leave the token as it is. */
+function newValue(cls: KeyClass, value: number, snap: Snapshot, base: VaryBase): number | null {
+  const jitter = () => snap.rng() * 2 - 1;
+  if (cls === 'when') return value + Math.floor(snap.sinceStartS);
+  if (value <= 0 && cls !== 'elapsed' && cls !== 'uptime') return null;
+  if (value < 0) return null;
+  const elapsedBase = base.elapsedS > 0 ? base.elapsedS : 3600;
+  switch (cls) {
+    case 'hashFast':
+      return value * snap.hashFast * (1 + 0.004 * jitter());
+    case 'hashAvg':
+      return value * snap.hashAvg;
+    case 'temp':
+      return Math.max(1, value + snap.tempDeltaC + 0.3 * jitter());
+    case 'fan':
+      return value * snap.fanFactor * (1 + 0.005 * jitter());
+    case 'power':
+      return value * snap.powerFactor;
+    case 'elapsed':
+      return snap.sinceRebootS === null ? elapsedBase + snap.sinceStartS : snap.sinceRebootS;
+    case 'uptime':
+      // System uptime (Whatsminer `Uptime`) runs a little ahead of the miner process.
+      return snap.sinceRebootS === null ? value + snap.sinceStartS : snap.sinceRebootS + 30;
+    case 'counter': {
+      const rate = value / elapsedBase;
+      return snap.sinceRebootS === null ? value + rate * snap.sinceStartS : rate * snap.sinceRebootS;
+    }
+  }
+}
+
+/** Apply one snapshot to a reply text. Only number tokens under known keys change. */
+export function varyText(text: string, snap: Snapshot, base: VaryBase): string {
+  let out = text.replace(
+    JSON_PAIR,
+    (whole, key: string, sep: string, quoted: string | undefined, bare: string | undefined) => {
+      const cls = classify(key);
+      const token = quoted ?? bare;
+      if (!cls || token === undefined || /[eE]/.test(token)) return whole;
+      const v = newValue(cls, Number(token), snap, base);
+      if (v === null) return whole;
+      const s = format(v, decimalsOf(token));
+      return quoted !== undefined ? `"${key}"${sep}"${s}"` : `"${key}"${sep}${s}`;
+    },
+  );
+  out = out.replace(BRACKET, (whole, key: string, token: string) => {
+    const cls = classify(key);
+    if (!cls) return whole;
+    const v = newValue(cls, Number(token), snap, base);
+    return v === null ? whole : `${key}[${format(v, decimalsOf(token))}]`;
+  });
+  out = out.replace(TEXT_PAIR, (whole, lead: string, key: string, token: string) => {
+    const cls = classify(key);
+    if (!cls) return whole;
+    const v = newValue(cls, Number(token), snap, base);
+    return v === null ? whole : `${lead}${key}=${format(v, decimalsOf(token))}`;
+  });
+  return out;
+}
+
+/** First `Elapsed` value in a reply text (JSON or pipe format), for `VaryBase.elapsedS`. */
+export function findElapsed(text: string): number | null {
+  const m = /"Elapsed"\s*:\s*"?(\d+)/.exec(text) ?? /[,|]Elapsed=(\d+)/.exec(text);
+  return m?.[1] ? Number(m[1]) : null;
+}
