@@ -1,0 +1,449 @@
+/**
+ * MQTT sink (mqtt.js): live per-rig state, retained availability, the collector's own last-will, alerts and optional
+ * Home Assistant discovery.
+ *
+ * Topics (`<p>` = topic_prefix, default `rigtel`):
+ *   <p>/<site>/<rig>/state               JSON snapshot per sample, QoS `qos` (default 1), not retained
+ *   <p>/<site>/<rig>/availability        `online` / `offline`, retained
+ *   <p>/<site>/collector/availability    `online` on connect, `offline` as the MQTT will and on clean stop, retained
+ *   <p>/<site>/alerts                    alert events (raised / cleared / event), QoS 1
+ *   <ha>/sensor/<uid>/config             Home Assistant discovery, retained
+ *
+ * Delivery: write() resolves only when the broker acknowledged every QoS ≥ 1 publish of the batch, so the journal
+ * offset moves only past delivered samples. While disconnected write() throws the retryable
+ * RT_ERR_SINK_MQTT_UNAVAILABLE at once and publishes nothing: the offline queue is the journal, not memory.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttSinkConfig } from '../../config/sections/sinks.js';
+import { defineError, errorMessage } from '../../lib/errors.js';
+import type { Sample } from '../../protocols/sample.js';
+import type { AlertEngine, AlertEvent } from '../alerts.js';
+import type { JournalEntry, Sink } from './sink.js';
+
+export const MqttSinkErrors = {
+  unavailable: defineError<[string, string]>(
+    'RT_ERR_SINK_MQTT_UNAVAILABLE',
+    'the MQTT broker is not connected or did not acknowledge; the samples stay in the journal and are retried',
+    (url, why) => `MQTT broker ${url} unavailable (${why}); the samples stay in the journal and are retried`,
+    503,
+  ),
+  refused: defineError<[string, string]>(
+    'RT_ERR_SINK_MQTT_REFUSED',
+    'the MQTT broker refused the connection: check sinks.mqtt username/password, client_id and the broker ACL',
+    (url, why) =>
+      `MQTT broker ${url} refused the connection (${why}): check sinks.mqtt username/password and the ACL`,
+    502,
+  ),
+  tls: defineError<[string, string]>(
+    'RT_ERR_SINK_MQTT_TLS',
+    'could not read the MQTT TLS files (sinks.mqtt.tls ca/cert/key)',
+    (path, why) => `cannot read MQTT TLS file ${path}: ${why}`,
+    500,
+  ),
+};
+
+export interface MqttSinkLog {
+  warn(obj: object, msg?: string): void;
+  info?(obj: object, msg?: string): void;
+}
+
+export interface MqttSinkDeps {
+  /** Site name (config.site.name): the second topic level. */
+  site: string;
+  log?: MqttSinkLog;
+  name?: string;
+  /** When given, every written sample is fed to it and the resulting events are published on <p>/<site>/alerts. */
+  alerts?: AlertEngine;
+}
+
+/** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
+export function topicSegment(value: string): string {
+  const s = value.replace(/[+#/\u0000]/g, '_').replace(/\s+/g, '_');
+  return s.length ? s.slice(0, 128) : '_';
+}
+
+/** Home Assistant ids: [a-zA-Z0-9_-] only. */
+function haId(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** The state JSON: the live figures, without raw replies or pool worker names. */
+export function statePayload(s: Sample): Record<string, unknown> {
+  const active = s.pools.find((p) => p.active) ?? null;
+  return {
+    v: 1,
+    site: s.site,
+    rig_id: s.rig_id,
+    at_ms: s.at_ms,
+    state: s.state,
+    online: s.poll.ok && s.state !== 'offline',
+    make: s.identity.make,
+    model: s.identity.model,
+    firmware: s.identity.firmware,
+    family: s.identity.family,
+    hashrate_hs: s.hashrate_hs,
+    hashrate_avg_hs: s.hashrate_avg_hs,
+    hashrate_nominal_hs: s.hashrate_nominal_hs,
+    power_w: s.power_w,
+    power_source: s.power_source,
+    energy_wh: s.energy_wh,
+    temp_chip_max_c: s.temp_chip_max_c,
+    temp_board_max_c: s.temp_board_max_c,
+    fan_rpm: s.fans.map((f) => f.rpm),
+    boards: s.boards.length,
+    uptime_s: s.uptime_s,
+    pool_url: active?.url ?? null,
+    support: s.support,
+    poll: { ok: s.poll.ok, duration_ms: s.poll.duration_ms, error_code: s.poll.error_code },
+  };
+}
+
+interface HaSensor {
+  key: string;
+  name: string;
+  template: string;
+  unit?: string;
+  device_class?: string;
+  state_class?: string;
+}
+
+// Hashrate has no HA device class; TH/s is what operators read. Energy must be Wh/kWh + total_increasing for
+// HA's Energy dashboard (stack.md §6).
+const HA_SENSORS: HaSensor[] = [
+  {
+    key: 'hashrate',
+    name: 'Hashrate',
+    template:
+      '{{ (value_json.hashrate_hs / 1e12) | round(2) if value_json.hashrate_hs is not none else none }}',
+    unit: 'TH/s',
+    state_class: 'measurement',
+  },
+  {
+    key: 'power',
+    name: 'Power',
+    template: '{{ value_json.power_w }}',
+    unit: 'W',
+    device_class: 'power',
+    state_class: 'measurement',
+  },
+  {
+    key: 'energy',
+    name: 'Energy',
+    template: '{{ value_json.energy_wh }}',
+    unit: 'Wh',
+    device_class: 'energy',
+    state_class: 'total_increasing',
+  },
+  {
+    key: 'temp_chip',
+    name: 'Chip temperature',
+    template: '{{ value_json.temp_chip_max_c }}',
+    unit: '°C',
+    device_class: 'temperature',
+    state_class: 'measurement',
+  },
+  {
+    key: 'temp_board',
+    name: 'Board temperature',
+    template: '{{ value_json.temp_board_max_c }}',
+    unit: '°C',
+    device_class: 'temperature',
+    state_class: 'measurement',
+  },
+  { key: 'state', name: 'State', template: '{{ value_json.state }}' },
+];
+
+export class MqttSink implements Sink {
+  readonly name: string;
+  readonly #cfg: MqttSinkConfig;
+  readonly #site: string;
+  readonly #log: MqttSinkLog;
+  readonly #alerts: AlertEngine | undefined;
+  #client: MqttClient | null = null;
+  /** Rig → last availability published on this connection (re-sent after each reconnect). */
+  readonly #availability = new Map<string, string>();
+  /** Rigs whose HA discovery was published on this connection. */
+  readonly #discovered = new Set<string>();
+  /** Alert events not yet acknowledged by the broker (bounded). */
+  #pendingAlerts: AlertEvent[] = [];
+  #lastError = 'not connected';
+
+  constructor(cfg: MqttSinkConfig, deps: MqttSinkDeps) {
+    this.#cfg = cfg;
+    this.#site = deps.site;
+    this.name = deps.name ?? 'mqtt';
+    this.#log = deps.log ?? { warn() {} };
+    this.#alerts = deps.alerts;
+  }
+
+  get collectorTopic(): string {
+    return `${this.#base()}/collector/availability`;
+  }
+
+  #base(): string {
+    return `${this.#cfg.topic_prefix}/${topicSegment(this.#site)}`;
+  }
+
+  rigTopic(rigId: string, leaf: 'state' | 'availability'): string {
+    return `${this.#base()}/${topicSegment(rigId)}/${leaf}`;
+  }
+
+  get alertsTopic(): string {
+    return `${this.#base()}/alerts`;
+  }
+
+  #options(): IClientOptions {
+    const c = this.#cfg;
+    const opts: IClientOptions = {
+      clientId: c.client_id ?? `rigtel-${haId(this.#site)}-${haId(hostname())}`.slice(0, 64),
+      clean: true,
+      keepalive: c.keepalive_s,
+      connectTimeout: c.connect_timeout_ms,
+      reconnectPeriod: 1000,
+      // The journal is the offline queue: never let mqtt.js buffer QoS 0 messages in memory while down.
+      queueQoSZero: false,
+      will: { topic: this.collectorTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    };
+    if (c.username) opts.username = c.username;
+    if (c.password) opts.password = c.password.reveal();
+    if (c.url.startsWith('mqtts:')) {
+      opts.rejectUnauthorized = c.tls.reject_unauthorized;
+      for (const k of ['ca', 'cert', 'key'] as const) {
+        const path = c.tls[k];
+        if (!path) continue;
+        try {
+          opts[k] = readFileSync(path);
+        } catch (err) {
+          throw MqttSinkErrors.tls(path, (err as NodeJS.ErrnoException).code ?? errorMessage(err));
+        }
+      }
+    }
+    return opts;
+  }
+
+  async open(): Promise<void> {
+    if (this.#client && !this.#client.disconnecting) return;
+    const client = mqtt.connect(this.#cfg.url, this.#options());
+    this.#client = client;
+    client.on('connect', () => {
+      // A new session: retained availability and HA configs are re-published with the next batch.
+      this.#availability.clear();
+      this.#discovered.clear();
+      this.#lastError = '';
+      client.publish(this.collectorTopic, 'online', { qos: 1, retain: true }, () => {});
+      if (this.#cfg.home_assistant.enabled) {
+        client.subscribe(`${this.#cfg.home_assistant.prefix}/status`, { qos: 0 }, () => {});
+      }
+    });
+    client.on('message', (topic, payload) => {
+      // Home Assistant restarted (its birth message): discovery configs go out again with the next batch.
+      if (topic === `${this.#cfg.home_assistant.prefix}/status` && payload.toString() === 'online') {
+        this.#discovered.clear();
+      }
+    });
+    client.on('close', () => {
+      if (!this.#lastError) this.#lastError = 'connection closed';
+    });
+    client.on('error', (err) => {
+      this.#lastError = errorMessage(err);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(
+            MqttSinkErrors.unavailable(this.#cfg.url, `no CONNACK within ${this.#cfg.connect_timeout_ms} ms`),
+          );
+        }, this.#cfg.connect_timeout_ms + 500);
+        const onConnect = () => {
+          cleanup();
+          resolve();
+        };
+        const onError = (err: Error & { code?: string | number }) => {
+          // Bad credentials / not authorised are CONNACK return codes 4/5 (v3.1.1) or 134/135 (v5).
+          if (typeof err.code === 'number' && [4, 5, 134, 135].includes(err.code)) {
+            cleanup();
+            reject(MqttSinkErrors.refused(this.#cfg.url, errorMessage(err)));
+          }
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          client.off('connect', onConnect);
+          client.off('error', onError);
+        };
+        client.on('connect', onConnect);
+        client.on('error', onError);
+      });
+    } catch (err) {
+      // Do not leave a reconnecting client behind: the fan-out retries open() with its own backoff.
+      this.#client = null;
+      client.end(true);
+      throw err;
+    }
+  }
+
+  /** Publish; resolves on the broker's ack (QoS ≥ 1) or the socket write (QoS 0). */
+  #publish(
+    client: MqttClient,
+    topic: string,
+    payload: string,
+    qos: 0 | 1 | 2,
+    retain: boolean,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, { qos, retain }, (err) => {
+        if (err) reject(MqttSinkErrors.unavailable.with({ cause: err }, this.#cfg.url, errorMessage(err)));
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Wait for every publish of a batch, but give up as soon as the connection drops or the broker stops acking:
+   * mqtt.js would otherwise hold the callbacks until some later reconnect.
+   */
+  async #settle(client: MqttClient, pubs: Promise<void>[]): Promise<void> {
+    let onClose = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      onClose = () =>
+        reject(
+          MqttSinkErrors.unavailable(this.#cfg.url, this.#lastError || 'connection lost before the ack'),
+        );
+      timer = setTimeout(
+        () =>
+          reject(
+            MqttSinkErrors.unavailable(this.#cfg.url, `no ack within ${this.#cfg.connect_timeout_ms} ms`),
+          ),
+        this.#cfg.connect_timeout_ms,
+      );
+    });
+    client.once('close', onClose);
+    try {
+      const results = await Promise.race([Promise.allSettled(pubs), lost]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } finally {
+      clearTimeout(timer);
+      client.off('close', onClose);
+      // The late rejections of a lost batch are expected; keep them from surfacing as unhandled.
+      for (const p of pubs) p.catch(() => {});
+    }
+  }
+
+  #connected(): MqttClient {
+    const client = this.#client;
+    if (!client?.connected) {
+      throw MqttSinkErrors.unavailable(this.#cfg.url, this.#lastError || 'not connected');
+    }
+    return client;
+  }
+
+  async write(batch: readonly JournalEntry[]): Promise<void> {
+    const client = this.#connected();
+    const qos = this.#cfg.qos;
+    const retainAvail = this.#cfg.retain_availability;
+    const pubs: Promise<void>[] = [];
+    const newAvailability = new Map<string, string>();
+    const newDiscovered = new Set<string>();
+    const latest = new Map<string, Sample>();
+    for (const { sample } of batch) {
+      pubs.push(
+        this.#publish(
+          client,
+          this.rigTopic(sample.rig_id, 'state'),
+          JSON.stringify(statePayload(sample)),
+          qos,
+          false,
+        ),
+      );
+      latest.set(sample.rig_id, sample);
+      if (this.#alerts) {
+        const events = this.#alerts.observe(sample);
+        // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
+        if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
+      }
+    }
+    for (const [rigId, sample] of latest) {
+      const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
+      if (this.#availability.get(rigId) !== avail) {
+        pubs.push(this.#publish(client, this.rigTopic(rigId, 'availability'), avail, 1, retainAvail));
+        newAvailability.set(rigId, avail);
+      }
+      if (this.#cfg.home_assistant.enabled && !this.#discovered.has(rigId)) {
+        for (const [topic, body] of this.discoveryConfigs(sample))
+          pubs.push(this.#publish(client, topic, body, 1, true));
+        newDiscovered.add(rigId);
+      }
+    }
+    const alerts = this.#pendingAlerts;
+    for (const ev of alerts) {
+      pubs.push(this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false));
+    }
+    await this.#settle(client, pubs);
+    for (const [rigId, avail] of newAvailability) this.#availability.set(rigId, avail);
+    for (const rigId of newDiscovered) this.#discovered.add(rigId);
+    this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+  }
+
+  /** Publish alert events now (when the engine is wired elsewhere). Throws RT_ERR_SINK_MQTT_UNAVAILABLE when down. */
+  async publishAlerts(events: readonly AlertEvent[]): Promise<void> {
+    const client = this.#connected();
+    await Promise.all(
+      events.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
+    );
+  }
+
+  /** Home Assistant discovery configs for one rig: [topic, JSON] pairs. */
+  discoveryConfigs(sample: Sample): [string, string][] {
+    const prefix = this.#cfg.home_assistant.prefix;
+    const device = {
+      identifiers: [`rigtel_${haId(this.#site)}_${haId(sample.rig_id)}`],
+      name: sample.rig_id,
+      manufacturer: sample.identity.make ?? undefined,
+      model: sample.identity.model ?? undefined,
+      sw_version: sample.identity.firmware ?? undefined,
+      via_device: undefined,
+    };
+    return HA_SENSORS.map((s) => {
+      const uid = `rigtel_${haId(this.#site)}_${haId(sample.rig_id)}_${s.key}`;
+      const body: Record<string, unknown> = {
+        name: s.name,
+        unique_id: uid,
+        object_id: uid,
+        state_topic: this.rigTopic(sample.rig_id, 'state'),
+        value_template: s.template,
+        availability: [
+          { topic: this.rigTopic(sample.rig_id, 'availability') },
+          { topic: this.collectorTopic },
+        ],
+        availability_mode: 'all',
+        device,
+        origin: { name: 'rigtel' },
+      };
+      if (s.unit) body.unit_of_measurement = s.unit;
+      if (s.device_class) body.device_class = s.device_class;
+      if (s.state_class) body.state_class = s.state_class;
+      return [`${prefix}/sensor/${uid}/config`, JSON.stringify(body)];
+    });
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    if (!client) return;
+    if (client.connected) {
+      // A clean stop says so itself; the will covers crashes.
+      await this.#settle(client, [this.#publish(client, this.collectorTopic, 'offline', 1, true)]).catch(
+        () => {},
+      );
+    }
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+}
+
+export function createMqttSink(cfg: MqttSinkConfig, deps: MqttSinkDeps): MqttSink {
+  return new MqttSink(cfg, deps);
+}
