@@ -2,7 +2,12 @@
  * The HTTP API. `buildApp` wires the route plugins and one error handler and never listens: `rigtel run`
  * calls `listen`, tests use `app.inject` (fastify's Testing guide).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import { RtError } from '../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
@@ -23,7 +28,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     ...(deps.log ? { loggerInstance: deps.log as FastifyBaseLogger } : { logger: false }),
     // Query keys repeated or unknown are judged by the route's zod schema, not silently merged.
     routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: true,
+    // Per-request lines would drown the poll log; errors are logged by our handler.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.setErrorHandler((err: FastifyError | RtError, request, reply) => {

@@ -192,7 +192,8 @@ export function renderErrorTable(
 /** Parse the error table back out of README text: code → meaning. */
 export function parseErrorTable(markdown: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of markdown.matchAll(/^\| `(RT_ERR_[A-Z0-9_]+)` \| (.*) \|$/gm)) out.set(m[1]!, m[2]!);
+  for (const m of markdown.matchAll(/^\|\s*`(RT_ERR_[A-Z0-9_]+)`\s*\|\s*(.*?)\s*\|\s*$/gm))
+    out.set(m[1]!, m[2]!);
   return out;
 }
 
@@ -213,4 +214,24 @@ export function extractBetween(text: string, name: string): string | null {
   const j = text.indexOf(end);
   if (i === -1 || j === -1 || j < i) return null;
   return text.slice(i + start.length, j);
+}
+
+/**
+ * Compare Markdown ignoring table padding: biome formats README.md (`biome check .` in `npm test`) and pads
+ * table cells, so a table is judged by its cells, not its spacing.
+ */
+export function normalizeMarkdown(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (!line.trimStart().startsWith('|')) return line.trimEnd();
+      const cells = line
+        .trim()
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim());
+      return `| ${cells.map((c) => (/^:?-+:?$/.test(c) ? '---' : c)).join(' | ')} |`;
+    })
+    .join('\n')
+    .trim();
 }
