@@ -1,0 +1,239 @@
+/**
+ * The collector, composed: scheduler → poll → journal → live fleet → fan-out → sinks (embedded store, …).
+ * Each sample: journal.append → fleet update → fanout.kick → listeners.
+ */
+import { mkdirSync } from 'node:fs';
+import { type Config, splitAddress } from '../config/schema.js';
+import { errorCode, errorMessage } from '../lib/errors.js';
+import type { MinerDriver } from '../protocols/driver.js';
+import type { Family, MinerReading, Sample } from '../protocols/sample.js';
+import { Fanout } from './fanout.js';
+import { Fleet } from './fleet.js';
+import { IdentityMap } from './identity.js';
+import { Journal, type Logger } from './journal.js';
+import { pollRig, type RigTarget } from './poll.js';
+import type { PowerMeter } from './power.js';
+import { type RoundStats, Scheduler } from './scheduler.js';
+import { EmbeddedStore } from './sinks/embedded.js';
+import { sinksFromConfig } from './sinks/index.js';
+import type { Sink } from './sinks/sink.js';
+import type { FleetView, HealthView, HistoryStore } from './views.js';
+
+export type { Logger } from './journal.js';
+export type { RigTarget } from './poll.js';
+
+export interface CollectorDeps {
+  log: Logger;
+  driverFor: (family: Family | 'auto') => MinerDriver;
+  meter?: PowerMeter;
+  estimatePowerW?: (r: MinerReading) => number | null;
+  extraSinks?: Sink[];
+  now?: () => number;
+  /** Start the poll timer (default true). Tests set false and drive `sweepNow()`. */
+  autoStart?: boolean;
+}
+
+export interface CollectorRuntime {
+  fleet: FleetView;
+  history: HistoryStore;
+  health: HealthView;
+  journal: Journal;
+  fanout: Fanout;
+  /** The embedded store (also `history`), for rollups and identity. */
+  store: EmbeddedStore;
+  onSample(fn: (s: Sample) => void): () => void;
+  /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
+  sweepNow(): Promise<RoundStats>;
+  /** The last completed round. */
+  lastRound(): RoundStats | null;
+  stop(): Promise<void>;
+}
+
+/** Rig targets from validated config; addresses are normalized to host:port (default port 4028). */
+export function targetsFromConfig(config: Config): RigTarget[] {
+  return config.rigs.map((rig) => {
+    const { host, port } = splitAddress(rig.address);
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return {
+      name: rig.name ?? null,
+      address,
+      target: {
+        host,
+        port,
+        family: rig.family,
+        username: rig.username,
+        password: rig.password,
+        connectTimeoutMs: config.poll.connect_timeout_ms,
+        commandTimeoutMs: config.poll.command_timeout_ms,
+        maxReplyBytes: config.poll.max_reply_bytes,
+      },
+    };
+  });
+}
+
+/** Append samples in small groups: one commit (one fsync) per group instead of per rig. */
+const APPEND_GROUP = 256;
+const APPEND_WAIT_MS = 20;
+
+export async function startCollector(
+  config: Config,
+  targets: RigTarget[],
+  deps: CollectorDeps,
+): Promise<CollectorRuntime> {
+  const log = deps.log;
+  const now = deps.now ?? Date.now;
+  const dir = config.storage.dir;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    // Journal.open reports the problem with a named error.
+  }
+  const journal = Journal.open(dir, {
+    fsync: config.storage.journal_fsync,
+    maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
+    log,
+    now,
+  });
+  let store: EmbeddedStore;
+  try {
+    store = EmbeddedStore.open(dir, {
+      rawRetentionHours: config.storage.raw_retention_hours,
+      rollupRetentionDays: config.storage.rollup_retention_days,
+      intervalMs: config.poll.interval_ms,
+      backoffMaxMs: config.poll.backoff_max_ms,
+      log,
+      now,
+    });
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
+  const identity = new IdentityMap(store.db);
+  const sinks = [...sinksFromConfig(config, { store, log, now }), ...(deps.extraSinks ?? [])];
+  const names = new Set(sinks.map((s) => s.name));
+  for (const old of journal.sinks()) {
+    if (!names.has(old)) {
+      log.info({ sink: old }, 'sink no longer configured: the journal stops keeping samples for it');
+      journal.unregister(old);
+    }
+  }
+  const fanout = new Fanout(journal, sinks, { log, now });
+  const started = now();
+
+  const listeners = new Set<(s: Sample) => void>();
+  let queue: Sample[] = [];
+  let queueTimer: NodeJS.Timeout | null = null;
+  const drain = () => {
+    if (queueTimer) clearTimeout(queueTimer);
+    queueTimer = null;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    try {
+      journal.append(batch);
+    } catch (err) {
+      // Live state still updates; the samples are lost for the sinks, and the log says so.
+      log.error(
+        { code: errorCode(err), err: errorMessage(err), samples: batch.length },
+        'samples could not be journalled',
+      );
+    }
+    for (const s of batch) fleet.update(s);
+    fanout.kick();
+    for (const s of batch) {
+      for (const fn of listeners) {
+        try {
+          fn(s);
+        } catch (err) {
+          log.warn({ err: errorMessage(err) }, 'sample listener failed');
+        }
+      }
+    }
+  };
+  const enqueue = (s: Sample) => {
+    queue.push(s);
+    if (queue.length >= APPEND_GROUP) drain();
+    else if (!queueTimer) queueTimer = setTimeout(drain, APPEND_WAIT_MS);
+  };
+
+  const scheduler: Scheduler = new Scheduler(
+    targets,
+    (t, signal) =>
+      pollRig(t, deps.driverFor(t.target.family), {
+        deadlineMs: config.poll.poll_deadline_ms,
+        now,
+        site: config.site.name,
+        signal,
+        identity,
+        ...(deps.meter ? { meter: deps.meter } : {}),
+        ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
+      }),
+    (s) => enqueue(s),
+    {
+      intervalMs: config.poll.interval_ms,
+      concurrency: config.poll.concurrency,
+      backoffMaxMs: config.poll.backoff_max_ms,
+      now,
+      log,
+    },
+  );
+  const fleet = new Fleet(targets, { nextPoll: (t) => scheduler.nextPollMs(t) });
+
+  const health: HealthView = {
+    started_ms: started,
+    sinks: () => fanout.status(),
+    polling: () => {
+      const r = scheduler.lastRound();
+      return {
+        rigs: targets.length,
+        up: fleet.upCount(),
+        last_sweep_ms: r?.started_ms ?? null,
+        last_sweep_duration_ms: r?.duration_ms ?? null,
+      };
+    },
+  };
+
+  fanout.start();
+  if (deps.autoStart !== false) scheduler.start();
+  log.info(
+    { rigs: targets.length, dir, sinks: [...names], interval_ms: config.poll.interval_ms },
+    'collector started',
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    fleet,
+    history: store,
+    health,
+    journal,
+    fanout,
+    store,
+    onSample(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    async sweepNow() {
+      const r = await scheduler.sweep();
+      drain();
+      return r;
+    },
+    lastRound: () => scheduler.lastRound(),
+    stop() {
+      stopping ??= (async () => {
+        await scheduler.stop();
+        drain();
+        const flushed = await fanout.flush(2000);
+        if (!flushed)
+          log.warn(
+            { sinks: fanout.status() },
+            'stopping with samples not yet delivered: they stay in the journal',
+          );
+        await fanout.stop();
+        await store.close();
+        journal.close();
+        log.info({}, 'collector stopped');
+      })();
+      return stopping;
+    },
+  };
+}
