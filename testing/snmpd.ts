@@ -39,6 +39,13 @@ export interface RunningSnmpd {
   siteServedLog: string;
   /** Last watts served per outlet, read from the served log. */
   lastServed(outlet: number, log?: string): number | null;
+  /** Position in a served log, to ask later what was served after it. */
+  servedMark(log?: string): number;
+  /**
+   * Watts served for an outlet after a mark. snmpd answers GETBULK repetitions by asking the helper for the
+   * next instance, so one walk may read an outlet's power twice (once via the column before it).
+   */
+  servedSince(mark: number, outlet: number, log?: string): number[];
   stop(): Promise<void>;
 }
 
@@ -119,10 +126,27 @@ async function startOnce(port: number, outlets: number): Promise<RunningSnmpd> {
     }
     return null;
   };
+  const lines = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : []);
+  const servedMark = (log = servedLog) => lines(log).length;
+  const servedSince = (mark: number, outlet: number, log = servedLog) =>
+    lines(log)
+      .slice(mark)
+      .map((l) => l.split(' ').map(Number))
+      .filter(([o]) => o === outlet)
+      .map(([, w]) => w!);
   for (let i = 0; i < 100; i++) {
     if (exited) break;
     if (await answers(port)) {
-      return { port, lab, servedLog, siteServedLog: `${servedLog}.site`, lastServed: readLast, stop };
+      return {
+        port,
+        lab,
+        servedLog,
+        siteServedLog: `${servedLog}.site`,
+        lastServed: readLast,
+        servedMark,
+        servedSince,
+        stop,
+      };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
