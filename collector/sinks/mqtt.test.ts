@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import mqtt, { type MqttClient } from 'mqtt';
+import { alertsSection } from '../../config/sections/alerts.js';
+import { mqttSinkSchema } from '../../config/sections/sinks.js';
+import { freePort } from '../../testing/influxd.js';
+import { AlertEngine, type AlertEvent } from '../alerts.js';
+import { Fanout } from '../fanout.js';
+import { Journal } from '../journal.js';
+import { MqttSink, topicSegment } from './mqtt.js';
+import { makeSample, offlineSample } from './sample-factory.js';
+
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+const SHARED = 'mqtt://127.0.0.1:1883';
+/** Unique per run so parallel runs on the shared broker never see each other's messages. */
+const RUN = `rigtel-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+interface Got {
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
+
+/** A subscriber that records everything under its filters. */
+async function subscriber(url: string, filters: string[], opts: mqtt.IClientOptions = {}) {
+  const got: Got[] = [];
+  const client = mqtt.connect(url, { reconnectPeriod: 200, ...opts });
+  client.on('message', (topic, payload, packet) => {
+    got.push({ topic, payload: payload.toString(), retain: packet.retain });
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  await client.subscribeAsync(filters, { qos: 1 });
+  return { client, got };
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Remove retained messages we left on the shared broker. */
+async function clearRetained(client: MqttClient, topics: Iterable<string>): Promise<void> {
+  for (const t of topics) await client.publishAsync(t, '', { qos: 1, retain: true });
+}
+
+/** A private mosquitto on a high loopback port with persistence, so a restart keeps sessions (never touches 1883). */
+async function privateMosquitto() {
+  const dir = mkdtempSync(join(tmpdir(), 'rigtel-mosquitto-'));
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'log_dest none',
+      '',
+    ].join('\n'),
+  );
+  let proc: ChildProcess | null = null;
+  const canConnect = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+  const up = async () => {
+    proc = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    const until = Date.now() + 10_000;
+    while (!(await canConnect())) {
+      if (Date.now() > until) throw new Error('private mosquitto did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const down = async () => {
+    const p = proc;
+    proc = null;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+  };
+  await up();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    up,
+    down,
+    stop: async () => {
+      await down();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('mqtt sink', () => {
+  test('topic segments cannot inject levels or wildcards', () => {
+    assert.equal(topicSegment('a/b+c#d'), 'a_b_c_d');
+    assert.equal(topicSegment(''), '_');
+    assert.equal(topicSegment('aa:bb:cc:dd:ee:ff'), 'aa:bb:cc:dd:ee:ff');
+  });
+
+  test('state, retained availability, alerts and Home Assistant discovery reach a subscriber', async () => {
+    const prefix = `${RUN}-a`;
+    const ha = `${RUN}-ha`;
+    const site = 'site-test';
+    const sub = await subscriber(SHARED, [`${prefix}/#`, `${ha}/#`]);
+    const engine = new AlertEngine(alertsSection.parse({ min_duration_s: 0 }));
+    const sink = new MqttSink(
+      mqttSinkSchema.parse({
+        url: SHARED,
+        topic_prefix: prefix,
+        home_assistant: { enabled: true, prefix: ha },
+      }),
+      { site, alerts: engine },
+    );
+    const retainedTopics = new Set<string>();
+    try {
+      await sink.open();
+      await sink.write([
+        { seq: 1, sample: makeSample('rig/1+#', T0, {}, site) },
+        { seq: 2, sample: offlineSample('rig-2', T0, site) },
+      ]);
+      // write() resolved: the broker acked every QoS-1 publish. Now the subscriber has them (or is about to).
+      const stateTopic = `${prefix}/${site}/rig_1__/state`;
+      await waitFor('state messages', () => sub.got.filter((g) => g.topic.endsWith('/state')).length >= 2);
+      const state = JSON.parse(sub.got.find((g) => g.topic === stateTopic)!.payload);
+      assert.equal(state.rig_id, 'rig/1+#');
+      assert.equal(state.hashrate_hs, 110.2e12);
+      assert.equal(state.power_source, 'pdu');
+      assert.equal(state.online, true);
+      assert.ok(!JSON.stringify(state).includes('worker1'), 'no pool worker names');
+
+      await waitFor('an alert', () => sub.got.some((g) => g.topic === `${prefix}/${site}/alerts`));
+      const alert = JSON.parse(
+        sub.got.find((g) => g.topic === `${prefix}/${site}/alerts`)!.payload,
+      ) as AlertEvent;
+      assert.equal(alert.type, 'raised');
+      assert.equal(alert.alert.kind, 'rig_offline');
+      assert.equal(alert.alert.rig_id, 'rig-2');
+
+      // A subscriber that joins later sees retained availability, the collector's status and discovery configs.
+      const late = await subscriber(SHARED, [`${prefix}/#`, `${ha}/#`]);
+      try {
+        await waitFor('retained messages', () => late.got.filter((g) => g.retain).length >= 3 + 12);
+        const retained = new Map(late.got.filter((g) => g.retain).map((g) => [g.topic, g.payload]));
+        for (const t of retained.keys()) retainedTopics.add(t);
+        assert.equal(retained.get(`${prefix}/${site}/rig_1__/availability`), 'online');
+        assert.equal(retained.get(`${prefix}/${site}/rig-2/availability`), 'offline');
+        assert.equal(retained.get(`${prefix}/${site}/collector/availability`), 'online');
+        assert.ok(!late.got.some((g) => g.topic.endsWith('/state')), 'state is not retained');
+        const power = JSON.parse(retained.get(`${ha}/sensor/rigtel_site-test_rig_1___power/config`)!);
+        assert.equal(power.device_class, 'power');
+        assert.equal(power.unit_of_measurement, 'W');
+        assert.equal(power.state_topic, stateTopic);
+        assert.equal(power.device.model, 'Antminer S19 Pro');
+        const energy = JSON.parse(retained.get(`${ha}/sensor/rigtel_site-test_rig_1___energy/config`)!);
+        assert.equal(energy.state_class, 'total_increasing');
+      } finally {
+        await late.client.endAsync();
+      }
+    } finally {
+      await sink.close();
+      const collectorStatus = `${prefix}/${site}/collector/availability`;
+      await waitFor('clean offline', () =>
+        sub.got.some((g) => g.topic === collectorStatus && g.payload === 'offline'),
+      );
+      await clearRetained(sub.client, retainedTopics);
+      await sub.client.endAsync();
+    }
+  });
+
+  test('disconnected: open and write fail fast with RT_ERR_SINK_MQTT_UNAVAILABLE, nothing queued in memory', async () => {
+    const port = await freePort();
+    const sink = new MqttSink(
+      mqttSinkSchema.parse({ url: `mqtt://127.0.0.1:${port}`, connect_timeout_ms: 300 }),
+      {
+        site: 's',
+      },
+    );
+    await assert.rejects(sink.write([{ seq: 1, sample: makeSample('r', T0) }]), {
+      code: 'RT_ERR_SINK_MQTT_UNAVAILABLE',
+    });
+    await assert.rejects(sink.open(), { code: 'RT_ERR_SINK_MQTT_UNAVAILABLE' });
+    await sink.close();
+  });
+
+  test('last will: a SIGKILLed collector shows offline (retained) on its availability topic', async () => {
+    const prefix = `${RUN}-will`;
+    const site = 'site-will';
+    const topic = `${prefix}/${site}/collector/availability`;
+    const sub = await subscriber(SHARED, [topic]);
+    const fixture = fileURLToPath(new URL('./sinks.child.fixture.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'mqtt-will', SHARED, prefix, site], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      await waitFor('online', () => sub.got.some((g) => g.payload === 'online'));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      await waitFor('the last will', () => sub.got.some((g) => g.payload === 'offline'));
+      const late = await subscriber(SHARED, [topic]);
+      await waitFor('retained offline', () => late.got.some((g) => g.retain && g.payload === 'offline'));
+      await late.client.endAsync();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await clearRetained(sub.client, [topic]);
+      await sub.client.endAsync();
+    }
+  });
+
+  describe('broker restart (private mosquitto)', () => {
+    let broker: Awaited<ReturnType<typeof privateMosquitto>>;
+    const dirs: string[] = [];
+    before(async () => {
+      broker = await privateMosquitto();
+    });
+    after(async () => {
+      await broker?.stop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    test('publishing resumes after the broker restarts and journalled samples are delivered', async () => {
+      const prefix = `${RUN}-restart`;
+      const site = 'site-r';
+      // A persistent session, so the broker keeps queueing for this subscriber across its own restart.
+      const sub = await subscriber(broker.url, [`${prefix}/+/+/state`], {
+        clientId: `${RUN}-sub`,
+        clean: false,
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'rigtel-mqtt-journal-'));
+      dirs.push(dir);
+      const journal = Journal.open(dir, { fsync: 'off', maxBytes: 1e9 });
+      const sink = new MqttSink(
+        mqttSinkSchema.parse({ url: broker.url, topic_prefix: prefix, connect_timeout_ms: 2000 }),
+        {
+          site,
+        },
+      );
+      const fanout = new Fanout(journal, [sink], { batchSize: 50, retryMinMs: 100, retryMaxMs: 400 });
+      fanout.start();
+      let n = 0;
+      const append = (k: number) => {
+        const batch = [];
+        for (let i = 0; i < k; i++) batch.push(makeSample(`r${n % 3}`, T0 + n++ * 1000, {}, site));
+        journal.append(batch);
+        fanout.kick();
+      };
+      const distinct = () => new Set(sub.got.map((g) => JSON.parse(g.payload).at_ms)).size;
+      try {
+        append(10);
+        assert.equal(await fanout.flush(10_000), true);
+        await waitFor('first 10', () => distinct() === 10);
+
+        const ackedBefore = fanout.status()[0]!.acked_seq;
+        await broker.down();
+        append(20);
+        await waitFor('the sink to report the outage', () => fanout.status()[0]!.state === 'retrying');
+        assert.equal(fanout.status()[0]!.last_error?.code, 'RT_ERR_SINK_MQTT_UNAVAILABLE');
+        assert.equal(
+          fanout.status()[0]!.acked_seq,
+          ackedBefore,
+          'nothing acknowledged while the broker is down',
+        );
+
+        await broker.up();
+        append(5);
+        assert.equal(await fanout.flush(20_000), true, 'the journal drained after the restart');
+        await waitFor('all 35 samples', () => distinct() === 35, 20_000);
+      } finally {
+        await fanout.stop();
+        journal.close();
+        await sub.client.endAsync();
+      }
+    });
+  });
+});
