@@ -6,6 +6,7 @@
  * `Msg` may be an object (fixtures whatsminer_m31s_status.txt, whatsminer_unknown_get-token.txt).
  */
 import type { RtError } from '../../lib/errors.js';
+import { decodeReply } from '../cgminer/decode.js';
 import { ProtoErrors } from '../errors.js';
 import { WhatsminerErrors } from './errors.js';
 
@@ -18,69 +19,37 @@ export interface Decoded {
   repairs: string[];
 }
 
-interface Repair {
-  name: string;
-  apply(text: string): string;
+/**
+ * API 2.0.4 get_error_code: "error_code":["110":"2021-02-01 10:00:00","111":"…"] — key/value pairs inside a list
+ * (protocols.md §3.3, pyasic _load_api_data). The generic cgminer decoder does not know it: each pair becomes
+ * its own object.
+ */
+export const ERROR_CODE_LIST_REPAIR = 'error-code-list-as-object';
+
+function repairErrorCodeList(text: string): string {
+  return text.replace(/"error_code"\s*:\s*\[((?:\s*"[^"]*"\s*:\s*"[^"]*"\s*,?)+)\]/g, (_m, body: string) => {
+    const pairs = [...body.matchAll(/"([^"]*)"\s*:\s*"([^"]*)"/g)].map((p) => `{"${p[1]}":"${p[2]}"}`);
+    return `"error_code":[${pairs.join(',')}]`;
+  });
 }
 
-/** Repairs tried in order, each only when strict parsing still fails. */
-const REPAIRS: Repair[] = [
-  {
-    // whatsminer_m20s_summary_2.txt: "Firmware Version":"\'20200917.22.REL\'" — `\'` is not a JSON escape.
-    name: 'invalid-escape-single-quote',
-    apply: (t) => t.replace(/(?<!\\)((?:\\\\)*)\\'/g, "$1'"),
-  },
-  {
-    // API 2.0.4 get_error_code: "error_code":["110":"2021-02-01 10:00:00","111":"…"] — key/value pairs inside
-    // a list (protocols.md §3.3, pyasic _load_api_data). Turn each pair into its own object.
-    name: 'error-code-list-as-object',
-    apply: (t) =>
-      t.replace(/"error_code"\s*:\s*\[((?:\s*"[^"]*"\s*:\s*"[^"]*"\s*,?)+)\]/g, (_m, body: string) => {
-        const pairs = [...body.matchAll(/"([^"]*)"\s*:\s*"([^"]*)"/g)].map((p) => `{"${p[1]}":"${p[2]}"}`);
-        return `"error_code":[${pairs.join(',')}]`;
-      }),
-  },
-  {
-    // btminer builds emit `,}` / `,]` (pyasic _load_api_data).
-    name: 'trailing-comma',
-    apply: (t) => t.replace(/,(\s*[}\]])/g, '$1'),
-  },
-  {
-    // Raw newlines/tabs inside string values (btminer v1, protocols.md §6 item 3). A space is valid both inside
-    // and outside strings, so replacing every control character is safe.
-    name: 'raw-control-chars',
-    apply: (t) => t.replace(/[\u0000-\u001f]/g, ' '),
-  },
-];
-
-function tryParse(text: string): { ok: true; value: Json } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) as Json };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-/** Strict JSON first; on failure apply the known btminer repairs one by one, recording each that was needed. */
+/**
+ * Bytes → JSON. Uses the shared cgminer decoder (strict first, then its named repairs: the `\'` escape of
+ * whatsminer_m20s_summary_2.txt is its `invalid-escape`, plus trailing commas, raw control characters, …), and
+ * adds the btminer-only error_code repair when that alone cannot read the reply.
+ */
 export function decodeWhatsminer(input: Buffer | string): Decoded {
-  let text = typeof input === 'string' ? input : input.toString('utf8');
-  // Terminating NUL and trailing whitespace are framing, not content.
-  text = text.replace(/[\0\s]+$/, '');
-  if (text.length === 0) throw ProtoErrors.decode('empty reply body');
-  const first = tryParse(text);
-  if (first.ok) return { value: first.value, repairs: [] };
-  const repairs: string[] = [];
-  let lastError = first.error;
-  for (const repair of REPAIRS) {
-    const next = repair.apply(text);
-    if (next === text) continue;
-    text = next;
-    repairs.push(repair.name);
-    const parsed = tryParse(text);
-    if (parsed.ok) return { value: parsed.value, repairs };
-    lastError = parsed.error;
+  try {
+    const d = decodeReply(input);
+    return { value: d.value as Json, repairs: d.repairs };
+  } catch (err) {
+    if (!ProtoErrors.decode.is(err)) throw err;
+    const text = typeof input === 'string' ? input : input.toString('utf8');
+    const fixed = repairErrorCodeList(text);
+    if (fixed === text) throw err;
+    const d = decodeReply(fixed);
+    return { value: d.value as Json, repairs: [ERROR_CODE_LIST_REPAIR, ...d.repairs] };
   }
-  throw ProtoErrors.decode(`${lastError}${repairs.length ? ` (after repairs: ${repairs.join(', ')})` : ''}`);
 }
 
 export function isObject(v: unknown): v is JsonObject {

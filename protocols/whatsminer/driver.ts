@@ -43,10 +43,10 @@ export interface WhatsminerPoll {
 export interface WhatsminerDriver extends MinerDriver {
   /** Same as `poll`, with the API generation used and the PSU details the reading has no slot for. */
   pollDetailed(target: PollTarget, signal: AbortSignal): Promise<WhatsminerPoll>;
-  /** Cached generation for a host, if known. */
-  generationOf(host: string): WhatsminerGeneration | null;
-  /** Forget what was learned about a host (e.g. after a firmware upgrade). */
-  forget(host: string): void;
+  /** Cached generation for a configured address (`host:port`), if known. */
+  generationOf(address: string): WhatsminerGeneration | null;
+  /** Forget what was learned about an address (e.g. after a firmware upgrade). */
+  forget(address: string): void;
 }
 
 const TRANSPORT = new Set([
@@ -246,7 +246,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
   }
 
   async function pollDetailed(target: PollTarget, signal: AbortSignal): Promise<WhatsminerPoll> {
-    const st = stateOf(target.host);
+    const st = stateOf(`${target.host}:${target.port}`);
     if (target.port === v3Port || st.generation === 'v3') {
       try {
         return await pollV3(target, signal, st);
@@ -284,9 +284,9 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
     family: 'whatsminer',
     poll: async (target, signal) => (await pollDetailed(target, signal)).reading,
     pollDetailed,
-    generationOf: (host) => hosts.get(host)?.generation ?? null,
-    forget: (host) => {
-      hosts.delete(host);
+    generationOf: (address) => hosts.get(address)?.generation ?? null,
+    forget: (address) => {
+      hosts.delete(address);
     },
   };
 }

@@ -192,10 +192,7 @@ describe('whatsminer fixtures (shared/fixtures/real)', {
   it('only the M20S newer-firmware summary needs a repair', () => {
     for (const file of Object.keys(OUTCOMES)) {
       const { repairs } = decodeWhatsminer(readFixture(file));
-      assert.deepEqual(
-        repairs,
-        file === 'whatsminer_m20s_summary_2.txt' ? ['invalid-escape-single-quote'] : [],
-      );
+      assert.deepEqual(repairs, file === 'whatsminer_m20s_summary_2.txt' ? ['invalid-escape'] : []);
     }
   });
 
@@ -371,6 +368,10 @@ describe('whatsminer replies constructed from the API doc', () => {
   it('garbage never crashes: named decode errors', () => {
     assert.equal(
       codeOf(() => parseReply('summary', 'Socket connect failed: Connection refused\n')),
+      'RT_ERR_PROTO_MINER_PROCESS_DOWN',
+    );
+    assert.equal(
+      codeOf(() => parseReply('summary', '<html>busy</html>')),
       'RT_ERR_PROTO_DECODE',
     );
     assert.equal(
