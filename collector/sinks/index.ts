@@ -3,8 +3,11 @@
  * API's history in single-site mode); other sinks are added below.
  */
 import type { Config } from '../../config/schema.js';
+import { AlertEngine } from '../alerts.js';
 import type { Logger } from '../journal.js';
 import type { EmbeddedStore } from './embedded.js';
+import { InfluxSink } from './influx.js';
+import { MqttSink } from './mqtt.js';
 import type { Sink } from './sink.js';
 
 export interface SinkDeps {
@@ -20,6 +23,12 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
   //   if (config.sinks.influxdb) sinks.push(new InfluxSink(config.sinks.influxdb, deps));
   //   if (config.sinks.mqtt) sinks.push(new MqttSink(config.sinks.mqtt, deps));
   // Each sink needs a unique, stable `name`: the journal keeps its acknowledged offset under that name.
-  void config;
+  // Issue 4 (sinks): InfluxDB and MQTT. The MQTT sink runs its own AlertEngine over the journalled samples, so
+  // alert events are delivered from the journal like state (replays are ignored by the engine's per-rig clock).
+  if (config.sinks.influx?.enabled) sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log }));
+  if (config.sinks.mqtt?.enabled) {
+    const alerts = config.alerts.enabled ? new AlertEngine(config.alerts) : undefined;
+    sinks.push(new MqttSink(config.sinks.mqtt, { site: config.site.name, log: deps.log, alerts }));
+  }
   return sinks;
 }
