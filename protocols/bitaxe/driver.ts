@@ -1,0 +1,21 @@
+import type { MinerDriver, PollTarget } from '../driver.js';
+import { httpGetJson } from '../http/client.js';
+import type { MinerReading } from '../sample.js';
+import { parseBitaxe } from './parse.js';
+
+/** AxeOS: one HTTP GET, no auth (protocols.md §4.7). The configured port is the web port (80 by default). */
+export const bitaxeDriver: MinerDriver = {
+  family: 'bitaxe',
+  async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
+    const { value } = await httpGetJson({
+      host: target.host,
+      port: target.port,
+      path: '/api/system/info',
+      connectTimeoutMs: target.connectTimeoutMs,
+      deadlineMs: target.commandTimeoutMs,
+      maxBytes: target.maxReplyBytes,
+      signal,
+    });
+    return parseBitaxe(value);
+  },
+};
