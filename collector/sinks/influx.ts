@@ -10,7 +10,8 @@
  */
 import { InfluxDB, type IPoint, type ISchemaOptions, FieldType as NodeFieldType } from 'influx';
 import type { InfluxSinkConfig } from '../../config/sections/sinks.js';
-import { defineError, errorMessage, type RtError } from '../../lib/errors.js';
+import { errorMessage, type RtError } from '../../lib/errors.js';
+import { InfluxSinkErrors } from './errors.js';
 import {
   FIELD_TYPES,
   type FieldType,
@@ -22,42 +23,7 @@ import {
 } from './influx-schema.js';
 import type { JournalEntry, Sink } from './sink.js';
 
-export const InfluxSinkErrors = {
-  unavailable: defineError<[string, string]>(
-    'RT_ERR_SINK_INFLUX_UNAVAILABLE',
-    'InfluxDB did not take the write (down, unreachable, overloaded or timed out); the batch stays in the journal and is retried',
-    (url, why) =>
-      `InfluxDB at ${url} did not take the write (${why}); the samples stay in the journal and are retried`,
-    503,
-  ),
-  rejected: defineError<[string, string]>(
-    'RT_ERR_SINK_INFLUX_REJECTED',
-    'InfluxDB refused a line for good (field type conflict or unparsable); that line was skipped, the rest written',
-    (line, why) => `InfluxDB refused a line for good, skipped it (${why}): ${line}`,
-    502,
-  ),
-  auth: defineError<[string, number]>(
-    'RT_ERR_SINK_INFLUX_AUTH',
-    'InfluxDB refused the credentials: check sinks.influx username/password or token and the user’s write permission',
-    (url, status) =>
-      `InfluxDB at ${url} answered ${status}: check sinks.influx username/password or token and that it may write the database`,
-    502,
-  ),
-  noDatabase: defineError<[string, string]>(
-    'RT_ERR_SINK_INFLUX_NO_DATABASE',
-    'the InfluxDB database does not exist: create it (2.x: a bucket and DBRP mapping) or set sinks.influx.create_database',
-    (url, db) =>
-      `InfluxDB at ${url} has no database "${db}": create it (2.x: bucket + DBRP mapping; 3.x: influxdb3 create database) or set sinks.influx.create_database: true on 1.x`,
-    502,
-  ),
-  setup: defineError<[string, string]>(
-    'RT_ERR_SINK_INFLUX_SETUP',
-    'could not create the InfluxDB database or retention policy (normal on 2.x/3.x, which do not support CREATE)',
-    (what, why) =>
-      `could not ${what} (${why}); writes are tried anyway. On 2.x/3.x set create_database: false`,
-    502,
-  ),
-};
+export { InfluxSinkErrors };
 
 /** The logger surface the sink needs (pino fits). */
 export interface SinkLog {

@@ -17,32 +17,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSinkConfig } from '../../config/sections/sinks.js';
-import { defineError, errorMessage } from '../../lib/errors.js';
+import { errorMessage } from '../../lib/errors.js';
 import type { Sample } from '../../protocols/sample.js';
 import type { AlertEngine, AlertEvent } from '../alerts.js';
+import { MqttSinkErrors } from './errors.js';
 import type { JournalEntry, Sink } from './sink.js';
 
-export const MqttSinkErrors = {
-  unavailable: defineError<[string, string]>(
-    'RT_ERR_SINK_MQTT_UNAVAILABLE',
-    'the MQTT broker is not connected or did not acknowledge; the samples stay in the journal and are retried',
-    (url, why) => `MQTT broker ${url} unavailable (${why}); the samples stay in the journal and are retried`,
-    503,
-  ),
-  refused: defineError<[string, string]>(
-    'RT_ERR_SINK_MQTT_REFUSED',
-    'the MQTT broker refused the connection: check sinks.mqtt username/password, client_id and the broker ACL',
-    (url, why) =>
-      `MQTT broker ${url} refused the connection (${why}): check sinks.mqtt username/password and the ACL`,
-    502,
-  ),
-  tls: defineError<[string, string]>(
-    'RT_ERR_SINK_MQTT_TLS',
-    'could not read the MQTT TLS files (sinks.mqtt.tls ca/cert/key)',
-    (path, why) => `cannot read MQTT TLS file ${path}: ${why}`,
-    500,
-  ),
-};
+export { MqttSinkErrors };
 
 export interface MqttSinkLog {
   warn(obj: object, msg?: string): void;
