@@ -1,0 +1,209 @@
+/**
+ * An emulated fleet in a separate process, for benchmarks: 1,000 rigs served from another process so the
+ * collector's own CPU is measured alone. The parent forks this file with `--import tsx` and talks over IPC.
+ *
+ * File descriptors: each rig holds one listening socket, plus one per open client connection. 1,000 rigs fit
+ * well under the usual `ulimit -n` (20,000 on the build box); the child reports its limit problem (EMFILE) as
+ * RT_ERR_EMU_LISTEN instead of dying.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type EmulatedFleet, type FleetMix, startEmulatedFleet } from '../../collector/emulated-fleet.js';
+import { RtError } from '../../lib/errors.js';
+import type { Family } from '../sample.js';
+import { EmuErrors } from './errors.js';
+import type { FaultMode, FaultOptions } from './server.js';
+
+export interface ChildFleetOptions {
+  count: number;
+  host?: string;
+  basePort?: number;
+  mix?: FleetMix;
+  seed?: number;
+  rebootProbability?: number;
+  /** How long to wait for the child to start every rig (default 60 s). */
+  startTimeoutMs?: number;
+}
+
+export interface ChildRig {
+  name: string;
+  address: string;
+  host: string;
+  port: number;
+  family: Family;
+  personality: string;
+  protocol: string;
+}
+
+export interface ChildFleet {
+  rigs: ChildRig[];
+  pid: number;
+  /** Set a fault mode on some rigs (by name) or, with no names, on all of them. */
+  setFault(mode: FaultMode, names?: string[], options?: FaultOptions): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type ToChild =
+  | { type: 'start'; opts: ChildFleetOptions }
+  | { type: 'fault'; id: number; mode: FaultMode; names?: string[]; options?: FaultOptions }
+  | { type: 'stop' };
+
+type FromChild =
+  | { type: 'ready'; rigs: ChildRig[] }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'fault-done'; id: number; error?: string }
+  | { type: 'stopped' };
+
+const here = fileURLToPath(import.meta.url);
+const repoRoot = resolve(dirname(here), '..', '..');
+
+export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFleet> {
+  const child: ChildProcess = fork(here, [], {
+    cwd: repoRoot,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) res();
+    else child.once('exit', () => res());
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      if (child.connected) child.send({ type: 'stop' } satisfies ToChild);
+      else child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const p of pending.values()) p.reject(EmuErrors.child('stopped'));
+    pending.clear();
+  };
+
+  return new Promise<ChildFleet>((resolveStart, rejectStart) => {
+    let started = false;
+    const fail = (err: Error) => {
+      if (started) return;
+      started = true;
+      clearTimeout(startTimer);
+      void stop().then(() => rejectStart(err));
+    };
+    const startTimer = setTimeout(
+      () =>
+        fail(
+          EmuErrors.child(`fleet of ${opts.count} did not start within ${opts.startTimeoutMs ?? 60_000} ms`),
+        ),
+      opts.startTimeoutMs ?? 60_000,
+    );
+    child.on('message', (raw) => {
+      const msg = raw as FromChild;
+      if (msg.type === 'ready' && !started) {
+        started = true;
+        clearTimeout(startTimer);
+        resolveStart({
+          rigs: msg.rigs,
+          pid: child.pid ?? -1,
+          stop,
+          setFault: (mode, names, options) =>
+            new Promise<void>((res, rej) => {
+              if (!child.connected) {
+                rej(EmuErrors.child('not running'));
+                return;
+              }
+              const id = nextId++;
+              pending.set(id, { resolve: res, reject: rej });
+              child.send({
+                type: 'fault',
+                id,
+                mode,
+                ...(names ? { names } : {}),
+                ...(options ? { options } : {}),
+              } satisfies ToChild);
+            }),
+        });
+      } else if (msg.type === 'error') {
+        fail(new RtError(msg.code, msg.message));
+      } else if (msg.type === 'fault-done') {
+        const p = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.error) p?.reject(EmuErrors.child(msg.error));
+        else p?.resolve();
+      }
+    });
+    child.once('error', (err) => fail(EmuErrors.child.with({ cause: err }, err.message)));
+    child.once('exit', (code, signal) => {
+      fail(
+        EmuErrors.child(
+          `exited before the fleet was ready (code ${code ?? 'none'}, signal ${signal ?? 'none'})`,
+        ),
+      );
+      for (const p of pending.values()) p.reject(EmuErrors.child('exited'));
+      pending.clear();
+    });
+    child.send({ type: 'start', opts } satisfies ToChild);
+  });
+}
+
+/** Child side: runs when this file is the forked process's entry point. */
+function runChild(): void {
+  let fleet: EmulatedFleet | null = null;
+  let stopping = false;
+  const send = (m: FromChild) => {
+    if (process.connected) process.send?.(m);
+  };
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await fleet?.stop();
+    send({ type: 'stopped' });
+    process.exit(0);
+  };
+  process.on('message', (raw) => {
+    const msg = raw as ToChild;
+    if (msg.type === 'start') {
+      const { startTimeoutMs: _ignored, ...fleetOpts } = msg.opts;
+      startEmulatedFleet(fleetOpts).then(
+        (f) => {
+          fleet = f;
+          if (stopping) return void f.stop();
+          send({
+            type: 'ready',
+            rigs: f.rigs.map((r) => ({
+              name: r.name,
+              address: r.address,
+              host: r.host,
+              port: r.port,
+              family: r.family,
+              personality: r.personality,
+              protocol: r.protocol,
+            })),
+          });
+        },
+        (err: unknown) => {
+          send({
+            type: 'error',
+            code: err instanceof RtError ? err.code : 'RT_ERR_EMU_CHILD',
+            message: err instanceof Error ? err.message : String(err),
+          });
+        },
+      );
+    } else if (msg.type === 'fault') {
+      const wanted = msg.names ? new Set(msg.names) : null;
+      const rigs = (fleet?.rigs ?? []).filter((r) => !wanted || wanted.has(r.name));
+      Promise.all(rigs.map((r) => r.setFault(msg.mode, msg.options))).then(
+        () => send({ type: 'fault-done', id: msg.id }),
+        (err: unknown) =>
+          send({ type: 'fault-done', id: msg.id, error: err instanceof Error ? err.message : String(err) }),
+      );
+    } else if (msg.type === 'stop') {
+      void shutdown();
+    }
+  });
+  // The parent went away (crash, test runner killed): do not outlive it.
+  process.on('disconnect', () => void shutdown());
+}
+
+if (process.send && process.argv[1] && resolve(process.argv[1]) === here) runChild();
