@@ -57,7 +57,23 @@ declare module 'net-snmp' {
     number
   >;
   export const PrivProtocols: Record<'none' | 'des' | 'aes' | 'aes256b' | 'aes256r', number>;
-  export const ObjectType: Record<string, number>;
+  export const ObjectType: Record<
+    | 'Boolean'
+    | 'Integer'
+    | 'OctetString'
+    | 'Null'
+    | 'OID'
+    | 'IpAddress'
+    | 'Counter'
+    | 'Gauge'
+    | 'TimeTicks'
+    | 'Opaque'
+    | 'Counter64'
+    | 'NoSuchObject'
+    | 'NoSuchInstance'
+    | 'EndOfMibView',
+    number
+  >;
   export const ErrorStatus: Record<string, number>;
   export const MibProviderType: Record<'Scalar' | 'Table', number>;
   export const MaxAccess: Record<string, number>;
