@@ -235,8 +235,8 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
     try {
       return await pollV3(target, signal, st);
     } catch (err) {
+      if (isTransport(err) && !ProtoErrors.aborted.is(err)) st.v3Refused = true;
       if (ProtoErrors.connectRefused.is(err)) {
-        st.v3Refused = true;
         if (ProtoErrors.connectRefused.is(v2Error))
           throw WhatsminerErrors.apiDisabled.with({ cause: err }, target.host);
         throw v2Error;
@@ -273,7 +273,8 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
         return await pollV3(target, signal, st);
       } catch (err) {
         if (ProtoErrors.aborted.is(err)) throw err;
-        if (ProtoErrors.connectRefused.is(err)) st.v3Refused = true;
+        // Refused or filtered (connect timeout): do not pay for the probe on every poll.
+        if (isTransport(err)) st.v3Refused = true;
         st.generation = 'v2';
       }
     }
