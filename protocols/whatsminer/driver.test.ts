@@ -226,6 +226,36 @@ describe('whatsminer driver over loopback', { skip: !fixturesAvailable() && 'fix
     assert.ok(Buffer.byteLength(r.raw ?? '') <= RAW_CAP_BYTES);
   });
 
+  it('M3 (cgminer 4.9.2, no devs capture): boards come from the legacy stats reply', async () => {
+    const log: string[] = [];
+    const port = await v2Server((req) => {
+      switch (cmdOf(req)) {
+        case 'summary':
+          return readFixture('whatsminer_m3_summary.txt');
+        case 'pools':
+          return readFixture('whatsminer_m3_pools.txt');
+        case 'stats':
+          return readFixture('whatsminer_m3_stats.txt'); // 67 KB, several TCP segments
+        default:
+          return '{"STATUS":[{"STATUS":"E","When":1,"Code":14,"Msg":"Invalid command","Description":"cgminer 4.9.2"}],"id":1}';
+      }
+    }, log);
+    const driver = createWhatsminerDriver({ v3Port: await refusedPort() });
+    const r = await driver.poll(target(port), AbortSignal.timeout(10_000));
+    assert.equal(r.support, 'full');
+    assert.deepEqual(
+      r.boards.map((b) => [b.index, b.temp_board_c, b.chips, b.chips_expected]),
+      [
+        [0, 85.5, 62, 63],
+        [1, 75, 63, 63],
+        [2, 75.5, 62, 63],
+      ],
+    );
+    assert.equal(r.hashrate_hs, 12286819780000);
+    assert.equal(r.pools.length, 3);
+    assert.ok(log.includes('{"command":"stats"}'));
+  });
+
   it('4028 refused → API v3 on its port, generation cached', async () => {
     const v3log: string[] = [];
     const v3Port = await v3Server((req) => {

@@ -172,6 +172,18 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       c.add(res.text, res.repairs);
       return res.body;
     };
+    const statsFallback = async (): Promise<Json | undefined> => {
+      try {
+        const body = await single('stats');
+        if (!parseWhatsminer({ stats: body }).boards.length) return undefined;
+        parts.stats = body;
+        return body;
+      } catch (err) {
+        if (ProtoErrors.aborted.is(err)) throw err;
+        if (WhatsminerErrors.unknownCommand.is(err)) st.unknown.add('stats');
+        return undefined;
+      }
+    };
     // Without a summary there is no reading: let the error decide (the caller may try API v3).
     if (parts.summary === undefined) parts.summary = await single('summary');
     if (parts.devs === undefined) {
@@ -180,7 +192,10 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       } catch (err) {
         if (ProtoErrors.aborted.is(err)) throw err;
         if (WhatsminerErrors.unknownCommand.is(err)) st.unknown.add('devs');
-        c.missing('board data (devs)', err);
+        // Old cgminer 4.9.2 builds (M3) keep per-board figures in the legacy `stats` SM<n> objects
+        // (whatsminer_m3_stats.txt): use them when devs is not available.
+        const boards = st.unknown.has('stats') ? undefined : await statsFallback();
+        if (!boards) c.missing('board data (devs)', err);
       }
     }
     if (parts.pools === undefined) {
