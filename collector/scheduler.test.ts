@@ -182,4 +182,29 @@ describe('scheduler', () => {
     assert.equal(st.polled, 5);
     assert.equal(samples.length, 0, 'polls cancelled by shutdown are not reported as the rigs being offline');
   });
+
+  it('start() runs rounds on its own timer until stop()', async () => {
+    const targets = [target(9000), target(9001)];
+    let n = 0;
+    let enough: () => void = () => {};
+    const done = new Promise<void>((r) => {
+      enough = r;
+    });
+    const s = new Scheduler(
+      targets,
+      (t, signal) => pollRig(t, sleeper(0), { deadlineMs: 1000, now: Date.now, site: 's', signal }),
+      () => {
+        n += 1;
+        if (n === 6) enough();
+      },
+      { intervalMs: 20, concurrency: 2, backoffMaxMs: 0 },
+    );
+    s.start();
+    await done;
+    await s.stop();
+    const last = s.lastRound()!;
+    assert.ok(last.round >= 3);
+    assert.equal(last.answered, 2);
+    assert.equal(s.nextPollMs(targets[0]!), null, 'nothing scheduled after stop');
+  });
 });
