@@ -124,3 +124,21 @@ describe('snmp poller', () => {
     assert.equal(poller.status()[0]!.error_code, 'RT_ERR_SNMP_ABORTED');
   });
 });
+
+describe('demo wiring', () => {
+  it('demoSnmpSection maps emulated outlets to rigs by address', async () => {
+    const { demoSnmpSection } = await import('../protocols/snmp/emulator.js');
+    const section = demoSnmpSection({ port: pdu.port, community: 'demo' }, [
+      { address: '127.0.0.1:14028' },
+      { address: '127.0.0.1:14029' },
+    ]);
+    const poller = startSnmpPoller(section);
+    try {
+      await poller.pollNow();
+      const r = poller.meter.reading({ rig_id: 'x', name: null, address: '127.0.0.1:14029' });
+      assert.equal(r?.watts, pdu.watts(2));
+    } finally {
+      await poller.stop();
+    }
+  });
+});
