@@ -92,7 +92,7 @@ describe('AlertEngine', () => {
       chip(3, 94.9),
       chip(4, 89.5),
       chip(5, 96),
-    ]);
+    ]).filter(({ e }) => e.alert.kind === 'temperature_high');
     assert.deepEqual(
       events.map(({ i, e }) => [i, e.type, e.alert.value]),
       [
@@ -156,7 +156,8 @@ describe('AlertEngine', () => {
   });
 
   test('board missing: against the models table, else against the most boards the rig showed', () => {
-    const engine = new AlertEngine(cfg({ min_duration_s: 0, clear_duration_s: 0 }));
+    // An unknown model: the baseline is what the rig itself showed.
+    const engine = new AlertEngine(cfg({ min_duration_s: 0, clear_duration_s: 0 }), { models: () => null });
     const full = makeSample('r1', at(0));
     const two = makeSample('r1', at(1), { boards: full.boards.slice(0, 2) });
     const ev = run(engine, [full, two, makeSample('r1', at(2))]);
@@ -166,6 +167,15 @@ describe('AlertEngine', () => {
         [1, 'raised', 'board_missing', 2, 3],
         [2, 'cleared', 'board_missing', 2, 3],
       ],
+    );
+    // The model table knows an S19 Pro has 3 boards and 4 fans.
+    const table = new AlertEngine(cfg({ min_duration_s: 0 }));
+    const s19 = makeSample('r3', at(0));
+    assert.deepEqual(
+      table
+        .observe({ ...s19, boards: s19.boards.slice(0, 2), fans: s19.fans.slice(0, 3) })
+        .map((e) => e.alert.kind),
+      ['fan_failed', 'board_missing'],
     );
     const declared = new AlertEngine(
       cfg({ min_duration_s: 0, models: { 'Antminer S19 Pro': { boards: 4 } } }),

@@ -11,6 +11,7 @@
  * - a reading that cannot decide (no temperature reported, rig offline for the fan rule…) leaves the state as it was.
  */
 import type { AlertsConfig } from '../config/sections/alerts.js';
+import { lookupModel, type ModelSpec } from '../protocols/models.js';
 import type { PowerSource, Sample } from '../protocols/sample.js';
 
 export type AlertKind =
@@ -87,9 +88,32 @@ export class AlertEngine {
   readonly #now: () => number;
   readonly #rigs = new Map<string, RigMemory>();
 
-  constructor(config: AlertsConfig, options: { now?: () => number } = {}) {
+  readonly #lookup: (model: string) => ModelSpec | null;
+
+  /**
+   * `models` looks a model up in the model table (protocols/models.ts by default); `alerts.models` in the config
+   * overrides it per model.
+   */
+  constructor(
+    config: AlertsConfig,
+    options: { now?: () => number; models?: (model: string) => ModelSpec | null } = {},
+  ) {
     this.#cfg = config;
     this.#now = options.now ?? Date.now;
+    this.#lookup = options.models ?? lookupModel;
+  }
+
+  /** What this rig's model should have: config first, then the model table. */
+  #expect(sample: Sample): { fans?: number; boards?: number; nameplate_hs?: number } {
+    const model = sample.identity.model;
+    if (!model) return {};
+    const own = this.#cfg.models[model];
+    const spec = this.#lookup(model);
+    return {
+      fans: own?.fans ?? spec?.fans,
+      boards: own?.boards ?? spec?.boards,
+      nameplate_hs: own?.nameplate_ths !== undefined ? own.nameplate_ths * THS : spec?.hashrate_hs,
+    };
   }
 
   /** Feed one sample; returns the alerts raised or cleared by it. Older-or-equal samples of a rig are ignored. */
@@ -199,8 +223,8 @@ export class AlertEngine {
   #nameplate(sample: Sample): number | null {
     if (sample.hashrate_nominal_hs !== null && sample.hashrate_nominal_hs > 0)
       return sample.hashrate_nominal_hs;
-    const m = sample.identity.model ? this.#cfg.models[sample.identity.model] : undefined;
-    return m?.nameplate_ths ? m.nameplate_ths * THS : null;
+    const np = this.#expect(sample).nameplate_hs;
+    return np !== undefined && np > 0 ? np : null;
   }
 
   #hashrate(sample: Sample, up: boolean, rig: RigMemory): Verdict {
@@ -251,7 +275,7 @@ export class AlertEngine {
 
   #fans(sample: Sample, up: boolean): Verdict {
     if (!up) return { state: 'unknown' };
-    const expected = sample.identity.model ? this.#cfg.models[sample.identity.model]?.fans : undefined;
+    const expected = this.#expect(sample).fans;
     const min = this.#cfg.fan_failed.min_rpm;
     const known = sample.fans.filter((f) => f.rpm !== null);
     const spinning = known.filter((f) => f.rpm! >= min).length;
@@ -283,8 +307,8 @@ export class AlertEngine {
     // No board list at all from a reply rigtel only partly understood says nothing about the boards.
     if (sample.boards.length === 0 && sample.support !== 'full') return { state: 'unknown' };
     const present = sample.boards.filter((b) => !(b.chips === 0 && !b.hashrate_hs)).length;
-    const declared = sample.identity.model ? this.#cfg.models[sample.identity.model]?.boards : undefined;
-    // Without a models entry, the most boards this rig ever showed is what it should have.
+    const declared = this.#expect(sample).boards;
+    // Without a known model, the most boards this rig ever showed is what it should have.
     rig.maxBoards = Math.max(rig.maxBoards, present);
     const expected = declared ?? (rig.maxBoards || null);
     if (expected === null) return { state: 'unknown' };
