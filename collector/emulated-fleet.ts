@@ -12,7 +12,12 @@ export interface FleetOptions {
   count: number;
   /** Loopback address (default 127.0.0.1). */
   host?: string;
-  /** 0 = an ephemeral port per rig; otherwise rig i listens on basePort + i. */
+  /**
+   * Several loopback addresses (e.g. 127.0.1.1 … 127.0.1.250; Linux routes all of 127/8 to lo): rig i listens on
+   * hosts[i % n], so with `basePort` 4028 every rig can sit on 4028 like a real farm. Overrides `host`.
+   */
+  hosts?: string[];
+  /** 0 = an ephemeral port per rig; otherwise rig i listens on basePort + i (basePort + ⌊i / hosts⌋ with `hosts`). */
   basePort?: number;
   mix?: FleetMix;
   seed?: number;
@@ -42,7 +47,8 @@ const ANTMINER_CYCLE = [
 /**
  * Mostly Antminer S19 Pro / S19 / S9, then one of each other family. The real captures include odd states on
  * purpose (overheating S19 Pros with `GHS 5s` 0, a sleeping S19, an S9 with a -83 °C sensor), so a demo shows
- * what a real site shows.
+ * what a real site shows. The Whatsminer v3 personality is left out: a v3 client looks for it on port 4433,
+ * which a fleet of consecutive ports cannot give every rig.
  */
 const MIXED_CYCLE = [
   'antminer-s19pro-cold',
@@ -68,7 +74,7 @@ const MIXED_CYCLE = [
   'antminer-s17plus',
   'bitaxe-supra',
   'antminer-s9',
-  'whatsminer-v3',
+  'whatsminer-m30s',
 ];
 
 export function fleetPersonality(mix: FleetMix, index: number): string {
@@ -84,7 +90,7 @@ export function rigName(index: number): string {
 export async function startEmulatedFleet(opts: FleetOptions): Promise<EmulatedFleet> {
   const { count } = opts;
   if (!Number.isInteger(count) || count < 1 || count > 20_000) throw EmuErrors.badFleetSize(count);
-  const host = opts.host ?? '127.0.0.1';
+  const hosts = opts.hosts?.length ? opts.hosts : [opts.host ?? '127.0.0.1'];
   const basePort = opts.basePort ?? 0;
   const mix = opts.mix ?? 'mixed';
   const seed = opts.seed ?? 1;
@@ -100,8 +106,8 @@ export async function startEmulatedFleet(opts: FleetOptions): Promise<EmulatedFl
         const i = start + k;
         return startEmulatedRig({
           personality: fleetPersonality(mix, i),
-          host,
-          port: basePort === 0 ? 0 : basePort + i,
+          host: hosts[i % hosts.length] as string,
+          port: basePort === 0 ? 0 : basePort + Math.floor(i / hosts.length),
           seed: (seed * 1_000_003 + i) >>> 0,
           name: rigName(i),
           ...(opts.rebootProbability !== undefined ? { rebootProbability: opts.rebootProbability } : {}),

@@ -18,6 +18,7 @@ import type { FaultMode, FaultOptions } from './server.js';
 export interface ChildFleetOptions {
   count: number;
   host?: string;
+  hosts?: string[];
   basePort?: number;
   mix?: FleetMix;
   seed?: number;

@@ -161,6 +161,21 @@ describe('cgminer wire behaviour', () => {
     assert.match(text, /MM ID0":"Ver\[1047-20051101_85dc6f0_0332654\]/);
   });
 
+  test('Avalon estats: stats without the pool rows, device row byte for byte', async () => {
+    const clock = fakeClock();
+    const r = await rig({ personality: 'avalon-1047', now: clock.now });
+    const stats = JSON.parse(body(await raw(r.port, cmd('stats')))) as { STATS: { ID: string }[] };
+    const estats = JSON.parse(body(await raw(r.port, cmd('estats')))) as { STATS: { ID: string }[] };
+    assert.deepEqual(
+      stats.STATS.map((s) => s.ID),
+      ['AVA100', 'POOL0', 'POOL1', 'POOL2'],
+    );
+    assert.deepEqual(
+      estats.STATS.map((s) => s.ID),
+      ['AVA100'],
+    );
+  });
+
   test('stock Antminer refuses devdetails/config with Code 45, alone and inside a join', async () => {
     const r = await rig({ personality: 'antminer-s19pro' });
     for (const c of ['devdetails', 'config', 'estats']) {
@@ -526,6 +541,29 @@ describe('fleets', () => {
       startEmulatedFleet({ count: 0 }),
       (e: unknown) => (e as { code?: string }).code === 'RT_ERR_EMU_BAD_FLEET_SIZE',
     );
+  });
+
+  test('several loopback addresses can share one port, like a farm on 4028', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const fleet = await startEmulatedFleet({
+      count: 4,
+      hosts: ['127.0.1.1', '127.0.1.2'],
+      basePort: port,
+      mix: 'antminer',
+    });
+    try {
+      assert.deepEqual(
+        fleet.rigs.map((r) => r.address),
+        [`127.0.1.1:${port}`, `127.0.1.2:${port}`, `127.0.1.1:${port + 1}`, `127.0.1.2:${port + 1}`],
+      );
+      const v = body(await raw(port, cmd('version'), 5000, '127.0.1.2'));
+      assert.ok(v.includes('"VERSION"'));
+    } finally {
+      await fleet.stop();
+    }
   });
 
   test('child-process fleet starts, serves, takes faults and stops cleanly', async () => {

@@ -36,6 +36,8 @@ export interface PersonalitySpec {
   allowOnly?: string[];
   /** Build `summary` from this rig's stats + pools (no Antminer summary capture exists). */
   deriveSummary?: boolean;
+  /** Build `estats` from stats without its pool rows, as cgminer's estats does (no estats capture exists). */
+  deriveEstats?: boolean;
   /**
    * Whatsminer btminer: its own commands (`get_*`, `status`) answer to `{"cmd":…}` or `{"command":…}`, while a
    * cgminer command sent with `cmd` gets Code 24 (whatsminer_m30s_pools-summary-edevs.txt).
@@ -348,6 +350,8 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
       stats: ['avalon_1047_summary-stats-pools.txt', 'stats'],
       pools: ['avalon_1047_summary-stats-pools.txt', 'pools'],
     },
+    deriveEstats: true,
+    derived: ['estats'],
     notes:
       'Singles cut out of the captured joined reply; MM ID0 string; When is uptime-like. No version capture.',
   },
@@ -472,6 +476,8 @@ export function loadPersonality(name: string): Personality {
   if (spec.deriveSummary && stats !== undefined && !single.has('summary')) {
     single.set('summary', deriveAntminerSummary(stats, single.get('pools'), spaced));
   }
+  if (spec.deriveEstats && stats !== undefined && !single.has('estats'))
+    single.set('estats', dropPoolRows(stats));
   const httpBody = spec.httpInfo ? readFixtureText(spec.httpInfo) : undefined;
   const elapsedS =
     findElapsed(single.get('summary') ?? '') ??
@@ -639,6 +645,22 @@ export function deriveAntminerSummary(
     ['Description', JSON.stringify(String(status?.Description ?? 'cgminer 1.0.0'))],
   ]);
   return `{"STATUS"${k}[${head}]${c}"SUMMARY"${k}[${obj(fields)}]${c}"id"${k}1}`;
+}
+
+/**
+ * cgminer's `estats` is `stats` without the per-pool rows (`{"STATS":1,"ID":"POOL0",…}`); cut them out of the
+ * captured text so everything else stays byte for byte.
+ */
+export function dropPoolRows(stats: string): string {
+  let out = stats;
+  for (;;) {
+    const m = /,\s*\{"STATS":\d+,"ID":"POOL\d+"/.exec(out);
+    if (!m) return out;
+    const open = out.indexOf('{', m.index);
+    const end = balancedEnd(out, open);
+    if (end === -1) return out;
+    out = out.slice(0, m.index) + out.slice(end);
+  }
 }
 
 /** Stock cgminer 4.11.1 reply shapes (protocols.md §1.3, §1.7, §1.8): a synthesized generic rig. */

@@ -290,7 +290,11 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(EmuErrors.listen.with({ cause: err }, formatAddress(host, port), err.code ?? err.message));
+        const why =
+          err.code === 'EMFILE'
+            ? 'EMFILE: too many open files (raise `ulimit -n`, or run fewer rigs per process)'
+            : (err.code ?? err.message);
+        reject(EmuErrors.listen.with({ cause: err }, formatAddress(host, port), why));
       };
       server.once('error', onError);
       server.listen({ host, port, backlog: 511 }, () => {
