@@ -63,6 +63,22 @@ describe('energy accounting', () => {
     assert.equal(r.state.total_wh, 3100 + 3200);
   });
 
+  it('after an agent restart a counter drop is a reset even when a wrap would fit', () => {
+    const wrap = 2 ** 32;
+    const first = stepEnergy(
+      null,
+      { at_ms: 0, watts: 3000, counter_wh: wrap - 1000 },
+      { max_gap_ms: 2 * H, wrap_wh: wrap },
+    );
+    const next = stepEnergy(
+      first.state,
+      { at_ms: H, watts: 3000, counter_wh: 2000, agent_restarted: true },
+      { max_gap_ms: 2 * H, wrap_wh: wrap },
+    );
+    assert.equal(next.event, 'reset');
+    assert.equal(next.delta_wh, 3000, 'integrated from watts instead');
+  });
+
   it('rejects an absurd counter jump as a reset', () => {
     const r = run(
       [

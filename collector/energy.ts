@@ -14,6 +14,8 @@ export interface EnergyObservation {
   watts: number | null;
   /** The device's cumulative energy counter in Wh (already scaled), or null when it has none. */
   counter_wh: number | null;
+  /** The agent restarted since the last reading (its sysUpTime went down): a counter drop is a reset, not a wrap. */
+  agent_restarted?: boolean;
 }
 
 export interface EnergyOptions {
@@ -114,7 +116,7 @@ export function stepEnergy(
   if (counter !== null && prev.last_counter_wh !== null) {
     // The counter measured the whole interval, even a long one: trust it across gaps.
     const d = counterDelta(prev.last_counter_wh, counter, {
-      wrap: opts.wrap_wh ?? null,
+      wrap: obs.agent_restarted ? null : (opts.wrap_wh ?? null),
       ceiling: ceilingWh(maxPower, dt),
     });
     if (d) {

@@ -125,6 +125,53 @@ describe('snmp poller', () => {
   });
 });
 
+describe('scheduling', () => {
+  it('polls on its own interval, and never more devices at once than snmp.concurrency', async () => {
+    const config = validateConfig({
+      snmp: {
+        concurrency: 2,
+        devices: Array.from({ length: 6 }, (_, i) => ({
+          name: `emu-${i}`,
+          address: `127.0.0.1:${pdu.port}`,
+          community: 'demo',
+          interval_ms: 1000,
+        })),
+      },
+    });
+    const poller = startSnmpPoller(config);
+    try {
+      // Wait (bounded) for the timer to have polled every device twice: no pollNow here.
+      for (let i = 0; i < 200 && poller.status().some((s) => s.polls < 2); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(poller.status().every((s) => s.polls >= 2 && s.state === 'ok'));
+      assert.ok(poller.stats().peak_in_flight <= 2);
+      assert.ok(poller.stats().peak_in_flight >= 1);
+    } finally {
+      await poller.stop();
+    }
+  });
+
+  it('talks to an agent on IPv6 loopback', async () => {
+    const pdu6 = await startEmulatedPdu({ host: '::1', outlets: 2, community: 'six', tick_ms: 60_000 });
+    const poller = startSnmpPoller(
+      validateConfig({
+        snmp: {
+          devices: [{ name: 'v6', address: `[::1]:${pdu6.port}`, community: 'six' }],
+          map: [{ rig: 'rig-v6', device: 'v6', outlet: 2 }],
+        },
+      }),
+    );
+    try {
+      await poller.pollNow();
+      assert.equal(poller.meter.reading(rig('rig-v6'))?.watts, pdu6.watts(2));
+    } finally {
+      await poller.stop();
+      await pdu6.close();
+    }
+  });
+});
+
 describe('demo wiring', () => {
   it('demoSnmpSection maps emulated outlets to rigs by address', async () => {
     const { demoSnmpSection } = await import('../protocols/snmp/emulator.js');

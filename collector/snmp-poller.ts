@@ -38,6 +38,8 @@ export interface DeviceStatus {
   channels: number;
   /** Optional tables this model does not have. */
   absent_tables: string[];
+  /** Agent sysUpTime at the last good poll (s), null when the agent does not serve it. */
+  agent_uptime_s: number | null;
 }
 
 export interface ChannelReading {
@@ -61,6 +63,8 @@ export interface SnmpPoller {
   channels(device?: string): ChannelReading[];
   /** Link state of the switch port mapped to a rig, or null (unmapped or stale). */
   port(rig: RigKey): PortState | null;
+  /** Devices being polled now, and the most ever at once (bounded by snmp.concurrency). */
+  stats(): { in_flight: number; peak_in_flight: number };
   /** Poll every device once now (waits for a poll already running). For tests and `rigtel snmp check`. */
   pollNow(): Promise<void>;
   stop(): Promise<void>;
@@ -130,6 +134,8 @@ export function startSnmpPoller(
   const now = opts.now ?? Date.now;
   const sem = new Semaphore(section.concurrency);
   let stopped = false;
+  let inFlight = 0;
+  let peakInFlight = 0;
 
   const devices = new Map<string, DeviceRuntime>();
   for (const cfg of section.devices) {
@@ -177,6 +183,7 @@ export function startSnmpPoller(
         failures: 0,
         channels: 0,
         absent_tables: [],
+        agent_uptime_s: null,
       },
       latest: new Map(),
       energy: new Map(),
@@ -189,7 +196,7 @@ export function startSnmpPoller(
   const deadlineOf = (cfg: SnmpDeviceConfig) =>
     cfg.deadline_ms ?? Math.max(100, Math.floor(cfg.interval_ms * 0.8));
 
-  function record(dev: DeviceRuntime, channels: Channel[], at: number): void {
+  function record(dev: DeviceRuntime, channels: Channel[], at: number, restarted: boolean): void {
     const seen = new Set<string>();
     for (const ch of channels) {
       const key = `${ch.kind}:${ch.id}`;
@@ -197,7 +204,7 @@ export function startSnmpPoller(
       const e = dev.energy.get(key);
       const step = stepEnergy(
         e?.state ?? null,
-        { at_ms: at, watts: ch.values.power_w, counter_wh: ch.values.energy_wh },
+        { at_ms: at, watts: ch.values.power_w, counter_wh: ch.values.energy_wh, agent_restarted: restarted },
         { max_gap_ms: 2.5 * dev.cfg.interval_ms, wrap_wh: ch.energy_wrap_wh },
       );
       let baseline = e?.baseline ?? null;
@@ -223,6 +230,8 @@ export function startSnmpPoller(
 
   async function pollOne(dev: DeviceRuntime): Promise<void> {
     const release = await sem.acquire();
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
     const started = now();
     const t0 = performance.now();
     const deadline = deadlineOf(dev.cfg);
@@ -232,9 +241,13 @@ export function startSnmpPoller(
     try {
       if (stopped) return;
       const reading = await pollDevice(dev.client, dev.profile, abort.signal);
-      record(dev, reading.channels, started);
+      const prevUp = dev.status.agent_uptime_s;
+      const restarted = prevUp !== null && reading.uptime_s !== null && reading.uptime_s < prevUp;
+      if (restarted) log.info({ device: dev.cfg.name }, 'SNMP agent restarted (sysUpTime went down)');
+      record(dev, reading.channels, started, restarted);
       const wasError = dev.status.state === 'error';
       Object.assign(dev.status, {
+        agent_uptime_s: reading.uptime_s,
         state: 'ok',
         last_ok_ms: started,
         error_code: null,
@@ -259,6 +272,7 @@ export function startSnmpPoller(
       dev.status.polls++;
       dev.status.last_poll_ms = started;
       dev.status.duration_ms = Math.round(performance.now() - t0);
+      inFlight--;
       release();
     }
   }
@@ -372,6 +386,7 @@ export function startSnmpPoller(
       }
       return null;
     },
+    stats: () => ({ in_flight: inFlight, peak_in_flight: peakInFlight }),
     async pollNow() {
       await Promise.all([...devices.values()].map((d) => runDevice(d)));
     },

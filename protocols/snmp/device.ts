@@ -42,6 +42,8 @@ export interface Channel {
 
 export interface DeviceReading {
   channels: Channel[];
+  /** Agent sysUpTime in seconds, null when it does not serve it. Going down means the agent restarted. */
+  uptime_s: number | null;
   /** Optional tables the device does not have (for status, not an error). */
   absent: string[];
 }
@@ -238,6 +240,9 @@ export function genericProfile(name: string, tables: GenericTableConfig[]): Prof
   };
 }
 
+/** SNMPv2-MIB sysUpTime.0 (TimeTicks, hundredths of a second). */
+export const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';
+
 /** Every column OID one poll of this profile walks. */
 export function profileColumns(profile: Profile): string[][] {
   if (profile.special === 'raritan-pdu2') {
@@ -277,20 +282,23 @@ export async function pollDevice(
 ): Promise<DeviceReading> {
   const groups = profileColumns(profile);
   const absent: string[] = [];
+  // sysUpTime first: a cheap probe that fails fast on a dead agent, and tells an agent restart from a wrap.
+  const [up] = await client.get([SYS_UPTIME], signal);
+  const uptime_s = typeof up?.value === 'number' ? up.value / 100 : null;
   if (profile.special === 'raritan-pdu2') {
     const outlets = await client.walkColumns(groups[0]!, signal);
     const inlets = await client.walkColumns(groups[1]!, signal);
     const channels = [...decodeRaritan(outlets, 'outlet'), ...decodeRaritan(inlets, 'inlet')];
     if (channels.length === 0)
       throw SnmpErrors.noSuchObject(client.label, `${RARITAN.outletValue} (PDU2-MIB)`);
-    return { channels, absent };
+    return { channels, absent, uptime_s };
   }
   if (profile.special === 'entity-sensor') {
     const data = await client.walkColumns(groups[0]!, signal);
     const channels = decodeEntitySensors(data);
     if (channels.length === 0)
       throw SnmpErrors.noSuchObject(client.label, `${ENTITY_SENSOR.value} (ENTITY-SENSOR-MIB)`);
-    return { channels, absent };
+    return { channels, absent, uptime_s };
   }
   const channels: Channel[] = [];
   for (const [i, table] of profile.tables.entries()) {
@@ -306,5 +314,5 @@ export async function pollDevice(
     }
     channels.push(...rows);
   }
-  return { channels, absent };
+  return { channels, absent, uptime_s };
 }
