@@ -294,6 +294,8 @@ export interface DetectOptions {
   /** Web port for the HTTP fallback. */
   httpPort?: number;
   maxBytes?: number;
+  /** Try HTTP when the cgminer probe gives nothing (default true; discovery turns it off and probes web ports itself). */
+  httpFallback?: boolean;
 }
 
 export interface Detection extends Identification {
@@ -307,7 +309,7 @@ async function cgProbe(
   host: string,
   port: number,
   command: string,
-  o: Required<DetectOptions>,
+  o: { connectTimeoutMs: number; deadlineMs: number; maxBytes: number },
   signal: AbortSignal,
 ) {
   const reply = await tcpRequest({
@@ -333,7 +335,8 @@ export async function detectFamily(
   signal: AbortSignal,
   options: DetectOptions = {},
 ): Promise<Detection> {
-  const o: Required<DetectOptions> = {
+  const { httpFallback = true } = options;
+  const o: Required<Omit<DetectOptions, 'httpFallback'>> = {
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,
     deadlineMs: options.deadlineMs ?? 4000,
     httpPort: options.httpPort ?? 80,
@@ -348,12 +351,18 @@ export async function detectFamily(
         input[command] = await cgProbe(host, port, command, o, signal);
       } catch (err) {
         errors.push(err instanceof RtError ? err.code : String(err));
-        if (command === 'version' && err instanceof RtError && /CONNECT|UNREACHABLE|ABORTED/.test(err.code))
+        // No answer to version (refused, silent, api-allow refusal): devdetails would only spend another deadline.
+        if (
+          command === 'version' &&
+          err instanceof RtError &&
+          /CONNECT|UNREACHABLE|ABORTED|TIMEOUT|EMPTY_REPLY/.test(err.code)
+        )
           break;
       }
     }
     const id = identify(input);
     if (id.family !== 'unknown') return { ...id, via: 'cgminer', errors };
+    if (!httpFallback) return { ...id, via: null, errors };
   }
   const httpPort = webPorts.has(port) ? port : o.httpPort;
   const base = {

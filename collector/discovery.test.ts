@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { expandRanges, parseCidr, parsePorts, scanRange } from './discovery.js';
+
+test('CIDR parsing and validation', () => {
+  assert.deepEqual(expandRanges(['10.0.0.0/30']), ['10.0.0.1', '10.0.0.2']);
+  assert.deepEqual(expandRanges(['10.0.0.7']), ['10.0.0.7']);
+  assert.deepEqual(expandRanges(['10.0.0.0/31']), ['10.0.0.0', '10.0.0.1']);
+  assert.equal(expandRanges(['10.0.0.0/22']).length, 1022);
+  assert.deepEqual(expandRanges(['10.0.0.1', '10.0.0.0/30']), ['10.0.0.1', '10.0.0.2']);
+  for (const bad of ['10.0.0.5/24', '10.0.0.256', '10.0.0.0/33', 'ten.0.0.0/8', '10.0.0/24', '']) {
+    assert.throws(() => parseCidr(bad), { code: 'RT_ERR_DISCOVERY_BAD_RANGE' }, bad);
+  }
+  assert.throws(() => expandRanges(['10.0.0.0/15']), { code: 'RT_ERR_DISCOVERY_RANGE_TOO_LARGE' });
+  assert.equal(expandRanges(['10.0.0.0/16']).length, 65_534);
+  assert.deepEqual(parsePorts('4028, 80,4028'), [4028, 80]);
+  assert.throws(() => parsePorts('80,http'), { code: 'RT_ERR_DISCOVERY_BAD_PORT' });
+  assert.throws(() => parsePorts('70000'), { code: 'RT_ERR_DISCOVERY_BAD_PORT' });
+});
+
+// One loopback rig per family on 127.77.0.0/28 (all of 127/8 is loopback on Linux), replaying real replies.
+// Innosilicon and Whatsminer have no `version` capture: their rigs answer `version` with a reply of the same
+// firmware (summary), whose STATUS Description names it just as a version reply's would.
+const API = 4028;
+const WEB = 28080;
+const rigs: FixtureRig[] = [];
+const EXPECT: Record<string, { family: string; model: string | null }> = {
+  '127.77.0.1': { family: 'braiins', model: null },
+  '127.77.0.2': { family: 'luxos', model: 'Antminer S19k Pro' },
+  '127.77.0.3': { family: 'vnish', model: 'Antminer S9' },
+  '127.77.0.4': { family: 'avalon', model: 'AvalonMiner 1166Pro-75' },
+  '127.77.0.5': { family: 'innosilicon', model: 'A9' },
+  '127.77.0.6': { family: 'antminer', model: 'Antminer S19 Pro' },
+  '127.77.0.7': { family: 'whatsminer', model: null },
+  '127.77.0.8': { family: 'bitaxe', model: 'Bitaxe Supra' },
+  '127.77.0.9': { family: 'antminer', model: 'Antminer S9' },
+};
+
+before(async () => {
+  const api = (host: string, version: string, extra: Record<string, string> = {}) =>
+    startFixtureRig({ host, port: API, replies: { version, ...extra } });
+  rigs.push(
+    await api('127.77.0.1', 'braiins_s9plus_version.txt'),
+    await api('127.77.0.2', 'luxos_s19kpro_version.txt'),
+    await api('127.77.0.3', 'vnish_s9_version.txt'),
+    await api('127.77.0.4', 'avalon_1166pro_version.txt', { devdetails: 'avalon_1246_devdetails.txt' }),
+    await api('127.77.0.5', 'innosilicon_a9_summary.txt'),
+    await api('127.77.0.6', 'antminer_s19pro_version.txt'),
+    await api('127.77.0.7', 'whatsminer_m31s_summary.txt'),
+    await startFixtureRig({ host: '127.77.0.8', port: WEB, httpInfoFixture: 'bitaxe_supra_system-info.txt' }),
+    // Hiveon S9 that answers slowly: must still be identified.
+    await startFixtureRig({
+      host: '127.77.0.9',
+      port: API,
+      replies: { version: 'antminer_s9hiveon_version.txt' },
+      mode: 'slow',
+      delayMs: 400,
+    }),
+    // Listening but never answering: listed as unidentified, not dropped.
+    await startFixtureRig({ host: '127.77.0.10', port: API, mode: 'silent' }),
+  );
+});
+
+after(async () => {
+  await Promise.all(rigs.map((r) => r.close()));
+});
+
+test('scan of a loopback /28: every rig identified, the silent host listed as unidentified', async () => {
+  const seen: string[] = [];
+  const report = await scanRange({
+    cidrs: ['127.77.0.0/28'],
+    ports: [API, WEB],
+    concurrency: 32,
+    connectTimeoutMs: 500,
+    deadlineMs: 800,
+    httpPort: WEB,
+    onProgress: (p) => seen.push(p.stage),
+  });
+  assert.equal(report.addresses, 14);
+  assert.equal(report.probes, 28);
+  const byIp = new Map(report.results.map((r) => [r.ip, r]));
+  for (const [ip, want] of Object.entries(EXPECT)) {
+    const got = byIp.get(ip);
+    assert.ok(got, `${ip} missing from the scan`);
+    assert.equal(got.status, 'identified', `${ip}: ${JSON.stringify(got)}`);
+    assert.equal(got.family, want.family, ip);
+    assert.equal(got.model, want.model, ip);
+  }
+  assert.equal(byIp.get('127.77.0.9')?.firmware, 'Hiveon (BMMiner 2.0.0 rwglr)');
+  assert.equal(byIp.get('127.77.0.4')?.mac, 'b4:a2:eb:34:53:e4');
+  assert.equal(byIp.get('127.77.0.8')?.port, WEB);
+  const silent = byIp.get('127.77.0.10');
+  assert.ok(silent, 'the silent host must be listed');
+  assert.equal(silent.status, 'unidentified');
+  assert.ok(silent.errors.includes('RT_ERR_PROTO_TIMEOUT'));
+  assert.equal(report.results.length, 10);
+  assert.ok(seen.includes('probe') && seen.includes('identify'));
+});
+
+test('concurrency 1 finds the same rigs as concurrency 256', async () => {
+  const run = (concurrency: number) =>
+    scanRange({
+      cidrs: ['127.77.0.0/29'],
+      ports: [API],
+      concurrency,
+      connectTimeoutMs: 500,
+      deadlineMs: 800,
+      httpPort: WEB,
+    });
+  const [a, b] = await Promise.all([run(1), run(256)]);
+  assert.deepEqual(
+    a.results.map((r) => [r.ip, r.family]),
+    b.results.map((r) => [r.ip, r.family]),
+  );
+  assert.equal(a.results.length, 6);
+});

@@ -1,0 +1,411 @@
+/**
+ * Network discovery (`rigtel scan`, scheduled rescans). Two stages:
+ *  1. a bounded TCP connect probe over every ip:port of the ranges (open / refused / no answer);
+ *  2. identification of the hosts that accepted (cgminer `version`/`devdetails`, else HTTP) with
+ *     protocols/identify.ts.
+ * A host that accepts but cannot be identified is listed as `unidentified`, never dropped. A connect probe that
+ * times out is retried at lower concurrency with a longer timeout, because on a busy network (or a busy
+ * scanner) a timeout may be our own overload, not an absent host: the scan must never miss a rig.
+ */
+import net from 'node:net';
+import { defineError, errorCode, RtError } from '../lib/errors.js';
+import { detectFamily } from '../protocols/identify.js';
+import type { Family } from '../protocols/sample.js';
+
+export const DiscoveryErrors = {
+  badRange: defineError<[string, string]>(
+    'RT_ERR_DISCOVERY_BAD_RANGE',
+    'a scan range is not an IPv4 address or CIDR block',
+    (range, why) => `scan range "${range}": ${why}`,
+    400,
+  ),
+  rangeTooLarge: defineError<[string, number, number]>(
+    'RT_ERR_DISCOVERY_RANGE_TOO_LARGE',
+    'the scan ranges hold more addresses than allowed without --force',
+    (ranges, count, max) =>
+      `${ranges}: ${count} addresses is more than ${max} (a /16); split the range or pass --force`,
+    400,
+  ),
+  badPort: defineError<[string]>(
+    'RT_ERR_DISCOVERY_BAD_PORT',
+    'a scan port is not a number between 1 and 65535',
+    (port) => `scan port "${port}" is not a number between 1 and 65535`,
+    400,
+  ),
+};
+
+export const DEFAULT_SCAN_PORTS = [4028, 80, 4433] as const;
+/** Largest scan without `force`: a /16. */
+export const MAX_SCAN_ADDRESSES = 65_536;
+
+function ipToInt(ip: string): number | null {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return null;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return null;
+    const v = Number(p);
+    if (v > 255) return null;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+export function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export interface IpRange {
+  text: string;
+  first: number;
+  /** Inclusive. */
+  last: number;
+}
+
+/**
+ * `10.0.0.0/22` → hosts 10.0.0.1 … 10.0.3.254 (network and broadcast left out for prefixes up to /30);
+ * `10.0.0.7` → that address. Host bits set in a CIDR (`10.0.0.5/24`) are a typo more often than not: refused.
+ */
+export function parseCidr(text: string): IpRange {
+  const t = text.trim();
+  const m = /^([\d.]+)(?:\/(\d{1,2}))?$/.exec(t);
+  if (!m) throw DiscoveryErrors.badRange(text, 'expected a.b.c.d or a.b.c.d/prefix (IPv4)');
+  const base = ipToInt(m[1]!);
+  if (base === null) throw DiscoveryErrors.badRange(text, `"${m[1]}" is not an IPv4 address`);
+  const prefix = m[2] === undefined ? 32 : Number(m[2]);
+  if (prefix > 32) throw DiscoveryErrors.badRange(text, `prefix /${prefix} is larger than /32`);
+  const size = 2 ** (32 - prefix);
+  if (base % size !== 0) {
+    throw DiscoveryErrors.badRange(
+      text,
+      `host bits are set; the block starts at ${intToIp(base - (base % size))}`,
+    );
+  }
+  if (prefix >= 31) return { text: t, first: base, last: base + size - 1 };
+  return { text: t, first: base + 1, last: base + size - 2 };
+}
+
+/** Every address of the ranges, deduplicated, in order. Throws on a bad range or a scan larger than allowed. */
+export function expandRanges(cidrs: string[], force = false, max = MAX_SCAN_ADDRESSES): string[] {
+  if (cidrs.length === 0) throw DiscoveryErrors.badRange('', 'no range given');
+  const ranges = cidrs.map(parseCidr);
+  const total = ranges.reduce((t, r) => t + (r.last - r.first + 1), 0);
+  if (total > max && !force) throw DiscoveryErrors.rangeTooLarge(cidrs.join(' '), total, max);
+  const seen = new Set<number>();
+  const out: string[] = [];
+  for (const r of ranges) {
+    for (let n = r.first; n <= r.last; n++) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      out.push(intToIp(n));
+    }
+  }
+  return out;
+}
+
+export function parsePorts(text: string): number[] {
+  const ports = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const n = Number(p);
+      if (!/^\d+$/.test(p) || n < 1 || n > 65_535) throw DiscoveryErrors.badPort(p);
+      return n;
+    });
+  if (ports.length === 0) throw DiscoveryErrors.badPort(text);
+  return [...new Set(ports)];
+}
+
+export type ProbeOutcome = 'open' | 'refused' | 'timeout' | 'unreachable' | 'overload';
+
+/** One TCP connect, closed at once. Never rejects. */
+export function probePort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve('timeout');
+      return;
+    }
+    const socket = net.connect({ host, port });
+    let done = false;
+    const finish = (o: ProbeOutcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(o);
+    };
+    const onAbort = () => finish('timeout');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    socket.once('connect', () => finish('open'));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') finish('refused');
+      // Local resource exhaustion is our problem, not the host's: retried like a timeout.
+      else if (
+        err.code === 'EMFILE' ||
+        err.code === 'ENFILE' ||
+        err.code === 'EADDRNOTAVAIL' ||
+        err.code === 'ENOBUFS'
+      )
+        finish('overload');
+      else if (err.code === 'ETIMEDOUT') finish('timeout');
+      else finish('unreachable');
+    });
+  });
+}
+
+/** Run `work` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+export interface ScanProgress {
+  stage: 'probe' | 'retry' | 'identify';
+  done: number;
+  total: number;
+  open: number;
+}
+
+export interface ScanOptions {
+  cidrs: string[];
+  ports: number[];
+  /** Connect probes in flight at once. */
+  concurrency: number;
+  connectTimeoutMs: number;
+  /** Deadline of one identification command. */
+  deadlineMs: number;
+  onProgress?: (p: ScanProgress) => void;
+  /** Allow ranges larger than a /16. */
+  force?: boolean;
+  /** Retry rounds for probes that timed out (default 2). */
+  retries?: number;
+  signal?: AbortSignal;
+  /** Web port tried for HTTP identification when it is open (default 80). */
+  httpPort?: number;
+}
+
+export type ScanStatus = 'identified' | 'unidentified';
+
+export interface ScanResult {
+  ip: string;
+  /** The port the identification came from (the first open port when none did). */
+  port: number;
+  /** Every port that accepted. */
+  open_ports: number[];
+  mac: string | null;
+  make: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  nameplate_ths: number | null;
+  family: Family;
+  status: ScanStatus;
+  confidence: 'high' | 'medium' | 'low';
+  evidence: string[];
+  /** Error codes met while identifying (timeouts, refusals), for diagnosis. */
+  errors: string[];
+}
+
+export interface ScanReport {
+  results: ScanResult[];
+  addresses: number;
+  probes: number;
+  /** Probes still unanswered after every retry (hosts down or filtered). */
+  unanswered: number;
+  duration_ms: number;
+}
+
+type ModelLookup = (model: string) => { nameplate_ths?: number | null } | null | undefined;
+let lookup: ModelLookup | null | undefined;
+
+/** protocols/models.ts (another area) gives nameplate TH/s when present; scanning works without it. */
+async function modelLookup(): Promise<ModelLookup | null> {
+  if (lookup !== undefined) return lookup;
+  try {
+    const spec = new URL('../protocols/models.js', import.meta.url).href;
+    const mod = (await import(spec)) as { lookupModel?: unknown };
+    lookup = typeof mod.lookupModel === 'function' ? (mod.lookupModel as ModelLookup) : null;
+  } catch {
+    lookup = null;
+  }
+  return lookup;
+}
+
+function nameplateOf(find: ModelLookup | null, model: string | null): number | null {
+  if (!find || !model) return null;
+  try {
+    const m = find(model) as Record<string, unknown> | null | undefined;
+    if (!m) return null;
+    for (const key of ['nameplate_ths', 'hashrate_ths', 'ths']) {
+      const v = m[key];
+      if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+const WEB_PORTS = new Set([80, 8080]);
+
+export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
+  const started = performance.now();
+  const hosts = expandRanges(opts.cidrs, opts.force);
+  const ports = [...new Set(opts.ports)];
+  if (ports.length === 0) throw DiscoveryErrors.badPort('');
+  for (const p of ports)
+    if (!Number.isInteger(p) || p < 1 || p > 65_535) throw DiscoveryErrors.badPort(String(p));
+  const concurrency = Math.max(1, Math.floor(opts.concurrency));
+  const retries = opts.retries ?? 2;
+
+  // Stage 1: connect probes.
+  let pending = hosts.flatMap((ip) => ports.map((port) => ({ ip, port })));
+  const total = pending.length;
+  const open = new Map<string, number[]>();
+  let done = 0;
+  let openCount = 0;
+  let timeoutMs = opts.connectTimeoutMs;
+  let limit = concurrency;
+  for (let round = 0; round <= retries && pending.length; round++) {
+    const stage = round === 0 ? 'probe' : 'retry';
+    const again: typeof pending = [];
+    let roundDone = 0;
+    await pool(pending, limit, async (p) => {
+      const o = await probePort(p.ip, p.port, timeoutMs, opts.signal);
+      if (o === 'open') {
+        const list = open.get(p.ip) ?? [];
+        list.push(p.port);
+        open.set(p.ip, list);
+        openCount++;
+      } else if ((o === 'timeout' || o === 'overload') && !opts.signal?.aborted) again.push(p);
+      roundDone++;
+      if (round === 0) done++;
+      opts.onProgress?.({
+        stage,
+        done: round === 0 ? done : roundDone,
+        total: round === 0 ? total : pending.length,
+        open: openCount,
+      });
+    });
+    pending = again;
+    // A retry round is gentler: fewer probes in flight, more time each.
+    limit = Math.max(1, Math.floor(limit / 4));
+    timeoutMs *= 2;
+  }
+
+  // Stage 2: identification, one host at a time per worker (cgminer serves one connection at a time).
+  const find = await modelLookup();
+  const openHosts = [...open.entries()].map(([ip, list]) => ({
+    ip,
+    ports: ports.filter((p) => list.includes(p)),
+  }));
+  let identified = 0;
+  const results = await pool(openHosts, Math.min(concurrency, 64), async (h) => {
+    const r = await identifyHost(h.ip, h.ports, opts);
+    identified++;
+    opts.onProgress?.({ stage: 'identify', done: identified, total: openHosts.length, open: openCount });
+    r.nameplate_ths = nameplateOf(find, r.model);
+    return r;
+  });
+  results.sort((a, b) => (ipToInt(a.ip) ?? 0) - (ipToInt(b.ip) ?? 0));
+  return {
+    results,
+    addresses: hosts.length,
+    probes: total,
+    unanswered: pending.length,
+    duration_ms: Math.round(performance.now() - started),
+  };
+}
+
+function timedOut(errors: string[]): boolean {
+  return errors.some((e) => /TIMEOUT/.test(e));
+}
+
+async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions): Promise<ScanResult> {
+  const signal = opts.signal ?? new AbortController().signal;
+  const httpPort = opts.httpPort ?? 80;
+  const apiPorts = openPorts.filter((p) => !WEB_PORTS.has(p) && p !== httpPort);
+  const webPorts = openPorts.filter((p) => WEB_PORTS.has(p) || p === httpPort);
+  const errors: string[] = [];
+  const attempt = async (port: number, deadlineMs: number) => {
+    const web = webPorts.includes(port);
+    try {
+      const d = await detectFamily(ip, port, signal, {
+        connectTimeoutMs: Math.max(opts.connectTimeoutMs, 500),
+        deadlineMs,
+        httpPort: web ? port : httpPort,
+        httpFallback: false,
+      });
+      return d;
+    } catch (err) {
+      errors.push(err instanceof RtError ? err.code : errorCode(err));
+      return null;
+    }
+  };
+  for (const port of [...apiPorts, ...webPorts]) {
+    // Port 4433 is Whatsminer API v3 (length-prefixed, someone else's protocol): note it, do not probe it here.
+    if (port === 4433) continue;
+    let d = await attempt(port, opts.deadlineMs);
+    if (d && d.family === 'unknown' && timedOut(d.errors) && !signal.aborted) {
+      // A slow answer under load is retried once with twice the time before calling the host unidentified.
+      d = await attempt(port, opts.deadlineMs * 2);
+    }
+    if (!d) continue;
+    errors.push(...d.errors);
+    if (d.family !== 'unknown') {
+      return {
+        ip,
+        port,
+        open_ports: openPorts,
+        mac: d.mac,
+        make: d.make,
+        model: d.model,
+        firmware: d.firmware,
+        serial: null,
+        nameplate_ths: null,
+        family: d.family,
+        status: 'identified',
+        confidence: d.confidence,
+        evidence: d.evidence,
+        errors: [...new Set(errors)],
+      };
+    }
+  }
+  const only4433 = openPorts.includes(4433);
+  return {
+    ip,
+    port: openPorts[0]!,
+    open_ports: openPorts,
+    mac: null,
+    make: null,
+    model: null,
+    firmware: null,
+    serial: null,
+    nameplate_ths: null,
+    family: 'unknown',
+    status: 'unidentified',
+    confidence: 'low',
+    evidence: only4433 ? ['port 4433 open (Whatsminer API v3 listens there)'] : [],
+    errors: [...new Set(errors)],
+  };
+}
