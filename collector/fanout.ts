@@ -123,7 +123,14 @@ export class Fanout {
     this.stopping = true;
     for (const lane of this.lanes) this.wakeLane(lane);
     const lanes = Promise.all(this.lanes.map((l) => l.done ?? Promise.resolve()));
-    await Promise.race([lanes, sleep(graceMs)]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      lanes,
+      new Promise<void>((r) => {
+        grace = setTimeout(r, graceMs);
+      }),
+    ]);
+    clearTimeout(grace);
     this.running = false;
     for (const lane of this.lanes) {
       try {
