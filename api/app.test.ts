@@ -400,6 +400,31 @@ describe('health and status', () => {
     await stalled.close();
   });
 
+  test('journal pressure shows in status, and a journal about to drop is degraded', async () => {
+    const pressure = {
+      used_bytes: 1900 * 1048576,
+      max_bytes: 2048 * 1048576,
+      oldest_unacked_seq: 12,
+      will_drop: true,
+      drop_at_estimate_ms: NOW + 600_000,
+      dropped_entries: 0,
+      entries: 123_456,
+    };
+    const withJournal = buildApp({
+      fleet: new TestFleet(rigs),
+      history,
+      health: { ...health([okSink]), journal: () => pressure },
+      config,
+      now: () => NOW,
+    });
+    const status = await withJournal.inject('/v1/status');
+    assert.deepEqual(status.json().journal, pressure);
+    const h = await withJournal.inject('/healthz');
+    assert.equal(h.statusCode, 503);
+    assert.match(h.json().problems[0], /journal nearly full \(1900 of 2048 MB\)/);
+    await withJournal.close();
+  });
+
   test('status reports collector figures', async () => {
     const { status: code, body } = await get('/v1/status');
     assert.equal(code, 200);

@@ -1,19 +1,14 @@
 import type { Logger } from 'pino';
+import type { JournalPressure } from '../collector/journal.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
 
-/** Journal pressure, when the collector exposes it (optional: not part of the HealthView contract yet). */
-export interface JournalPressure {
-  bytes: number;
-  max_bytes: number;
-  /** Entries not yet acknowledged by the slowest sink. */
-  pending_samples: number;
-  dropped_samples: number;
-}
+export type { JournalPressure } from '../collector/journal.js';
 
 export interface ApiDeps {
   fleet: FleetView;
   history: HistoryStore;
+  /** `journal` is optional: HealthView does not carry it, `rigtel run` adds it from the collector's journal. */
   health: HealthView & { journal?: () => JournalPressure | null };
   config: Config;
   log?: Logger;

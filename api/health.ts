@@ -2,7 +2,8 @@
  * What "degraded" means, in one place (README "GET /healthz"):
  * - polling stalled: rigs are configured but no sweep finished within 3 poll intervals (after start, or since
  *   the last sweep);
- * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`.
+ * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`;
+ * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped.
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
 import type { SinkStatus } from '../collector/sinks/sink.js';
@@ -46,6 +47,12 @@ export function judgeHealth(deps: ApiDeps): HealthReport {
       const why = sink.last_error ? `: ${sink.last_error.code} ${sink.last_error.message}` : '';
       problems.push(`sink ${sink.name} is ${sink.state} with ${sink.lag_samples} samples waiting${why}`);
     }
+  }
+  const journal = deps.health.journal?.() ?? null;
+  if (journal?.will_drop) {
+    problems.push(
+      `journal nearly full (${Math.round(journal.used_bytes / 1048576)} of ${Math.round(journal.max_bytes / 1048576)} MB): the oldest undelivered samples will be dropped`,
+    );
   }
   return {
     status: problems.length ? 'degraded' : 'ok',

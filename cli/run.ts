@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import type { JournalPressure } from '../collector/journal.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
@@ -34,6 +35,7 @@ interface Collector {
   fleet: FleetView;
   history: HistoryStore;
   health: HealthView;
+  journal?: { pressure(): JournalPressure };
   stop(): Promise<void> | void;
 }
 interface RuntimeModule {
