@@ -65,7 +65,7 @@ export const influxSinkSchema = z
       .max(600_000)
       .default(1000)
       .describe(
-        'Least time between two writes: samples arriving meanwhile wait in the journal and go in the next, larger batch.',
+        'Least time between two small writes: samples arriving meanwhile wait in the journal and go in the next, larger batch. A batch of at least batch_size/2 lines (a backlog) is written at once.',
       ),
     timeout_ms: z.number().int().min(100).default(10_000).describe('HTTP request timeout.'),
     username: z
