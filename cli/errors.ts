@@ -12,4 +12,9 @@ export const CliErrors = {
     'this command depends on a part of rigtel that is not in this build yet',
     (what) => `${what} is not built yet in this version of rigtel`,
   ),
+  listen: defineError<[string, string]>(
+    'RT_ERR_CLI_LISTEN',
+    'the HTTP API cannot listen on api.listen (address in use, or not an address of this machine)',
+    (addr, why) => `the API cannot listen on ${addr}: ${why} (change api.listen or stop what uses it)`,
+  ),
 } as const;

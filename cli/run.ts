@@ -132,7 +132,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         log,
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
-      await app.listen({ host, port });
+      try {
+        await app.listen({ host, port });
+      } catch (err) {
+        await app.close();
+        throw CliErrors.listen.with(
+          { cause: err },
+          config.api.listen,
+          (err as NodeJS.ErrnoException).code ?? String(err),
+        );
+      }
       // Close the API first so no request reads a collector that is shutting down.
       stack.push({ name: 'api', close: () => app!.close() });
       const addr = app.server.address();
