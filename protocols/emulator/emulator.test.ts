@@ -343,6 +343,29 @@ describe('fault modes', () => {
     assert.ok(body(await raw(r.port, cmd('version'))).includes('"VERSION"'));
   });
 
+  test('serial: like cgminer, a silent client holds up the next one until it goes away', async () => {
+    const r = await rig({ personality: 'antminer-s9', serial: true });
+    const silent = net.connect({ host: '127.0.0.1', port: r.port });
+    await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+    const blocked = await raw(r.port, cmd('version'), 300);
+    assert.equal(blocked.how, 'open');
+    assert.equal(blocked.bytes.length, 0);
+    const waiting = raw(r.port, cmd('version'));
+    silent.destroy();
+    assert.ok(body(await waiting).includes('"VERSION"'));
+  });
+
+  test('reboot with downtime: refused while down, then Elapsed restarts', async () => {
+    const clock = fakeClock();
+    const r = await rig({ personality: 'antminer-s17pro', now: clock.now });
+    const back = r.reboot(150);
+    assert.equal((await raw(r.port, cmd('stats'))).code, 'ECONNREFUSED');
+    await back;
+    clock.advance(3000);
+    const s = JSON.parse(body(await raw(r.port, cmd('stats')))) as { STATS: Record<string, number>[] };
+    assert.equal(s.STATS[1]?.Elapsed, 3);
+  });
+
   test('the shared tcpRequest maps each fault to its named error', async () => {
     const r = await rig({ personality: 'antminer-s19pro' });
     const ask = () =>

@@ -74,6 +74,11 @@ export interface StartRigOptions {
   rebootProbability?: number;
   /** Close a connection that sends nothing for this long (default 10 s, as Whatsminer does, §3.2). */
   idleTimeoutMs?: number;
+  /**
+   * Serve one connection at a time, like cgminer's serial accept loop (protocols.md §1.1, §1.8): a client that
+   * connects and sends nothing, or a hung reply, holds up every other client. Default false (parallel).
+   */
+  serial?: boolean;
 }
 
 export interface RigStats {
@@ -95,8 +100,11 @@ export interface EmulatedRig {
   readonly fault: FaultMode;
   /** Change the fault mode; resolves once listening state matches (refuse ↔ listening). */
   setFault(mode: FaultMode, options?: FaultOptions): Promise<void>;
-  /** Restart the emulated miner process: Elapsed and share counters start from 0. */
-  reboot(): void;
+  /**
+   * Restart the emulated miner: Elapsed and share counters start from 0. With `downtimeMs` the rig first drops
+   * its connections and refuses new ones for that long (a power cycle); the promise resolves once it is back.
+   */
+  reboot(downtimeMs?: number): Promise<void>;
   stats(): RigStats;
   close(): Promise<void>;
 }
@@ -161,7 +169,23 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
   const timers = new Set<NodeJS.Timeout>();
   const counters: RigStats = { connections: 0, commands: 0, byCommand: {} };
   let closed = false;
+  let rebooting = false;
+  const rebootWaiters = new Set<() => void>();
   let port = opts.port ?? 0;
+  // Serial mode: connections wait their turn, as in cgminer's one-at-a-time API thread.
+  const serial = opts.serial ?? false;
+  const queue: { socket: net.Socket; serve: () => void }[] = [];
+  let busy = false;
+  const runNext = () => {
+    busy = false;
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      if (next.socket.destroyed) continue;
+      busy = true;
+      next.socket.resume();
+      next.serve();
+      return;
+    }
+  };
 
   const later = (ms: number, fn: () => void, repeat = false): NodeJS.Timeout => {
     const t = repeat
@@ -240,7 +264,7 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
   };
 
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    if (closed || fault === 'refuse') {
+    if (closed || fault === 'refuse' || rebooting) {
       socket.destroy();
       return;
     }
@@ -257,6 +281,30 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       socket.end();
       return;
     }
+    if (!serial) serve(socket);
+    else {
+      socket.once('close', () => {
+        if (active === socket) {
+          active = null;
+          runNext();
+        }
+      });
+      const start = () => {
+        active = socket;
+        serve(socket);
+      };
+      if (busy) {
+        socket.pause();
+        queue.push({ socket, serve: start });
+      } else {
+        busy = true;
+        start();
+      }
+    }
+  });
+  let active: net.Socket | null = null;
+
+  function serve(socket: net.Socket): void {
     const chunks: Buffer[] = [];
     let size = 0;
     let answered = false;
@@ -282,7 +330,7 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
         socket.end();
       }
     });
-  });
+  }
   server.on('error', () => {
     // Listen errors are reported through listen(); later errors have no caller to report to.
   });
@@ -333,12 +381,31 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       const next = checkFault(mode);
       if (options) faultOpts = { ...faultOpts, ...options };
       fault = next;
-      if (closed) return;
+      if (closed || rebooting) return;
       if (next === 'refuse' && server.listening) server.close();
       else if (next !== 'refuse' && !server.listening) await listen();
     },
-    reboot() {
+    async reboot(downtimeMs = 0) {
+      if (closed) return;
+      if (downtimeMs <= 0) {
+        dynamics.reboot();
+        return;
+      }
+      rebooting = true;
+      if (server.listening) server.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => {
+        rebootWaiters.add(resolve);
+        later(downtimeMs, () => {
+          rebootWaiters.delete(resolve);
+          resolve();
+        });
+      });
+      rebooting = false;
+      if (closed) return;
+      // Elapsed counts from the moment the miner process is up again.
       dynamics.reboot();
+      if (fault !== 'refuse' && !server.listening) await listen();
     },
     stats() {
       return {
@@ -355,6 +422,8 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
         clearInterval(t);
       }
       timers.clear();
+      for (const w of rebootWaiters) w();
+      rebootWaiters.clear();
       for (const s of sockets) s.destroy();
       sockets.clear();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
