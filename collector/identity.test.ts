@@ -38,6 +38,16 @@ describe('rig identity', () => {
     );
     // Offline poll of an address (no MAC): the asset last seen there.
     assert.equal(m.resolve({ name: null, address: '10.0.0.5:4028' }, null, 4), 'aa:bb:cc:00:00:02');
+    // An asset moves away and nobody answers at its old address: a failed poll there is not booked to it.
+    assert.equal(
+      m.resolve({ name: null, address: '10.0.0.6:4028' }, 'aa:bb:cc:00:00:06', 4),
+      'aa:bb:cc:00:00:06',
+    );
+    assert.equal(
+      m.resolve({ name: null, address: '10.0.0.8:4028' }, 'aa:bb:cc:00:00:06', 4),
+      'aa:bb:cc:00:00:06',
+    );
+    assert.equal(m.resolve({ name: null, address: '10.0.0.6:4028' }, null, 4), '10.0.0.6:4028');
     // First seen without MAC, the MAC appears later: the id stays.
     assert.equal(m.resolve({ name: null, address: '10.0.0.7:4028' }, null, 5), '10.0.0.7:4028');
     assert.equal(

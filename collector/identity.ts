@@ -49,6 +49,7 @@ export class IdentityMap implements RigIdResolver {
   private readonly db: Database.Database | null;
   private readonly put: Database.Statement | null = null;
   private readonly putRig: Database.Statement | null = null;
+  private readonly del: Database.Statement | null = null;
 
   constructor(db: Database.Database | null = null) {
     this.db = db;
@@ -72,6 +73,7 @@ export class IdentityMap implements RigIdResolver {
       this.put = db.prepare(
         'INSERT INTO rig_aliases (alias, rig_id, at_ms) VALUES (?, ?, ?) ON CONFLICT(alias) DO UPDATE SET rig_id = excluded.rig_id, at_ms = excluded.at_ms',
       );
+      this.del = db.prepare('DELETE FROM rig_aliases WHERE alias = ?');
       this.putRig = db.prepare(
         'INSERT INTO rig_ids (rig_id, mac, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT(rig_id) DO UPDATE SET mac = COALESCE(rig_ids.mac, excluded.mac)',
       );
@@ -109,13 +111,24 @@ export class IdentityMap implements RigIdResolver {
     const newMac = mac !== null && !this.macOf.has(id);
     if (changed.length === 0 && !newMac && this.knownIds.has(id)) return;
     for (const a of changed) this.aliases.set(a, id);
+    // A MAC-identified asset seen at a new address is no longer at its old one: forget the old address, so a
+    // failed poll there is not booked to this asset (it is up elsewhere).
+    const stale: string[] = [];
+    if (mac && changed.includes(`addr:${key.address}`)) {
+      for (const [alias, target] of this.aliases) {
+        if (target === id && alias.startsWith('addr:') && alias !== `addr:${key.address}`) stale.push(alias);
+      }
+      for (const a of stale) this.aliases.delete(a);
+    }
     if (newMac) this.macOf.set(id, mac);
     this.knownIds.add(id);
     if (this.db && this.put && this.putRig) {
       const put = this.put;
       const putRig = this.putRig;
+      const del = this.del!;
       this.db.transaction(() => {
         for (const a of changed) put.run(a, id, atMs);
+        for (const a of stale) del.run(a);
         putRig.run(id, newMac ? mac : (this.macOf.get(id) ?? null), atMs);
       })();
     }
