@@ -129,6 +129,28 @@ describe('journal', () => {
     j.close();
   });
 
+  it('estimates when a lagging sink will make it drop, and stops estimating once it caught up', () => {
+    let now = 1_000_000;
+    const one = Buffer.byteLength(JSON.stringify(sample(1)));
+    const j = Journal.open(tmp(), { fsync: 'off', maxBytes: one * 100, now: () => now });
+    j.register('slow');
+    for (let i = 1; i <= 10; i++) {
+      j.append([sample(i)]);
+      now += 1000;
+    }
+    const p = j.pressure();
+    assert.equal(p.oldest_unacked_seq, 1);
+    // ~one sample per second, ~90 samples of room left: about 90 s from the last append.
+    assert.ok(p.drop_at_estimate_ms !== null);
+    const eta = p.drop_at_estimate_ms - (now - 1000);
+    assert.ok(eta > 80_000 && eta < 100_000, `eta ${eta}`);
+    j.ack('slow', 10);
+    j.trim();
+    assert.equal(j.pressure().drop_at_estimate_ms, null);
+    assert.equal(j.pressure().oldest_unacked_seq, null);
+    j.close();
+  });
+
   it('drops acknowledged entries first, without a drop warning', () => {
     const log = capture();
     const one = Buffer.byteLength(JSON.stringify(sample(1)));
