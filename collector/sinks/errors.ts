@@ -52,6 +52,12 @@ export const MqttSinkErrors = {
       `MQTT broker ${url} refused the connection (${why}): check sinks.mqtt username/password and the ACL`,
     502,
   ),
+  badSample: defineError<[number, string]>(
+    'RT_ERR_SINK_MQTT_BAD_SAMPLE',
+    'a journalled sample could not be turned into MQTT messages (malformed entry); it was skipped for MQTT',
+    (seq, why) => `journal entry ${seq} is not a valid sample (${why}); skipped for MQTT`,
+    500,
+  ),
   tls: defineError<[string, string]>(
     'RT_ERR_SINK_MQTT_TLS',
     'could not read the MQTT TLS files (sinks.mqtt.tls ca/cert/key)',

@@ -177,6 +177,11 @@ export function sampleTime(sample: Sample, precision: Precision): number {
  * and writing zeros would fake a reading.
  */
 export function samplePoints(sample: Sample, options: SchemaOptions): InfluxPoint[] {
+  // Without its own time a point would get the server's clock, and a replay would then duplicate it.
+  if (!Number.isFinite(sample.at_ms) || sample.at_ms <= 0) throw new TypeError('sample has no valid at_ms');
+  if (typeof sample.rig_id !== 'string' || typeof sample.site !== 'string' || !sample.poll) {
+    throw new TypeError('sample lacks rig_id, site or poll');
+  }
   const time = sampleTime(sample, options.precision);
   const base = { site: sample.site, rig: sample.rig_id };
   const out: InfluxPoint[] = [];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { influxSinkSchema } from '../../config/sections/sinks.js';
+import type { Sample } from '../../protocols/sample.js';
 import { freePort, type Influxd, startInfluxd } from '../../testing/influxd.js';
 import { Fanout } from '../fanout.js';
 import { Journal } from '../journal.js';
@@ -193,6 +194,24 @@ describe('influx sink against a real influxd', () => {
     const polls = await q(influxd.url, db, 'SELECT count("up") FROM "poll"');
     assert.equal(one(polls), 4);
     await sink.close();
+  });
+
+  test('a malformed journal entry is skipped with a named error; its neighbours are written', async () => {
+    const db = 'rt_garbage';
+    const log = new MemLog();
+    const sink = new InfluxSink(cfg({ database: db }), { log });
+    await sink.open();
+    const bad = [
+      { seq: 2, sample: { rig_id: 5 } as unknown as Sample },
+      { seq: 3, sample: { ...makeSample('r-noat', T0), at_ms: Number.NaN } },
+    ];
+    await sink.write([...entries([makeSample('r1', T0)]), ...bad, ...entries([makeSample('r2', T0)], 4)]);
+    assert.equal(sink.stats.points_rejected, 2);
+    assert.deepEqual(
+      log.lines.map((l) => l.obj.code),
+      ['RT_ERR_SINK_INFLUX_REJECTED', 'RT_ERR_SINK_INFLUX_REJECTED'],
+    );
+    assert.equal(one(await q(influxd.url, db, 'SELECT count("up") FROM "poll"')), 2);
   });
 
   test('a missing database is created on write when allowed, refused with a named error when not', async () => {

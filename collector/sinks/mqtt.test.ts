@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { alertsSection } from '../../config/sections/alerts.js';
 import { mqttSinkSchema } from '../../config/sections/sinks.js';
+import type { Sample } from '../../protocols/sample.js';
 import { freePort } from '../../testing/influxd.js';
 import { AlertEngine, type AlertEvent } from '../alerts.js';
 import { Fanout } from '../fanout.js';
@@ -182,6 +183,37 @@ describe('mqtt sink', () => {
         sub.got.some((g) => g.topic === collectorStatus && g.payload === 'offline'),
       );
       await clearRetained(sub.client, retainedTopics);
+      await sub.client.endAsync();
+    }
+  });
+
+  test('a malformed journal entry is skipped with a named error; the rest is delivered', async () => {
+    const prefix = `${RUN}-bad`;
+    const site = 'site-bad';
+    const sub = await subscriber(SHARED, [`${prefix}/+/+/state`]);
+    const warned: unknown[] = [];
+    const sink = new MqttSink(
+      mqttSinkSchema.parse({ url: SHARED, topic_prefix: prefix, retain_availability: false }),
+      {
+        site,
+        log: { warn: (obj) => warned.push(obj) },
+      },
+    );
+    try {
+      await sink.open();
+      await sink.write([
+        { seq: 1, sample: { rig_id: 'x', identity: null } as unknown as Sample },
+        { seq: 2, sample: makeSample('ok', T0, {}, site) },
+      ]);
+      await waitFor('the good state', () => sub.got.length === 1);
+      assert.equal(sub.got[0]!.topic, `${prefix}/${site}/ok/state`);
+      assert.deepEqual(
+        warned.map((w) => (w as { code: string }).code),
+        ['RT_ERR_SINK_MQTT_BAD_SAMPLE'],
+      );
+    } finally {
+      await sink.close();
+      await clearRetained(sub.client, [`${prefix}/${site}/collector/availability`]);
       await sub.client.endAsync();
     }
   });

@@ -249,13 +249,22 @@ export class MqttSink implements Sink {
             reject(MqttSinkErrors.refused(this.#cfg.url, errorMessage(err)));
           }
         };
+        // The socket closed before a CONNACK (refused, reset): fail now, the fan-out retries open() with backoff.
+        const onClose = () => {
+          cleanup();
+          reject(
+            MqttSinkErrors.unavailable(this.#cfg.url, this.#lastError || 'connection closed before CONNACK'),
+          );
+        };
         const cleanup = () => {
           clearTimeout(timer);
           client.off('connect', onConnect);
           client.off('error', onError);
+          client.off('close', onClose);
         };
         client.on('connect', onConnect);
         client.on('error', onError);
+        client.on('close', onClose);
       });
     } catch (err) {
       // Do not leave a reconnecting client behind: the fan-out retries open() with its own backoff.
@@ -330,22 +339,25 @@ export class MqttSink implements Sink {
     const newAvailability = new Map<string, string>();
     const newDiscovered = new Set<string>();
     const latest = new Map<string, Sample>();
-    for (const { sample } of batch) {
-      pubs.push(
-        this.#publish(
-          client,
-          this.rigTopic(sample.rig_id, 'state'),
-          JSON.stringify(statePayload(sample)),
-          qos,
-          false,
-        ),
-      );
-      latest.set(sample.rig_id, sample);
-      if (this.#alerts) {
-        const events = this.#alerts.observe(sample);
-        // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
-        if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
+    for (const { seq, sample } of batch) {
+      let body: string;
+      let topic: string;
+      let events: AlertEvent[] = [];
+      try {
+        if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
+        topic = this.rigTopic(sample.rig_id, 'state');
+        body = JSON.stringify(statePayload(sample));
+        if (this.#alerts) events = this.#alerts.observe(sample);
+      } catch (err) {
+        // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
+        const e = MqttSinkErrors.badSample(seq, errorMessage(err));
+        this.#log.warn({ code: e.code, seq }, e.message);
+        continue;
       }
+      pubs.push(this.#publish(client, topic, body, qos, false));
+      latest.set(sample.rig_id, sample);
+      // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
+      if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
     }
     for (const [rigId, sample] of latest) {
       const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
