@@ -140,7 +140,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
 }
 
-type ScanCommand = (argv: string[]) => Promise<number>;
+type ScanCommand = (argv: string[], io: Io) => Promise<number>;
 
 async function scan(argv: string[], io: Io): Promise<number> {
   // cli/scan.ts belongs to the discovery work; until it lands, say so instead of crashing on the import.
@@ -150,5 +150,5 @@ async function scan(argv: string[], io: Io): Promise<number> {
     io.err(`${e.code}: ${e.message}\n`);
     return EXIT_FAILED;
   }
-  return mod.scanCommand(argv);
+  return mod.scanCommand(argv, io);
 }
