@@ -5,8 +5,7 @@
  * `rigtel config check` would reject.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { isMap, isSeq, parseDocument, YAMLMap } from 'yaml';
-import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import {
   DEFAULT_SCAN_PORTS,
   parsePorts,
@@ -17,12 +16,18 @@ import {
 } from '../collector/discovery.js';
 import { validateConfig } from '../config/load.js';
 import { splitAddress } from '../config/schema.js';
+import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
 
 const flags: FlagSpecs = {
-  ports: { type: 'string', short: 'p', value: 'LIST', description: `ports to probe (default ${DEFAULT_SCAN_PORTS.join(',')})` },
+  ports: {
+    type: 'string',
+    short: 'p',
+    value: 'LIST',
+    description: `ports to probe (default ${DEFAULT_SCAN_PORTS.join(',')})`,
+  },
   concurrency: { type: 'string', value: 'N', description: 'connect probes in flight at once (default 256)' },
   timeout: { type: 'string', value: 'MS', description: 'connect timeout per probe in ms (default 1000)' },
   json: { type: 'boolean', description: 'print the results as JSON' },
@@ -45,7 +50,13 @@ answer but cannot be identified are listed as "unidentified".
 ${flagHelp(flags)}
 `;
 
-function intFlag(v: string | boolean | undefined, name: string, def: number, min: number, max: number): number {
+function intFlag(
+  v: string | boolean | undefined,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
   if (v === undefined) return def;
   const n = Number(v);
   if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max) {
@@ -63,7 +74,9 @@ function progressBar(io: Io): (p: ScanProgress) => void {
     const width = 30;
     const filled = p.total ? Math.round((p.done / p.total) * width) : width;
     const label = p.stage === 'identify' ? 'identifying' : p.stage === 'retry' ? 'retrying' : 'probing';
-    io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${label} ${p.done}/${p.total}, ${p.open} open  `);
+    io.err(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${label} ${p.done}/${p.total}, ${p.open} open  `,
+    );
   };
 }
 
@@ -104,9 +117,10 @@ export function summaryLine(report: ScanReport): string {
  */
 export function addRigsToConfig(file: string, results: ScanResult[]): { added: number; skipped: number } {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const doc = parseDocument(text);
-  if (doc.errors.length) throw CliErrors.usage(`${file}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
-  if (doc.contents === null || doc.contents === undefined) doc.contents = new YAMLMap();
+  // An empty file parses to a document without contents: start from an empty mapping.
+  const doc = text.trim() === '' ? new Document({ rigs: [] }) : parseDocument(text);
+  if (doc.errors.length)
+    throw CliErrors.usage(`${file}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
   if (!isMap(doc.contents)) throw CliErrors.usage(`${file}: the top level is not a mapping`);
   let rigs = doc.get('rigs', true);
   if (rigs === undefined || rigs === null) {
@@ -114,6 +128,8 @@ export function addRigsToConfig(file: string, results: ScanResult[]): { added: n
     rigs = doc.get('rigs', true);
   }
   if (!isSeq(rigs)) throw CliErrors.usage(`${file}: rigs is not a list`);
+  // `rigs: []` would keep the new entries on one flow-style line.
+  rigs.flow = false;
   const present = new Set<string>();
   for (const item of rigs.items) {
     const address = isMap(item) ? item.get('address') : undefined;
@@ -200,7 +216,10 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
     return 0;
   } catch (err) {
     io.err(`${errorCode(err)}: ${errorMessage(err)}\n`);
-    if (err instanceof RtError && (err.httpStatus === 400 || err.code === 'RT_ERR_CLI_USAGE' || /CONFIG/.test(err.code))) {
+    if (
+      err instanceof RtError &&
+      (err.httpStatus === 400 || err.code === 'RT_ERR_CLI_USAGE' || /CONFIG/.test(err.code))
+    ) {
       return 2;
     }
     return 1;
