@@ -42,18 +42,30 @@ export interface ChildFleet {
   pid: number;
   /** Set a fault mode on some rigs (by name) or, with no names, on all of them. */
   setFault(mode: FaultMode, names?: string[], options?: FaultOptions): Promise<void>;
+  /** CPU and memory the emulator process has used so far (to keep it apart from the collector's own). */
+  usage(): Promise<ChildUsage>;
   stop(): Promise<void>;
+}
+
+export interface ChildUsage {
+  cpu_user_ms: number;
+  cpu_system_ms: number;
+  rss_bytes: number;
+  /** Commands answered by all rigs. */
+  commands: number;
 }
 
 type ToChild =
   | { type: 'start'; opts: ChildFleetOptions }
   | { type: 'fault'; id: number; mode: FaultMode; names?: string[]; options?: FaultOptions }
+  | { type: 'usage'; id: number }
   | { type: 'stop' };
 
 type FromChild =
   | { type: 'ready'; rigs: ChildRig[] }
   | { type: 'error'; code: string; message: string }
   | { type: 'fault-done'; id: number; error?: string }
+  | { type: 'usage'; id: number; usage: ChildUsage }
   | { type: 'stopped' };
 
 const here = fileURLToPath(import.meta.url);
@@ -70,7 +82,17 @@ export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFlee
     else child.once('exit', () => res());
   });
   let nextId = 1;
-  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (v?: unknown) => void; reject: (e: Error) => void }>();
+  const call = <T>(build: (id: number) => ToChild): Promise<T> =>
+    new Promise<T>((res, rej) => {
+      if (!child.connected) {
+        rej(EmuErrors.child('not running'));
+        return;
+      }
+      const id = nextId++;
+      pending.set(id, { resolve: res as (v?: unknown) => void, reject: rej });
+      child.send(build(id));
+    });
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -109,21 +131,14 @@ export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFlee
           pid: child.pid ?? -1,
           stop,
           setFault: (mode, names, options) =>
-            new Promise<void>((res, rej) => {
-              if (!child.connected) {
-                rej(EmuErrors.child('not running'));
-                return;
-              }
-              const id = nextId++;
-              pending.set(id, { resolve: res, reject: rej });
-              child.send({
-                type: 'fault',
-                id,
-                mode,
-                ...(names ? { names } : {}),
-                ...(options ? { options } : {}),
-              } satisfies ToChild);
-            }),
+            call<void>((id) => ({
+              type: 'fault',
+              id,
+              mode,
+              ...(names ? { names } : {}),
+              ...(options ? { options } : {}),
+            })),
+          usage: () => call<ChildUsage>((id) => ({ type: 'usage', id })),
         });
       } else if (msg.type === 'error') {
         fail(new RtError(msg.code, msg.message));
@@ -132,6 +147,10 @@ export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFlee
         pending.delete(msg.id);
         if (msg.error) p?.reject(EmuErrors.child(msg.error));
         else p?.resolve();
+      } else if (msg.type === 'usage') {
+        const p = pending.get(msg.id);
+        pending.delete(msg.id);
+        p?.resolve(msg.usage);
       }
     });
     child.once('error', (err) => fail(EmuErrors.child.with({ cause: err }, err.message)));
@@ -199,6 +218,19 @@ function runChild(): void {
         (err: unknown) =>
           send({ type: 'fault-done', id: msg.id, error: err instanceof Error ? err.message : String(err) }),
       );
+    } else if (msg.type === 'usage') {
+      const cpu = process.cpuUsage();
+      const commands = (fleet?.rigs ?? []).reduce((a, r) => a + r.stats().commands, 0);
+      send({
+        type: 'usage',
+        id: msg.id,
+        usage: {
+          cpu_user_ms: cpu.user / 1000,
+          cpu_system_ms: cpu.system / 1000,
+          rss_bytes: process.memoryUsage().rss,
+          commands,
+        },
+      });
     } else if (msg.type === 'stop') {
       void shutdown();
     }
