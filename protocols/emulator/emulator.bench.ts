@@ -67,11 +67,10 @@ const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
     const t1 = performance.now();
     let bytes = 0;
     await pool(rigs, 200, async (r) => {
-      for (const c of ['summary', 'stats', 'pools'])
-        for (const c of ['summary', 'stats', 'pools']) {
-          const n = await ask(r.host, r.port, JSON.stringify({ command: c }));
-          bytes += n;
-        }
+      for (const c of ['summary', 'stats', 'pools']) {
+        const n = await ask(r.host, r.port, JSON.stringify({ command: c }));
+        bytes += n;
+      }
     });
     const ms = performance.now() - t1;
     const cpu = process.cpuUsage(cpu0);
