@@ -5,11 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { validateConfig } from '../../config/load.js';
 import { influxSinkSchema } from '../../config/sections/sinks.js';
+import { antminerDriver } from '../../protocols/antminer/driver.js';
 import type { Sample } from '../../protocols/sample.js';
 import { freePort, type Influxd, startInfluxd } from '../../testing/influxd.js';
+import { startEmulatedFleet } from '../emulated-fleet.js';
 import { Fanout } from '../fanout.js';
-import { Journal } from '../journal.js';
+import { Journal, silentLogger } from '../journal.js';
+import { startCollector, targetsFromConfig } from '../runtime.js';
 import { InfluxSink, type SinkLog } from './influx.js';
 import { cleanTag, poolHost, samplePoints } from './influx-schema.js';
 import { makeSample, offlineSample } from './sample-factory.js';
@@ -305,6 +309,52 @@ describe('influx sink with the journal and fan-out (outage, crash)', () => {
     } finally {
       await fanout.stop();
       journal.close();
+    }
+  });
+
+  test('end to end: the collector polls an emulated fleet through an InfluxDB outage; every sample arrives once', async () => {
+    const db = 'rt_e2e';
+    const fleet = await startEmulatedFleet({ count: 12, mix: 'antminer' });
+    const cfg = validateConfig({
+      site: { name: 'e2e' },
+      storage: { dir: tempDir(), journal_fsync: 'off' },
+      poll: { interval_ms: 30_000, poll_deadline_ms: 5000 },
+      rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: 'antminer' })),
+      sinks: { influx: { url: influxd.url, database: db, flush_interval_ms: 0 } },
+    });
+    const rt = await startCollector(cfg, targetsFromConfig(cfg), {
+      log: silentLogger,
+      driverFor: () => antminerDriver,
+      autoStart: false,
+    });
+    const influxStatus = () => rt.health.sinks().find((s) => s.name === 'influx')!;
+    try {
+      const sweep = async () => {
+        await rt.sweepNow();
+        await new Promise((r) => setTimeout(r, 5)); // distinct poll times per sweep
+      };
+      await sweep();
+      assert.equal(await rt.fanout.flush(20_000), true);
+      await influxd.down();
+      for (let i = 0; i < 4; i++) await sweep();
+      await waitFor('the outage to show', () => influxStatus().state === 'retrying');
+      assert.equal(influxStatus().last_error?.code, 'RT_ERR_SINK_INFLUX_UNAVAILABLE');
+      assert.ok(influxStatus().lag_samples >= 12);
+      await influxd.up();
+      await sweep();
+      assert.equal(await rt.fanout.flush(60_000), true, 'the backlog drained after the outage');
+      const journalled = rt.journal.lastSeq();
+      assert.equal(journalled, 12 * 6);
+      assert.equal(one(await q(influxd.url, db, 'SELECT count("up") FROM "poll"')), journalled);
+      const perRig = await q(influxd.url, db, 'SELECT count("up") FROM "poll" GROUP BY "rig"');
+      assert.equal(perRig.length, 12);
+      for (const series of perRig) assert.equal(series.values[0]![1], 6);
+      const up = one(await q(influxd.url, db, 'SELECT sum("up") FROM "poll"')) as number;
+      assert.ok(up >= 12 * 5, `the emulated rigs answered (${up} of ${journalled} polls up)`);
+      assert.equal(one(await q(influxd.url, db, 'SELECT count("hashrate_hs") FROM "rig"')), up);
+    } finally {
+      await rt.stop();
+      await fleet.stop();
     }
   });
 
