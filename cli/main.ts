@@ -7,8 +7,8 @@ import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
-import { importOptional } from './optional-import.js';
 import { pollCommand, pollUsage } from './poll.js';
+import { scanCommand, scanUsage } from './scan.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -63,6 +63,7 @@ const helpFor: Record<string, string> = {
   run: runUsage,
   poll: pollUsage,
   config: configCheckUsage,
+  scan: scanUsage,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -134,21 +135,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     case 'scan':
-      return scan(rest, io);
+      return scanCommand(rest, io);
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }
-}
-
-type ScanCommand = (argv: string[], io: Io) => Promise<number>;
-
-async function scan(argv: string[], io: Io): Promise<number> {
-  // cli/scan.ts belongs to the discovery work; until it lands, say so instead of crashing on the import.
-  const mod = (await importOptional<{ scanCommand?: ScanCommand }>('./scan.js', import.meta.url)) ?? {};
-  if (typeof mod.scanCommand !== 'function') {
-    const e = CliErrors.notBuilt('rigtel scan');
-    io.err(`${e.code}: ${e.message}\n`);
-    return EXIT_FAILED;
-  }
-  return mod.scanCommand(argv, io);
 }
