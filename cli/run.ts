@@ -13,7 +13,7 @@ import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
-import { createLogger, type Logger } from '../lib/log.js';
+import { createLogger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family } from '../protocols/sample.js';
 import { CliErrors } from './errors.js';
