@@ -77,6 +77,8 @@ interface DeviceRuntime {
   status: DeviceStatus;
   /** channel id → latest reading */
   latest: Map<string, ChannelReading>;
+  /** id / alias / name → reading, per side (outlets and other rows vs switch ports), rebuilt each poll. */
+  lookup: { outlet: Map<string, ChannelReading>; port: Map<string, ChannelReading> };
   energy: Map<
     string,
     { state: EnergyState; baseline: number | null; source: 'counter' | 'integrated' | null }
@@ -119,10 +121,6 @@ function rigMatches(target: string, rig: RigKey): boolean {
     return splitAddress(rig.address).host === target.replace(/^\[|\]$/g, '');
   }
   return false;
-}
-
-function channelMatches(ch: Channel, want: string): boolean {
-  return ch.id === want || ch.aliases.includes(want) || ch.name === want;
 }
 
 export function startSnmpPoller(
@@ -186,6 +184,7 @@ export function startSnmpPoller(
         agent_uptime_s: null,
       },
       latest: new Map(),
+      lookup: { outlet: new Map(), port: new Map() },
       energy: new Map(),
       running: null,
       timer: null,
@@ -226,6 +225,20 @@ export function startSnmpPoller(
     }
     // Rows that disappeared (outlet removed, unit unplugged) stop being served rather than going stale silently.
     for (const key of dev.latest.keys()) if (!seen.has(key)) dev.latest.delete(key);
+    // Index by id first, then aliases, then names, so an id always wins over a same-looking name.
+    const lookup = { outlet: new Map<string, ChannelReading>(), port: new Map<string, ChannelReading>() };
+    const rows = [...dev.latest.values()];
+    for (const pick of [
+      (c: Channel) => [c.id],
+      (c: Channel) => c.aliases,
+      (c: Channel) => (c.name ? [c.name] : []),
+    ]) {
+      for (const r of rows) {
+        const side = r.channel.kind === 'port' ? lookup.port : lookup.outlet;
+        for (const k of pick(r.channel)) if (!side.has(k)) side.set(k, r);
+      }
+    }
+    dev.lookup = lookup;
   }
 
   async function pollOne(dev: DeviceRuntime): Promise<void> {
@@ -302,29 +315,35 @@ export function startSnmpPoller(
   let i = 0;
   for (const dev of devices.values()) schedule(dev, Math.min(1000, i++ * 25));
 
-  // rig → mappings, resolved at read time (rig names and addresses come from the miner side).
-  const mappings: SnmpMapConfig[] = section.map;
+  // Mappings indexed by their `rig` text; a rig is looked up by name, id, address and bare host.
+  const byRig = new Map<string, SnmpMapConfig[]>();
+  for (const m of section.map) {
+    const key = m.rig.replace(/^\[([^\]]+)\]$/, '$1');
+    byRig.set(key, [...(byRig.get(key) ?? []), m]);
+  }
+
+  function mappingsFor(rig: RigKey): SnmpMapConfig[] {
+    const found = new Set<SnmpMapConfig>();
+    const keys = [rig.name, rig.rig_id, rig.address, splitAddress(rig.address).host];
+    for (const k of keys) {
+      if (!k) continue;
+      for (const m of byRig.get(k) ?? []) if (rigMatches(m.rig, rig)) found.add(m);
+    }
+    return [...found];
+  }
 
   function mappedChannels(
     rig: RigKey,
     kind: 'outlet' | 'port',
   ): Array<{ dev: DeviceRuntime; reading: ChannelReading | null; want: string }> {
     const out: Array<{ dev: DeviceRuntime; reading: ChannelReading | null; want: string }> = [];
-    for (const m of mappings) {
+    for (const m of mappingsFor(rig)) {
       const want = kind === 'outlet' ? m.outlet : m.port;
-      if (want === undefined || !rigMatches(m.rig, rig)) continue;
+      if (want === undefined) continue;
       const dev = devices.get(m.device);
       if (!dev) continue;
       const w = String(want);
-      let found: ChannelReading | null = null;
-      for (const r of dev.latest.values()) {
-        const isPort = r.channel.kind === 'port';
-        if (isPort === (kind === 'port') && channelMatches(r.channel, w)) {
-          found = r;
-          break;
-        }
-      }
-      out.push({ dev, reading: found, want: w });
+      out.push({ dev, reading: dev.lookup[kind].get(w) ?? null, want: w });
     }
     return out;
   }
