@@ -252,7 +252,7 @@ const BRACKET = new RegExp(
   'g',
 );
 /** Text (pipe) format: `When=1742265580,` (avalon_mini3_version.txt). */
-const TEXT_PAIR = new RegExp(`(^|[,|])(When|Elapsed)=(${NUM})(?=[,|])`, 'g');
+const TEXT_PAIR = new RegExp(`([,|]|^)(When|Elapsed)=(${NUM})(?=[,|])`, 'g');
 
 /** Facts about the rig that the edit needs beyond the snapshot. */
 export interface VaryBase {
@@ -300,32 +300,85 @@ function newValue(cls: KeyClass, value: number, snap: Snapshot, base: VaryBase):
   }
 }
 
+/** A number token the edit may move: the text around it is kept as it is. */
+interface Slot {
+  cls: KeyClass;
+  /** Text before the number (`"GHS 5s":"`, `Temp[`, `,When=`). */
+  head: string;
+  token: string;
+  /** Text after the number (`"` for quoted values, `]` for bracket tokens, else empty). */
+  tail: string;
+}
+type Piece = string | Slot;
+
+/** Split literal pieces further with one more pattern (`make` turns a match into a slot, or null). */
+function splitPieces(pieces: Piece[], re: RegExp, make: (m: RegExpExecArray) => Slot | null): Piece[] {
+  const out: Piece[] = [];
+  for (const piece of pieces) {
+    if (typeof piece !== 'string') {
+      out.push(piece);
+      continue;
+    }
+    let last = 0;
+    re.lastIndex = 0;
+    for (let m = re.exec(piece); m; m = re.exec(piece)) {
+      const slot = make(m);
+      if (!slot) continue;
+      if (m.index > last) out.push(piece.slice(last, m.index));
+      out.push(slot);
+      last = m.index + m[0].length;
+    }
+    if (last < piece.length) out.push(piece.slice(last));
+  }
+  return out;
+}
+
+/** Where the moving numbers sit in a reply text; computed once per distinct text. */
+function compile(text: string): Piece[] {
+  let pieces: Piece[] = [text];
+  pieces = splitPieces(pieces, JSON_PAIR, (m) => {
+    const [, key = '', sep = '', quoted, bare] = m;
+    const cls = classify(key);
+    const token = quoted ?? bare;
+    if (!cls || token === undefined || /[eE]/.test(token)) return null;
+    return quoted !== undefined
+      ? { cls, head: `"${key}"${sep}"`, token, tail: '"' }
+      : { cls, head: `"${key}"${sep}`, token, tail: '' };
+  });
+  pieces = splitPieces(pieces, BRACKET, (m) => {
+    const [, key = '', token = ''] = m;
+    const cls = classify(key);
+    return cls ? { cls, head: `${key}[`, token, tail: ']' } : null;
+  });
+  pieces = splitPieces(pieces, TEXT_PAIR, (m) => {
+    const [, lead = '', key = '', token = ''] = m;
+    const cls = classify(key);
+    return cls ? { cls, head: `${lead}${key}=`, token, tail: '' } : null;
+  });
+  return pieces;
+}
+
+/** Compiled replies, by text. Bounded: error replies echo the command name, so texts are not a closed set. */
+const compiled = new Map<string, Piece[]>();
+const COMPILED_MAX = 2000;
+
 /** Apply one snapshot to a reply text. Only number tokens under known keys change. */
 export function varyText(text: string, snap: Snapshot, base: VaryBase): string {
-  let out = text.replace(
-    JSON_PAIR,
-    (whole, key: string, sep: string, quoted: string | undefined, bare: string | undefined) => {
-      const cls = classify(key);
-      const token = quoted ?? bare;
-      if (!cls || token === undefined || /[eE]/.test(token)) return whole;
-      const v = newValue(cls, Number(token), snap, base);
-      if (v === null) return whole;
-      const s = format(v, decimalsOf(token));
-      return quoted !== undefined ? `"${key}"${sep}"${s}"` : `"${key}"${sep}${s}`;
-    },
-  );
-  out = out.replace(BRACKET, (whole, key: string, token: string) => {
-    const cls = classify(key);
-    if (!cls) return whole;
-    const v = newValue(cls, Number(token), snap, base);
-    return v === null ? whole : `${key}[${format(v, decimalsOf(token))}]`;
-  });
-  out = out.replace(TEXT_PAIR, (whole, lead: string, key: string, token: string) => {
-    const cls = classify(key);
-    if (!cls) return whole;
-    const v = newValue(cls, Number(token), snap, base);
-    return v === null ? whole : `${lead}${key}=${format(v, decimalsOf(token))}`;
-  });
+  let pieces = compiled.get(text);
+  if (!pieces) {
+    pieces = compile(text);
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(text, pieces);
+  }
+  let out = '';
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      out += piece;
+      continue;
+    }
+    const v = newValue(piece.cls, Number(piece.token), snap, base);
+    out += piece.head + (v === null ? piece.token : format(v, decimalsOf(piece.token))) + piece.tail;
+  }
   return out;
 }
 
