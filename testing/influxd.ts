@@ -70,7 +70,13 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startInfluxd(options: { port?: number; binary?: string } = {}): Promise<Influxd> {
+export async function startInfluxd(
+  options: {
+    port?: number;
+    binary?: string /** Turn on HTTP auth (create the first admin with CREATE USER). */;
+    auth?: boolean;
+  } = {},
+): Promise<Influxd> {
   installExitHook();
   const binary = options.binary ?? '/usr/bin/influxd';
   const dir = mkdtempSync(join(tmpdir(), 'rigtel-influxd-'));
@@ -93,7 +99,7 @@ export async function startInfluxd(options: { port?: number; binary?: string } =
       '[http]',
       '  enabled = true',
       `  bind-address = "127.0.0.1:${port}"`,
-      '  auth-enabled = false',
+      `  auth-enabled = ${options.auth ? 'true' : 'false'}`,
       '  log-enabled = false',
       '[monitor]',
       '  store-enabled = false',

@@ -233,6 +233,34 @@ describe('influx sink against a real influxd', () => {
     assert.equal(one(polls), 1);
   });
 
+  test('auth: the right password writes, a wrong one is RT_ERR_SINK_INFLUX_AUTH (retried, nothing lost)', async () => {
+    const secured = await startInfluxd({ auth: true });
+    try {
+      // With auth on and no user yet, 1.x accepts exactly one thing: creating the first admin.
+      const created = await fetch(
+        `${secured.url}/query?q=${encodeURIComponent("CREATE USER rigtel WITH PASSWORD 'pw-Zx9' WITH ALL PRIVILEGES")}`,
+        { method: 'POST' },
+      );
+      assert.equal(created.status, 200);
+      const base = { url: secured.url, database: 'rt_auth', flush_interval_ms: 0, username: 'rigtel' };
+      const wrong = new InfluxSink(influxSinkSchema.parse({ ...base, password: 'nope' }));
+      await assert.rejects(wrong.open(), { code: 'RT_ERR_SINK_INFLUX_AUTH' });
+      await assert.rejects(wrong.write(entries([makeSample('r', T0)])), { code: 'RT_ERR_SINK_INFLUX_AUTH' });
+      const right = new InfluxSink(influxSinkSchema.parse({ ...base, password: 'pw-Zx9' }));
+      await right.open();
+      await right.write(entries([makeSample('r', T0)]));
+      const res = await fetch(
+        `${secured.url}/query?db=rt_auth&u=rigtel&p=pw-Zx9&q=${encodeURIComponent('SELECT count("up") FROM "poll"')}`,
+      );
+      const body = (await res.json()) as { results: { series?: Series[] }[] };
+      assert.equal(one(body.results[0]!.series ?? []), 1);
+      const cfgText = JSON.stringify(influxSinkSchema.parse({ ...base, password: 'pw-Zx9' }));
+      assert.ok(!cfgText.includes('pw-Zx9'), 'the password never shows in serialized config');
+    } finally {
+      await secured.stop();
+    }
+  });
+
   test('nothing listening: write throws the retryable RT_ERR_SINK_INFLUX_UNAVAILABLE', async () => {
     const port = await freePort();
     const sink = new InfluxSink(
