@@ -152,10 +152,53 @@ describe('SNMP client against real snmpd', () => {
     assert.equal(got[0]!.missing, null);
     assert.match(got[1]!.missing!, /nosuch/i);
     await rejectsWith(
-      withClient(v2c(), (c) => pollDevice(c, PROFILES['eaton-epdu']!)),
+      withClient(v2c(), (c) => pollDevice(c, PROFILES.sentry4!)),
       'RT_ERR_SNMP_NO_SUCH_OBJECT',
-      /1\.3\.6\.1\.4\.1\.534\.6\.6\.7\.6\.5\.1\.3 \(outletTable\)/,
+      /1\.3\.6\.1\.4\.1\.1718\.4\.1\.8\.3\.1\.7 \(st4OutletTable\)/,
     );
+  });
+
+  it('vendor profiles decode rows served by a real agent (Raritan, Eaton, UPS-MIB, ENTITY-SENSOR, IF-MIB)', async () => {
+    const poll = (name: string) => withClient(v2c(), (c) => pollDevice(c, PROFILES[name]!));
+    const raritan = await poll('raritan-pdu2');
+    const r1 = raritan.channels.find((c) => c.id === '1.1')!;
+    assert.deepEqual(
+      [r1.name, r1.values.power_w, r1.values.energy_wh, r1.values.current_a],
+      ['rig-r1', 3312, 4_294_967_000, 14.5],
+    );
+    assert.equal(r1.energy_wrap_wh, 2 ** 32);
+    assert.equal(raritan.channels.find((c) => c.id === '1.2')!.values.power_w, 0);
+
+    const eaton = await poll('eaton-epdu');
+    assert.deepEqual(
+      eaton.channels
+        .filter((c) => c.kind === 'outlet')
+        .map((c) => [c.id, c.name, c.values.power_w, c.values.energy_wh, c.values.current_a]),
+      [
+        ['0.1', 'rig-e1', 3266, 987_654_321, 14.2],
+        ['0.2', 'rig-e2', null, 0, 0],
+      ],
+    );
+    assert.ok(eaton.absent.includes('inputPowerTable'));
+
+    const ups = await poll('ups-mib');
+    assert.deepEqual(ups.channels[0]!.values.power_w, 850);
+    assert.deepEqual(ups.channels[0]!.values.current_a, 3.7);
+
+    const sensors = await poll('entity-sensor');
+    assert.deepEqual(
+      sensors.channels.map((c) => [c.id, c.values.temp_c, c.values.power_w]),
+      [
+        ['100', 23.5, null],
+        ['101', null, 3250],
+      ],
+    );
+
+    // snmpd serves its own host's IF-MIB: loopback is up.
+    const ifs = await poll('if-mib');
+    const lo = ifs.channels.find((c) => c.name === 'lo' || c.aliases.includes('lo'))!;
+    assert.equal(lo.values.link_up, true);
+    assert.equal(lo.kind, 'port');
   });
 
   it('an agent that does not exist on the port: no answer, named', async () => {
