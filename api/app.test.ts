@@ -449,6 +449,28 @@ describe('errors', () => {
     });
   });
 
+  test('hostile URLs get coded 4xx JSON, never a crash', async () => {
+    for (const url of [
+      '/v1/rigs/%ZZ',
+      `/v1/rigs/${'x'.repeat(5000)}`,
+      '/v1/rigs?state[]=x',
+      '/v1/rigs?__proto__=1',
+    ]) {
+      const res = await app.inject(url);
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${url}: ${res.statusCode}`);
+      const body = res.json();
+      assert.match(body.error.code, /^RT_ERR_API_/, url);
+      assert.ok(res.body.length < 600, 'the message does not echo the whole URL');
+    }
+    const post = await app.inject({
+      method: 'POST',
+      url: '/v1/fleet',
+      payload: '{"a":',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(post.json().error.code.startsWith('RT_ERR_API_'), true);
+  });
+
   test('a failing view gives a coded 500 without a stack trace', async () => {
     const broken: FleetView = {
       list() {

@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
 } from 'fastify';
 import { RtError } from '../lib/errors.js';
@@ -27,7 +28,13 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
     ...(deps.log ? { loggerInstance: deps.log as FastifyBaseLogger } : { logger: false }),
     // Query keys repeated or unknown are judged by the route's zod schema, not silently merged.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Router-level failures (bad %-encoding, over-long path segment) bypass setErrorHandler; render them alike.
+    frameworkErrors: (err, _request, reply) => {
+      const rendered = renderError(err);
+      // The reply type here is generic over route schemas; ours has none.
+      (reply as unknown as FastifyReply).code(rendered.status).send(rendered.body);
+    },
     // Per-request lines would drown the poll log; errors are logged by our handler.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -61,7 +68,8 @@ export function renderError(err: unknown): { status: number; body: ErrorBody } {
   }
   const status = (err as FastifyError | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const bad = ApiErrors.badRequest('request', (err as Error).message);
+    // fastify's messages may quote the whole URL: keep them short.
+    const bad = ApiErrors.badRequest('request', (err as Error).message.slice(0, 200));
     return { status, body: { error: { code: bad.code, message: bad.message } } };
   }
   const internal = ApiErrors.internal();
