@@ -74,6 +74,8 @@ export interface StartRigOptions {
   rebootProbability?: number;
   /** Close a connection that sends nothing for this long (default 10 s, as Whatsminer does, §3.2). */
   idleTimeoutMs?: number;
+  /** After the reply is sent, how long a client may keep its side open before the socket is destroyed (5 s). */
+  lingerMs?: number;
   /**
    * Serve one connection at a time, like cgminer's serial accept loop (protocols.md §1.1, §1.8): a client that
    * connects and sends nothing, or a hung reply, holds up every other client. Default false (parallel).
@@ -158,6 +160,7 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
     ...opts.faultOptions,
   };
   const idleTimeoutMs = opts.idleTimeoutMs ?? 10_000;
+  const lingerMs = opts.lingerMs ?? 5000;
   const dynamics = new RigDynamics({
     seed,
     ...(opts.now ? { now: opts.now } : {}),
@@ -275,6 +278,12 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       // Client resets and aborted reads are normal traffic for a test server.
     });
     socket.once('close', () => sockets.delete(socket));
+    // Our side is half-closed once the reply is out (allowHalfOpen, so a late request byte cannot turn the close
+    // into an RST that eats the reply); a client that never closes its side is cut off after a grace period.
+    socket.once('finish', () => {
+      const t = later(lingerMs, () => socket.destroy());
+      socket.once('close', () => cancel(t));
+    });
     if (fault === 'empty') {
       // Drain what the client sends so the close is a FIN (EOF), not an RST.
       socket.resume();
