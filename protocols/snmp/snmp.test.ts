@@ -315,6 +315,32 @@ describe('SNMP poller with snmpd: outlets mapped to rigs', () => {
     }
   });
 
+  it('a switch port mapped to a rig gives its link state', async () => {
+    const config = validateConfig({
+      snmp: {
+        devices: [
+          {
+            name: 'sw-1',
+            address: `127.0.0.1:${agent.port}`,
+            community: TEST_SNMP.community,
+            profile: 'if-mib',
+          },
+        ],
+        map: [{ rig: '10.0.0.7:4028', device: 'sw-1', port: 'lo' }],
+      },
+    });
+    const poller = startSnmpPoller(config, {});
+    try {
+      await poller.pollNow();
+      const p = poller.port({ rig_id: 'r7', name: null, address: '10.0.0.7:4028' });
+      assert.deepEqual([p?.link_up, p?.port], [true, 'sw-1 port lo']);
+      assert.equal(poller.meter.reading({ rig_id: 'r7', name: null, address: '10.0.0.7:4028' }), null);
+      assert.ok((poller.status()[0]!.agent_uptime_s ?? -1) >= 0, 'sysUpTime read each poll');
+    } finally {
+      await poller.stop();
+    }
+  });
+
   it('a generic profile defined only in config reads a vendor table no profile knows', async () => {
     const config = validateConfig({
       snmp: {
