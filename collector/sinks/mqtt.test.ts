@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ async function clearRetained(client: MqttClient, topics: Iterable<string>): Prom
 }
 
 /** A private mosquitto on a high loopback port with persistence, so a restart keeps sessions (never touches 1883). */
-async function privateMosquitto() {
+async function privateMosquitto(security: (dir: string) => string[] = () => ['allow_anonymous true']) {
   const dir = mkdtempSync(join(tmpdir(), 'rigtel-mosquitto-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
@@ -65,10 +65,13 @@ async function privateMosquitto() {
     conf,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...security(dir),
       'persistence true',
       `persistence_location ${dir}/`,
       'log_dest none',
+      // As root, mosquitto drops to user "mosquitto", which cannot write our 0700 temp dir: persistence would
+      // silently fail and the restart test would race the subscriber's resubscribe.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       '',
     ].join('\n'),
   );
@@ -100,6 +103,8 @@ async function privateMosquitto() {
   };
   await up();
   return {
+    dir,
+    port,
     url: `mqtt://127.0.0.1:${port}`,
     up,
     down,
@@ -325,6 +330,112 @@ describe('mqtt sink', () => {
         journal.close();
         await sub.client.endAsync();
       }
+    });
+  });
+
+  describe('TLS and username/password (private mosquitto)', () => {
+    let broker: Awaited<ReturnType<typeof privateMosquitto>>;
+    let ca: string;
+    before(async () => {
+      broker = await privateMosquitto((dir) => {
+        // A throwaway CA and a server certificate for 127.0.0.1 (SAN IP), made fresh per run.
+        const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+        const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+        ssl(
+          'req',
+          '-x509',
+          ...ec,
+          '-keyout',
+          'ca.key',
+          '-out',
+          'ca.crt',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=rigtel-test-ca',
+        );
+        ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+        writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+        ssl(
+          'x509',
+          '-req',
+          '-in',
+          'server.csr',
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-CAcreateserial',
+          '-out',
+          'server.crt',
+          '-days',
+          '1',
+          '-extfile',
+          'san.ext',
+        );
+        execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'rigtel', 'pw-Tls-42'], {
+          stdio: 'ignore',
+        });
+        return [
+          `cafile ${join(dir, 'ca.crt')}`,
+          `certfile ${join(dir, 'server.crt')}`,
+          `keyfile ${join(dir, 'server.key')}`,
+          'allow_anonymous false',
+          `password_file ${join(dir, 'passwd')}`,
+        ];
+      });
+      ca = join(broker.dir, 'ca.crt');
+    });
+    after(async () => {
+      await broker?.stop();
+    });
+
+    const tlsUrl = () => `mqtts://127.0.0.1:${broker.port}`;
+    const sinkFor = (over: Record<string, unknown>) =>
+      new MqttSink(
+        mqttSinkSchema.parse({
+          url: tlsUrl(),
+          topic_prefix: `${RUN}-tls`,
+          connect_timeout_ms: 3000,
+          ...over,
+        }),
+        { site: 'site-tls' },
+      );
+
+    test('with the CA and the right password, state is delivered over TLS', async () => {
+      const sub = await subscriber(tlsUrl(), [`${RUN}-tls/#`], {
+        ca: readFileSync(ca),
+        username: 'rigtel',
+        password: 'pw-Tls-42',
+      });
+      const sink = sinkFor({ username: 'rigtel', password: 'pw-Tls-42', tls: { ca } });
+      try {
+        await sink.open();
+        await sink.write([{ seq: 1, sample: makeSample('tls-rig', T0, {}, 'site-tls') }]);
+        await waitFor('state over TLS', () =>
+          sub.got.some((g) => g.topic === `${RUN}-tls/site-tls/tls-rig/state`),
+        );
+      } finally {
+        await sink.close();
+        await sub.client.endAsync();
+      }
+    });
+
+    test('a wrong password is RT_ERR_SINK_MQTT_REFUSED; an unknown CA or a missing CA file are named errors', async () => {
+      await assert.rejects(sinkFor({ username: 'rigtel', password: 'wrong', tls: { ca } }).open(), {
+        code: 'RT_ERR_SINK_MQTT_REFUSED',
+      });
+      await assert.rejects(
+        sinkFor({ username: 'rigtel', password: 'pw-Tls-42' }).open(),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'RT_ERR_SINK_MQTT_UNAVAILABLE');
+          assert.match(err.message, /certificate/i);
+          return true;
+        },
+      );
+      await assert.rejects(sinkFor({ tls: { ca: join(broker.dir, 'missing.crt') } }).open(), {
+        code: 'RT_ERR_SINK_MQTT_TLS',
+      });
     });
   });
 });
