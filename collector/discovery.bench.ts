@@ -89,7 +89,7 @@ export async function runDiscoveryBench(
     let identified = 0;
     for (const [ip, family] of expected) {
       const r = byIp.get(ip);
-      if (!r || r.status !== 'identified') missed.push(ip);
+      if (r?.status !== 'identified') missed.push(ip);
       else if (r.family !== family) wrong.push(`${ip}: ${r.family} (expected ${family})`);
       else identified++;
     }
