@@ -142,3 +142,31 @@ test('detectFamily over loopback: cgminer version, then HTTP fallback, then a si
     await Promise.all([cg, web, silent].map((s) => new Promise((r) => s.close(r))));
   }
 });
+
+test('VNish 2.0.3 (version without Type) is recognised once stats is added', () => {
+  const id = identify({
+    version: readFixture('vnish_s17plus_version.txt'),
+    stats: readFixture('vnish_s17plus_stats.txt'),
+  });
+  assert.deepEqual(
+    [id.family, id.model, id.firmware],
+    ['vnish', 'Antminer S17+', 'VNish 2.0.3 (cgminer 4.11.1)'],
+  );
+});
+
+test('detectFamily asks stats when version names only cgminer', async () => {
+  const { startFixtureRig } = await import('./braiins/fixture-server.js');
+  const rig = await startFixtureRig({
+    host: '127.0.0.1',
+    replies: { version: 'vnish_s17plus_version.txt', stats: 'vnish_s17plus_stats.txt' },
+  });
+  try {
+    const d = await detectFamily('127.0.0.1', rig.port, new AbortController().signal, {
+      httpFallback: false,
+    });
+    assert.equal(d.family, 'vnish');
+    assert.equal(d.model, 'Antminer S17+');
+  } finally {
+    await rig.close();
+  }
+});

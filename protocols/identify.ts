@@ -28,6 +28,8 @@ export interface IdentifyInput {
   devdetails?: unknown;
   /** `summary` reply, used only for its STATUS Description (btminer names itself there). */
   summary?: unknown;
+  /** `stats` reply: its first object names Type/Cgminer on Bitmain-based firmware (VNish 2.0.3 says it only there). */
+  stats?: unknown;
   /** Decoded JSON of HTTP `GET /api/system/info` (AxeOS). */
   httpInfo?: unknown;
   /** `WWW-Authenticate` of the web root (`Digest realm="antMiner Configuration"` on stock Antminer). */
@@ -100,12 +102,13 @@ export function identify(input: IdentifyInput): Identification {
   const ver = section(version, 'VERSION')[0] ?? null;
   const dd = section(devdetails, 'DEVDETAILS')[0] ?? null;
   const desc = descriptionOf(version) ?? descriptionOf(devdetails) ?? descriptionOf(asBody(input.summary));
-  const type = str(ver?.['Type']);
-  const mk = minerKey(ver);
+  const statsHead = section(asBody(input.stats), 'STATS').find((o) => 'Type' in o) ?? null;
+  const type = str(ver?.['Type']) ?? str(statsHead?.['Type']);
+  const mk = minerKey(ver) ?? minerKey(statsHead);
   const body = input.httpBody ?? '';
   const realm = input.httpRealm ?? '';
   const evidence: string[] = [];
-  const all = `${JSON.stringify(version ?? {})} ${JSON.stringify(devdetails ?? {})}`;
+  const all = `${JSON.stringify(version ?? {})} ${JSON.stringify(devdetails ?? {})} ${JSON.stringify(statsHead ?? {})}`;
 
   // 1. Braiins OS / BOS+: BOSminer, BOSminer+ or BOSer keys; the 2018 bmminer-based bOS names itself in Type.
   const bosKey = ver ? ['BOSer', 'BOSminer+', 'BOSminer'].find((k) => str(ver[k])) : undefined;
@@ -361,7 +364,16 @@ export async function detectFamily(
       }
     }
     const id = identify(input);
-    if (id.family !== 'unknown') return { ...id, via: 'cgminer', errors };
+    if (id.family === 'cgminer' && input.version !== undefined) {
+      // A bare cgminer version (VNish 2.0.3: vnish_s17plus_version.txt) says more in stats' first object.
+      try {
+        input.stats = await cgProbe(host, port, 'stats', o, signal);
+      } catch (err) {
+        errors.push(err instanceof RtError ? err.code : String(err));
+      }
+    }
+    const refined = identify(input);
+    if (refined.family !== 'unknown') return { ...refined, via: 'cgminer', errors };
     if (!httpFallback) return { ...id, via: null, errors };
   }
   const httpPort = webPorts.has(port) ? port : o.httpPort;

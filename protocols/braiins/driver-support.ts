@@ -7,6 +7,7 @@
 import type { RtError } from '../../lib/errors.js';
 import { type CommandResults, cgminerCommands } from '../cgminer/client.js';
 import type { PollTarget } from '../driver.js';
+import { identify } from '../identify.js';
 import type { MinerReading } from '../sample.js';
 import { capRaw } from './cgjson.js';
 
@@ -84,8 +85,21 @@ export async function runPlan(
   return { bodies, repairs: [...repairs], failures };
 }
 
-/** Apply decoder repairs and command failures to a parsed reading. */
+/**
+ * Apply decoder repairs and command failures to a parsed reading, and re-check the firmware signature of the
+ * `version` reply: a rig flashed to another firmware is flagged, not silently misread (protocols.md §7).
+ */
 export function finishReading(reading: MinerReading, outcome: PlanOutcome): MinerReading {
+  if (outcome.bodies['version'] !== undefined) {
+    const id = identify({ version: outcome.bodies['version'] });
+    const family = reading.identity.family;
+    if (id.family !== family && id.family !== 'cgminer' && id.family !== 'unknown') {
+      reading.notes.push(
+        `version reply looks like ${id.family} (${id.evidence[0] ?? 'signature'}), not ${family}: firmware changed? re-detect this rig`,
+      );
+      reading.support = 'partial';
+    }
+  }
   reading.repairs = [...new Set([...reading.repairs, ...outcome.repairs])];
   for (const f of outcome.failures) {
     reading.notes.push(`no ${f.command}: ${f.error.code} ${f.error.message}`);

@@ -131,3 +131,17 @@ test('bitaxe driver reads /api/system/info; a silent host times out with a named
     await Promise.all([web.close(), silent.close()]);
   }
 });
+
+test('a driver polling a rig whose version names another firmware flags it', async () => {
+  const rig = await startFixtureRig({
+    host: '127.0.0.1',
+    replies: { summary: 'braiins_s9_summary.txt', version: 'luxos_s19kpro_version.txt' },
+  });
+  try {
+    const r = await braiinsDriver.poll(target(rig.port), signal());
+    assert.equal(r.support, 'partial');
+    assert.ok(r.notes.some((n) => n.includes('looks like luxos')));
+  } finally {
+    await rig.close();
+  }
+});

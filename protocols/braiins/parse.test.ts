@@ -21,3 +21,28 @@ for (const c of cases) {
     assert.deepEqual(reading, want);
   });
 }
+
+// Shaped from protocols.md §4.1 (no capture in shared/fixtures): tunerstatus power is a model estimate;
+// devdetails gives the model ("Bitmain " prefix dropped) and chips per board.
+test('Braiins tunerstatus and devdetails, shaped from protocols.md §4.1', () => {
+  const r = parseBraiins({
+    tunerstatus: {
+      TUNERSTATUS: [{ PowerLimit: 1400, ApproximateMinerPowerConsumption: 1380, TunerChainStatus: [] }],
+    },
+    devdetails: {
+      DEVDETAILS: [
+        { ID: 1, Model: 'Bitmain Antminer S19XP', Chips: 110 },
+        { ID: 2, Model: 'Bitmain Antminer S19XP', Chips: 110 },
+      ],
+    },
+  });
+  assert.deepEqual([r.power_w, r.power_source], [1380, 'estimate']);
+  assert.equal(r.identity.model, 'Antminer S19 XP');
+  assert.deepEqual(
+    r.boards.map((b) => [b.index, b.chips]),
+    [
+      [0, 110],
+      [1, 110],
+    ],
+  );
+});
