@@ -84,6 +84,19 @@ describe('influx schema (pure)', () => {
     });
   });
 
+  test('config: token and user/password exclude each other; secrets never serialize', () => {
+    assert.throws(() => influxSinkSchema.parse({ token: 't', username: 'u' }), /either token/);
+    assert.throws(() => influxSinkSchema.parse({ password: 'p' }), /username/);
+    assert.throws(() => influxSinkSchema.parse({ url: 'ftp://x' }));
+    assert.throws(() => influxSinkSchema.parse({ retention_duration: 'forever' }));
+    assert.throws(() => influxSinkSchema.parse({ precision: 'ns' }));
+    assert.throws(() => influxSinkSchema.parse({ tags: ['ip'] }));
+    const c = influxSinkSchema.parse({ token: 'tok-Zx9' });
+    assert.ok(!JSON.stringify(c).includes('tok-Zx9'));
+    assert.equal(c.precision, 'ms');
+    assert.equal(c.create_database, true);
+  });
+
   test('hostile tag values are made writable; pool URLs yield host only', () => {
     assert.equal(cleanTag('a\nb\\'), 'a b');
     assert.equal(cleanTag('   '), null);

@@ -223,6 +223,58 @@ describe('mqtt sink', () => {
     }
   });
 
+  test('config: bad URLs, wildcard prefixes and half-set credentials are refused; the password is a Secret', () => {
+    assert.throws(() => mqttSinkSchema.parse({ url: 'http://127.0.0.1:1883' }));
+    assert.throws(() => mqttSinkSchema.parse({ topic_prefix: 'rigtel/#' }));
+    assert.throws(() => mqttSinkSchema.parse({ topic_prefix: '/rigtel' }));
+    assert.throws(() => mqttSinkSchema.parse({ password: 'x' }), /username/);
+    assert.throws(() => mqttSinkSchema.parse({ tls: { cert: '/a.pem' } }), /cert and key/);
+    assert.throws(() => mqttSinkSchema.parse({ qos: 3 }));
+    const c = mqttSinkSchema.parse({ username: 'u', password: 'Zx9-secret' });
+    assert.ok(!JSON.stringify(c).includes('Zx9-secret'));
+    assert.equal(c.topic_prefix, 'rigtel');
+    assert.equal(c.home_assistant.prefix, 'homeassistant');
+  });
+
+  test('Home Assistant discovery is re-published when Home Assistant comes back online', async () => {
+    const prefix = `${RUN}-harestart`;
+    const ha = `${RUN}-ha2`;
+    const site = 'site-ha';
+    const sub = await subscriber(SHARED, [`${ha}/sensor/+/config`]);
+    const sink = new MqttSink(
+      mqttSinkSchema.parse({
+        url: SHARED,
+        topic_prefix: prefix,
+        home_assistant: { enabled: true, prefix: ha },
+      }),
+      { site },
+    );
+    const configs = () => sub.got.filter((g) => g.topic.endsWith('_power/config') && g.payload).length;
+    const cleanup = new Set<string>();
+    try {
+      await sink.open();
+      await sink.write([{ seq: 1, sample: makeSample('r1', T0, {}, site) }]);
+      await waitFor('first discovery', () => configs() === 1);
+      await sink.write([{ seq: 2, sample: makeSample('r1', T0 + 1000, {}, site) }]);
+      // HA's birth message: it lost its state, so the configs must come again with the next batch.
+      await sub.client.publishAsync(`${ha}/status`, 'online', { qos: 1 });
+      // The birth message reaches the sink asynchronously: keep writing new samples until configs come again.
+      for (let seq = 3; configs() < 2; seq++) {
+        assert.ok(seq < 500, 'discovery was never re-published');
+        await sink.write([{ seq, sample: makeSample('r1', T0 + seq * 1000, {}, site) }]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(configs(), 2);
+      for (const g of sub.got) cleanup.add(g.topic);
+    } finally {
+      await sink.close();
+      cleanup.add(`${prefix}/${site}/collector/availability`);
+      cleanup.add(`${prefix}/${site}/r1/availability`);
+      await clearRetained(sub.client, cleanup);
+      await sub.client.endAsync();
+    }
+  });
+
   test('disconnected: open and write fail fast with RT_ERR_SINK_MQTT_UNAVAILABLE, nothing queued in memory', async () => {
     const port = await freePort();
     const sink = new MqttSink(
