@@ -115,3 +115,38 @@ test('concurrency 1 finds the same rigs as concurrency 256', async () => {
   );
   assert.equal(a.results.length, 6);
 });
+
+test('scheduled rescans: first round reports, stop() ends the schedule; bad ranges reach onError', async () => {
+  const { scheduleRescans } = await import('./discovery.js');
+  const settings = {
+    enabled: true,
+    ranges: ['127.77.0.6'],
+    ports: [API],
+    interval_ms: 60_000,
+    concurrency: 4,
+    connect_timeout_ms: 500,
+    identify_timeout_ms: 800,
+  };
+  const report = await new Promise<import('./discovery.js').ScanReport>((resolve, reject) => {
+    const h = scheduleRescans(settings, {
+      onReport: (r) => {
+        void h.stop().then(() => resolve(r));
+      },
+      onError: reject,
+    });
+  });
+  assert.equal(report.results[0]?.model, 'Antminer S19 Pro');
+  const err = await new Promise<unknown>((resolve) => {
+    const h = scheduleRescans(
+      { ...settings, ranges: ['10.0.0.5/24'] },
+      {
+        onReport: () => {},
+        onError: (e) => {
+          void h.stop().then(() => resolve(e));
+        },
+      },
+    );
+  });
+  assert.equal((err as { code?: string }).code, 'RT_ERR_DISCOVERY_BAD_RANGE');
+  await scheduleRescans({ ...settings, enabled: false }, { onReport: () => assert.fail('disabled') }).stop();
+});

@@ -409,3 +409,61 @@ async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions):
     errors: [...new Set(errors)],
   };
 }
+
+/** The `discovery:` config section (config/sections/discovery.ts), as the scheduler needs it. */
+export interface RescanSettings {
+  enabled: boolean;
+  ranges: string[];
+  ports: number[];
+  interval_ms: number;
+  concurrency: number;
+  connect_timeout_ms: number;
+  identify_timeout_ms: number;
+}
+
+export interface RescanHandle {
+  /** Stop the schedule and abort a scan in progress; resolves when it has wound down. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Scheduled rescans: one scan at start, then one every `interval_ms` (never two at once; a scan longer than the
+ * interval delays the next). `onReport` gets every report; `onError` every failure (a bad range in the config
+ * fails each round with its named error, it does not stop the collector). Disabled or no ranges → a no-op.
+ */
+export function scheduleRescans(
+  settings: RescanSettings,
+  handlers: { onReport: (r: ScanReport) => void; onError?: (err: unknown) => void },
+): RescanHandle {
+  if (!settings.enabled || settings.ranges.length === 0) return { stop: async () => {} };
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  const round = async () => {
+    try {
+      const report = await scanRange({
+        cidrs: settings.ranges,
+        ports: settings.ports,
+        concurrency: settings.concurrency,
+        connectTimeoutMs: settings.connect_timeout_ms,
+        deadlineMs: settings.identify_timeout_ms,
+        signal: ac.signal,
+      });
+      if (!ac.signal.aborted) handlers.onReport(report);
+    } catch (err) {
+      if (!ac.signal.aborted) handlers.onError?.(err);
+    }
+    if (!ac.signal.aborted) timer = setTimeout(start, settings.interval_ms);
+  };
+  const start = () => {
+    running = round();
+  };
+  start();
+  return {
+    stop: async () => {
+      ac.abort();
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
