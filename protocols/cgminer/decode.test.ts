@@ -83,7 +83,7 @@ describe('decodeReply: named repairs', () => {
       'several at once',
       '{"STATS":[{"t":"a\nb"}{"x":nan,}]}',
       { STATS: [{ t: 'a\nb' }, { x: null }] },
-      [REPAIR.rawControlChars, REPAIR.missingCommaBetweenObjects, REPAIR.trailingComma, REPAIR.bareNanInf],
+      [REPAIR.missingCommaBetweenObjects, REPAIR.rawControlChars, REPAIR.trailingComma, REPAIR.bareNanInf],
     ],
   ];
   for (const [name, input, value, repairs] of cases) {

@@ -243,16 +243,41 @@ function repairLeadingComma(text: string): string | null {
 }
 
 /**
+ * One regex pass that skips string literals and rewrites `pattern` matches between them. Much faster than
+ * splitting into segments (the common `}{` repair runs on every poll of an old S9). An unterminated string at the
+ * very end (a truncated reply) is not skipped; the truncation repair deals with that case.
+ */
+function replaceOutsideStrings(
+  text: string,
+  pattern: RegExp,
+  replacer: (match: string) => string,
+): string | null {
+  // Unrolled string-literal pattern ("[^"\\]*(?:\\.[^"\\]*)*"): one pass, no per-character alternation.
+  const re = new RegExp(
+    `("[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*")|${pattern.source}`,
+    `g${pattern.flags.replace('g', '')}`,
+  );
+  let changed = false;
+  const out = text.replace(re, (m: string, str: string | undefined) => {
+    if (str !== undefined) return m;
+    const next = replacer(m);
+    if (next !== m) changed = true;
+    return next;
+  });
+  return changed ? out : null;
+}
+
+/**
  * `}{` with no comma between the STATS header and the driver object: bmminer/cgminer 4.x on stock S9, Hiveon S9
  * 2019-20, mskminer, VNish 3.8.6, L3+, D3 Blissz, Z11 (antminer_s9_stats.txt, antminer_l3plus_stats.txt…).
  */
 function repairMissingCommaBetweenObjects(text: string): string | null {
-  return mapStructure(text, (s) => s.replace(/\}\{/g, '},{'));
+  return replaceOutsideStrings(text, /\}\{/, () => '},{');
 }
 
 /** `}` newline `{` with no comma between two objects (a line-buffered firmware writing one object a line). */
 function repairNewlineBetweenObjects(text: string): string | null {
-  return mapStructure(text, (s) => s.replace(/\}(\s+)\{/g, '},$1{'));
+  return replaceOutsideStrings(text, /\}\s+\{/, (m) => `},${m.slice(1)}`);
 }
 
 /**
@@ -278,7 +303,7 @@ function repairMissingCommaBetweenStrings(text: string): string | null {
 
 /** `[,{`: bmminer (pyasic rpc/base.py); no capture here. */
 function repairLeadingCommaInArray(text: string): string | null {
-  return mapStructure(text, (s) => s.replace(/\[(\s*),/g, '[$1'));
+  return replaceOutsideStrings(text, /\[\s*,/, (m) => m.slice(0, -1));
 }
 
 /** `,}` / `,]` trailing commas: btminer (pyasic rpc/base.py; protocols.md §2.6). */
@@ -297,7 +322,9 @@ function repairTrailingComma(text: string): string | null {
  * CgMiner.java patches the same). A missing reading is null, not 0.
  */
 function repairBareNanInf(text: string): string | null {
-  return mapStructure(text, (s) => s.replace(/([:,[]\s*)[-+]?(?:nan|inf(?:inity)?)\b/gi, '$1null'));
+  return replaceOutsideStrings(text, /[:,[]\s*[-+]?(?:nan|inf(?:inity)?)\b/i, (m) =>
+    m.replace(/[-+]?(?:nan|inf(?:inity)?)$/i, 'null'),
+  );
 }
 
 /**
@@ -387,10 +414,11 @@ function isClosedString(s: string): boolean {
 }
 
 const REPAIRS: ReadonlyArray<readonly [string, (text: string) => string | null]> = [
+  // The common one first: it is on every poll of an old S9, the rest are rare.
+  [REPAIR.missingCommaBetweenObjects, repairMissingCommaBetweenObjects],
   [REPAIR.rawControlChars, repairRawControlChars],
   [REPAIR.invalidEscape, repairInvalidEscape],
   [REPAIR.leadingComma, repairLeadingComma],
-  [REPAIR.missingCommaBetweenObjects, repairMissingCommaBetweenObjects],
   [REPAIR.newlineBetweenObjects, repairNewlineBetweenObjects],
   [REPAIR.missingCommaBetweenStrings, repairMissingCommaBetweenStrings],
   [REPAIR.leadingCommaInArray, repairLeadingCommaInArray],
