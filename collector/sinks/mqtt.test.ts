@@ -182,6 +182,10 @@ describe('mqtt sink', () => {
         await late.client.endAsync();
       }
     } finally {
+      // Whatever happened above, leave nothing retained on the shared broker.
+      for (const [t] of sink.discoveryConfigs(makeSample('rig/1+#', T0, {}, site))) retainedTopics.add(t);
+      for (const rig of ['rig_1__', 'rig-2']) retainedTopics.add(`${prefix}/${site}/${rig}/availability`);
+      retainedTopics.add(`${prefix}/${site}/collector/availability`);
       await sink.close();
       const collectorStatus = `${prefix}/${site}/collector/availability`;
       await waitFor('clean offline', () =>
@@ -265,8 +269,8 @@ describe('mqtt sink', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.equal(configs(), 2);
-      for (const g of sub.got) cleanup.add(g.topic);
     } finally {
+      for (const [t] of sink.discoveryConfigs(makeSample('r1', T0, {}, site))) cleanup.add(t);
       await sink.close();
       cleanup.add(`${prefix}/${site}/collector/availability`);
       cleanup.add(`${prefix}/${site}/r1/availability`);
