@@ -178,7 +178,12 @@ export class MqttSink implements Sink {
   #options(): IClientOptions {
     const c = this.#cfg;
     const opts: IClientOptions = {
-      clientId: c.client_id ?? `rigtel-${haId(this.#site)}-${haId(hostname())}`.slice(0, 64),
+      // Clean sessions, so a fixed id buys nothing; a random suffix keeps two collectors on one host (or two
+      // test runs) from kicking each other off the broker.
+      clientId:
+        c.client_id ??
+        `rigtel-${haId(this.#site)}-${haId(hostname())}`.slice(0, 48) +
+          `-${Math.random().toString(36).slice(2, 8)}`,
       clean: true,
       keepalive: c.keepalive_s,
       connectTimeout: c.connect_timeout_ms,

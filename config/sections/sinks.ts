@@ -115,9 +115,7 @@ export const mqttSinkSchema = z
       .min(1)
       .max(128)
       .optional()
-      .describe(
-        'MQTT client id. Default rigtel-<site>-<hostname>; must be unique per collector on a broker.',
-      ),
+      .describe('MQTT client id; must be unique on the broker. Default rigtel-<site>-<hostname>-<random>.'),
     username: z.string().min(1).optional().describe('Broker user.'),
     password: secretField('Broker password.').optional(),
     tls: z
