@@ -327,6 +327,21 @@ describe('history', () => {
     assert.equal(body.step_s, 300);
   });
 
+  test('default buckets start on round times', async () => {
+    const later = buildApp({
+      fleet: new TestFleet(rigs),
+      history,
+      health: health([okSink]),
+      config,
+      now: () => NOW + 123_456,
+    });
+    const body = (await later.inject('/v1/rigs/a1/history')).json();
+    assert.equal(body.step_s, 300);
+    assert.equal(body.to_ms, NOW + 300_000);
+    assert.equal(body.from_ms % 300_000, 0);
+    await later.close();
+  });
+
   test('a rig only in history (no longer configured) is served', async () => {
     const { status: code } = await get('/v1/rigs/retired-rig/history?step=1h');
     assert.equal(code, 200);

@@ -7,11 +7,6 @@ export const CliErrors = {
     'unknown command, unknown flag or missing argument; the usage text follows',
     (why) => why,
   ),
-  notBuilt: defineError<[string]>(
-    'RT_ERR_CLI_NOT_BUILT',
-    'this command depends on a part of rigtel that is not in this build yet',
-    (what) => `${what} is not built yet in this version of rigtel`,
-  ),
   listen: defineError<[string, string]>(
     'RT_ERR_CLI_LISTEN',
     'the HTTP API cannot listen on api.listen (address in use, or not an address of this machine)',

@@ -3,12 +3,11 @@ import { rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import { Secret } from '../lib/secret.js';
 import type { PollTarget } from '../protocols/driver.js';
-import type { MinerReading } from '../protocols/sample.js';
+import { pollOnce } from '../protocols/registry.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { formatReading } from './format.js';
 import type { Io } from './io.js';
-import { importOptional } from './optional-import.js';
 
 export const pollFlags: FlagSpecs = {
   family: { type: 'string', value: 'F', description: 'miner family (default auto: detect from the replies)' },
@@ -31,17 +30,6 @@ Exits 1 with the error code when the poll fails.
 
 ${flagHelp(pollFlags)}
 `;
-
-type PollOnce = (target: PollTarget, signal: AbortSignal) => Promise<MinerReading>;
-
-async function loadPollOnce(): Promise<PollOnce> {
-  // protocols/registry.ts is written by the protocols work.
-  const mod = await importOptional<{ pollOnce?: PollOnce }>('../protocols/registry.js', import.meta.url);
-  if (!mod) throw CliErrors.notBuilt('rigtel poll (protocols/registry.ts)');
-  if (typeof mod.pollOnce !== 'function')
-    throw CliErrors.notBuilt('rigtel poll (pollOnce in protocols/registry.ts)');
-  return mod.pollOnce;
-}
 
 export async function pollCommand(argv: readonly string[], io: Io): Promise<number> {
   const { positionals, flags } = parseArgs(argv, pollFlags);
@@ -81,7 +69,6 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
     commandTimeoutMs: timeout,
     maxReplyBytes: 1024 * 1024,
   };
-  const pollOnce = await loadPollOnce();
   // A poll may send several commands; give the whole poll a few command deadlines, and stop on Ctrl-C.
   const controller = new AbortController();
   const onSignal = () => controller.abort();

@@ -1,28 +1,24 @@
 /**
  * `rigtel run`: the composition root. Config → logger → (emulated fleet) → collector → API, then a live line
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
- *
- * NOTE for the lead: protocols/registry.ts was not in the repo when this was written; it is imported at run
- * time against the signature in the team brief (`driverFor(family)`). Make it a static import once it lands.
+
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import { AlertEngine } from '../collector/alerts.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
+import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
+import { startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { createLogger } from '../lib/log.js';
-import type { MinerDriver } from '../protocols/driver.js';
-import type { Family } from '../protocols/sample.js';
+import { estimatePowerW } from '../protocols/models.js';
+import { driverFor } from '../protocols/registry.js';
 import { CliErrors } from './errors.js';
 import type { Io } from './io.js';
-import { importOptional } from './optional-import.js';
-
-interface RegistryModule {
-  driverFor(family: Family | 'auto'): MinerDriver;
-}
 
 export interface RunOptions {
   configFile: string | undefined;
@@ -31,12 +27,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Live line period; 0 disables it. */
   liveEveryMs?: number;
-}
-
-async function required<T>(specifier: string, what: string): Promise<T> {
-  const mod = await importOptional<T>(specifier, import.meta.url);
-  if (!mod) throw CliErrors.notBuilt(`rigtel run (${what})`);
-  return mod;
 }
 
 /** Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike. */
@@ -87,22 +77,41 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       );
     }
 
-    const registry = await required<RegistryModule>('../protocols/registry.js', 'protocols/registry.ts');
+    // Metered power from PDUs, when any are configured: the collector prefers it over the miner's own figure.
+    let meter: PowerMeter | undefined;
+    if (config.snmp.devices.length > 0) {
+      const snmp = startSnmpPoller(config, { log });
+      stack.push({ name: 'snmp poller', close: () => snmp.stop() });
+      meter = snmp.meter;
+    }
     const collector = await startCollector(config, targetsFromConfig(config), {
       log,
-      driverFor: registry.driverFor,
+      driverFor,
+      estimatePowerW,
+      ...(meter ? { meter } : {}),
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
 
+    // Alerts go to the log here; the MQTT sink publishes its own events.
+    const alerts = new AlertEngine(config.alerts);
+    collector.onSample((sample) => {
+      for (const event of alerts.observe(sample)) {
+        const level = event.type === 'cleared' ? 'info' : 'warn';
+        log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
+      }
+    });
+
     let app: FastifyInstance | undefined;
     if (config.api.enabled) {
-      app = buildApp({
-        fleet: collector.fleet,
-        history: collector.history,
-        health: collector.health,
-        config,
-        log,
-      });
+      const h = collector.health;
+      // HealthView has no journal figures; add the collector's journal pressure for /v1/status and /healthz.
+      const health = {
+        started_ms: h.started_ms,
+        sinks: () => h.sinks(),
+        polling: () => h.polling(),
+        journal: () => collector.journal.pressure(),
+      };
+      app = buildApp({ fleet: collector.fleet, history: collector.history, health, config, log });
       const { host, port } = splitAddress(config.api.listen, 8080);
       try {
         await app.listen({ host, port });

@@ -17,6 +17,7 @@ import {
 import { validateConfig } from '../config/load.js';
 import { splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { Secret } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
@@ -37,6 +38,12 @@ const flags: FlagSpecs = {
     description: 'add identified rigs that are not there yet to this config file (YAML)',
   },
   force: { type: 'boolean', description: 'allow ranges larger than a /16' },
+  user: {
+    type: 'string',
+    value: 'NAME',
+    description:
+      'web user for stock Antminer serial/MAC (default root); the password is read from $RIGTEL_SCAN_PASSWORD, never from a flag',
+  },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -45,7 +52,8 @@ export const scanUsage = `usage: rigtel scan RANGE… [options]
 Find miners in IPv4 ranges (CIDR blocks or single addresses), e.g. rigtel scan 10.0.0.0/22.
 Stage 1 probes every address:port with a TCP connect (timeouts are retried at lower concurrency);
 stage 2 identifies each host that accepted (cgminer version/devdetails, else HTTP). Hosts that
-answer but cannot be identified are listed as "unidentified".
+answer but cannot be identified are listed as "unidentified". With RIGTEL_SCAN_PASSWORD set, stock
+Antminers with an open web port also get their serial number and MAC (digest auth, user --user).
 
 ${flagHelp(flags)}
 `;
@@ -184,6 +192,9 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
     const concurrency = intFlag(parsed.flags['concurrency'], 'concurrency', 256, 1, 4096);
     const timeout = intFlag(parsed.flags['timeout'], 'timeout', 1000, 50, 60_000);
     const tty = Boolean(process.stderr.isTTY) && io === processIo;
+    // A password on the command line would sit in shell history and `ps`: it comes from the environment only.
+    const pw = io.env['RIGTEL_SCAN_PASSWORD'];
+    const password = pw ? new Secret(pw) : undefined;
     const ac = new AbortController();
     const onSigint = () => ac.abort();
     process.once('SIGINT', onSigint);
@@ -196,6 +207,9 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
         connectTimeoutMs: timeout,
         deadlineMs: Math.max(2000, timeout * 3),
         force: Boolean(parsed.flags['force']),
+        webAuth: password
+          ? { username: typeof parsed.flags['user'] === 'string' ? parsed.flags['user'] : 'root', password }
+          : undefined,
         signal: ac.signal,
         ...(tty ? { onProgress: progressBar(io) } : {}),
       });

@@ -25,13 +25,17 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get('/rigs/:id/history', async (request) => {
     const { id } = parseOrThrow(idParams, request.params);
     const q = parseOrThrow(historyQuery, request.query);
-    const toMs = q.to ?? deps.now?.() ?? Date.now();
+    // Without from/to: the last 24 h, with bucket edges on round times (multiples of the step since the epoch).
+    const now = deps.now?.() ?? Date.now();
+    const range0 = (q.to ?? now) - (q.from ?? (q.to ?? now) - DEFAULT_RANGE_MS);
+    const stepS =
+      q.step ?? Math.max(MIN_STEP_S, Math.ceil(range0 / 1000 / DEFAULT_BUCKETS / MIN_STEP_S) * MIN_STEP_S);
+    const stepMs = stepS * 1000;
+    const toMs = q.to ?? (q.from === undefined ? Math.ceil(now / stepMs) * stepMs : now);
     const fromMs = q.from ?? toMs - DEFAULT_RANGE_MS;
     if (fromMs >= toMs) throw bad(q.from === undefined ? 'to' : 'from', 'must be before to');
-    const range = toMs - fromMs;
-    const stepS =
-      q.step ?? Math.max(MIN_STEP_S, Math.ceil(range / 1000 / DEFAULT_BUCKETS / MIN_STEP_S) * MIN_STEP_S);
     if (stepS < MIN_STEP_S) throw bad('step', `must be at least 1m (${MIN_STEP_S} s)`);
+    const range = toMs - fromMs;
     const buckets = Math.ceil(range / 1000 / stepS);
     if (buckets > MAX_BUCKETS) {
       throw bad(
