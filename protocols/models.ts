@@ -20,6 +20,8 @@ export interface ModelSpec {
   make: 'Bitmain' | 'MicroBT' | 'Canaan' | 'Innosilicon';
   algorithm: Algorithm;
   hashrate_hs: number;
+  /** Nameplate in TH/s for SHA-256 models (null for other algorithms, whose H/s are not bitcoin hashes). */
+  hashrate_ths: number | null;
   power_w: number;
   boards: number;
   /** Fans on the unit (0 for hydro / immersion models). */
@@ -44,7 +46,8 @@ function row(
   fans: number,
   source = SPEC,
 ): ModelSpec {
-  return { key, name, make, algorithm, hashrate_hs, power_w, boards, fans, source };
+  const hashrate_ths = algorithm === 'sha256' ? hashrate_hs / T : null;
+  return { key, name, make, algorithm, hashrate_hs, hashrate_ths, power_w, boards, fans, source };
 }
 
 export const MODELS: readonly ModelSpec[] = [
@@ -77,7 +80,7 @@ export const MODELS: readonly ModelSpec[] = [
   row('s19jpro', 'Antminer S19j Pro', 'Bitmain', 'sha256', 100 * T, 3050, 3, 4),
   row('s19kpro', 'Antminer S19k Pro', 'Bitmain', 'sha256', 120 * T, 2760, 3, 4),
   row('s19xp', 'Antminer S19 XP', 'Bitmain', 'sha256', 140 * T, 3010, 3, 4),
-  row('s19hydro', 'Antminer S19 Hydro', 'Bitmain', 'sha256', 158 * T, 5451, 4, 0),
+  row('s19hyd', 'Antminer S19 Hydro', 'Bitmain', 'sha256', 158 * T, 5451, 4, 0),
   row('t19', 'Antminer T19', 'Bitmain', 'sha256', 84 * T, 3150, 3, 4),
   row('s21', 'Antminer S21', 'Bitmain', 'sha256', 200 * T, 3500, 3, 4),
   row('s21pro', 'Antminer S21 Pro', 'Bitmain', 'sha256', 234 * T, 3531, 3, 4),
@@ -136,7 +139,7 @@ export function normalizeModelKey(model: string): string {
   s = s.split('\n')[0] ?? s; // "Antminer S9\nV1.3.58" (antminer_s9_version_2.txt)
   s = s.replace(/\(.*$/, ''); // "(vnish 3.8.6)", "(88)", "(v5.1)"
   s = s.replace(/\b(antminer|whatsminer|avalonminer|avalon|innosilicon|bitmain|microbt|canaan)\b/g, '');
-  s = s.replace(/\b(hiveon|aml|nopic|vnish|blissz.*|mskminer|asicseer|braiins.*)\b/g, '');
+  s = s.replace(/\b(hiveon|aml|nopic|vnish|blissz.*|mskminer|asicseer|braiins.*|zmaster)\b/g, '');
   s = s.replace(/hydro?\b/g, 'hyd');
   s = s.replace(/[\s._]+/g, '');
   // Avalon model strings carry a bin suffix: "1246-81", "1166Pro-75".
