@@ -150,3 +150,59 @@ test('scheduled rescans: first round reports, stop() ends the schedule; bad rang
   assert.equal((err as { code?: string }).code, 'RT_ERR_DISCOVERY_BAD_RANGE');
   await scheduleRescans({ ...settings, enabled: false }, { onReport: () => assert.fail('disabled') }).stop();
 });
+
+test('with web credentials, a stock Antminer gets its serial and MAC from get_system_info (digest)', async () => {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const http = await import('node:http');
+  const { Secret } = await import('../lib/secret.js');
+  const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+  const web = http.createServer((req, res) => {
+    const f = new Map<string, string>();
+    for (const m of (req.headers.authorization ?? '').matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) {
+      f.set(m[1]!, m[2] ?? m[3] ?? '');
+    }
+    const ha1 = md5('root:antMiner Configuration:s3cret');
+    const ha2 = md5(`GET:${f.get('uri')}`);
+    if (f.get('response') !== md5(`${ha1}:${f.get('nonce')}:${f.get('nc')}:${f.get('cnonce')}:auth:${ha2}`)) {
+      res.writeHead(401, {
+        'www-authenticate': `Digest realm="antMiner Configuration", nonce="${randomBytes(4).toString('hex')}", qop="auth"`,
+      });
+      res.end();
+      return;
+    }
+    // Field names from protocols.md §2.1; values made up for this test.
+    res.end(
+      JSON.stringify({
+        minertype: 'Antminer S19 Pro',
+        serinum: 'SN-TEST-0001',
+        macaddr: '02:00:00:AA:BB:01',
+      }),
+    );
+  });
+  await new Promise<void>((r) => web.listen(WEB, '127.77.1.1', r));
+  const api = await startFixtureRig({
+    host: '127.77.1.1',
+    port: API,
+    replies: { version: 'antminer_s19pro_version.txt' },
+  });
+  try {
+    const report = await scanRange({
+      cidrs: ['127.77.1.1'],
+      ports: [API, WEB],
+      concurrency: 4,
+      connectTimeoutMs: 500,
+      deadlineMs: 800,
+      httpPort: WEB,
+      webAuth: { username: 'root', password: new Secret('s3cret') },
+    });
+    const r = report.results[0]!;
+    assert.deepEqual(
+      [r.family, r.model, r.serial, r.mac],
+      ['antminer', 'Antminer S19 Pro', 'SN-TEST-0001', '02:00:00:aa:bb:01'],
+    );
+    assert.ok(!JSON.stringify(report).includes('s3cret'));
+  } finally {
+    await api.close();
+    await new Promise((r) => web.close(r));
+  }
+});

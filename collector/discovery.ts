@@ -9,6 +9,8 @@
  */
 import net from 'node:net';
 import { defineError, errorCode, RtError } from '../lib/errors.js';
+import type { Secret } from '../lib/secret.js';
+import { readSystemInfo } from '../protocols/antminer-web/system-info.js';
 import { detectFamily } from '../protocols/identify.js';
 import type { Family } from '../protocols/sample.js';
 
@@ -202,6 +204,11 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Web port tried for HTTP identification when it is open (default 80). */
   httpPort?: number;
+  /**
+   * Credentials for the stock Antminer web API: when given and the host's web port is open, serial number and
+   * MAC are read from /cgi-bin/get_system_info.cgi (digest auth). Never sent to other families.
+   */
+  webAuth?: { username: string; password: Secret } | undefined;
 }
 
 export type ScanStatus = 'identified' | 'unidentified';
@@ -322,6 +329,7 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
   let identified = 0;
   const results = await pool(openHosts, Math.min(concurrency, 64), async (h) => {
     const r = await identifyHost(h.ip, h.ports, opts);
+    await addWebIdentity(r, opts);
     identified++;
     opts.onProgress?.({ stage: 'identify', done: identified, total: openHosts.length, open: openCount });
     r.nameplate_ths = nameplateOf(find, r.model);
@@ -335,6 +343,33 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
     unanswered: pending.length,
     duration_ms: Math.round(performance.now() - started),
   };
+}
+
+/** Stock Antminer serial and MAC through the web API, when credentials were given and a web port is open. */
+async function addWebIdentity(r: ScanResult, opts: ScanOptions): Promise<void> {
+  if (!opts.webAuth || r.family !== 'antminer' || r.status !== 'identified') return;
+  const httpPort = opts.httpPort ?? 80;
+  const web = r.open_ports.find((p) => p === httpPort || WEB_PORTS.has(p));
+  if (web === undefined) return;
+  try {
+    const info = await readSystemInfo(
+      {
+        host: r.ip,
+        port: web,
+        username: opts.webAuth.username,
+        password: opts.webAuth.password,
+        connectTimeoutMs: Math.max(opts.connectTimeoutMs, 500),
+        deadlineMs: opts.deadlineMs,
+      },
+      opts.signal,
+    );
+    r.serial = info.serial ?? r.serial;
+    r.mac = info.mac ?? r.mac;
+    r.model ??= info.model;
+    r.evidence.push('serial and MAC from /cgi-bin/get_system_info.cgi');
+  } catch (err) {
+    r.errors.push(errorCode(err));
+  }
 }
 
 function timedOut(errors: string[]): boolean {
