@@ -261,7 +261,9 @@ export class InfluxSink implements Sink {
     if (status !== undefined && status >= 300) {
       return InfluxSinkErrors.unavailable.with({ cause: err }, url, `HTTP ${status}`);
     }
-    if (e.name === 'ServiceNotAvailableError' || typeof e.code === 'string') {
+    // node-influx's ServiceNotAvailableError (5xx, timeouts) is not exported and keeps name "Error"; it and any
+    // socket error (ECONNREFUSED…) land here or below as retryable.
+    if (typeof e.code === 'string') {
       return InfluxSinkErrors.unavailable.with({ cause: err }, url, e.code ?? e.message ?? 'unavailable');
     }
     if (err instanceof Error && /^(Expected|Extraneous|Unknown field)/.test(err.message)) return null;
