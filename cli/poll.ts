@@ -3,6 +3,7 @@ import { rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import { Secret } from '../lib/secret.js';
 import type { PollTarget } from '../protocols/driver.js';
+import { estimatePowerW } from '../protocols/models.js';
 import { pollOnce } from '../protocols/registry.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
@@ -79,6 +80,14 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
       target,
       AbortSignal.any([controller.signal, AbortSignal.timeout(timeout * 4)]),
     );
+    // As the collector does: with no power figure from the miner, estimate it from the model table, labelled so.
+    if (reading.power_w === null) {
+      const estimate = estimatePowerW(reading);
+      if (estimate !== null) {
+        reading.power_w = estimate;
+        reading.power_source = 'estimate';
+      }
+    }
     const shown = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     io.out(
       flags['json']
