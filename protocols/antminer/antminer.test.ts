@@ -209,3 +209,55 @@ function readE3(): unknown {
   if (!fixturesAvailable()) return { STATS: [] };
   return decodeReply(readFixture('antminer_e3_stats.txt')).value;
 }
+
+describe('parseAntminer: fuzz', { skip: !fixturesAvailable() }, () => {
+  it('mutated fixtures that still decode never make the parser throw or emit NaN', () => {
+    let seed = Number(process.env['RIGTEL_FUZZ_SEED'] ?? 0x1234_5678);
+    const rand = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 0x1_0000_0000;
+    };
+    const sources = antminerRows.map((e) => [e.command, readFixture(e.file).toString('utf8')] as const);
+    // Replace values with hostile ones of other types; keep the structure so the reply still decodes.
+    const hostile = [
+      '""',
+      '"-"',
+      '"x--y"',
+      'null',
+      '-1',
+      '1e308',
+      '"1e999"',
+      '[]',
+      '{}',
+      'true',
+      '"0-0-0-0"',
+      '-300',
+    ];
+    let parsed = 0;
+    for (let i = 0; i < 600; i++) {
+      const [cmd, src] = sources[Math.floor(rand() * sources.length)]!;
+      let s = src;
+      for (let k = 0; k < 8; k++) {
+        s = s.replace(/:\s*("[^"]*"|-?\d+(?:\.\d+)?)/g, (m) =>
+          rand() < 0.05 ? `:${hostile[Math.floor(rand() * hostile.length)]}` : m,
+        );
+      }
+      let value: unknown;
+      try {
+        value = decodeReply(s).value;
+      } catch {
+        continue;
+      }
+      const r = parseAntminer({ [cmd]: value });
+      assertFinite(r, `mutation ${i}`);
+      for (const b of r.boards) {
+        assertTemp(b.temp_board_c, `mutation ${i}`);
+        assertTemp(b.temp_chip_c, `mutation ${i}`);
+      }
+      parsed++;
+    }
+    assert.ok(parsed > 300);
+  });
+});

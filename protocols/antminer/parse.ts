@@ -258,11 +258,15 @@ function parseBoards(d: Obj, factor: number, tc: TempCollector): BoardReading[] 
       (n) => positive(d[`freq_avg${n}`]) ?? positive(d[`freq${n}`]) ?? positive(d[`frequency${n}`]),
     );
     const known = freqs.filter((f): f is number => f !== null);
-    b.frequency_mhz = known.length
+    const mean = known.length
       ? Math.round((known.reduce((a, x) => a + x, 0) / known.length) * 100) / 100
-      : globalFreq !== null && globalFreq > 0
-        ? globalFreq
-        : null;
+      : null;
+    b.frequency_mhz =
+      mean !== null && Number.isFinite(mean)
+        ? mean
+        : globalFreq !== null && globalFreq > 0
+          ? globalFreq
+          : null;
     // Hiveon chain_powerN (antminer_s9hiveon_stats.txt), VNish chain_consumptionN (vnish_s9_stats.txt).
     b.power_w = sumOrNull(
       slots.map((n) => positive(d[`chain_power${n}`]) ?? positive(d[`chain_consumption${n}`])),

@@ -81,7 +81,7 @@ export function hmsToSeconds(v: unknown): number | null {
 export function sumOrNull(values: Array<number | null>): number | null {
   let total: number | null = null;
   for (const v of values) if (v !== null) total = (total ?? 0) + v;
-  return total;
+  return total !== null && Number.isFinite(total) ? total : null;
 }
 
 export function maxOrNull(values: Array<number | null>): number | null {
@@ -93,5 +93,7 @@ export function maxOrNull(values: Array<number | null>): number | null {
 /** Rounds away float noise from unit scaling (13883.81 GH × 1e9 → 13883810000000). */
 export function scale(v: number | null, factor: number): number | null {
   if (v === null) return null;
-  return Math.round(v * factor);
+  const out = Math.round(v * factor);
+  // A garbage value (1e308) scaled past the float range is no reading.
+  return Number.isFinite(out) ? out : null;
 }
