@@ -18,6 +18,9 @@ export interface DiscoveryBench {
   missed: string[];
   misidentified: string[];
   probes: number;
+  /** Probes asked again (timeouts, or local overload such as running out of file descriptors). */
+  retried: number;
+  unanswered: number;
   duration_ms: number;
   target_ms: number;
 }
@@ -104,6 +107,8 @@ export async function runDiscoveryBench(
       missed,
       misidentified: wrong,
       probes: report.probes,
+      retried: report.retried,
+      unanswered: report.unanswered,
       duration_ms: duration,
       target_ms: 20_000,
     };

@@ -206,3 +206,25 @@ test('with web credentials, a stock Antminer gets its serial and MAC from get_sy
     await new Promise((r) => web.close(r));
   }
 });
+
+test('overload never hides a rig: concurrency far above the fd limit, every rig still found', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // A child with only 120 file descriptors scanning at concurrency 2048: connects fail locally with EMFILE
+  // ('overload') and must be retried at lower concurrency, not reported absent.
+  const script =
+    "import('./collector/discovery.bench.ts').then(async (m) => { const r = await m.runDiscoveryBench({ rigs: 30, silent: 0, slow: 0, concurrency: 2048 }); console.log(JSON.stringify(r)); })";
+  const child = spawnSync(
+    'sh',
+    ['-c', `ulimit -n 120 && exec "${process.execPath}" --import tsx -e "${script}"`],
+    {
+      cwd: new URL('..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  const r = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  assert.equal(r.rigs_identified, r.rigs_expected);
+  assert.deepEqual(r.missed, []);
+  assert.ok(r.retried > 0, 'the fd limit should have forced retries');
+});

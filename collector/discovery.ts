@@ -239,6 +239,8 @@ export interface ScanReport {
   probes: number;
   /** Probes still unanswered after every retry (hosts down or filtered). */
   unanswered: number;
+  /** Probes that were asked again (timeouts and local overload). */
+  retried: number;
   duration_ms: number;
 }
 
@@ -285,18 +287,23 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const retries = opts.retries ?? 2;
 
-  // Stage 1: connect probes.
-  let pending = hosts.flatMap((ip) => ports.map((port) => ({ ip, port })));
+  // Stage 1: connect probes. A probe that timed out is retried up to `retries` times; one that failed for a
+  // local reason (out of sockets/ports: 'overload') is retried until it gets a real answer, at ever lower
+  // concurrency, because it says nothing about the host.
+  let pending = hosts.flatMap((ip) => ports.map((port) => ({ ip, port, timeouts: 0 })));
   const total = pending.length;
   const open = new Map<string, number[]>();
   let done = 0;
   let openCount = 0;
+  let retried = 0;
+  let gaveUp = 0;
   let timeoutMs = opts.connectTimeoutMs;
   let limit = concurrency;
-  for (let round = 0; round <= retries && pending.length; round++) {
+  for (let round = 0; pending.length && !opts.signal?.aborted; round++) {
     const stage = round === 0 ? 'probe' : 'retry';
     const again: typeof pending = [];
     let roundDone = 0;
+    const roundTotal = pending.length;
     await pool(pending, limit, async (p) => {
       const o = await probePort(p.ip, p.port, timeoutMs, opts.signal);
       if (o === 'open') {
@@ -304,21 +311,28 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
         list.push(p.port);
         open.set(p.ip, list);
         openCount++;
-      } else if ((o === 'timeout' || o === 'overload') && !opts.signal?.aborted) again.push(p);
+      } else if (!opts.signal?.aborted) {
+        if (o === 'overload' && limit > 1) again.push(p);
+        else if ((o === 'timeout' || o === 'overload') && p.timeouts < retries) {
+          again.push({ ...p, timeouts: p.timeouts + 1 });
+        } else if (o === 'timeout' || o === 'overload') gaveUp++;
+      }
       roundDone++;
       if (round === 0) done++;
       opts.onProgress?.({
         stage,
         done: round === 0 ? done : roundDone,
-        total: round === 0 ? total : pending.length,
+        total: round === 0 ? total : roundTotal,
         open: openCount,
       });
     });
+    retried += again.length;
     pending = again;
     // A retry round is gentler: fewer probes in flight, more time each.
     limit = Math.max(1, Math.floor(limit / 4));
-    timeoutMs *= 2;
+    timeoutMs = Math.min(timeoutMs * 2, opts.connectTimeoutMs * 8);
   }
+  const unanswered = gaveUp + pending.length;
 
   // Stage 2: identification, one host at a time per worker (cgminer serves one connection at a time).
   const find = await modelLookup();
@@ -340,7 +354,8 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
     results,
     addresses: hosts.length,
     probes: total,
-    unanswered: pending.length,
+    unanswered,
+    retried,
     duration_ms: Math.round(performance.now() - started),
   };
 }
