@@ -10,7 +10,13 @@ import { parse } from 'yaml';
 import { checkConfigFile } from '../cli/config-check.js';
 import { registeredErrors } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { errorModules, readmePath, repoRoot } from '../scripts/config-reference.js';
+import {
+  errorModules,
+  expectedReadme,
+  readmePath,
+  repoRoot,
+  sectionFiles,
+} from '../scripts/config-reference.js';
 import { loadConfig, validateConfig } from './load.js';
 import {
   configReference,
@@ -185,6 +191,24 @@ describe('README stays in sync with the code', () => {
       normalizeMarkdown(configReference()),
       'README config reference is stale: run npm run docs:config',
     );
+  });
+
+  test('README.md is exactly what npm run docs:config writes (reference, error table, area sections)', async () => {
+    const current = readme();
+    const expected = await expectedReadme(current);
+    if (expected !== current) {
+      const a = current.split('\n');
+      const b = expected.split('\n');
+      const line = a.findIndex((l, i) => l !== b[i]);
+      assert.fail(
+        `README.md is stale from line ${line + 1}: run npm run docs:config\n- ${a[line]}\n+ ${b[line]}`,
+      );
+    }
+  });
+
+  test('every area README-section.md is stitched in', () => {
+    const text = readme();
+    for (const file of sectionFiles()) assert.ok(text.includes(`<!-- from ${file} -->`), file);
   });
 
   test('every setting of the schema appears in the README', () => {
