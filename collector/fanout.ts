@@ -203,7 +203,13 @@ export class Fanout {
   }
 
   private ackLane(lane: Lane, seq: number): void {
-    this.journal.ack(lane.sink.name, seq);
+    try {
+      this.journal.ack(lane.sink.name, seq);
+    } catch (err) {
+      // A write that outlived stop()'s grace period finished after the journal closed: it is replayed next start.
+      if (this.stopping) return;
+      throw err;
+    }
     if (lane.status.state !== 'ok' && lane.attempt > 0) {
       this.log.info({ sink: lane.sink.name, after_attempts: lane.attempt }, 'sink recovered');
     }
