@@ -9,7 +9,8 @@ export const bitaxeDriver: MinerDriver = {
   async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
     const { value } = await httpGetJson({
       host: target.host,
-      port: target.port,
+      // AxeOS has no cgminer API (protocols.md §4.7): 4028, the config's default port, means "not given" → 80.
+      port: target.port === 4028 ? 80 : target.port,
       path: '/api/system/info',
       connectTimeoutMs: target.connectTimeoutMs,
       deadlineMs: target.commandTimeoutMs,
