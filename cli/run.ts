@@ -50,7 +50,7 @@ export function emulatorWanted(config: Config): boolean {
 export async function runCommand(opts: RunOptions): Promise<number> {
   const { io } = opts;
   let config = loadConfig(opts.configFile, io.env);
-  const log = createLogger(config.log.level, { base: { site: config.site.name } });
+  const log = createLogger(config.log.level, { base: { site: config.site.name }, stderr: true });
   const stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
   const closeAll = async () => {
     for (const item of stack.reverse()) {

@@ -46,6 +46,8 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** Fields on every line, e.g. `{ site: 'tx-1' }`. */
   base?: Record<string, unknown>;
+  /** Write to stderr, keeping stdout for a command's own output (`rigtel run` prints URLs and a live line). */
+  stderr?: boolean;
 }
 
 export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): Logger {
@@ -57,5 +59,7 @@ export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {})
     // Error objects keep their code; RtError details never hold secrets by contract (lib/errors.ts).
     serializers: { err: pino.stdSerializers.err },
   };
-  return opts.destination ? pino(options, opts.destination) : pino(options);
+  const destination =
+    opts.destination ?? (opts.stderr ? pino.destination({ dest: 2, sync: true }) : undefined);
+  return destination ? pino(options, destination) : pino(options);
 }
