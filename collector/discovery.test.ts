@@ -88,6 +88,8 @@ test('scan of a loopback /28: every rig identified, the silent host listed as un
     assert.equal(got.model, want.model, ip);
   }
   assert.equal(byIp.get('127.77.0.9')?.firmware, 'Hiveon (BMMiner 2.0.0 rwglr)');
+  // Nameplate from protocols/models.ts.
+  assert.equal(byIp.get('127.77.0.6')?.nameplate_ths, 110);
   assert.equal(byIp.get('127.77.0.4')?.mac, 'b4:a2:eb:34:53:e4');
   assert.equal(byIp.get('127.77.0.8')?.port, WEB);
   const silent = byIp.get('127.77.0.10');

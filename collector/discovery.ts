@@ -12,6 +12,7 @@ import { defineError, errorCode, RtError } from '../lib/errors.js';
 import type { Secret } from '../lib/secret.js';
 import { readSystemInfo } from '../protocols/antminer-web/system-info.js';
 import { detectFamily } from '../protocols/identify.js';
+import { lookupModel } from '../protocols/models.js';
 import type { Family } from '../protocols/sample.js';
 
 export const DiscoveryErrors = {
@@ -244,35 +245,10 @@ export interface ScanReport {
   duration_ms: number;
 }
 
-type ModelLookup = (model: string) => { nameplate_ths?: number | null } | null | undefined;
-let lookup: ModelLookup | null | undefined;
-
-/** protocols/models.ts (another area) gives nameplate TH/s when present; scanning works without it. */
-async function modelLookup(): Promise<ModelLookup | null> {
-  if (lookup !== undefined) return lookup;
-  try {
-    const spec = new URL('../protocols/models.js', import.meta.url).href;
-    const mod = (await import(spec)) as { lookupModel?: unknown };
-    lookup = typeof mod.lookupModel === 'function' ? (mod.lookupModel as ModelLookup) : null;
-  } catch {
-    lookup = null;
-  }
-  return lookup;
-}
-
-function nameplateOf(find: ModelLookup | null, model: string | null): number | null {
-  if (!find || !model) return null;
-  try {
-    const m = find(model) as Record<string, unknown> | null | undefined;
-    if (!m) return null;
-    for (const key of ['nameplate_ths', 'hashrate_ths', 'ths']) {
-      const v = m[key];
-      if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-    }
-    return null;
-  } catch {
-    return null;
-  }
+/** Nameplate TH/s from the model table (SHA-256 models only; null when the model is unknown). */
+function nameplateOf(model: string | null): number | null {
+  const spec = lookupModel(model);
+  return spec?.hashrate_ths ?? null;
 }
 
 const WEB_PORTS = new Set([80, 8080]);
@@ -335,7 +311,6 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
   const unanswered = gaveUp + pending.length;
 
   // Stage 2: identification, one host at a time per worker (cgminer serves one connection at a time).
-  const find = await modelLookup();
   const openHosts = [...open.entries()].map(([ip, list]) => ({
     ip,
     ports: ports.filter((p) => list.includes(p)),
@@ -346,7 +321,7 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
     await addWebIdentity(r, opts);
     identified++;
     opts.onProgress?.({ stage: 'identify', done: identified, total: openHosts.length, open: openCount });
-    r.nameplate_ths = nameplateOf(find, r.model);
+    r.nameplate_ths = nameplateOf(r.model);
     return r;
   });
   results.sort((a, b) => (ipToInt(a.ip) ?? 0) - (ipToInt(b.ip) ?? 0));
