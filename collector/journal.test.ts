@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { emptyReading, type Sample } from '../protocols/sample.js';
 import { Journal, type Logger } from './journal.js';
 import { toSample } from './poll.js';
+import { EmbeddedStore } from './sinks/embedded.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -190,9 +191,9 @@ describe('journal', () => {
     );
   });
 
-  it('keeps every acknowledged append across kill -9 (fsync always)', async () => {
-    const dir = tmp();
-    const child = fork(fileURLToPath(new URL('./journal.child.fixture.ts', import.meta.url)), [dir], {
+  /** Run the child writer, SIGKILL it once it acknowledged `count` seqs; returns the acknowledged seqs. */
+  async function killMidStream(dir: string, mode: string, count: number): Promise<number[]> {
+    const child = fork(fileURLToPath(new URL('./journal.child.fixture.ts', import.meta.url)), [dir, mode], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
@@ -208,20 +209,46 @@ describe('journal', () => {
           if (/^\d+$/.test(line)) acked.push(Number(line));
           nl = buf.indexOf('\n');
         }
-        if (acked.length >= 300 && child.exitCode === null && !child.killed) {
-          child.kill('SIGKILL');
-        }
+        if (acked.length >= count && child.exitCode === null && !child.killed) child.kill('SIGKILL');
       });
       child.on('exit', () => resolve());
       child.on('error', reject);
     });
     assert.equal(child.signalCode, 'SIGKILL', 'the writer was killed mid-stream');
-    assert.ok(acked.length >= 300);
+    assert.ok(acked.length >= count);
+    return acked;
+  }
+
+  it('keeps every acknowledged append across kill -9 (fsync always)', async () => {
+    const dir = tmp();
+    const acked = await killMidStream(dir, 'journal', 300);
     const j = Journal.open(dir, { fsync: 'always', maxBytes: 1e9 });
     const held = new Set(j.read(0, 1_000_000).map((e) => e.seq));
     const missing = acked.filter((s) => !held.has(s));
     assert.deepEqual(missing, [], 'every seq acknowledged before the kill is in the journal');
     assert.ok(j.lastSeq() >= acked[acked.length - 1]!);
+    j.close();
+  });
+
+  it('after kill -9, every acknowledged sample is in the store (if the store acked it) or still in the journal', async () => {
+    const dir = tmp();
+    const acked = await killMidStream(dir, 'store', 600);
+    const j = Journal.open(dir, { fsync: 'always', maxBytes: 1e9 });
+    const storeAcked = j.acked('embedded');
+    const held = new Set(j.read(0, 1_000_000).map((e) => e.seq));
+    const store = EmbeddedStore.open(dir, {
+      rawRetentionHours: 1e6,
+      rollupRetentionDays: 1e6,
+      intervalMs: 1000,
+      backoffMaxMs: 0,
+    });
+    const has = store.db.prepare('SELECT 1 FROM samples WHERE rig_id = ? AND at_ms = ?');
+    const lost = acked.filter((seq) =>
+      seq <= storeAcked ? has.get(`r${seq % 7}`, seq) === undefined : !held.has(seq),
+    );
+    assert.deepEqual(lost, []);
+    assert.ok(storeAcked > 0, 'the store had acknowledged some entries before the kill');
+    await store.close();
     j.close();
   });
 });
