@@ -22,6 +22,7 @@ import {
   sumOf,
   temp,
 } from '../braiins/cgjson.js';
+import { lookupModel } from '../models.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 export interface InnosiliconReplies {
@@ -35,9 +36,15 @@ export interface InnosiliconReplies {
 
 type Algo = 'sha256' | 'equihash' | 'unknown';
 
-/** Innosilicon model → algorithm. T-series are SHA-256; A9 is Equihash. Others are not guessed. */
+/**
+ * Innosilicon model → algorithm: the model table (protocols/models.ts) first, then T-series = SHA-256 and
+ * A9 = Equihash. Anything else is not guessed.
+ */
 export function innoAlgorithm(model: string | null): Algo {
   if (!model) return 'unknown';
+  const spec = lookupModel(model);
+  if (spec?.algorithm === 'sha256') return 'sha256';
+  if (spec?.algorithm === 'equihash') return 'equihash';
   if (/\bT\d/i.test(model)) return 'sha256';
   if (/\bA9/i.test(model)) return 'equihash';
   return 'unknown';
