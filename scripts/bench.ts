@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: prints the figures the issues ask for. Nothing here asserts a speed; it measures.
+ *
+ *   sweep      1,000 emulated rigs served from a separate process, polled by the real scheduler + driver:
+ *              full-sweep wall time, collector CPU µs per rig-poll, peak RSS
+ *   parser     decode+parse MB/s on the real Antminer stats replies vs JSON.parse on the same bytes
+ *   journal    journal appends/s with fsync on and off
+ *   influx     samples/s the InfluxDB sink sustains into a local influxd
+ *   snmp       one sweep of 500 PDU outlets: time and CPU
+ *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
+ *
+ * `npm run bench -- sweep parser` runs a subset.
+ */
+import { runDiscoveryBench } from '../collector/discovery.bench.js';
+import { runJournalBench } from '../collector/journal.bench.js';
+import { pollRig, type RigTarget } from '../collector/poll.js';
+import { Scheduler } from '../collector/scheduler.js';
+import { runInfluxBench } from '../collector/sinks/influx.bench.js';
+import { runParserBench } from '../protocols/antminer/parse.bench.js';
+import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
+import { driverFor } from '../protocols/registry.js';
+import { runSnmpBench } from '../protocols/snmp/snmp.bench.js';
+
+const RIGS = Number(process.env.BENCH_RIGS ?? 1000);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function line(label: string, value: string): void {
+  console.log(`  ${label.padEnd(44)} ${value}`);
+}
+
+async function sweepBench(): Promise<void> {
+  console.log(
+    `\nsweep: ${RIGS} emulated Antminers (version+stats+pools per rig) served from a child process`,
+  );
+  const fleet = await spawnEmulatorProcess({ count: RIGS, mix: 'antminer', seed: 7 });
+  try {
+    const targets: RigTarget[] = fleet.rigs.map((rig) => ({
+      name: rig.name,
+      address: rig.address,
+      target: {
+        host: rig.host,
+        port: rig.port,
+        family: 'antminer',
+        connectTimeoutMs: 3000,
+        commandTimeoutMs: 8000,
+        maxReplyBytes: 1024 * 1024,
+      },
+    }));
+    for (const concurrency of [256, 1000]) {
+      let answered = 0;
+      const scheduler = new Scheduler(
+        targets,
+        (target, signal) =>
+          pollRig(target, driverFor('antminer'), {
+            deadlineMs: 20_000,
+            now: Date.now,
+            site: 'bench',
+            signal,
+          }),
+        (sample) => {
+          if (sample.poll.ok) answered += 1;
+        },
+        { intervalMs: 60_000, concurrency, backoffMaxMs: 60_000 },
+      );
+      await scheduler.sweep(); // warm-up: JIT, socket paths
+      const times: number[] = [];
+      const cpuPerPoll: number[] = [];
+      answered = 0;
+      const runs = 5;
+      for (let i = 0; i < runs; i++) {
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        await scheduler.sweep();
+        times.push(performance.now() - t0);
+        const cpu = process.cpuUsage(cpu0);
+        cpuPerPoll.push((cpu.user + cpu.system) / targets.length);
+      }
+      await scheduler.stop();
+      line(`full sweep, concurrency ${concurrency} (median of ${runs})`, `${median(times).toFixed(0)} ms`);
+      line('  collector CPU per rig-poll (median)', `${median(cpuPerPoll).toFixed(0)} µs`);
+      line('  polls answered', `${answered} / ${targets.length * runs}`);
+    }
+    line('collector peak RSS', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  } finally {
+    await fleet.stop();
+  }
+}
+
+async function parserBench(): Promise<void> {
+  console.log('\nparser: real Antminer stats replies');
+  const r = await runParserBench();
+  line(
+    'rigtel decodeReply + parseAntminer',
+    `${r.mb_per_s_rigtel.toFixed(1)} MB/s over ${r.bytes} B per pass`,
+  );
+  line('JSON.parse (strictly valid replies only)', `${r.mb_per_s_json_parse.toFixed(1)} MB/s`);
+}
+
+async function journalBench(): Promise<void> {
+  console.log('\njournal: SQLite WAL journal appends');
+  const r = await runJournalBench();
+  for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : String(v));
+}
+
+async function influxBench(): Promise<void> {
+  console.log('\ninflux: InfluxDB sink into a local influxd 1.x');
+  const r = await runInfluxBench();
+  for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : String(v));
+}
+
+async function snmpBench(): Promise<void> {
+  console.log('\nsnmp: one sweep of PDU outlets (emulated APC PDU in a child process)');
+  const r = await runSnmpBench();
+  for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(1) : String(v));
+}
+
+async function discoveryBench(): Promise<void> {
+  console.log('\ndiscovery: scan of a loopback /22');
+  const r = await runDiscoveryBench();
+  for (const [k, v] of Object.entries(r))
+    line(k, typeof v === 'number' ? String(Math.round(v * 10) / 10) : JSON.stringify(v));
+}
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  sweep: sweepBench,
+  parser: parserBench,
+  journal: journalBench,
+  influx: influxBench,
+  snmp: snmpBench,
+  discovery: discoveryBench,
+};
+
+const wanted = process.argv.slice(2).filter((a) => a !== '--');
+const unknown = wanted.filter((w) => !(w in BENCHES));
+if (unknown.length) {
+  console.error(
+    `unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`,
+  );
+  process.exit(2);
+}
+console.log(`rigtel benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+  try {
+    await BENCHES[name]!();
+  } catch (err) {
+    console.error(`  ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
