@@ -36,14 +36,28 @@ const VERSIONS: [string, string][] = [
 ];
 
 export async function runDiscoveryBench(
-  opts: { rigs?: number; silent?: number; slow?: number; concurrency?: number; port?: number } = {},
+  opts: {
+    rigs?: number;
+    silent?: number;
+    slow?: number;
+    concurrency?: number;
+    port?: number;
+    /** Web port of the Bitaxe rigs (80 needs root; tests pass an unprivileged one). */
+    webPort?: number;
+    /** Loopback /22 to use, e.g. "127.1.0.0/22". */
+    range?: string;
+  } = {},
 ): Promise<DiscoveryBench> {
   const nRigs = opts.rigs ?? 60;
   const nSilent = opts.silent ?? 6;
   const nSlow = opts.slow ?? 6;
   const concurrency = opts.concurrency ?? 256;
   const apiPort = opts.port ?? 4028;
-  const base = (127 << 24) | (1 << 16); // 127.1.0.0
+  const webPort = opts.webPort ?? 80;
+  const range = opts.range ?? '127.1.0.0/22';
+  const m = /^127\.(\d{1,3})\.0\.0\/22$/.exec(range);
+  if (!m) throw new Error(`bench range must be a loopback 127.N.0.0/22, got ${range}`);
+  const base = ((127 << 24) | (Number(m[1]) << 16)) >>> 0;
   // Scatter over the /22 with a fixed stride so runs are comparable: hosts 1..1022.
   const slots = Array.from({ length: nRigs + nSilent }, (_, i) => 1 + ((i * 397) % 1022));
   const started: FixtureRig[] = [];
@@ -59,7 +73,7 @@ export async function runDiscoveryBench(
       }
       if (i % 10 === 9) {
         started.push(
-          await startFixtureRig({ host: ip, port: 80, httpInfoFixture: 'bitaxe_supra_system-info.txt' }),
+          await startFixtureRig({ host: ip, port: webPort, httpInfoFixture: 'bitaxe_supra_system-info.txt' }),
         );
         expected.set(ip, 'bitaxe');
         continue;
@@ -76,14 +90,15 @@ export async function runDiscoveryBench(
       );
       expected.set(ip, family);
     }
-    const ports = [apiPort, 80, 4433];
+    const ports = [apiPort, webPort, 4433];
     const t0 = performance.now();
     const report = await scanRange({
-      cidrs: ['127.1.0.0/22'],
+      cidrs: [range],
       ports,
       concurrency,
       connectTimeoutMs: 1000,
       deadlineMs: 3000,
+      httpPort: webPort,
     });
     const duration = Math.round(performance.now() - t0);
     const byIp = new Map(report.results.map((r) => [r.ip, r]));
@@ -97,7 +112,7 @@ export async function runDiscoveryBench(
       else identified++;
     }
     return {
-      range: '127.1.0.0/22',
+      range,
       ports,
       concurrency,
       rigs_expected: expected.size,

@@ -214,7 +214,7 @@ test('overload never hides a rig: concurrency far above the fd limit, every rig 
   // A child with only 120 file descriptors scanning at concurrency 2048: connects fail locally with EMFILE
   // ('overload') and must be retried at lower concurrency, not reported absent.
   const script =
-    "import('./collector/discovery.bench.ts').then(async (m) => { const r = await m.runDiscoveryBench({ rigs: 30, silent: 0, slow: 0, concurrency: 2048 }); console.log(JSON.stringify(r)); })";
+    "import('./collector/discovery.bench.ts').then(async (m) => { const r = await m.runDiscoveryBench({ rigs: 30, silent: 0, slow: 0, concurrency: 2048, webPort: 28080, range: '127.81.0.0/22' }); console.log(JSON.stringify(r)); })";
   const child = spawnSync(
     'sh',
     ['-c', `ulimit -n 120 && exec "${process.execPath}" --import tsx -e "${script}"`],
