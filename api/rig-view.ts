@@ -26,8 +26,21 @@ export interface RigSummary {
   next_poll_ms: number | null;
 }
 
-export function configuredRig(config: Config, rig: RigStatus): Config['rigs'][number] | undefined {
-  return config.rigs.find((r) => (r.name !== undefined && r.name === rig.name) || r.address === rig.address);
+type RigConfig = Config['rigs'][number];
+/** Config rigs by name and by address, built once per config (a list of 10,000 rigs would otherwise be O(n²)). */
+const indexes = new WeakMap<Config, Map<string, RigConfig>>();
+
+export function configuredRig(config: Config, rig: RigStatus): RigConfig | undefined {
+  let index = indexes.get(config);
+  if (!index) {
+    index = new Map();
+    for (const r of config.rigs) {
+      if (!index.has(`a:${r.address}`)) index.set(`a:${r.address}`, r);
+      if (r.name !== undefined && !index.has(`n:${r.name}`)) index.set(`n:${r.name}`, r);
+    }
+    indexes.set(config, index);
+  }
+  return (rig.name !== null ? index.get(`n:${rig.name}`) : undefined) ?? index.get(`a:${rig.address}`);
 }
 
 export function rigFamily(config: Config, rig: RigStatus): Family | 'auto' | null {
