@@ -162,7 +162,7 @@ const config = validateConfig({
   site: { name: 'tx-1' },
   rigs: [
     { name: 'a1', address: '10.0.0.11:4028', password: SECRET, tags: { rack: 'r1' } },
-    { name: 'a4', address: '10.0.0.14:4028', family: 'avalon' },
+    { address: '10.0.0.14', family: 'avalon' },
   ],
 });
 

@@ -1,7 +1,7 @@
 /** How a rig is shown in lists and looked up from a path segment. */
 
 import type { FleetView, RigStatus } from '../collector/views.js';
-import type { Config } from '../config/schema.js';
+import { type Config, splitAddress } from '../config/schema.js';
 import type { Family, PowerSource, RigState } from '../protocols/sample.js';
 import { round } from './fleet-summary.js';
 
@@ -35,12 +35,22 @@ export function configuredRig(config: Config, rig: RigStatus): RigConfig | undef
   if (!index) {
     index = new Map();
     for (const r of config.rigs) {
-      if (!index.has(`a:${r.address}`)) index.set(`a:${r.address}`, r);
+      const address = normalizeAddress(r.address);
+      if (!index.has(`a:${address}`)) index.set(`a:${address}`, r);
       if (r.name !== undefined && !index.has(`n:${r.name}`)) index.set(`n:${r.name}`, r);
     }
     indexes.set(config, index);
   }
-  return (rig.name !== null ? index.get(`n:${rig.name}`) : undefined) ?? index.get(`a:${rig.address}`);
+  return (
+    (rig.name !== null ? index.get(`n:${rig.name}`) : undefined) ??
+    index.get(`a:${normalizeAddress(rig.address)}`)
+  );
+}
+
+/** `10.0.0.12` and `10.0.0.12:4028` are the same rig (the collector polls host alone on 4028). */
+function normalizeAddress(address: string): string {
+  const { host, port } = splitAddress(address);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export function rigFamily(config: Config, rig: RigStatus): Family | 'auto' | null {
