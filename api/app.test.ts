@@ -280,7 +280,7 @@ describe('rigs', () => {
   }
 
   test('one rig by id, name or address, with its full sample and tags', async () => {
-    for (const key of ['aa:00:00:00:00:01', 'a1', encodeURIComponent('10.0.0.11:4028')]) {
+    for (const key of ['aa:00:00:00:00:01', 'a1', encodeURIComponent('10.0.0.11:4028'), '10.0.0.11']) {
       const { status: code, body } = await get(`/v1/rigs/${key}`);
       assert.equal(code, 200, key);
       assert.equal(body.rig_id, 'aa:00:00:00:00:01');

@@ -84,5 +84,10 @@ export function summarizeRig(config: Config, rig: RigStatus): RigSummary {
 
 /** A path segment may be URL-encoded (`10.0.0.12%3A4028`); fastify already decodes it. */
 export function findRig(fleet: FleetView, id: string): RigStatus | undefined {
-  return fleet.get(id) ?? fleet.list().find((r) => r.rig_id === id || r.name === id || r.address === id);
+  const direct =
+    fleet.get(id) ?? fleet.list().find((r) => r.rig_id === id || r.name === id || r.address === id);
+  if (direct || !/^[0-9A-Za-z.\-[\]:]+$/.test(id)) return direct;
+  // `10.0.0.12` names the rig polled at 10.0.0.12:4028.
+  const address = normalizeAddress(id);
+  return address === id ? undefined : (fleet.get(address) ?? fleet.list().find((r) => r.address === address));
 }
