@@ -66,10 +66,20 @@ describe('config/example.yaml', () => {
     assert.ok(config.rigs.some((r) => r.password !== undefined));
   });
 
-  test('config check accepts it and never prints the password', async () => {
-    const password = (
-      parse(readFileSync(example, 'utf8')) as { rigs: Array<{ password?: string }> }
-    ).rigs.find((r) => r.password)!.password!;
+  test('config check accepts it and never prints a secret (rig password, community, v3 keys, sink password)', async () => {
+    const secrets: string[] = [];
+    const collect = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          if (/^(password|community|auth_key|priv_key|token)$/.test(k) && typeof v === 'string')
+            secrets.push(v);
+          else collect(v);
+        }
+      }
+    };
+    collect(parse(readFileSync(example, 'utf8')));
+    assert.ok(secrets.length >= 5, `the example exercises several secrets (${secrets.length})`);
     for (const args of [
       ['config', 'check', example],
       ['config', 'check', example, '--full'],
@@ -78,7 +88,8 @@ describe('config/example.yaml', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^ok /);
       assert.match(r.stdout, /\[redacted\]/);
-      assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password));
+      for (const secret of secrets)
+        assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), secret);
     }
   });
 });
