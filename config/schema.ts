@@ -192,17 +192,30 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
+    // Names and addresses must each be unique: two entries for one address would poll it twice and merge
+    // two assets into one history.
+    const names = new Map<string, number>();
+    const addresses = new Map<string, number>();
     config.rigs.forEach((rig, index) => {
-      const id = rig.name ?? rig.address;
-      const first = seen.get(id);
-      if (first !== undefined) {
+      const { host, port } = splitAddress(rig.address);
+      const address = `${host.toLowerCase()}:${port}`;
+      const sameAddress = addresses.get(address);
+      if (sameAddress !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['rigs', index, rig.name ? 'name' : 'address'],
-          message: `duplicate rig: same as rigs[${first}]`,
+          path: ['rigs', index, 'address'],
+          message: `duplicate address: rigs[${sameAddress}] already polls ${address}`,
         });
-      } else seen.set(id, index);
+      } else addresses.set(address, index);
+      if (rig.name === undefined) return;
+      const sameName = names.get(rig.name);
+      if (sameName !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rigs', index, 'name'],
+          message: `duplicate name: rigs[${sameName}] is already called ${rig.name}`,
+        });
+      } else names.set(rig.name, index);
     });
     if (config.poll.poll_deadline_ms >= config.poll.interval_ms) {
       ctx.addIssue({
