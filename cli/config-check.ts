@@ -35,6 +35,12 @@ export function checkConfigFile(
     if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
     throw err;
   }
+  // applyEnvOverrides turns a non-object into {}, which would pass as an empty config: refuse it here.
+  if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    const got = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+    const head = `${ConfigErrors.invalid.code}: ${file}: 1 problem(s)`;
+    return { ok: false, text: `${head}\n(root): expected a mapping of settings (key: value), got ${got}\n` };
+  }
   const result = configSchema.safeParse(applyEnvOverrides(raw, env));
   if (!result.success) {
     // formatIssues joins several unknown keys of one object into one entry; print each on its own line.

@@ -119,10 +119,7 @@ describe('bad config files', () => {
       // Cross-field checks run once every field is valid on its own.
       name: 'cross-field.yaml',
       text: `rigs:\n  - name: a\n    address: 10.0.0.1\n  - name: a\n    address: 10.0.0.2\npoll:\n  interval_ms: 10000\n  poll_deadline_ms: 20000\n`,
-      lines: [
-        'rigs[1].name: duplicate rig: same as rigs[0]',
-        'poll.poll_deadline_ms: must be below poll.interval_ms (10000)',
-      ],
+      lines: ['rigs[1].name: duplicate', 'poll.poll_deadline_ms: must be below poll.interval_ms (10000)'],
     },
   ];
 
@@ -153,6 +150,18 @@ describe('bad config files', () => {
     r = await cli('config', 'check', join(dir, 'missing.yaml'));
     assert.equal(r.code, 2);
     assert.match(r.stderr, /RT_ERR_CONFIG_UNREADABLE: .*ENOENT/);
+  });
+
+  test('a file that is not a mapping (garbage, a bare word, a list) is refused, exit 2', async () => {
+    for (const [name, text] of [
+      ['garbage.yaml', '\u0000\u00ff garbage'],
+      ['word.yaml', 'rigs\n'],
+      ['list.yaml', '- 1\n- 2\n'],
+    ] as const) {
+      const r = await cli('config', 'check', file(name, text));
+      assert.equal(r.code, 2, name);
+      assert.match(r.stderr, /^RT_ERR_CONFIG_INVALID: .*\n\(root\): expected/, name);
+    }
   });
 
   test('environment overrides are checked too', () => {
