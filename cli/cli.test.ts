@@ -173,6 +173,24 @@ describe('rigtel as a child process', () => {
     }
   });
 
+  test('run with a broken config file exits 2 naming the field, and starts nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-badrun-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'rigs:\n  - address: "no good"\n');
+      let r = await child('run', '--config', bad);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /rigs\[0\]\.address: expected host:port/);
+      writeFileSync(bad, 'just a word\n');
+      r = await child('run', '--config', bad);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /\(root\): expected a mapping/);
+      assert.doesNotMatch(r.stdout, /emulated fleet/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('scan is dispatched to cli/scan.ts', async () => {
     const r = await child('scan', '--help');
     assert.equal(r.code, 0, r.stderr);

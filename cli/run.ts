@@ -17,6 +17,7 @@ import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { createLogger } from '../lib/log.js';
 import { estimatePowerW } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
+import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import type { Io } from './io.js';
 
@@ -49,6 +50,15 @@ export function emulatorWanted(config: Config): boolean {
 
 export async function runCommand(opts: RunOptions): Promise<number> {
   const { io } = opts;
+  if (opts.configFile) {
+    // The same checks as `rigtel config check` (it also refuses a file that is not a mapping, which
+    // loadConfig would take as an empty config and so start the demo fleet).
+    const check = checkConfigFile(opts.configFile, io.env);
+    if (!check.ok) {
+      io.err(check.text);
+      return 2;
+    }
+  }
   let config = loadConfig(opts.configFile, io.env);
   const log = createLogger(config.log.level, { base: { site: config.site.name }, stderr: true });
   const stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
