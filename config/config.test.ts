@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { checkConfigFile } from '../cli/config-check.js';
 import { registeredErrors } from '../lib/errors.js';
-import { createLogger } from '../lib/log.js';
+import { createLogger, SECRET_KEYS } from '../lib/log.js';
 import {
   errorModules,
   expectedReadme,
@@ -192,6 +192,14 @@ describe('secrets', () => {
     await new Promise((r) => setImmediate(r));
     assert.ok(out.includes('[redacted]'));
     assert.ok(!out.includes(SECRET), out);
+  });
+
+  test('log redaction covers every setting the schema marks secret', () => {
+    const secretKeys = settingRows()
+      .filter((r) => r.secret)
+      .map((r) => r.path.split('.').at(-1)!);
+    assert.ok(secretKeys.length >= 1);
+    for (const key of secretKeys) assert.ok((SECRET_KEYS as readonly string[]).includes(key), key);
   });
 
   test('the reference marks secret settings', () => {

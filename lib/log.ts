@@ -10,7 +10,7 @@ export type { Logger } from 'pino';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Keys whose value is a secret wherever they appear (up to three levels deep, and in arrays of rigs). */
-const SECRET_KEYS = [
+export const SECRET_KEYS = [
   'password',
   'passwd',
   'community',
