@@ -217,6 +217,23 @@ describe('fleet', () => {
     assert.equal(body.below_nameplate.nameplate_unknown, 1);
   });
 
+  test('an empty fleet has null totals, not zeros', async () => {
+    const empty = buildApp({
+      fleet: new TestFleet([]),
+      history,
+      health: health([okSink]),
+      config,
+      now: () => NOW,
+    });
+    const body = (await empty.inject('/v1/fleet')).json();
+    assert.equal(body.rigs, 0);
+    assert.equal(body.hashrate_hs, null);
+    assert.equal(body.power_w, null);
+    assert.equal(body.efficiency_jth, null);
+    assert.equal(body.power_source_weakest, null);
+    await empty.close();
+  });
+
   test('bad ratio is a 400 naming the field', async () => {
     const { status: code, body } = await get('/v1/fleet?below=2');
     assert.equal(code, 400);

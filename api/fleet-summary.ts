@@ -20,8 +20,9 @@ export interface FleetSummaryOptions {
 export interface FleetSummary {
   rigs: number;
   states: Record<RigState, number>;
-  hashrate_hs: number;
-  hashrate_ths: number;
+  /** Sum over rigs that reported a hashrate; null when none did (an empty or all-offline fleet). */
+  hashrate_hs: number | null;
+  hashrate_ths: number | null;
   /** Rigs whose hashrate is in the total. */
   hashrate_rigs: number;
   /** Sum over rigs with known power; null when none is known. */
@@ -121,8 +122,8 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
   return {
     rigs: rigs.length,
     states,
-    hashrate_hs: hashrate,
-    hashrate_ths: round(hashrate / 1e12, 3),
+    hashrate_hs: hashrateRigs ? hashrate : null,
+    hashrate_ths: hashrateRigs ? round(hashrate / 1e12, 3) : null,
     hashrate_rigs: hashrateRigs,
     power_w: powerRigs ? round(power, 1) : null,
     power_kw: powerRigs ? round(power / 1000, 3) : null,

@@ -172,7 +172,7 @@ export function liveLine(fleet: FleetView): string {
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;
   const time = new Date().toISOString().slice(11, 19);
-  return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
+  return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
 }
 
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {
