@@ -191,6 +191,24 @@ describe('rigtel as a child process', () => {
     }
   });
 
+  test('run that cannot open its store exits 1 with the named error and leaves nothing running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-nostore-'));
+    try {
+      const blocker = join(dir, 'a-file');
+      writeFileSync(blocker, '');
+      const config = join(dir, 'rigtel.yaml');
+      writeFileSync(
+        config,
+        `storage: { dir: ${JSON.stringify(join(blocker, 'data'))} }\napi: { listen: "127.0.0.1:0" }\nemulator: { mode: on, rigs: 2, base_port: ${20_000 + Math.floor(Math.random() * 30_000)} }\n`,
+      );
+      const r = await child('run', '--config', config);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^RT_ERR_JOURNAL_OPEN: /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('scan is dispatched to cli/scan.ts', async () => {
     const r = await child('scan', '--help');
     assert.equal(r.code, 0, r.stderr);
