@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { rigsRoutes } from './routes/rigs.js';
 import { statusRoutes } from './routes/status.js';
+import { uiRoutes } from './routes/ui.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -54,6 +55,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(fleetRoutes, { ...deps, prefix: '/v1' });
   app.register(rigsRoutes, { ...deps, prefix: '/v1' });
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
+  app.register(uiRoutes);
   return app;
 }
 

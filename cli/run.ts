@@ -17,6 +17,7 @@ import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { createLogger } from '../lib/log.js';
 import { estimatePowerW } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
+import { demoSnmpSection, startEmulatedPdu } from '../protocols/snmp/emulator.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import type { Io } from './io.js';
@@ -81,10 +82,37 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         basePort: config.emulator.base_port,
       });
       stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
+      const demo = config.rigs.length === 0;
       config = withEmulatedRigs(config, fleet.rigs);
+      if (demo) {
+        // The demo polls faster than real miners need, so a newcomer sees figures move within seconds.
+        const interval = config.emulator.interval_ms;
+        config = {
+          ...config,
+          poll: {
+            ...config.poll,
+            interval_ms: interval,
+            poll_deadline_ms: Math.min(config.poll.poll_deadline_ms, interval - 500),
+          },
+        };
+      }
       io.out(
         `emulated fleet: ${fleet.rigs.length} rigs on ${config.emulator.host}:${config.emulator.base_port}+\n`,
       );
+      if (config.snmp.devices.length === 0) {
+        // Half the demo rigs hang on an emulated APC PDU, so the demo shows metered (pdu) power beside the
+        // miners' own and estimated figures.
+        const metered = fleet.rigs.slice(0, Math.ceil(fleet.rigs.length / 2));
+        const pdu = await startEmulatedPdu({ host: config.emulator.host, outlets: metered.length });
+        stack.push({ name: 'emulated PDU', close: () => pdu.close() });
+        config = {
+          ...config,
+          snmp: demoSnmpSection({ port: pdu.port, host: config.emulator.host }, metered),
+        };
+        io.out(
+          `emulated PDU: ${metered.length} metered outlets on udp ${config.emulator.host}:${pdu.port}\n`,
+        );
+      }
     }
 
     // Metered power from PDUs, when any are configured: the collector prefers it over the miner's own figure.

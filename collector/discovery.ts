@@ -8,34 +8,15 @@
  * scanner) a timeout may be our own overload, not an absent host: the scan must never miss a rig.
  */
 import net from 'node:net';
-import { defineError, errorCode, RtError } from '../lib/errors.js';
+import { errorCode, RtError } from '../lib/errors.js';
 import type { Secret } from '../lib/secret.js';
 import { readSystemInfo } from '../protocols/antminer-web/system-info.js';
 import { detectFamily } from '../protocols/identify.js';
 import { lookupModel } from '../protocols/models.js';
 import type { Family } from '../protocols/sample.js';
+import { DiscoveryErrors } from './errors.js';
 
-export const DiscoveryErrors = {
-  badRange: defineError<[string, string]>(
-    'RT_ERR_DISCOVERY_BAD_RANGE',
-    'a scan range is not an IPv4 address or CIDR block',
-    (range, why) => `scan range "${range}": ${why}`,
-    400,
-  ),
-  rangeTooLarge: defineError<[string, number, number]>(
-    'RT_ERR_DISCOVERY_RANGE_TOO_LARGE',
-    'the scan ranges hold more addresses than allowed without --force',
-    (ranges, count, max) =>
-      `${ranges}: ${count} addresses is more than ${max} (a /16); split the range or pass --force`,
-    400,
-  ),
-  badPort: defineError<[string]>(
-    'RT_ERR_DISCOVERY_BAD_PORT',
-    'a scan port is not a number between 1 and 65535',
-    (port) => `scan port "${port}" is not a number between 1 and 65535`,
-    400,
-  ),
-};
+export { DiscoveryErrors };
 
 export const DEFAULT_SCAN_PORTS = [4028, 80, 4433] as const;
 /** Largest scan without `force`: a /16. */

@@ -101,3 +101,26 @@ export const SchedErrors = {
     (addr, why) => `${addr}: the driver failed unexpectedly: ${why}`,
   ),
 } as const;
+
+/** Network discovery (`rigtel scan`, scheduled rescans). */
+export const DiscoveryErrors = {
+  badRange: defineError<[string, string]>(
+    'RT_ERR_DISCOVERY_BAD_RANGE',
+    'a scan range is not an IPv4 address or CIDR block',
+    (range, why) => `scan range "${range}": ${why}`,
+    400,
+  ),
+  rangeTooLarge: defineError<[string, number, number]>(
+    'RT_ERR_DISCOVERY_RANGE_TOO_LARGE',
+    'the scan ranges hold more addresses than allowed without --force',
+    (ranges, count, max) =>
+      `${ranges}: ${count} addresses is more than ${max} (a /16); split the range or pass --force`,
+    400,
+  ),
+  badPort: defineError<[string]>(
+    'RT_ERR_DISCOVERY_BAD_PORT',
+    'a scan port is not a number between 1 and 65535',
+    (port) => `scan port "${port}" is not a number between 1 and 65535`,
+    400,
+  ),
+};

@@ -44,11 +44,20 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
 
 /** Parse file text as YAML (a superset of JSON). */
 export function parseConfigText(text: string, source: string): unknown {
+  let value: unknown;
   try {
-    return parseYaml(text) ?? {};
+    value = parseYaml(text) ?? {};
   } catch (err) {
     throw ConfigErrors.unreadable(source, err instanceof Error ? err.message.split('\n')[0]! : String(err));
   }
+  // A bare word or a list parses as YAML too; taking it as "no settings" would start the demo fleet instead.
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw ConfigErrors.unreadable(
+      source,
+      `expected a mapping of settings at the top level, found ${Array.isArray(value) ? 'a list' : typeof value}`,
+    );
+  }
+  return value;
 }
 
 /** Read, apply env overrides, validate. Never connects to anything. */

@@ -154,6 +154,14 @@ export const emulatorSchema = z
       .max(65_000)
       .default(14_028)
       .describe('First port of the emulated rigs; each rig takes the next port.'),
+    interval_ms: z
+      .number()
+      .int()
+      .min(1000)
+      .default(5000)
+      .describe(
+        'Poll interval for the built-in demo (emulated fleet, no rigs configured), so figures move at once.',
+      ),
   })
   .strict();
 

@@ -67,7 +67,7 @@ function renderRigs(rigs) {
   const sortBy = $('sort').value;
   let shown = rigs.slice().sort((a, b) => (a.name ?? a.rig_id).localeCompare(b.name ?? b.rig_id));
   if (filter === 'attention') shown = shown.filter((r) => attentionScore(r) > 0);
-  if (filter === 'offline') shown = shown.filter((r) => flags(r).offline);
+  if (filter === 'offline') shown = shown.filter((r) => r.state === 'offline');
   shown.sort(sorters[sortBy] ?? sorters.name);
 
   const body = $('rigs').querySelector('tbody');
