@@ -73,7 +73,7 @@ function fakeClock(start = 1_750_000_000_000) {
   };
 }
 
-describe('cgminer wire behaviour', () => {
+describe('cgminer wire behaviour', { timeout: 60_000 }, () => {
   test('version: fixture bytes, then one NUL, then close', async () => {
     const clock = fakeClock();
     const r = await rig({ personality: 'antminer-s19pro', now: clock.now });
@@ -99,6 +99,20 @@ describe('cgminer wire behaviour', () => {
     assert.ok(res.ended);
     assert.equal(res.first.indexOf(0), res.first.length - 1);
     assert.equal(r.stats().commands, 1);
+  });
+
+  test('a client that keeps its side open after the reply is cut off after the linger time', async () => {
+    const r = await rig({ personality: 'antminer-s9', lingerMs: 50 });
+    const s = net.connect({ host: '127.0.0.1', port: r.port, allowHalfOpen: true }, () =>
+      s.write(cmd('version')),
+    );
+    s.on('error', () => {});
+    s.resume();
+    await new Promise<void>((resolve) => s.once('end', () => resolve()));
+    // Our side stays open (half-open client); the server must still let go of its socket.
+    for (let i = 0; i < 200 && r.stats().open > 0; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(r.stats().open, 0);
+    s.destroy();
   });
 
   test("malformed captures stay malformed (S9 stats `}{`, S9k trailing junk, M20S `\\'`)", async () => {
@@ -269,7 +283,7 @@ describe('cgminer wire behaviour', () => {
   });
 });
 
-describe('fault modes', () => {
+describe('fault modes', { timeout: 60_000 }, () => {
   test('hang: accepts and reads, then no byte within 300 ms and the socket stays open', async () => {
     const r = await rig({ personality: 'antminer-s19pro', fault: 'hang' });
     const res = await raw(r.port, cmd('summary'), 300);
@@ -410,7 +424,7 @@ describe('fault modes', () => {
   });
 });
 
-describe('moving figures', () => {
+describe('moving figures', { timeout: 60_000 }, () => {
   const statsOf = (text: string) => {
     const j = JSON.parse(text) as { STATS: Record<string, unknown>[] };
     return j.STATS[1] as Record<string, number | string>;
@@ -486,7 +500,7 @@ describe('moving figures', () => {
   });
 });
 
-describe('other protocols', () => {
+describe('other protocols', { timeout: 60_000 }, () => {
   test('Whatsminer v3: 4-byte little-endian length framing both ways', async () => {
     const r = await rig({ personality: 'whatsminer-v3' });
     const ask = async (req: unknown) => {
@@ -538,7 +552,7 @@ describe('other protocols', () => {
   });
 });
 
-describe('fleets', () => {
+describe('fleets', { timeout: 60_000 }, () => {
   test('in-process mixed fleet: names, ports, families; every rig answers', async () => {
     const fleet = await startEmulatedFleet({ count: 24, mix: 'mixed', seed: 9 });
     try {

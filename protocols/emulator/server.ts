@@ -85,6 +85,8 @@ export interface StartRigOptions {
 
 export interface RigStats {
   connections: number;
+  /** Connections open right now. */
+  open: number;
   /** Commands answered (each part of a join counts). */
   commands: number;
   byCommand: Record<string, number>;
@@ -170,7 +172,7 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
   const garbageRng = seededRandom(seed ^ 0x6a09e667);
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const counters: RigStats = { connections: 0, commands: 0, byCommand: {} };
+  const counters = { connections: 0, commands: 0, byCommand: {} as Record<string, number> };
   let closed = false;
   let rebooting = false;
   const rebootWaiters = new Set<() => void>();
@@ -419,6 +421,7 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
     stats() {
       return {
         connections: counters.connections,
+        open: sockets.size,
         commands: counters.commands,
         byCommand: { ...counters.byCommand },
       };
