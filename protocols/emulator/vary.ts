@@ -213,6 +213,10 @@ const EXACT: Record<string, KeyClass> = {
   'bootup-time': 'uptime',
   When: 'when',
   when: 'when',
+  // Unix times on the miner's clock (cgminer TIME type, protocols.md §1.3); 0 = never, and stays 0.
+  'Last Share Time': 'when',
+  'Last getwork': 'when',
+  'Last Valid Work': 'when',
   Accepted: 'counter',
   Rejected: 'counter',
   Stale: 'counter',
@@ -273,7 +277,7 @@ function format(value: number, decimals: number): string {
 /** New value for one number, or null to leave the token as it is. */
 function newValue(cls: KeyClass, value: number, snap: Snapshot, base: VaryBase): number | null {
   const jitter = () => snap.rng() * 2 - 1;
-  if (cls === 'when') return value + Math.floor(snap.sinceStartS);
+  if (cls === 'when') return value > 0 ? value + Math.floor(snap.sinceStartS) : null;
   if (value <= 0 && cls !== 'elapsed' && cls !== 'uptime') return null;
   if (value < 0) return null;
   const elapsedBase = base.elapsedS > 0 ? base.elapsedS : 3600;
