@@ -12,6 +12,7 @@ import { tcpRequest } from '../tcp.js';
 import { spawnEmulatorProcess } from './child.js';
 import { loadPersonality, personalityNames } from './personalities.js';
 import { type EmulatedRig, type StartRigOptions, startEmulatedRig } from './server.js';
+import { seededRandom } from './vary.js';
 
 interface RawReply {
   bytes: Buffer;
@@ -409,6 +410,33 @@ describe('fault modes', { timeout: 60_000 }, () => {
       );
     }
     await r.setFault('none');
+  });
+
+  test('hostile requests: random bytes, half-closed, on every protocol; each answered or closed, server lives', async () => {
+    const rand = seededRandom(99);
+    for (const personality of ['antminer-s9', 'whatsminer-m30s', 'whatsminer-v3', 'bitaxe-supra']) {
+      const r = await rig({ personality, idleTimeoutMs: 2000 });
+      for (let i = 0; i < 30; i++) {
+        const n = Math.floor(rand() * 6000);
+        const junk = Buffer.alloc(n);
+        for (let k = 0; k < n; k++) junk[k] = Math.floor(rand() * 256);
+        // Half of them start like a JSON request, so the JSON paths see junk too.
+        if (i % 2 === 0 && n > 1) junk[0] = 0x7b;
+        const res = await new Promise<string>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port: r.port }, () => s.end(junk));
+          s.resume();
+          s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+          s.on('close', () => resolve('closed'));
+        });
+        assert.ok(['closed', 'ECONNRESET', 'EPIPE'].includes(res), `${personality} #${i}: ${res}`);
+      }
+      // Still serving.
+      if (personality === 'bitaxe-supra')
+        assert.equal((await fetch(`http://${r.address}/api/system/info`)).status, 200);
+      else if (personality !== 'whatsminer-v3')
+        assert.ok(body(await raw(r.port, cmd('summary'))).length > 50);
+      await r.close();
+    }
   });
 
   test('bad fault mode and unknown personality are named errors', async () => {

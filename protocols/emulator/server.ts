@@ -72,7 +72,7 @@ export interface StartRigOptions {
   now?: () => number;
   /** Chance per reply that the rig reboots first (default 0: only `reboot()`). */
   rebootProbability?: number;
-  /** Close a connection that sends nothing for this long (default 10 s, as Whatsminer does, §3.2). */
+  /** Close a connection whose request is not complete this long after connect (default 10 s, as Whatsminer, §3.2). */
   idleTimeoutMs?: number;
   /** After the reply is sent, how long a client may keep its side open before the socket is destroyed (5 s). */
   lingerMs?: number;

@@ -116,10 +116,13 @@ function reply(code: number, msg: unknown, desc: string): string {
 
 /** Answer one framed request; returns the framed reply. */
 export function answerV3(buf: Buffer, vary: (text: string) => string): { bytes: Buffer; commands: string[] } {
-  const len = buf.readUInt32LE(0);
+  // A client that half-closes mid-frame is answered with what arrived (never a crash on a short buffer).
+  const len = buf.length >= 4 ? buf.readUInt32LE(0) : 0;
   let text: string;
   let command = '(invalid)';
-  if (len > V3_MAX_REQUEST_BYTES) {
+  if (buf.length < 4) {
+    text = reply(-1, 'incomplete frame', '');
+  } else if (len > V3_MAX_REQUEST_BYTES) {
     text = reply(-1, 'request too large', '');
   } else {
     let req: Record<string, unknown> | null = null;
