@@ -324,7 +324,12 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       answered = true;
       cancel(idle);
       idle = undefined;
-      reply(socket, Buffer.concat(chunks, size));
+      try {
+        reply(socket, Buffer.concat(chunks, size));
+      } catch {
+        // A bug in a reply builder must cost one connection, never the emulator process.
+        socket.destroy();
+      }
     };
     socket.on('data', (chunk: Buffer) => {
       if (answered) return; // one request per connection; later bytes are ignored
