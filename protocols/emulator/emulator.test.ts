@@ -632,15 +632,22 @@ describe('fleets', { timeout: 60_000 }, () => {
   });
 
   test('child-process fleet starts, serves, takes faults and stops cleanly', async () => {
-    const fleet = await spawnEmulatorProcess({ count: 40, mix: 'antminer' });
+    // 1,000 listeners in one process (the benchmark size).
+    const fleet = await spawnEmulatorProcess({ count: 1000, mix: 'antminer' });
     let stopped = false;
     try {
-      assert.equal(fleet.rigs.length, 40);
-      assert.equal(fleet.rigs[39]?.name, 'emu-040');
+      assert.equal(fleet.rigs.length, 1000);
+      assert.equal(fleet.rigs[999]?.name, 'emu-1000');
+      assert.equal(new Set(fleet.rigs.map((r) => r.port)).size, 1000);
       assert.ok(fleet.rigs.every((r) => r.family === 'antminer'));
+      for (const i of [0, 499, 999]) {
+        const r = fleet.rigs[i];
+        assert.ok(r);
+        assert.ok(body(await raw(r.port, cmd('summary'))).includes('"SUMMARY"'), r.name);
+      }
+      assert.equal((await fleet.usage()).commands, 3);
       const first = fleet.rigs[0];
       assert.ok(first);
-      assert.ok(body(await raw(first.port, cmd('summary'))).includes('"SUMMARY"'));
       await fleet.setFault('refuse', [first.name]);
       assert.equal((await raw(first.port, cmd('summary'))).code, 'ECONNREFUSED');
       await fleet.stop();
