@@ -608,6 +608,18 @@ describe('fleets', { timeout: 60_000 }, () => {
     );
   });
 
+  test('IPv6 loopback (::1), when the host has it', async (t) => {
+    let r: EmulatedRig;
+    try {
+      r = await rig({ personality: 'antminer-s9', host: '::1' });
+    } catch (e) {
+      t.skip(`no IPv6 loopback: ${(e as Error).message}`);
+      return;
+    }
+    assert.equal(r.address, `[::1]:${r.port}`);
+    assert.ok(body(await raw(r.port, cmd('version'), 5000, '::1')).includes('"VERSION"'));
+  });
+
   test('several loopback addresses can share one port, like a farm on 4028', async () => {
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
