@@ -444,6 +444,12 @@ describe('fault modes', { timeout: 60_000 }, () => {
       startEmulatedRig({ personality: 'antminer-s99' }),
       (e: unknown) => (e as { code?: string }).code === 'RT_ERR_EMU_UNKNOWN_PERSONALITY',
     );
+    await assert.rejects(
+      startEmulatedRig({ personality: 'antminer-s9', host: '0.0.0.0' }),
+      (e: unknown) =>
+        (e as { code?: string; message?: string }).code === 'RT_ERR_EMU_LISTEN' &&
+        /loopback/.test((e as Error).message),
+    );
     const r = await rig({ personality: 'antminer-s9' });
     await assert.rejects(
       r.setFault('explode' as never),

@@ -146,6 +146,12 @@ function checkFault(mode: string): FaultMode {
   return mode as FaultMode;
 }
 
+/** Fake miners must never show up on a site network, where a real collector or scanner would find them. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return net.isIPv4(host) && host.startsWith('127.');
+}
+
 function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -153,6 +159,12 @@ function formatAddress(host: string, port: number): string {
 export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedRig> {
   const p = loadPersonality(opts.personality);
   const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host)) {
+    throw EmuErrors.listen(
+      formatAddress(host, opts.port ?? 0),
+      'not a loopback address (127.0.0.0/8 or ::1); fake miners must not appear on the site network',
+    );
+  }
   const seed = opts.seed ?? 1;
   let fault = checkFault(opts.fault ?? 'none');
   let faultOpts: Required<FaultOptions> = {
