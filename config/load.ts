@@ -44,20 +44,11 @@ export function validateConfig(raw: unknown, source = 'config'): Config {
 
 /** Parse file text as YAML (a superset of JSON). */
 export function parseConfigText(text: string, source: string): unknown {
-  let value: unknown;
   try {
-    value = parseYaml(text) ?? {};
+    return parseYaml(text) ?? {};
   } catch (err) {
     throw ConfigErrors.unreadable(source, err instanceof Error ? err.message.split('\n')[0]! : String(err));
   }
-  // A bare word or a list parses as YAML too; taking it as "no settings" would start the demo fleet instead.
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw ConfigErrors.unreadable(
-      source,
-      `expected a mapping of settings at the top level, found ${Array.isArray(value) ? 'a list' : typeof value}`,
-    );
-  }
-  return value;
 }
 
 /** Read, apply env overrides, validate. Never connects to anything. */
@@ -72,6 +63,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       throw ConfigErrors.unreadable(file, (err as NodeJS.ErrnoException).code ?? String(err));
     }
     raw = parseConfigText(text, file);
+    // A bare word or a list parses as YAML too; taking it as "no settings" would start the demo fleet instead.
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      const got = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+      throw ConfigErrors.invalid(file, [`(root): expected a mapping of settings (key: value), got ${got}`]);
+    }
   }
   return validateConfig(applyEnvOverrides(raw, env), source);
 }

@@ -141,9 +141,20 @@ export async function startEmulatedPdu(opts: EmulatedPduOptions): Promise<Emulat
       new Promise<void>((resolve) => {
         clearInterval(tick);
         energyFrac = [];
-        agent.close(() => resolve());
-        // agent.close calls back once per socket; resolve anyway if it does not.
-        setTimeout(resolve, 200).unref();
+        // The agent binds its UDP socket asynchronously; closing before the bind completes throws EBADF from
+        // getsockname and would leave the socket open (and the process alive). Retry until it is bound.
+        const attempt = (left: number) => {
+          try {
+            agent.close(() => resolve());
+          } catch (err) {
+            if (left > 0) setTimeout(() => attempt(left - 1), 20);
+            else throw err;
+            return;
+          }
+          // agent.close calls back once per socket; resolve anyway if it does not.
+          setTimeout(resolve, 200).unref();
+        };
+        attempt(50);
       }),
   };
 }
