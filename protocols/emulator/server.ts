@@ -14,7 +14,7 @@ import { answerHttp, httpRequestComplete } from './bitaxe-http.js';
 import { answerRequest, parseRequest, requestComplete } from './cgminer.js';
 import { EmuErrors } from './errors.js';
 import { type EmuProtocol, loadPersonality, type Personality } from './personalities.js';
-import { RigDynamics, seededRandom, varyText } from './vary.js';
+import { RigDynamics, seededRandom, uniqueMacs, varyText } from './vary.js';
 import { answerV3, v3RequestComplete } from './whatsminer-v3.js';
 
 /**
@@ -237,7 +237,9 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       return;
     }
     const snap = dynamics.snapshot();
-    const out = adapter.respond(buf, (text) => varyText(text, snap, { elapsedS: p.elapsedS }));
+    const out = adapter.respond(buf, (text) =>
+      uniqueMacs(varyText(text, snap, { elapsedS: p.elapsedS }), seed),
+    );
     counters.commands += out.commands.length;
     for (const c of out.commands) counters.byCommand[c] = (counters.byCommand[c] ?? 0) + 1;
     const bytes = out.bytes;

@@ -391,3 +391,19 @@ export function findElapsed(text: string): number | null {
   const m = /"Elapsed"\s*:\s*"?(\d+)/.exec(text) ?? /[,|]Elapsed=(\d+)/.exec(text);
   return m?.[1] ? Number(m[1]) : null;
 }
+
+const MAC =
+  /\b([0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}):[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\b/g;
+
+/**
+ * Give each emulated rig its own MAC: rigs replaying the same capture would otherwise share one, and since a
+ * rig's id is its MAC (design.md "Identity") their histories would merge. The vendor prefix (OUI) is kept; the
+ * device half comes from the rig's seed, in the capture's letter case.
+ */
+export function uniqueMacs(text: string, seed: number): string {
+  return text.replace(MAC, (whole, oui: string) => {
+    const tail = [16, 8, 0].map((shift) => ((seed >>> shift) & 0xff).toString(16).padStart(2, '0')).join(':');
+    const mac = `${oui}:${tail}`;
+    return whole === whole.toLowerCase() ? mac.toLowerCase() : mac.toUpperCase();
+  });
+}
