@@ -13,6 +13,8 @@ import { startEmulatedFleet } from './emulated-fleet.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
 
+/** Reply cap for the memory test; RIGTEL_TEST_MAX_REPLY lets one check the test fails without a cap. */
+const MAX_REPLY = Number(process.env.RIGTEL_TEST_MAX_REPLY ?? 256 * 1024);
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -99,6 +101,134 @@ describe('collector faults (emulated fleet)', () => {
         assert.equal(hist[0]!.polls, 2);
         assert.equal(hist[0]!.polls_ok, 0);
         assert.equal(hist[0]!.hashrate_hs, null);
+      } finally {
+        await rt.stop();
+      }
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it('every other fault mode gets its own named error while the healthy rigs keep answering', async () => {
+    // One rig per fault mode, then healthy ones. Each faulty rig must come out offline with the error a site
+    // engineer can act on; every healthy rig must answer in the same sweep.
+    const expected: Record<string, string[]> = {
+      drip: ['RT_ERR_PROTO_TIMEOUT', 'RT_ERR_SCHED_POLL_DEADLINE'],
+      reset: ['RT_ERR_PROTO_RESET'],
+      garbage: ['RT_ERR_PROTO_DECODE'],
+      refuse: ['RT_ERR_PROTO_CONNECT_REFUSED'],
+      empty: ['RT_ERR_PROTO_EMPTY_REPLY'],
+      slow: ['RT_ERR_PROTO_TIMEOUT', 'RT_ERR_SCHED_POLL_DEADLINE'],
+    };
+    const modes = Object.keys(expected) as Array<'drip' | 'reset' | 'garbage' | 'refuse' | 'empty' | 'slow'>;
+    const fleet = await startEmulatedFleet({
+      count: modes.length + 4,
+      host: '127.0.0.1',
+      basePort: 0,
+      mix: 'antminer',
+      seed: 11,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-faults-'));
+    dirs.push(dir);
+    try {
+      for (const [i, mode] of modes.entries()) {
+        await fleet.rigs[i]!.setFault(mode, { slowDelayMs: 4000, dripIntervalMs: 100 });
+      }
+      const config = validateConfig({
+        storage: { dir, journal_fsync: 'off' },
+        poll: {
+          interval_ms: 30_000,
+          connect_timeout_ms: 500,
+          command_timeout_ms: 1500,
+          poll_deadline_ms: 2500,
+          concurrency: 4,
+        },
+        rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
+      });
+      const rt = await startCollector(config, targetsFromConfig(config), {
+        log: silentLogger,
+        driverFor,
+        autoStart: false,
+      });
+      try {
+        const round = await rt.sweepNow();
+        assert.equal(round.polled, fleet.rigs.length);
+        assert.equal(round.answered, 4);
+        for (const [i, mode] of modes.entries()) {
+          const st = rt.fleet.get(fleet.rigs[i]!.name)!;
+          assert.equal(st.state, 'offline', mode);
+          assert.equal(st.current, null, mode);
+          assert.ok(
+            expected[mode]!.includes(st.last_error?.code ?? ''),
+            `${mode}: ${JSON.stringify(st.last_error)}`,
+          );
+        }
+        for (const r of fleet.rigs.slice(modes.length))
+          assert.ok(rt.fleet.get(r.name)!.current, `${r.name} is up`);
+      } finally {
+        await rt.stop();
+      }
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it('an endless reply is cut at max_reply_bytes: peak memory stays bounded while it streams', async () => {
+    const fleet = await startEmulatedFleet({
+      count: 3,
+      host: '127.0.0.1',
+      basePort: 0,
+      mix: 'antminer',
+      seed: 5,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-faults-'));
+    dirs.push(dir);
+    try {
+      // 512 MiB offered per poll: a client that buffered it all would peak hundreds of MiB above the start.
+      await fleet.rigs[0]!.setFault('oversize', { oversizeBytes: 512 * 1024 * 1024 });
+      await fleet.rigs[1]!.setFault('hang');
+      const config = validateConfig({
+        storage: { dir, journal_fsync: 'off' },
+        poll: {
+          interval_ms: 30_000,
+          connect_timeout_ms: 500,
+          command_timeout_ms: 3000,
+          poll_deadline_ms: 4000,
+          max_reply_bytes: MAX_REPLY,
+        },
+        rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
+      });
+      const rt = await startCollector(config, targetsFromConfig(config), {
+        log: silentLogger,
+        driverFor,
+        autoStart: false,
+      });
+      const used = () => {
+        const m = process.memoryUsage();
+        return m.heapUsed + m.arrayBuffers;
+      };
+      try {
+        await rt.sweepNow();
+        const base = used();
+        let peak = base;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, used());
+        }, 5);
+        try {
+          for (let i = 0; i < 3; i++) {
+            const round = await rt.sweepNow();
+            assert.ok(round.answered >= 1);
+          }
+        } finally {
+          clearInterval(sampler);
+        }
+        const peakMiB = (peak - base) / 2 ** 20;
+        assert.ok(
+          peakMiB < 96,
+          `memory peaked ${peakMiB.toFixed(1)} MiB above the start while the reply streamed`,
+        );
+        assert.equal(rt.fleet.get(fleet.rigs[0]!.name)!.last_error?.code, 'RT_ERR_PROTO_REPLY_TOO_LARGE');
+        assert.ok(rt.fleet.get(fleet.rigs[2]!.name)!.current, 'the healthy rig answers every sweep');
       } finally {
         await rt.stop();
       }
