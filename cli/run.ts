@@ -15,7 +15,8 @@ import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { createLogger } from '../lib/log.js';
-import { estimatePowerW } from '../protocols/models.js';
+import { loadPersonality } from '../protocols/emulator/personalities.js';
+import { estimatePowerW, lookupModel } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
 import { demoSnmpSection, startEmulatedPdu } from '../protocols/snmp/emulator.js';
 import { checkConfigFile } from './config-check.js';
@@ -103,7 +104,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         // Half the demo rigs hang on an emulated APC PDU, so the demo shows metered (pdu) power beside the
         // miners' own and estimated figures.
         const metered = fleet.rigs.slice(0, Math.ceil(fleet.rigs.length / 2));
-        const pdu = await startEmulatedPdu({ host: config.emulator.host, outlets: metered.length });
+        // Each outlet draws about its rig model's nominal power, so metered figures look like the rig's own.
+        const nominal = metered.map(
+          (r) => lookupModel(loadPersonality(r.personality).model)?.power_w ?? 3250,
+        );
+        const pdu = await startEmulatedPdu({
+          host: config.emulator.host,
+          outlets: metered.length,
+          baseWatts: (outlet) => nominal[outlet - 1] ?? 3250,
+        });
         stack.push({ name: 'emulated PDU', close: () => pdu.close() });
         config = {
           ...config,

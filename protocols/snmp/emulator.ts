@@ -20,6 +20,8 @@ export interface EmulatedPduOptions {
   v3?: { user: string; auth_key: string; priv_key: string };
   /** How often values change (ms). */
   tick_ms?: number;
+  /** Mean draw of outlet n (1-based), W; default 3250 W (an S19-class miner). */
+  baseWatts?: (outlet: number) => number;
 }
 
 export interface EmulatedPdu {
@@ -96,8 +98,15 @@ export async function startEmulatedPdu(opts: EmulatedPduOptions): Promise<Emulat
   const t0 = Date.now();
   const watts = new Array<number>(n + 1).fill(0);
   const energy = new Array<number>(n + 1).fill(0);
-  const powerAt = (i: number, t: number) =>
-    Math.round(3250 + 150 * Math.sin(t / 20 + i * 0.7) + 40 * Math.sin(t / 3 + i));
+  const base = opts.baseWatts ?? (() => 3250);
+  // About ±5 % slow wander plus a little fast ripple around each outlet's mean draw.
+  const powerAt = (i: number, t: number) => {
+    const mean = base(i);
+    return Math.max(
+      0,
+      Math.round(mean * (1 + 0.046 * Math.sin(t / 20 + i * 0.7) + 0.012 * Math.sin(t / 3 + i))),
+    );
+  };
   for (let i = 1; i <= n; i++) {
     watts[i] = powerAt(i, 0);
     energy[i] = 10_000 + i * 37; // tenths of kWh
