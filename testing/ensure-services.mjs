@@ -2,7 +2,7 @@
 // Tests start their own influxd and snmpd on high loopback ports; Mosquitto is shared on 127.0.0.1:1883.
 // As root on Debian, missing packages are installed with apt-get; otherwise we stop and name what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 
 const NEEDED = [
@@ -42,12 +42,20 @@ export function installPackages() {
   }
   console.log(`[services] installing ${names.join(', ')} with apt-get (first run only)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], {
-    stdio: 'inherit',
-    env,
-  });
-  // Debian starts snmpd/influxd/mosquitto from their maintainer scripts only under systemd; we start our own.
+  // Keep the packages' maintainer scripts from starting their daemons: the packaged influxd config listens on
+  // every interface. Tests start their own influxd/snmpd on loopback with configs kept in the repo.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], {
+      stdio: 'inherit',
+      env,
+    });
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
   const still = missingPackages();
   if (still.length) {
     console.error(`[services] still missing after apt-get: ${still.map((m) => m.pkg).join(', ')}`);
