@@ -49,7 +49,7 @@ export function installPackages() {
   if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], {
+    execFileSync('apt-get', ['install', '-y', '-qq', ...names], {
       stdio: 'inherit',
       env,
     });
