@@ -12,9 +12,11 @@ import Fastify, {
 import { RtError } from '../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
+import { alertsRoutes } from './routes/alerts.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { powerDevicesRoutes } from './routes/power-devices.js';
 import { rigsRoutes } from './routes/rigs.js';
 import { statusRoutes } from './routes/status.js';
 import { uiRoutes } from './routes/ui.js';
@@ -55,6 +57,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(fleetRoutes, { ...deps, prefix: '/v1' });
   app.register(rigsRoutes, { ...deps, prefix: '/v1' });
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
+  app.register(alertsRoutes, { ...deps, prefix: '/v1' });
+  app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
   app.register(uiRoutes);
   return app;
 }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { Alert } from '../collector/alerts.js';
 import type { JournalPressure } from '../collector/journal.js';
+import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
 
@@ -12,6 +14,10 @@ export interface ApiDeps {
   health: HealthView & { journal?: () => JournalPressure | null };
   config: Config;
   log?: Logger;
+  /** Alerts active now, when this process runs an alert engine. */
+  alerts?: () => Alert[];
+  /** SNMP device status (PDUs, sensors, switches), when any are polled. */
+  powerDevices?: () => DeviceStatus[];
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

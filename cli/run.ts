@@ -10,7 +10,7 @@ import { AlertEngine } from '../collector/alerts.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
-import { startSnmpPoller } from '../collector/snmp-poller.js';
+import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
@@ -126,10 +126,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     // Metered power from PDUs, when any are configured: the collector prefers it over the miner's own figure.
     let meter: PowerMeter | undefined;
+    let powerDevices: (() => DeviceStatus[]) | undefined;
     if (config.snmp.devices.length > 0) {
       const snmp = startSnmpPoller(config, { log });
       stack.push({ name: 'snmp poller', close: () => snmp.stop() });
       meter = snmp.meter;
+      powerDevices = () => snmp.status();
     }
     const collector = await startCollector(config, targetsFromConfig(config), {
       log,
@@ -158,7 +160,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         polling: () => h.polling(),
         journal: () => collector.journal.pressure(),
       };
-      app = buildApp({ fleet: collector.fleet, history: collector.history, health, config, log });
+      app = buildApp({
+        fleet: collector.fleet,
+        history: collector.history,
+        health,
+        config,
+        log,
+        alerts: () => alerts.active(),
+        ...(powerDevices ? { powerDevices } : {}),
+      });
       const { host, port } = splitAddress(config.api.listen, 8080);
       try {
         await app.listen({ host, port });
@@ -179,7 +189,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           : `http://${config.api.listen}`;
       io.out(
         `rigtel ${config.site.name}: polling ${config.rigs.length} rigs every ${config.poll.interval_ms / 1000} s\n` +
-          `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
+          `  page     ${base}/   (the floor view: which rig is hot, down or underperforming)\n` +
+          `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/alerts   ${base}/v1/status\n` +
           `  health   ${base}/healthz\n` +
           `  storage  ${config.storage.dir}\n` +
           'Ctrl-C to stop.\n',

@@ -26,7 +26,16 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       sinks: health.sinks,
       // null when the collector does not expose journal figures.
       journal: deps.health.journal?.() ?? null,
-      endpoints: ['/healthz', '/v1/status', '/v1/fleet', '/v1/rigs', '/v1/rigs/:id', '/v1/rigs/:id/history'],
+      endpoints: [
+        '/healthz',
+        '/v1/status',
+        '/v1/fleet',
+        '/v1/rigs',
+        '/v1/rigs/:id',
+        '/v1/rigs/:id/history',
+        '/v1/alerts',
+        '/v1/power/devices',
+      ],
     };
   });
 };
