@@ -12,8 +12,8 @@
 import { RtError } from '../lib/errors.js';
 import { avalonModelFromVer } from './avalon/parse.js';
 import { isAxeOsInfo, parseBitaxe } from './bitaxe/parse.js';
-import { isObj, normMac, type Obj, section, str } from './braiins/cgjson.js';
 import { braiinsFirmware, modelFromBuild } from './braiins/parse.js';
+import { isObj, normMac, type Obj, section, str } from './cgminer/cgjson.js';
 import { decodeReply } from './cgminer/decode.js';
 import { httpRequest } from './http/client.js';
 import type { Family } from './sample.js';

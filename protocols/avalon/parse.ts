@@ -19,7 +19,7 @@ import {
   settleState,
   str,
   temp,
-} from '../braiins/cgjson.js';
+} from '../cgminer/cgjson.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 /**

@@ -5,11 +5,11 @@
  * and then every IDENTITY_EVERY polls per address (protocols.md §7: "add every N polls").
  */
 import type { RtError } from '../../lib/errors.js';
+import { capRaw } from '../cgminer/cgjson.js';
 import { type CommandResults, cgminerCommands } from '../cgminer/client.js';
 import type { PollTarget } from '../driver.js';
 import { identify } from '../identify.js';
 import type { MinerReading } from '../sample.js';
-import { capRaw } from './cgjson.js';
 
 export const IDENTITY_EVERY = 20;
 

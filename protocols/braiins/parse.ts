@@ -5,7 +5,6 @@
  * 0-based positions; `Chip` 0.0 means "not reported".
  */
 
-import { type BoardReading, emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 import {
   applySummaryCounters,
   capRaw,
@@ -21,7 +20,8 @@ import {
   str,
   sumOf,
   temp,
-} from './cgjson.js';
+} from '../cgminer/cgjson.js';
+import { type BoardReading, emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 export interface BraiinsReplies {
   version?: unknown;

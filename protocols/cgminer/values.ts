@@ -15,7 +15,8 @@ export function num(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v === 'string') {
     const t = v.trim();
-    if (t === '') return null;
+    // Decimal only: Number() would also take "0x1F", "Infinity" or "1_000", none of which a miner means.
+    if (t === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
     const n = Number(t);
     return Number.isFinite(n) ? n : null;
   }

@@ -21,7 +21,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../braiins/cgjson.js';
+} from '../cgminer/cgjson.js';
 import { lookupModel } from '../models.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 

@@ -22,7 +22,7 @@ import {
   settleState,
   str,
   temp,
-} from '../braiins/cgjson.js';
+} from '../cgminer/cgjson.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 import { applyBitmainStats, splitStats } from '../vnish/bitmain-stats.js';
 import { splitType } from '../vnish/parse.js';

@@ -15,7 +15,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../braiins/cgjson.js';
+} from '../cgminer/cgjson.js';
 import { type BoardReading, emptyBoard, HS, type MinerReading } from '../sample.js';
 
 export interface BitmainStats {

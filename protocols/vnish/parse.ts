@@ -15,7 +15,7 @@ import {
   section,
   settleState,
   str,
-} from '../braiins/cgjson.js';
+} from '../cgminer/cgjson.js';
 import { emptyReading, HS, type MinerReading } from '../sample.js';
 import { applyBitmainStats, splitStats } from './bitmain-stats.js';
 

@@ -7,6 +7,7 @@
  */
 import type { RtError } from '../../lib/errors.js';
 import { decodeReply } from '../cgminer/decode.js';
+import { num } from '../cgminer/values.js';
 import { ProtoErrors } from '../errors.js';
 import { WhatsminerErrors } from './errors.js';
 
@@ -56,17 +57,7 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A number from a JSON number or numeric string; `""`, NaN, ±∞ and anything else → null. */
-export function num(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    if (t === '') return null;
-    const n = Number(t);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
-}
+export { num } from '../cgminer/values.js';
 
 /** A reading where negative means "not available" (btminer `Power: -1`, protocols.md §3.3 and §6 item 23). */
 export function nonNeg(v: unknown): number | null {

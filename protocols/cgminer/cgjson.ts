@@ -2,26 +2,13 @@
  * Small helpers for reading decoded cgminer-style JSON bodies (shared by the Braiins, LuxOS, VNish, Avalon and
  * Innosilicon parsers). They never throw on odd shapes: a wrong type reads as null.
  */
+
 import type { MinerReading, PoolReading } from '../sample.js';
+import { bool, isObj, num, type Obj, str } from './values.js';
 
 export type Json = unknown;
-export type Obj = Record<string, unknown>;
-
-export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A number from a number or a numeric string (`"12795.48"`, `"  5.0000"`); `""`, NaN, inf → null. */
-export function num(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string') {
-    const t = v.trim();
-    if (t === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
-    const n = Number(t);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
-}
+export type { Obj } from './values.js';
+export { bool, isObj, num, str } from './values.js';
 
 /** Integer counter; negative values are "not available" (protocols.md §6 item 23). */
 export function count(v: unknown): number | null {
@@ -40,19 +27,6 @@ export function temp(v: unknown): number | null {
 export function rpm(v: unknown): number | null {
   const n = num(v);
   return n === null || n <= 0 ? null : n;
-}
-
-export function str(v: unknown): string | null {
-  if (typeof v !== 'string') return null;
-  const t = v.trim();
-  return t === '' ? null : t;
-}
-
-export function bool(v: unknown): boolean | null {
-  if (typeof v === 'boolean') return v;
-  if (v === 'Y' || v === 'true' || v === 1 || v === '1') return true;
-  if (v === 'N' || v === 'false' || v === 0 || v === '0') return false;
-  return null;
 }
 
 export function maxOf(values: (number | null)[]): number | null {
