@@ -4,9 +4,9 @@
  */
 
 import type { RigStatus } from '../collector/views.js';
-import type { PowerSource, RigState } from '../protocols/sample.js';
+import { type PowerSource, RIG_STATES, type RigState } from '../protocols/sample.js';
 
-const STATES: readonly RigState[] = ['mining', 'ramping', 'sleeping', 'curtailed', 'offline', 'error'];
+const STATES: readonly RigState[] = RIG_STATES;
 /** Weakest first: a total is only as good as its weakest input (design.md "Units, nulls and sources"). */
 const SOURCE_STRENGTH: readonly PowerSource[] = ['estimate', 'miner', 'pdu'];
 

@@ -4,24 +4,15 @@
  * Unknown keys are rejected so a typo is an error, not a silently ignored setting.
  */
 import { z } from 'zod';
+import { FAMILIES } from '../protocols/sample.js';
 import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
 import { sinksSection } from './sections/sinks.js';
 import { snmpSection } from './sections/snmp.js';
 
-const FAMILIES = [
-  'auto',
-  'antminer',
-  'cgminer',
-  'whatsminer',
-  'avalon',
-  'braiins',
-  'luxos',
-  'vnish',
-  'innosilicon',
-  'bitaxe',
-] as const;
+/** What a rig's `family` may say: a known family, or auto to detect it. */
+const RIG_FAMILIES = ['auto', ...FAMILIES.filter((f) => f !== 'unknown')] as const;
 
 /** `host:port`, `host` (default port 4028) or `[ipv6]:port`. */
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
@@ -40,7 +31,7 @@ export const rigSchema = z
       .regex(ADDRESS, 'expected host:port (e.g. 10.0.0.12:4028)')
       .describe('Where the miner API listens: host:port, or host alone for port 4028.'),
     family: z
-      .enum(FAMILIES)
+      .enum(RIG_FAMILIES)
       .default('auto')
       .describe('Miner family, or auto to detect from the replies (aftermarket firmware before stock).'),
     username: z.string().optional().describe('User for APIs that need one (Antminer web UI digest auth).'),

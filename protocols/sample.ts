@@ -21,19 +21,23 @@ export type PowerSource = 'pdu' | 'miner' | 'estimate';
  * - offline: did not answer this poll
  * - error: answered, but reports a fault (no boards, all chains dead…)
  */
-export type RigState = 'mining' | 'ramping' | 'sleeping' | 'curtailed' | 'offline' | 'error';
+export const RIG_STATES = ['mining', 'ramping', 'sleeping', 'curtailed', 'offline', 'error'] as const;
+export type RigState = (typeof RIG_STATES)[number];
 
-export type Family =
-  | 'antminer'
-  | 'cgminer'
-  | 'whatsminer'
-  | 'avalon'
-  | 'braiins'
-  | 'luxos'
-  | 'vnish'
-  | 'innosilicon'
-  | 'bitaxe'
-  | 'unknown';
+/** Families rigtel reads; `unknown` is a device it could not identify. */
+export const FAMILIES = [
+  'antminer',
+  'cgminer',
+  'whatsminer',
+  'avalon',
+  'braiins',
+  'luxos',
+  'vnish',
+  'innosilicon',
+  'bitaxe',
+  'unknown',
+] as const;
+export type Family = (typeof FAMILIES)[number];
 
 /** How much of the reply rigtel understood. `partial`/`unsupported` samples keep `raw` for diagnosis. */
 export type Support = 'full' | 'partial' | 'unsupported';

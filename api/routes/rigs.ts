@@ -1,29 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { FAMILIES, RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
 import { choiceParam, intParam, parseOrThrow } from '../query.js';
 import { configuredRig, findRig, type RigSummary, summarizeRig } from '../rig-view.js';
 
-const STATES = ['mining', 'ramping', 'sleeping', 'curtailed', 'offline', 'error'] as const;
-const FAMILIES = [
-  'antminer',
-  'cgminer',
-  'whatsminer',
-  'avalon',
-  'braiins',
-  'luxos',
-  'vnish',
-  'innosilicon',
-  'bitaxe',
-  'unknown',
-  'auto',
-] as const;
+const FAMILY_FILTER = [...FAMILIES, 'auto'] as const;
 
 const listQuery = z
   .object({
-    state: choiceParam(STATES).optional(),
-    family: choiceParam(FAMILIES).optional(),
+    state: choiceParam(RIG_STATES).optional(),
+    family: choiceParam(FAMILY_FILTER).optional(),
     sort: choiceParam(['temp', 'hashrate', 'name'] as const).optional(),
     limit: intParam(1, 100_000).optional(),
   })
