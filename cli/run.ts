@@ -6,7 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import { targetsFromScan } from '../collector/adopt.js';
 import { AlertEngine } from '../collector/alerts.js';
+import { scheduleRescans } from '../collector/discovery.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
@@ -14,6 +16,7 @@ import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js'
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
+import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { loadPersonality } from '../protocols/emulator/personalities.js';
 import { estimatePowerW, lookupModel } from '../protocols/models.js';
@@ -140,6 +143,23 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ...(meter ? { meter } : {}),
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
+
+    // Scheduled rescans: identified rigs the config does not list are polled from the next round on.
+    const rescans = scheduleRescans(config.discovery, {
+      onReport: (report) => {
+        const unknown = report.results.filter((r) => r.status === 'unidentified');
+        if (unknown.length)
+          log.warn(
+            { hosts: unknown.map((r) => `${r.ip}:${r.port}`) },
+            'rescan: hosts answered but could not be identified',
+          );
+        if (!config.discovery.adopt) return;
+        const known = new Set(collector.fleet.list().map((r) => r.address));
+        collector.addTargets(targetsFromScan(report, known, config));
+      },
+      onError: (err) => log.error({ code: errorCode(err), err: errorMessage(err) }, 'rescan failed'),
+    });
+    stack.push({ name: 'rescans', close: () => rescans.stop() });
 
     // Alerts go to the log here; the MQTT sink publishes its own events.
     const alerts = new AlertEngine(config.alerts);

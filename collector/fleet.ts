@@ -24,7 +24,13 @@ export class Fleet implements FleetView {
 
   constructor(targets: readonly RigTarget[], opts: FleetOptions = {}) {
     this.nextPoll = opts.nextPoll;
+    this.add(targets);
+  }
+
+  /** Track more rigs (found by a rescan); addresses already known are left as they are. */
+  add(targets: readonly RigTarget[]): void {
     for (const t of targets) {
+      if (this.byAddress.has(t.address)) continue;
       const e: Entry = {
         target: t,
         status: {

@@ -46,6 +46,8 @@ export interface CollectorRuntime {
   sweepNow(): Promise<RoundStats>;
   /** The last completed round. */
   lastRound(): RoundStats | null;
+  /** Start polling more rigs (found by a rescan); returns those that were not polled already. */
+  addTargets(targets: readonly RigTarget[]): RigTarget[];
   stop(): Promise<void>;
 }
 
@@ -185,7 +187,7 @@ export async function startCollector(
     polling: () => {
       const r = scheduler.lastRound();
       return {
-        rigs: targets.length,
+        rigs: scheduler.size(),
         up: fleet.upCount(),
         last_sweep_ms: r?.started_ms ?? null,
         last_sweep_duration_ms: r?.duration_ms ?? null,
@@ -218,6 +220,12 @@ export async function startCollector(
       return r;
     },
     lastRound: () => scheduler.lastRound(),
+    addTargets(more) {
+      const added = scheduler.add(more);
+      fleet.add(added);
+      if (added.length) log.info({ rigs: added.map((t) => t.address) }, 'polling rigs found by a rescan');
+      return added;
+    },
     stop() {
       stopping ??= (async () => {
         await scheduler.stop();

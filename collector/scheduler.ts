@@ -81,6 +81,21 @@ export class Scheduler {
     }
   }
 
+  /** Poll more targets from the next round on (rigs found by a rescan). Returns those not already polled. */
+  add(targets: readonly RigTarget[]): RigTarget[] {
+    const known = new Set(this.targets.map((t) => t.address));
+    const added = targets.filter((t) => !known.has(t.address));
+    for (const t of added) {
+      this.targets.push(t);
+      this.state.set(t, { failures: 0, not_before_ms: 0, in_flight: false, last_poll_ms: null });
+    }
+    return added;
+  }
+
+  size(): number {
+    return this.targets.length;
+  }
+
   /** Signal aborted on stop(): pass it to polls so shutdown cancels them. */
   get signal(): AbortSignal {
     return this.shutdown.signal;

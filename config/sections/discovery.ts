@@ -10,6 +10,12 @@ export const discoverySection = z
       .boolean()
       .default(false)
       .describe('Rescan the ranges on a schedule and report rigs that are not in the config.'),
+    adopt: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Poll identified rigs that a rescan finds and the config does not list, until the next restart (keep them for good with rigtel scan --write-config).',
+      ),
     ranges: z
       .array(z.string().regex(CIDR, 'expected an IPv4 address or CIDR block, e.g. 10.0.0.0/22'))
       .default([])
@@ -52,6 +58,7 @@ export const discoverySection = z
   .strict()
   .default({
     enabled: false,
+    adopt: true,
     ranges: [],
     ports: [4028, 80, 4433],
     interval_ms: 6 * 3_600_000,
