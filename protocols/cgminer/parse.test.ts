@@ -54,6 +54,16 @@ describe('parseCgminer', () => {
     assert.ok(r.notes.some((n) => /no devices/.test(n)));
   });
 
+  it('a devs reply without a DEVS section is partial, not "no devices"', () => {
+    const r = parseCgminer({
+      summary: j(SUMMARY.replace('"MHS 5s":1300.00', '"MHS 5s":0.00')),
+      devs: { STATUS: [{ STATUS: 'S', Code: 22, Msg: 'versions' }], VERSION: [{ CGMiner: '4.11.1' }] },
+    });
+    assert.equal(r.support, 'partial');
+    assert.ok(!r.notes.some((n) => /no devices/.test(n)));
+    assert.ok(r.notes.some((n) => /no DEVS section/.test(n)));
+  });
+
   it('reads the real Avalon 1047 joined reply (MHS 30s)', { skip: !fixturesAvailable() }, () => {
     const v = decodeReply(readFixture('avalon_1047_summary-stats-pools.txt')).value;
     const split = splitJoinedReply(v, ['summary', 'stats', 'pools']);

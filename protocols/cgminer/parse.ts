@@ -6,6 +6,7 @@
  */
 import { emptyBoard, emptyReading, type MinerReading } from '../sample.js';
 import { parsePools, poolTotals } from './pools.js';
+import { CGMINER_CODE, readStatus } from './status.js';
 import { firstRow, maxOrNull, num, type Obj, rows, scale, str, sumOrNull } from './values.js';
 
 export interface CgminerParts {
@@ -99,7 +100,13 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
   if (hs !== null && hs > 0) r.state = 'mining';
   else if (parts.devs !== undefined && devs.length === 0) {
     r.state = 'error';
-    r.notes.push('no devices (Code 10: all boards missing or failed)');
+    // Only Code 10 means "the miner has no devices"; a reply without a DEVS section is one we did not understand.
+    if (readStatus(parts.devs)?.code === CGMINER_CODE.noDevices)
+      r.notes.push('no devices (Code 10: all boards missing or failed)');
+    else {
+      r.notes.push('the devs reply has no DEVS section rigtel understands');
+      r.support = 'partial';
+    }
   } else if (r.uptime_s !== null && r.uptime_s < WARMUP_S) r.state = 'ramping';
   else {
     // Plain cgminer has no sleep mode: zero or unknown hashrate after warm-up is a fault (no work, dead devices).
