@@ -102,7 +102,11 @@ export function identify(input: IdentifyInput): Identification {
   const ver = section(version, 'VERSION')[0] ?? null;
   const dd = section(devdetails, 'DEVDETAILS')[0] ?? null;
   const desc = descriptionOf(version) ?? descriptionOf(devdetails) ?? descriptionOf(asBody(input.summary));
-  const statsHead = section(asBody(input.stats), 'STATS').find((o) => 'Type' in o) ?? null;
+  const statsBody = asBody(input.stats);
+  const statsRows = section(statsBody, 'STATS');
+  const statsHead = statsRows.find((o) => 'Type' in o) ?? null;
+  // Old Innosilicon firmware numbers its sections STATS0, STATS1… (innosilicon_a9_stats_2.txt).
+  const numberedStats = isObj(statsBody) && 'STATS0' in statsBody;
   const type = str(ver?.['Type']) ?? str(statsHead?.['Type']);
   const mk = minerKey(ver) ?? minerKey(statsHead);
   const body = input.httpBody ?? '';
@@ -223,7 +227,18 @@ export function identify(input: IdentifyInput): Identification {
   // 6. Avalon: PROD in version, avalon driver in devdetails, or MM ID strings.
   const prod = str(ver?.['PROD']);
   const driver = str(dd?.['Driver']);
-  if (prod || /^avalon/i.test(driver ?? '') || /^AVA/i.test(str(dd?.['Name']) ?? '') || /avalon/i.test(all)) {
+  // Avalon stats carry per-module "MM ID<n>" strings and an AVA… driver ID (avalon_1047_summary-stats-pools.txt).
+  const avalonStats = statsRows.some(
+    (o) => /^AVA/i.test(str(o['ID']) ?? '') || Object.keys(o).some((k) => /^MM ID\d/.test(k)),
+  );
+  if (
+    prod ||
+    /^avalon/i.test(driver ?? '') ||
+    /^AVA/i.test(str(dd?.['Name']) ?? '') ||
+    /avalon/i.test(all) ||
+    avalonStats
+  ) {
+    if (avalonStats && !prod) evidence.push('stats has Avalon MM ID / AVA rows');
     if (prod) evidence.push(`version PROD "${prod}"`);
     if (driver && /avalon/i.test(driver)) evidence.push(`devdetails Driver "${driver}"`);
     if (!evidence.length) evidence.push('reply mentions Avalon');
@@ -239,9 +254,13 @@ export function identify(input: IdentifyInput): Identification {
     return result('avalon', 'medium', ['web page says "Avalon"'], { make: 'Canaan' });
 
   // 7. Innosilicon.
-  if (/innominer/i.test(all) || /DragonMint/i.test(body)) {
+  if (/innominer/i.test(all) || /innominer/i.test(desc ?? '') || /DragonMint/i.test(body) || numberedStats) {
     evidence.push(
-      desc && /innominer/i.test(desc) ? `Description "${desc}"` : 'innominer / DragonMint signature',
+      desc && /innominer/i.test(desc)
+        ? `Description "${desc}"`
+        : numberedStats
+          ? 'stats in numbered STATS0… sections (old Innosilicon firmware)'
+          : 'innominer / DragonMint signature',
     );
     const m = desc ? /innominer\s+([a-z]\d+\+?)/i.exec(desc)?.[1] : undefined;
     return result('innosilicon', desc ? 'high' : 'medium', evidence, {
@@ -364,15 +383,24 @@ export async function detectFamily(
       }
     }
     const id = identify(input);
-    if (id.family === 'cgminer' && input.version !== undefined) {
-      // A bare cgminer version (VNish 2.0.3: vnish_s17plus_version.txt) says more in stats' first object.
+    let refined = id;
+    // Something answered in cgminer style (a reply, or an error status such as Code 14 for a refused command):
+    // when version/devdetails did not settle it, summary and stats may. Whatsminer builds that refuse version
+    // name themselves by their summary keys (whatsminer_m30s_summary.txt); a bare cgminer version (VNish 2.0.3:
+    // vnish_s17plus_version.txt), an Avalon (MM ID strings) or an old Innosilicon (STATS0 sections) by stats.
+    const answered =
+      input.version !== undefined ||
+      input.devdetails !== undefined ||
+      errors.some((c) => /STATUS|ACCESS_DENIED|DECODE/.test(c));
+    for (const command of ['summary', 'stats'] as const) {
+      if (!answered || (refined.family !== 'unknown' && refined.family !== 'cgminer')) break;
       try {
-        input.stats = await cgProbe(host, port, 'stats', o, signal);
+        input[command] = await cgProbe(host, port, command, o, signal);
+        refined = identify(input);
       } catch (err) {
         errors.push(err instanceof RtError ? err.code : String(err));
       }
     }
-    const refined = identify(input);
     if (refined.family !== 'unknown') return { ...refined, via: 'cgminer', errors };
     if (!httpFallback) return { ...id, via: null, errors };
   }

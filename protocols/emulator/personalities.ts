@@ -8,6 +8,7 @@
  * the whole personality is `synthesized` from the field names in protocols.md (Whatsminer API v3: no real v3
  * capture in the set; a stock cgminer 4.11.1). Tests that need real bytes use the fixture-backed ones.
  */
+import { decodeReply } from '../cgminer/decode.js';
 import { fixturesAvailable, fixturesDir, readFixture } from '../fixtures.js';
 import type { Family } from '../sample.js';
 import { EmuErrors } from './errors.js';
@@ -458,8 +459,16 @@ export function loadPersonality(name: string): Personality {
     const part = cutJoinPart(readFixtureText(file), key);
     if (part !== null) single.set(cmd, part);
   }
-  for (const [cmd, file] of Object.entries(spec.textReplies ?? {}))
-    text.set(cmd, stripNul(readFixtureText(file)));
+  for (const [cmd, file] of Object.entries(spec.textReplies ?? {})) {
+    const captured = stripNul(readFixtureText(file));
+    text.set(cmd, captured);
+    // The same miner answers a JSON request in JSON: derive it from the text capture (avalon_mini3_version.txt
+    // is only known in pipe format), so JSON clients see the same fields.
+    if (!single.has(cmd)) {
+      const decoded = decodeReply(captured);
+      if (decoded.format === 'text') single.set(cmd, JSON.stringify(decoded.value));
+    }
+  }
   if (spec.whatsminer) {
     for (const [cmd, file] of Object.entries(spec.whatsminer.own))
       single.set(cmd, stripNul(readFixtureText(file)));
