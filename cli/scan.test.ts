@@ -81,10 +81,10 @@ test('--write-config adds new rigs once and the file still passes config check',
 test('bad input: usage errors exit 2 with a named code', async () => {
   for (const argv of [
     [],
-    ['10.0.0.5/24'],
-    ['10.0.0.0/8'],
-    ['10.0.0.1', '--ports', 'http'],
-    ['10.0.0.1', '--concurrency', '0'],
+    ['127.0.0.5/24'],
+    ['127.0.0.0/8'],
+    ['127.0.0.1', '--ports', 'http'],
+    ['127.0.0.1', '--concurrency', '0'],
   ]) {
     const io = capture();
     assert.equal(await scanCommand(argv, io), 2, argv.join(' '));
