@@ -8,52 +8,6 @@ import { balancedEnd, lenientParse, type Personality } from './personalities.js'
 /** cgminer reads one buffer of at most 4095 bytes (protocols.md §1.1); more is never a valid request. */
 export const MAX_REQUEST_BYTES = 4095;
 
-/** Known cgminer commands (api.c command table); anything else is Code 14 "Invalid command". */
-const CGMINER_COMMANDS = new Set([
-  'version',
-  'config',
-  'summary',
-  'devs',
-  'edevs',
-  'pools',
-  'devdetails',
-  'stats',
-  'estats',
-  'coin',
-  'notify',
-  'lcd',
-  'asccount',
-  'pgacount',
-  'asc',
-  'pga',
-  'check',
-  'privileged',
-  'switchpool',
-  'enablepool',
-  'addpool',
-  'poolpriority',
-  'poolquota',
-  'disablepool',
-  'removepool',
-  'save',
-  'quit',
-  'restart',
-  'ascenable',
-  'ascdisable',
-  'ascidentify',
-  'ascset',
-  'pgaenable',
-  'pgadisable',
-  'pgaidentify',
-  'pgaset',
-  'zero',
-  'hotplug',
-  'debug',
-  'setconfig',
-  'failover-only',
-  'lockstats',
-]);
-
 /** Privileged (the `(*)` commands of API-README) or parameter-taking: Code 45 for a read-only client / in joins. */
 const PRIVILEGED = new Set([
   'privileged',
@@ -83,6 +37,26 @@ const PRIVILEGED = new Set([
   'lockstats',
 ]);
 const NEEDS_PARAMETER = new Set(['asc', 'pga', 'check']);
+
+/** Known cgminer commands (api.c command table); anything else is Code 14 "Invalid command". */
+const CGMINER_COMMANDS = new Set([
+  'version',
+  'config',
+  'summary',
+  'devs',
+  'edevs',
+  'pools',
+  'devdetails',
+  'stats',
+  'estats',
+  'coin',
+  'notify',
+  'lcd',
+  'asccount',
+  'pgacount',
+  ...NEEDS_PARAMETER,
+  ...PRIVILEGED,
+]);
 
 export type CgRequest =
   | { mode: 'json'; key: 'command' | 'cmd'; command: string }
