@@ -16,6 +16,7 @@ import { alertsRoutes } from './routes/alerts.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { powerDevicesRoutes } from './routes/power-devices.js';
 import { rigsRoutes } from './routes/rigs.js';
 import { statusRoutes } from './routes/status.js';
@@ -59,6 +60,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
   app.register(alertsRoutes, { ...deps, prefix: '/v1' });
   app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
+  app.register(metricsRoutes, deps);
   app.register(uiRoutes);
   return app;
 }

@@ -35,6 +35,7 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         '/v1/rigs/:id/history',
         '/v1/alerts',
         '/v1/power/devices',
+        '/metrics',
       ],
     };
   });
