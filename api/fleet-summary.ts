@@ -4,6 +4,7 @@
  */
 
 import type { RigStatus } from '../collector/views.js';
+import { lookupModel } from '../protocols/models.js';
 import { type PowerSource, RIG_STATES, type RigState } from '../protocols/sample.js';
 
 const STATES: readonly RigState[] = RIG_STATES;
@@ -25,6 +26,8 @@ export interface FleetSummary {
   hashrate_ths: number | null;
   /** Rigs whose hashrate is in the total. */
   hashrate_rigs: number;
+  /** Rigs left out of the hashrate and efficiency totals because they mine another algorithm (scrypt, Equihash…). */
+  other_algorithm_rigs: number;
   /** Sum over rigs with known power; null when none is known. */
   power_w: number | null;
   power_kw: number | null;
@@ -60,6 +63,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
   const sources: Record<PowerSource | 'none', number> = { pdu: 0, miner: 0, estimate: 0, none: 0 };
   let hashrate = 0;
   let hashrateRigs = 0;
+  let otherAlgorithm = 0;
   let power = 0;
   let powerRigs = 0;
   let weakest: PowerSource | null = null;
@@ -74,7 +78,10 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     states[rig.state] = (states[rig.state] ?? 0) + 1;
     const s = rig.current;
     if (!s) continue;
-    if (s.hashrate_hs !== null) {
+    // Only SHA-256 hashes add up to bitcoin hashrate: an L3+ (scrypt) or a Z11 (Equihash) has its own units.
+    const sha256 = (lookupModel(s.identity.model)?.algorithm ?? 'sha256') === 'sha256';
+    if (!sha256) otherAlgorithm++;
+    if (s.hashrate_hs !== null && sha256) {
       hashrate += s.hashrate_hs;
       hashrateRigs++;
     }
@@ -85,7 +92,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
       if (weakest === null || SOURCE_STRENGTH.indexOf(s.power_source) < SOURCE_STRENGTH.indexOf(weakest)) {
         weakest = s.power_source;
       }
-      if (s.hashrate_hs !== null && s.hashrate_hs > 0) {
+      if (s.hashrate_hs !== null && s.hashrate_hs > 0 && sha256) {
         effPower += s.power_w;
         effHash += s.hashrate_hs;
         effRigs++;
@@ -125,6 +132,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     hashrate_hs: hashrateRigs ? hashrate : null,
     hashrate_ths: hashrateRigs ? round(hashrate / 1e12, 3) : null,
     hashrate_rigs: hashrateRigs,
+    other_algorithm_rigs: otherAlgorithm,
     power_w: powerRigs ? round(power, 1) : null,
     power_kw: powerRigs ? round(power / 1000, 3) : null,
     power_sources: sources,
