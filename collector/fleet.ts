@@ -16,6 +16,22 @@ export interface FleetOptions {
   nextPoll?: (t: RigTarget) => number | null;
 }
 
+/** A rig known but not (successfully) polled yet. */
+function unpolled(rigId: string, name: string | null, address: string): RigStatus {
+  return {
+    rig_id: rigId,
+    name,
+    address,
+    state: 'offline',
+    current: null,
+    last_seen_ms: null,
+    last_poll_ms: null,
+    last_error: null,
+    consecutive_failures: 0,
+    next_poll_ms: null,
+  };
+}
+
 export class Fleet implements FleetView {
   private readonly byAddress = new Map<string, Entry>();
   private readonly byId = new Map<string, Entry>();
@@ -33,19 +49,8 @@ export class Fleet implements FleetView {
       if (this.byAddress.has(t.address)) continue;
       const e: Entry = {
         target: t,
-        status: {
-          // Until the first poll the id is what identity would give without a MAC.
-          rig_id: t.name ?? t.address,
-          name: t.name,
-          address: t.address,
-          state: 'offline',
-          current: null,
-          last_seen_ms: null,
-          last_poll_ms: null,
-          last_error: null,
-          consecutive_failures: 0,
-          next_poll_ms: null,
-        },
+        // Until the first poll the id is what identity would give without a MAC.
+        status: unpolled(t.name ?? t.address, t.name, t.address),
       };
       this.byAddress.set(t.address, e);
       this.byId.set(e.status.rig_id, e);
@@ -59,18 +64,7 @@ export class Fleet implements FleetView {
     if (!e) {
       e = {
         target: null,
-        status: {
-          rig_id: sample.rig_id,
-          name: null,
-          address: sample.address,
-          state: 'offline',
-          current: null,
-          last_seen_ms: null,
-          last_poll_ms: null,
-          last_error: null,
-          consecutive_failures: 0,
-          next_poll_ms: null,
-        },
+        status: unpolled(sample.rig_id, null, sample.address),
       };
       this.byAddress.set(sample.address, e);
     }

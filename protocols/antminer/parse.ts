@@ -6,7 +6,7 @@
  * Stock Antminer has no useful `summary` capture here: hashrate, boards, temperatures and fans come from legacy
  * `stats` (protocols.md §2.3), identity from `version`, pools from `pools`.
  */
-import { parsePools, poolTotals } from '../cgminer/pools.js';
+import { applyPoolTotals, parsePools } from '../cgminer/pools.js';
 import {
   firstRow,
   isObj,
@@ -363,13 +363,7 @@ export function parseAntminer(parts: AntminerParts): MinerReading {
 
   if (parts.pools !== undefined) {
     r.pools = parsePools(parts.pools);
-    if (!summary) {
-      const t = poolTotals(parts.pools);
-      r.shares_accepted = t.accepted;
-      r.shares_rejected = t.rejected;
-      r.shares_stale = t.stale;
-      r.difficulty_accepted ??= t.difficulty_accepted;
-    }
+    if (!summary) applyPoolTotals(r, parts.pools);
   }
 
   r.temp_board_max_c = maxOrNull(r.boards.map((b) => b.temp_board_c));

@@ -5,7 +5,7 @@
  * found by pattern.
  */
 import { emptyBoard, emptyReading, type MinerReading } from '../sample.js';
-import { parsePools, poolTotals } from './pools.js';
+import { applyPoolTotals, parsePools } from './pools.js';
 import { CGMINER_CODE, readStatus } from './status.js';
 import { firstRow, maxOrNull, num, type Obj, rows, scale, str, sumOrNull } from './values.js';
 
@@ -87,13 +87,7 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
 
   if (parts.pools !== undefined) {
     r.pools = parsePools(parts.pools);
-    if (!summary) {
-      const t = poolTotals(parts.pools);
-      r.shares_accepted = t.accepted;
-      r.shares_rejected = t.rejected;
-      r.shares_stale = t.stale;
-      r.difficulty_accepted = t.difficulty_accepted;
-    }
+    if (!summary) applyPoolTotals(r, parts.pools);
   }
 
   const hs = r.hashrate_hs;

@@ -1,5 +1,5 @@
 /** POOLS rows → PoolReading (protocols.md §1.7, §2.5). Shared by every cgminer-derived parser. */
-import type { PoolReading } from '../sample.js';
+import type { MinerReading, PoolReading } from '../sample.js';
 import { bool, num, rows, str, sumOrNull } from './values.js';
 
 export function parsePools(body: unknown): PoolReading[] {
@@ -30,4 +30,13 @@ export function poolTotals(body: unknown): {
     stale: sumOrNull(list.map((p) => num(p['Stale']))),
     difficulty_accepted: sumOrNull(list.map((p) => num(p['Difficulty Accepted']))),
   };
+}
+
+/** Without a summary, share counters come from the pools' own totals (difficulty only if nothing set it). */
+export function applyPoolTotals(r: MinerReading, poolsBody: unknown): void {
+  const t = poolTotals(poolsBody);
+  r.shares_accepted = t.accepted;
+  r.shares_rejected = t.rejected;
+  r.shares_stale = t.stale;
+  r.difficulty_accepted ??= t.difficulty_accepted;
 }
