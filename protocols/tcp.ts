@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { ProtoErrors } from './errors.js';
+import { socketError } from './socket-error.js';
 
 export type Framing =
   /** cgminer-style: the reply ends at the first NUL byte, or at EOF when the firmware sends none. */
@@ -114,24 +115,8 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
       else done(Buffer.concat(chunks, received), 'eof');
     });
 
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      switch (err.code) {
-        case 'ECONNREFUSED':
-          finish(ProtoErrors.connectRefused.with({ cause: err }, addr));
-          break;
-        case 'ECONNRESET':
-        case 'EPIPE':
-          finish(ProtoErrors.reset.with({ cause: err, details: { received_bytes: received } }, addr));
-          break;
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-          finish(ProtoErrors.unreachable.with({ cause: err }, addr, err.code));
-          break;
-        default:
-          finish(ProtoErrors.unreachable.with({ cause: err }, addr, err.code ?? err.message));
-      }
-    });
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      finish(socketError(err, addr, { receivedBytes: received })),
+    );
   });
 }

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { Secret } from '../../lib/secret.js';
 import { ProtoErrors } from '../errors.js';
+import { socketError } from '../socket-error.js';
 import { digestAuthorization, digestSupported, parseDigestChallenge } from './digest.js';
 import { HttpErrors } from './errors.js';
 
@@ -102,24 +103,11 @@ function once(req: HttpRequest, authorization: string | null, deadlineAt: number
       res.on('error', () => finish(ProtoErrors.reset(addr)));
     });
     creq.on('error', (err: NodeJS.ErrnoException) => {
-      switch (err.code) {
-        case 'ECONNREFUSED':
-          finish(ProtoErrors.connectRefused.with({ cause: err }, addr));
-          break;
-        case 'ECONNRESET':
-        case 'EPIPE':
-          finish(connected ? ProtoErrors.reset.with({ cause: err }, addr) : ProtoErrors.emptyReply(addr));
-          break;
-        case 'HPE_INVALID_CONSTANT':
-        case 'HPE_INVALID_VERSION':
-        case 'HPE_INVALID_STATUS':
-          finish(HttpErrors.badReply.with({ cause: err }, `http://${addr}${req.path}`, 'not an HTTP reply'));
-          break;
-        default:
-          if (err.code?.startsWith('HPE_')) {
-            finish(HttpErrors.badReply.with({ cause: err }, `http://${addr}${req.path}`, err.code));
-          } else finish(ProtoErrors.unreachable.with({ cause: err }, addr, err.code ?? err.message));
-      }
+      if (err.code?.startsWith('HPE_')) {
+        // The peer answered, but not in HTTP (a cgminer port, a garbled proxy).
+        const why = /^HPE_INVALID_(CONSTANT|VERSION|STATUS)$/.test(err.code) ? 'not an HTTP reply' : err.code;
+        finish(HttpErrors.badReply.with({ cause: err }, `http://${addr}${req.path}`, why));
+      } else finish(socketError(err, addr, { resetIsEmpty: !connected }));
     });
     if (req.body !== undefined) creq.write(req.body);
     creq.end();
