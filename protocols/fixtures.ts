@@ -1,6 +1,6 @@
 /**
- * Access to the real miner replies in ../shared/fixtures/real (see its INDEX.md). Used by parser tests and by
- * the emulated fleet, so the demo and the tests replay the same bytes.
+ * Access to the real miner replies kept in protocols/fixtures/real (see its INDEX.md for the source of each file).
+ * Used by parser tests and by the emulated fleet, so the demo and the tests replay the same bytes.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Folder of the real replies: $RIGTEL_FIXTURES_DIR, else ../shared/fixtures/real beside the repo. */
+/** Folder of the real replies: $RIGTEL_FIXTURES_DIR, else protocols/fixtures/real in the repo. */
 export function fixturesDir(): string {
-  return process.env.RIGTEL_FIXTURES_DIR ?? resolve(repoRoot, '..', 'shared', 'fixtures', 'real');
+  return process.env.RIGTEL_FIXTURES_DIR ?? resolve(repoRoot, 'protocols', 'fixtures', 'real');
 }
 
 export function fixturesAvailable(): boolean {
