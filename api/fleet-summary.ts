@@ -8,7 +8,7 @@ import { lookupModel } from '../protocols/models.js';
 import { type PowerSource, RIG_STATES, type RigState } from '../protocols/sample.js';
 
 const STATES: readonly RigState[] = RIG_STATES;
-/** Weakest first: a total is only as good as its weakest input (design.md "Units, nulls and sources"). */
+/** Weakest first: a total is only as good as its weakest input (docs/ARCHITECTURE.md "Units, nulls and sources"). */
 const SOURCE_STRENGTH: readonly PowerSource[] = ['estimate', 'miner', 'pdu'];
 
 export interface FleetSummaryOptions {

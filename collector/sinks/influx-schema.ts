@@ -1,8 +1,8 @@
 /**
  * Sample → InfluxDB points. Pure: no I/O, so the schema is tested without a server and documented in one place
- * (README-section.md mirrors FIELD_TYPES).
+ * (collector/sinks/README.md mirrors FIELD_TYPES).
  *
- * Rules (stack.md §4–5): tags are identity and low-cardinality grouping only (never IPs, worker names or free
+ * Rules (InfluxDB 1.x docs, "Schema design and data layout"): tags are identity and low-cardinality grouping only (never IPs, worker names or free
  * text); a missing reading is an omitted field, never 0, never NaN; the point time is the collector's `at_ms`, so
  * replaying a journal entry rewrites the same point (same measurement + tags + time) instead of adding one.
  */
@@ -21,7 +21,7 @@ export interface InfluxPoint {
 
 /**
  * Every field each measurement can carry and its type. Types never change once written: InfluxDB fixes a field's
- * type per shard and rejects a conflicting write (stack.md §4, "field type conflict").
+ * type per shard and rejects a conflicting write (InfluxDB 1.x docs, "Write data": "field type conflict").
  */
 export const FIELD_TYPES = {
   rig: {
@@ -99,7 +99,7 @@ export interface SchemaOptions {
 
 /**
  * A tag value InfluxDB accepts: no newline (breaks the line), no trailing backslash (1.6.7 answers 400 "invalid tag
- * format", stack.md §4), not empty (an empty tag is no tag), bounded length. Commas, spaces and `=` are escaped by the
+ * format", InfluxDB 1.x line protocol reference), not empty (an empty tag is no tag), bounded length. Commas, spaces and `=` are escaped by the
  * writer, so they may stay.
  */
 export function cleanTag(value: string | null | undefined): string | null {
@@ -132,7 +132,7 @@ function typed(type: FieldType, value: unknown): number | boolean | string | nul
     case 'float':
       return typeof value === 'number' && Number.isFinite(value) ? value : null;
     case 'integer':
-      // node-influx floors INTEGER fields (stack.md §3), so round here; keep within int64 safely.
+      // node-influx floors INTEGER fields (its FieldType.INTEGER serialiser), so round here; keep within int64 safely.
       return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER
         ? Math.round(value)
         : null;

@@ -225,7 +225,7 @@ export class InfluxSink implements Sink {
       }
       if (mapped) throw mapped;
       // A 400 (or a client-side schema error): some lines are bad. InfluxDB 1.x stores the good lines of a
-      // "partial write" already (stack.md §4), but which lines were dropped is not machine-readable, so split
+      // "partial write" already (InfluxDB 1.x HTTP API reference, /write), but which lines were dropped is not machine-readable, so split
       // until each bad line stands alone. Rewriting good lines is harmless: same point, same values.
       if (points.length === 1) {
         this.#reject(describe(points[0]!), this.#reason(err, status));

@@ -91,7 +91,7 @@ interface HaSensor {
 }
 
 // Hashrate has no HA device class; TH/s is what operators read. Energy must be Wh/kWh + total_increasing for
-// HA's Energy dashboard (stack.md §6).
+// HA's Energy dashboard (Home Assistant docs: "Sensor entity", state classes and the Energy dashboard).
 const HA_SENSORS: HaSensor[] = [
   {
     key: 'hashrate',

@@ -11,7 +11,7 @@ export const modelExpectationSchema = z
   })
   .strict();
 
-/** Alert rules. Owned by the alerts work (issue 4). */
+/** Alert rules. */
 export const alertsSection = z
   .object({
     enabled: z.boolean().default(true).describe('Evaluate alert rules on every sample.'),

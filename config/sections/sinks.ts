@@ -182,7 +182,7 @@ export const mqttSinkSchema = z
     }
   });
 
-/** Sinks besides the embedded store. Owned by the sinks work (issue 4). */
+/** Sinks besides the embedded store. */
 export const sinksSection = z
   .object({
     influx: influxSinkSchema.optional().describe('InfluxDB sink (v1 HTTP API). Absent: not used.'),

@@ -1,13 +1,13 @@
 /**
  * The Antminer and cgminer drivers and the auto-detecting registry against a real loopback server that replays
- * the real captured replies (shared/fixtures/real).
+ * the real captured replies (protocols/fixtures/real).
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { PollTarget } from '../driver.js';
 import { ProtoErrors } from '../errors.js';
-import { fixturesAvailable, readFixture } from '../fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { createAutoDriver, pollOnce } from '../registry.js';
 import { antminerDriver } from './driver.js';
 
@@ -68,7 +68,7 @@ function serve(files: Record<string, string>, allowJoins = true) {
   seen.length = 0;
 }
 
-describe('antminer driver on loopback', { skip: !fixturesAvailable() }, () => {
+describe('antminer driver on loopback', () => {
   it('reads an S9 (stock, malformed stats) with joined commands', async () => {
     serve({
       version: 'antminer_s9_version_2.txt',
@@ -124,7 +124,7 @@ describe('antminer driver on loopback', { skip: !fixturesAvailable() }, () => {
   });
 });
 
-describe('auto driver (registry)', { skip: !fixturesAvailable() }, () => {
+describe('auto driver (registry)', () => {
   it('detects an Antminer from version, caches it, and polls with the Antminer driver', async () => {
     serve({
       version: 'antminer_s17pro_version.txt',

@@ -76,7 +76,7 @@ export async function startEmulatedPdu(opts: EmulatedPduOptions): Promise<Emulat
   const ro = snmp.MaxAccess['read-only'];
   const int = snmp.ObjectType.Integer;
   const mib = agent.getMib();
-  // The provider is registered at the Entry OID, not the table OID (docs/snmp.md §6.3).
+  // The provider is registered at the Entry OID, not the table OID (docs/protocols.md "SNMP").
   mib.registerProvider({
     name: TABLE,
     type: snmp.MibProviderType.Table,
