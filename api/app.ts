@@ -30,7 +30,10 @@ export interface ErrorBody {
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
-    ...(deps.log ? { loggerInstance: deps.log as FastifyBaseLogger } : { logger: false }),
+    // Fastify needs a full pino logger (child, level); a plain `Logger` slice means no request logging.
+    ...(deps.log && 'child' in deps.log
+      ? { loggerInstance: deps.log as FastifyBaseLogger }
+      : { logger: false }),
     // Query keys repeated or unknown are judged by the route's zod schema, not silently merged.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     // Router-level failures (bad %-encoding, over-long path segment) bypass setErrorHandler; render them alike.

@@ -1,11 +1,15 @@
-import type { Logger } from 'pino';
-import type { Alert } from '../collector/alerts.js';
-import type { JournalPressure } from '../collector/journal.js';
-import type { DeviceStatus } from '../collector/snmp-poller.js';
-import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
+import type {
+  Alert,
+  DeviceStatus,
+  FleetView,
+  HealthView,
+  HistoryStore,
+  JournalPressure,
+} from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { Logger } from '../lib/log.js';
 
-export type { JournalPressure } from '../collector/journal.js';
+export type { JournalPressure } from '../collector/views.js';
 
 export interface ApiDeps {
   fleet: FleetView;

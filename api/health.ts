@@ -6,7 +6,7 @@
  * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped.
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
-import type { SinkStatus } from '../collector/sinks/sink.js';
+import type { SinkStatus } from '../collector/views.js';
 import type { ApiDeps } from './deps.js';
 
 export interface HealthReport {

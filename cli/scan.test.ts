@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../config/load.js';
-import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
 import type { Io } from './io.js';
 import { scanCommand } from './scan.js';
 

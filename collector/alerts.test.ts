@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type AlertsConfig, alertsSection } from '../config/sections/alerts.js';
 import type { Sample } from '../protocols/sample.js';
+import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { AlertEngine, type AlertEvent } from './alerts.js';
-import { makeSample, offlineSample } from './sinks/sample-factory.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const S = 1000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
 import { expandRanges, parseCidr, parsePorts, scanRange } from './discovery.js';
 
 test('CIDR parsing and validation', () => {

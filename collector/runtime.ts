@@ -5,12 +5,13 @@
 import { mkdirSync } from 'node:fs';
 import { type Config, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
 import { Fanout } from './fanout.js';
 import { Fleet } from './fleet.js';
 import { IdentityMap } from './identity.js';
-import { Journal, type Logger } from './journal.js';
+import { Journal } from './journal.js';
 import { pollRig, type RigTarget } from './poll.js';
 import type { PowerMeter } from './power.js';
 import { type RoundStats, Scheduler } from './scheduler.js';
@@ -19,7 +20,7 @@ import { sinksFromConfig } from './sinks/index.js';
 import type { Sink } from './sinks/sink.js';
 import type { FleetView, HealthView, HistoryStore } from './views.js';
 
-export type { Logger } from './journal.js';
+export type { Logger } from '../lib/log.js';
 export type { RigTarget } from './poll.js';
 
 export interface CollectorDeps {

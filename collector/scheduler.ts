@@ -6,8 +6,8 @@
  * `backoffMaxMs`, ±jitter so rigs that died together do not come back in lockstep); one answer resets it.
  */
 import { errorMessage } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import type { Sample } from '../protocols/sample.js';
-import { type Logger, silentLogger } from './journal.js';
 import type { RigTarget } from './poll.js';
 
 export interface SchedulerOptions {

@@ -5,6 +5,12 @@
 import type { RigState, Sample } from '../protocols/sample.js';
 import type { SinkStatus } from './sinks/sink.js';
 
+/** The collector's other read-only shapes the API serves; api/ imports them from here and nowhere else. */
+export type { Alert } from './alerts.js';
+export type { JournalPressure } from './journal.js';
+export type { SinkStatus } from './sinks/sink.js';
+export type { DeviceStatus } from './snmp-poller.js';
+
 export interface RigStatus {
   rig_id: string;
   /** Configured name, if any. */

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { InfluxSink } from '../collector/sinks/influx.js';
 import { FIELD_TYPES, TAG_KEYS } from '../collector/sinks/influx-schema.js';
-import { makeSample } from '../collector/sinks/sample-factory.js';
 import { loadConfig } from '../config/load.js';
 import { influxSinkSchema } from '../config/sections/sinks.js';
 import { type Influxd, startInfluxd } from '../testing/influxd.js';
+import { makeSample } from '../testing/sample-factory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');

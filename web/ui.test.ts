@@ -11,10 +11,10 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium } from 'playwright-core';
 import { buildApp } from '../api/app.js';
-import { type EmulatedFleet, startEmulatedFleet } from '../collector/emulated-fleet.js';
 import { silentLogger } from '../collector/journal.js';
 import { type CollectorRuntime, startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { validateConfig } from '../config/load.js';
+import { type EmulatedFleet, startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { driverFor } from '../protocols/registry.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -17,9 +17,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
 import type { PowerSource, RigState, Sample } from '../../protocols/sample.js';
 import { StoreErrors } from '../errors.js';
-import { type Logger, silentLogger } from '../journal.js';
 import type { HistoryPoint, HistoryQuery, HistoryStore } from '../views.js';
 import type { JournalEntry, Sink } from './sink.js';
 

@@ -3,8 +3,8 @@
  * API's history in single-site mode); other sinks are added below.
  */
 import type { Config } from '../../config/schema.js';
+import type { Logger } from '../../lib/log.js';
 import { AlertEngine } from '../alerts.js';
-import type { Logger } from '../journal.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';

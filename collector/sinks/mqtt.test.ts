@@ -11,11 +11,11 @@ import { alertsSection } from '../../config/sections/alerts.js';
 import { mqttSinkSchema } from '../../config/sections/sinks.js';
 import type { Sample } from '../../protocols/sample.js';
 import { freePort } from '../../testing/influxd.js';
+import { makeSample, offlineSample } from '../../testing/sample-factory.js';
 import { AlertEngine, type AlertEvent } from '../alerts.js';
 import { Fanout } from '../fanout.js';
 import { Journal } from '../journal.js';
 import { MqttSink, topicSegment } from './mqtt.js';
-import { makeSample, offlineSample } from './sample-factory.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const SHARED = 'mqtt://127.0.0.1:1883';

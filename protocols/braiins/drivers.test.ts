@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startFixtureRig } from '../../testing/fixture-rig.js';
 import { avalonDriver } from '../avalon/driver.js';
 import { bitaxeDriver } from '../bitaxe/driver.js';
 import type { PollTarget } from '../driver.js';
@@ -7,7 +8,6 @@ import { innosiliconDriver } from '../innosilicon/driver.js';
 import { luxosDriver } from '../luxos/driver.js';
 import { vnishDriver } from '../vnish/driver.js';
 import { braiinsDriver } from './driver.js';
-import { startFixtureRig } from './fixture-server.js';
 
 const target = (port: number): PollTarget => ({
   host: '127.0.0.1',
