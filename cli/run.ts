@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { targetsFromScan } from '../collector/adopt.js';
-import { AlertEngine } from '../collector/alerts.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
@@ -162,13 +161,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     });
     stack.push({ name: 'rescans', close: () => rescans.stop() });
 
-    // Alerts go to the log here; the MQTT sink publishes its own events.
-    const alerts = new AlertEngine(config.alerts);
-    collector.onSample((sample) => {
-      for (const event of alerts.observe(sample)) {
-        const level = event.type === 'cleared' ? 'info' : 'warn';
-        log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
-      }
+    // The collector's one alert engine: its events go to the log here, to MQTT when configured, and the API
+    // lists its active alerts.
+    collector.alerts.onEvent((event) => {
+      const level = event.type === 'cleared' ? 'info' : 'warn';
+      log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
     });
 
     let app: FastifyInstance | undefined;
@@ -187,7 +184,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         health,
         config,
         log,
-        alerts: () => alerts.active(),
+        alerts: () => collector.alerts.active(),
         ...(powerDevices ? { powerDevices } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);

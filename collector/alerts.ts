@@ -83,8 +83,16 @@ function fmtThs(hs: number): string {
   return `${(hs / THS).toFixed(1)} TH/s`;
 }
 
-export class AlertEngine {
+/** Where alert events go: the runtime's one engine, read by the API (`active()`) and the MQTT sink (`onEvent`). */
+export interface AlertFeed {
+  /** Call `fn` with every event the engine emits from now on; returns the unsubscribe function. */
+  onEvent(fn: (event: AlertEvent) => void): () => void;
+  active(): Alert[];
+}
+
+export class AlertEngine implements AlertFeed {
   readonly #cfg: AlertsConfig;
+  readonly #listeners = new Set<(event: AlertEvent) => void>();
   readonly #now: () => number;
   readonly #rigs = new Map<string, RigMemory>();
 
@@ -142,7 +150,15 @@ export class AlertEngine {
     if (c.board_missing.enabled)
       this.#step(rig, sample, 'board_missing', t, this.#boards(sample, up, rig), events);
     if (c.power_source_changed.enabled) this.#powerSource(rig, sample, t, events);
+    for (const ev of events) for (const fn of this.#listeners) fn(ev);
     return events;
+  }
+
+  onEvent(fn: (event: AlertEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => {
+      this.#listeners.delete(fn);
+    };
   }
 
   /** Alerts currently raised, oldest first. */

@@ -8,6 +8,7 @@ import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
+import { AlertEngine } from './alerts.js';
 import { Fanout } from './fanout.js';
 import { Fleet } from './fleet.js';
 import { IdentityMap } from './identity.js';
@@ -42,6 +43,8 @@ export interface CollectorRuntime {
   fanout: Fanout;
   /** The embedded store (also `history`), for rollups and identity. */
   store: EmbeddedStore;
+  /** The one alert engine: every sample feeds it; the API lists `alerts.active()`, the MQTT sink its events. */
+  alerts: AlertEngine;
   onSample(fn: (s: Sample) => void): () => void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
@@ -112,7 +115,8 @@ export async function startCollector(
     throw err;
   }
   const identity = new IdentityMap(store.db);
-  const sinks = [...sinksFromConfig(config, { store, log, now }), ...(deps.extraSinks ?? [])];
+  const alerts = new AlertEngine(config.alerts, { now });
+  const sinks = [...sinksFromConfig(config, { store, log, now, alerts }), ...(deps.extraSinks ?? [])];
   const names = new Set(sinks.map((s) => s.name));
   for (const old of journal.sinks()) {
     if (!names.has(old)) {
@@ -143,6 +147,13 @@ export async function startCollector(
     }
     for (const s of batch) fleet.update(s);
     fanout.kick();
+    for (const s of batch) {
+      try {
+        alerts.observe(s);
+      } catch (err) {
+        log.warn({ err: errorMessage(err), rig_id: s.rig_id }, 'alert engine failed on a sample');
+      }
+    }
     for (const s of batch) {
       for (const fn of listeners) {
         try {
@@ -211,6 +222,7 @@ export async function startCollector(
     journal,
     fanout,
     store,
+    alerts,
     onSample(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../lib/log.js';
-import { AlertEngine } from '../alerts.js';
+import type { AlertFeed } from '../alerts.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
@@ -15,6 +15,8 @@ export interface SinkDeps {
   store: EmbeddedStore;
   log: Logger;
   now?: () => number;
+  /** The collector's alert engine: the MQTT sink publishes its events (the API lists the same engine's alerts). */
+  alerts?: AlertFeed;
 }
 
 export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
@@ -23,12 +25,15 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
   //   if (config.sinks.influxdb) sinks.push(new InfluxSink(config.sinks.influxdb, deps));
   //   if (config.sinks.mqtt) sinks.push(new MqttSink(config.sinks.mqtt, deps));
   // Each sink needs a unique, stable `name`: the journal keeps its acknowledged offset under that name.
-  // Issue 4 (sinks): InfluxDB and MQTT. The MQTT sink runs its own AlertEngine over the journalled samples, so
-  // alert events are delivered from the journal like state (replays are ignored by the engine's per-rig clock).
   if (config.sinks.influx?.enabled) sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log }));
   if (config.sinks.mqtt?.enabled) {
-    const alerts = config.alerts.enabled ? new AlertEngine(config.alerts) : undefined;
-    sinks.push(new MqttSink(config.sinks.mqtt, { site: config.site.name, log: deps.log, alerts }));
+    sinks.push(
+      new MqttSink(config.sinks.mqtt, {
+        site: config.site.name,
+        log: deps.log,
+        ...(deps.alerts ? { alerts: deps.alerts } : {}),
+      }),
+    );
   }
   return sinks;
 }

@@ -139,10 +139,13 @@ describe('mqtt sink', () => {
     const retainedTopics = new Set<string>();
     try {
       await sink.open();
-      await sink.write([
+      const batch = [
         { seq: 1, sample: makeSample('rig/1+#', T0, {}, site) },
         { seq: 2, sample: offlineSample('rig-2', T0, site) },
-      ]);
+      ];
+      // The collector feeds its one engine as samples arrive; the sink publishes what the engine emits.
+      for (const { sample } of batch) engine.observe(sample);
+      await sink.write(batch);
       // write() resolved: the broker acked every QoS-1 publish. Now the subscriber has them (or is about to).
       const stateTopic = `${prefix}/${site}/rig_1__/state`;
       await waitFor('state messages', () => sub.got.filter((g) => g.topic.endsWith('/state')).length >= 2);

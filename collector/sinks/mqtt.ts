@@ -19,7 +19,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Sample } from '../../protocols/sample.js';
-import type { AlertEngine, AlertEvent } from '../alerts.js';
+import type { AlertEvent, AlertFeed } from '../alerts.js';
 import { MqttSinkErrors } from './errors.js';
 import type { JournalEntry, Sink } from './sink.js';
 
@@ -35,8 +35,11 @@ export interface MqttSinkDeps {
   site: string;
   log?: MqttSinkLog;
   name?: string;
-  /** When given, every written sample is fed to it and the resulting events are published on <p>/<site>/alerts. */
-  alerts?: AlertEngine;
+  /**
+   * The collector's alert engine (the same one the API lists): its events are published on <p>/<site>/alerts,
+   * queued (bounded) while the broker is away.
+   */
+  alerts?: AlertFeed;
 }
 
 /** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
@@ -141,7 +144,7 @@ export class MqttSink implements Sink {
   readonly #cfg: MqttSinkConfig;
   readonly #site: string;
   readonly #log: MqttSinkLog;
-  readonly #alerts: AlertEngine | undefined;
+  #unsubscribeAlerts: (() => void) | null = null;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -150,13 +153,14 @@ export class MqttSink implements Sink {
   /** Alert events not yet acknowledged by the broker (bounded). */
   #pendingAlerts: AlertEvent[] = [];
   #lastError = 'not connected';
+  #flushing: Promise<void> | null = null;
 
   constructor(cfg: MqttSinkConfig, deps: MqttSinkDeps) {
     this.#cfg = cfg;
     this.#site = deps.site;
     this.name = deps.name ?? 'mqtt';
     this.#log = deps.log ?? { warn() {} };
-    this.#alerts = deps.alerts;
+    if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
   }
 
   get collectorTopic(): string {
@@ -347,12 +351,10 @@ export class MqttSink implements Sink {
     for (const { seq, sample } of batch) {
       let body: string;
       let topic: string;
-      let events: AlertEvent[] = [];
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
         topic = this.rigTopic(sample.rig_id, 'state');
         body = JSON.stringify(statePayload(sample));
-        if (this.#alerts) events = this.#alerts.observe(sample);
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
         const e = MqttSinkErrors.badSample(seq, errorMessage(err));
@@ -361,8 +363,6 @@ export class MqttSink implements Sink {
       }
       pubs.push(this.#publish(client, topic, body, qos, false));
       latest.set(sample.rig_id, sample);
-      // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
-      if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
     }
     for (const [rigId, sample] of latest) {
       const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
@@ -376,22 +376,43 @@ export class MqttSink implements Sink {
         newDiscovered.add(rigId);
       }
     }
-    const alerts = this.#pendingAlerts;
-    for (const ev of alerts) {
-      pubs.push(this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false));
-    }
     await this.#settle(client, pubs);
     for (const [rigId, avail] of newAvailability) this.#availability.set(rigId, avail);
     for (const rigId of newDiscovered) this.#discovered.add(rigId);
-    this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    // Events queued while the broker was away go out now.
+    await this.#startFlush(client);
   }
 
-  /** Publish alert events now (when the engine is wired elsewhere). Throws RT_ERR_SINK_MQTT_UNAVAILABLE when down. */
-  async publishAlerts(events: readonly AlertEvent[]): Promise<void> {
-    const client = this.#connected();
-    await Promise.all(
-      events.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
-    );
+  /** An event from the engine: queue it and publish it now when connected, else with the next write. */
+  #queueAlert(ev: AlertEvent): void {
+    // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
+    this.#pendingAlerts = [...this.#pendingAlerts, ev].slice(-10_000);
+    const client = this.#client;
+    if (client?.connected)
+      this.#startFlush(client).catch((err) =>
+        this.#log.warn({ err: errorMessage(err) }, 'alert events wait for the next write'),
+      );
+  }
+
+  /** One flush at a time, so an event is never published twice; a second caller waits for the running one. */
+  #startFlush(client: MqttClient): Promise<void> {
+    if (!this.#flushing) {
+      this.#flushing = this.#flushAlerts(client).finally(() => {
+        this.#flushing = null;
+      });
+    }
+    return this.#flushing;
+  }
+
+  async #flushAlerts(client: MqttClient): Promise<void> {
+    while (this.#pendingAlerts.length && client.connected) {
+      const alerts = this.#pendingAlerts;
+      await this.#settle(
+        client,
+        alerts.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
+      );
+      this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    }
   }
 
   /** Home Assistant discovery configs for one rig: [topic, JSON] pairs. */
@@ -429,6 +450,8 @@ export class MqttSink implements Sink {
   }
 
   async close(): Promise<void> {
+    this.#unsubscribeAlerts?.();
+    this.#unsubscribeAlerts = null;
     const client = this.#client;
     this.#client = null;
     if (!client) return;
