@@ -38,10 +38,20 @@ async function freeRange(count: number): Promise<number> {
   throw new Error(`no ${count} free consecutive loopback ports found`);
 }
 
-export async function runDemoUntilLive(
-  cwd: string,
-  opts: { dataDir: string; rigs?: number; timeoutMs?: number },
-): Promise<DemoResult> {
+export interface DemoOptions {
+  /** Temp dir for storage and HOME. */
+  dataDir: string;
+  rigs?: number;
+  timeoutMs?: number;
+  /** Arguments after `run` (e.g. `--config FILE`). */
+  args?: string[];
+  /** More environment (RIGTEL_* overrides). */
+  env?: NodeJS.ProcessEnv;
+  /** Called once rigs are live, before SIGTERM, with the environment the process runs with. */
+  whileLive?: (api: string, env: NodeJS.ProcessEnv) => Promise<void>;
+}
+
+export async function runDemoUntilLive(cwd: string, opts: DemoOptions): Promise<DemoResult> {
   const rigs = opts.rigs ?? 4;
   const apiPort = await freePort();
   const basePort = await freeRange(rigs);
@@ -54,8 +64,9 @@ export async function runDemoUntilLive(
     RIGTEL_EMULATOR__RIGS: String(rigs),
     RIGTEL_EMULATOR__BASE_PORT: String(basePort),
     RIGTEL_LOG__LEVEL: 'warn',
+    ...opts.env,
   };
-  const child = spawn(process.execPath, ['bin/rigtel.js', 'run'], {
+  const child = spawn(process.execPath, ['bin/rigtel.js', 'run', ...(opts.args ?? [])], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,6 +104,7 @@ export async function runDemoUntilLive(
       }
       if (!fleet) await new Promise((r) => setTimeout(r, 250));
     }
+    await opts.whileLive?.(`http://127.0.0.1:${apiPort}`, env);
   } finally {
     if (!done) child.kill('SIGTERM');
   }
