@@ -1,5 +1,5 @@
 /**
- * What "degraded" means, in one place (README "GET /healthz"):
+ * What "degraded" means, in one place (GET /healthz answers 503 and lists the problems):
  * - polling stalled: rigs are configured but no sweep finished within 3 poll intervals (after start, or since
  *   the last sweep);
  * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`;

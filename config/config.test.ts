@@ -234,14 +234,21 @@ describe('docs/configuration.md and docs/errors.md stay in sync with the code', 
         const a = current.split('\n');
         const b = expected.split('\n');
         const line = a.findIndex((l, i) => l !== b[i]);
-        assert.fail(`${doc.path} is stale from line ${line + 1}: run npm run docs:config\n- ${a[line]}\n+ ${b[line]}`);
+        assert.fail(
+          `${doc.path} is stale from line ${line + 1}: run npm run docs:config\n- ${a[line]}\n+ ${b[line]}`,
+        );
       }
     });
   }
 
   test('the README links the generated documents and every area README', () => {
     const text = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    for (const link of ['docs/configuration.md', 'docs/errors.md', 'docs/ARCHITECTURE.md', 'docs/protocols.md'])
+    for (const link of [
+      'docs/configuration.md',
+      'docs/errors.md',
+      'docs/ARCHITECTURE.md',
+      'docs/protocols.md',
+    ])
       assert.ok(text.includes(`](${link})`), link);
     for (const area of AREA_READMES) assert.ok(text.includes(`](${area})`), area);
   });

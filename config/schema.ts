@@ -1,6 +1,6 @@
 /**
- * The one schema for every rigtel setting. Each key is described here and nowhere else: the README's config
- * reference is generated from this file (`npm run docs:config`) and a test fails when it drifts.
+ * The one schema for every rigtel setting. Each key is described here and nowhere else: docs/configuration.md
+ * is generated from this file (`npm run docs:config`) and a test fails when it drifts.
  * Unknown keys are rejected so a typo is an error, not a silently ignored setting.
  */
 import { z } from 'zod';

@@ -77,7 +77,7 @@ export async function renderDoc(doc: (typeof GENERATED)[number]): Promise<string
 
 /**
  * biome formats Markdown (`npm test` runs `biome check .`): tables padded, `*` lists as `-`, YAML in fences.
- * Pass the generated README through it so what we write, and what we compare, is what biome would leave.
+ * Pass each generated document through it so what we write, and what we compare, is what biome would leave.
  */
 export function biomeFormatMarkdown(text: string): string {
   const biome = join(repoRoot, 'node_modules', '.bin', 'biome');

@@ -1,6 +1,6 @@
 /**
  * InfluxDB sink over the v1 HTTP API (node-influx): InfluxDB 1.x natively, 2.x and 3.x through their
- * v1-compatible `/write` (see README-section.md for what works there).
+ * v1-compatible `/write` (see collector/sinks/README.md for what works there).
  *
  * Durability is the journal's job: write() resolves once InfluxDB answered 204 for every line it can ever accept,
  * and throws a retryable RT_ERR_SINK_INFLUX_UNAVAILABLE otherwise. Lines InfluxDB refuses for good (field type
