@@ -30,6 +30,9 @@ class MemLog implements SinkLog {
   warn(obj: object, msg?: string): void {
     this.lines.push({ obj: obj as Record<string, unknown>, msg });
   }
+  debug(): void {}
+  info(): void {}
+  error(): void {}
 }
 
 type Series = { columns: string[]; values: (string | number | boolean | null)[][] };

@@ -8,9 +8,11 @@
  * bad line neither loses its neighbours nor blocks the journal forever. Replays cannot duplicate: a point's identity
  * is measurement + tags + time, and time is the sample's `at_ms`.
  */
+
 import { InfluxDB, type IPoint, type ISchemaOptions, FieldType as NodeFieldType } from 'influx';
 import type { InfluxSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage, type RtError } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
 import { InfluxSinkErrors } from './errors.js';
 import {
   FIELD_TYPES,
@@ -25,13 +27,8 @@ import type { JournalEntry, Sink } from './sink.js';
 
 export { InfluxSinkErrors };
 
-/** The logger surface the sink needs (pino fits). */
-export interface SinkLog {
-  warn(obj: object, msg?: string): void;
-  info?(obj: object, msg?: string): void;
-}
-
-const silent: SinkLog = { warn() {} };
+/** The sink logs through the one `Logger` type (lib/log.ts); kept as a name for existing callers. */
+export type SinkLog = Logger;
 
 const NODE_TYPE: Record<FieldType, NodeFieldType> = {
   integer: NodeFieldType.INTEGER,
@@ -106,7 +103,7 @@ export class InfluxSink implements Sink {
   constructor(cfg: InfluxSinkConfig, deps: { log?: SinkLog; name?: string } = {}) {
     this.#cfg = cfg;
     this.name = deps.name ?? 'influx';
-    this.#log = deps.log ?? silent;
+    this.#log = deps.log ?? silentLogger;
     this.#precision = cfg.precision;
     const url = new URL(cfg.url);
     const headers: Record<string, string> = {};

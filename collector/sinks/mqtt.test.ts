@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { alertsSection } from '../../config/sections/alerts.js';
 import { mqttSinkSchema } from '../../config/sections/sinks.js';
+import { silentLogger } from '../../lib/log.js';
 import type { Sample } from '../../protocols/sample.js';
 import { freePort } from '../../testing/influxd.js';
 import { makeSample, offlineSample } from '../../testing/sample-factory.js';
@@ -208,7 +209,7 @@ describe('mqtt sink', () => {
       mqttSinkSchema.parse({ url: SHARED, topic_prefix: prefix, retain_availability: false }),
       {
         site,
-        log: { warn: (obj) => warned.push(obj) },
+        log: { ...silentLogger, warn: (obj) => warned.push(obj) },
       },
     );
     try {

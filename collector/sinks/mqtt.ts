@@ -13,11 +13,13 @@
  * offset moves only past delivered samples. While disconnected write() throws the retryable
  * RT_ERR_SINK_MQTT_UNAVAILABLE at once and publishes nothing: the offline queue is the journal, not memory.
  */
+
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
 import type { Sample } from '../../protocols/sample.js';
 import type { AlertEvent, AlertFeed } from '../alerts.js';
 import { MqttSinkErrors } from './errors.js';
@@ -25,10 +27,8 @@ import type { JournalEntry, Sink } from './sink.js';
 
 export { MqttSinkErrors };
 
-export interface MqttSinkLog {
-  warn(obj: object, msg?: string): void;
-  info?(obj: object, msg?: string): void;
-}
+/** The sink logs through the one `Logger` type (lib/log.ts). */
+export type MqttSinkLog = Logger;
 
 export interface MqttSinkDeps {
   /** Site name (config.site.name): the second topic level. */
@@ -159,7 +159,7 @@ export class MqttSink implements Sink {
     this.#cfg = cfg;
     this.#site = deps.site;
     this.name = deps.name ?? 'mqtt';
-    this.#log = deps.log ?? { warn() {} };
+    this.#log = deps.log ?? silentLogger;
     if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
   }
 
