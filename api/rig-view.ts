@@ -1,7 +1,7 @@
 /** How a rig is shown in lists and looked up from a path segment. */
 
-import type { FleetView, RigStatus } from '../collector/views.js';
-import { type Config, splitAddress } from '../config/schema.js';
+import { type FleetView, normalizeAddress, type RigStatus } from '../collector/views.js';
+import type { Config } from '../config/schema.js';
 import type { Family, PowerSource, RigState } from '../protocols/sample.js';
 import { round } from './fleet-summary.js';
 
@@ -45,12 +45,6 @@ export function configuredRig(config: Config, rig: RigStatus): RigConfig | undef
     (rig.name !== null ? index.get(`n:${rig.name}`) : undefined) ??
     index.get(`a:${normalizeAddress(rig.address)}`)
   );
-}
-
-/** `10.0.0.12` and `10.0.0.12:4028` are the same rig (the collector polls host alone on 4028). */
-function normalizeAddress(address: string): string {
-  const { host, port } = splitAddress(address);
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export function rigFamily(config: Config, rig: RigStatus): Family | 'auto' | null {

@@ -1,3 +1,4 @@
+import { addressKey } from '../collector/address.js';
 /** `rigtel poll HOST[:PORT]`: one poll of one miner, printed as a table or JSON. Reads only. */
 import { rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
@@ -88,7 +89,7 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
         reading.power_source = 'estimate';
       }
     }
-    const shown = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const shown = addressKey({ host, port });
     io.out(
       flags['json']
         ? `${JSON.stringify(reading, null, 2)}\n`

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import { addressKey } from '../collector/address.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import type { PowerMeter } from '../collector/power.js';
@@ -150,7 +151,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         const unknown = report.results.filter((r) => r.status === 'unidentified');
         if (unknown.length)
           log.warn(
-            { hosts: unknown.map((r) => `${r.ip}:${r.port}`) },
+            { hosts: unknown.map((r) => addressKey({ host: r.ip, port: r.port })) },
             'rescan: hosts answered but could not be identified',
           );
         if (!config.discovery.adopt) return;

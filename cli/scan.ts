@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
+import { addressKey, normalizeAddress } from '../collector/address.js';
 import {
   DEFAULT_SCAN_PORTS,
   parsePorts,
@@ -15,7 +16,6 @@ import {
   scanRange,
 } from '../collector/discovery.js';
 import { validateConfig } from '../config/load.js';
-import { splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import { Secret } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
@@ -142,14 +142,13 @@ export function addRigsToConfig(file: string, results: ScanResult[]): { added: n
   for (const item of rigs.items) {
     const address = isMap(item) ? item.get('address') : undefined;
     if (typeof address !== 'string') continue;
-    const { host, port } = splitAddress(address);
-    present.add(`${host}:${port}`);
+    present.add(normalizeAddress(address));
   }
   let added = 0;
   let skipped = 0;
   for (const r of results) {
     if (r.status !== 'identified' || r.family === 'unknown') continue;
-    const key = `${r.ip}:${r.port}`;
+    const key = addressKey({ host: r.ip, port: r.port });
     if (present.has(key)) {
       skipped++;
       continue;

@@ -3,11 +3,12 @@
  * Each sample: journal.append → fleet update → fanout.kick → listeners.
  */
 import { mkdirSync } from 'node:fs';
-import { type Config, splitAddress } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
+import { addressKey, parseAddress } from './address.js';
 import { AlertEngine } from './alerts.js';
 import { Fanout } from './fanout.js';
 import { Fleet } from './fleet.js';
@@ -58,8 +59,8 @@ export interface CollectorRuntime {
 /** Rig targets from validated config; addresses are normalized to host:port (default port 4028). */
 export function targetsFromConfig(config: Config): RigTarget[] {
   return config.rigs.map((rig) => {
-    const { host, port } = splitAddress(rig.address);
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const { host, port } = parseAddress(rig.address);
+    const address = addressKey({ host, port });
     return {
       name: rig.name ?? null,
       address,

@@ -5,6 +5,8 @@
 import type { RigState, Sample } from '../protocols/sample.js';
 import type { SinkStatus } from './sinks/sink.js';
 
+/** Address keys, so the API finds a rig by address exactly as the collector keys it. */
+export { type Address, addressKey, normalizeAddress } from './address.js';
 /** The collector's other read-only shapes the API serves; api/ imports them from here and nowhere else. */
 export type { Alert } from './alerts.js';
 export type { JournalPressure } from './journal.js';
