@@ -44,7 +44,7 @@ function split(file: string, text: string): { comments: string[]; code: string[]
 }
 
 describe('self-contained repository', () => {
-  test('no code anywhere reads a path outside the repo (../shared, /work/shared)', () => {
+  test('no code anywhere reads a path outside the repo (a sibling shared folder)', () => {
     const hits: string[] = [];
     for (const f of code) {
       const { code: lines } = split(f, readFileSync(join(root, f), 'utf8'));
