@@ -117,7 +117,8 @@ export async function startCollector(
   }
   const identity = new IdentityMap(store.db);
   const alerts = new AlertEngine(config.alerts, { now });
-  const sinks = [...sinksFromConfig(config, { store, log, now, alerts }), ...(deps.extraSinks ?? [])];
+  const sinkDeps = { store, log, now, ...(config.alerts.enabled ? { alerts } : {}) };
+  const sinks = [...sinksFromConfig(config, sinkDeps), ...(deps.extraSinks ?? [])];
   const names = new Set(sinks.map((s) => s.name));
   for (const old of journal.sinks()) {
     if (!names.has(old)) {

@@ -145,6 +145,9 @@ export class MqttSink implements Sink {
   readonly #site: string;
   readonly #log: MqttSinkLog;
   #unsubscribeAlerts: (() => void) | null = null;
+  readonly #feed: AlertFeed | undefined;
+  /** The retained list of active alerts needs publishing (an event happened, or a new session started). */
+  #activeStale = false;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -160,6 +163,7 @@ export class MqttSink implements Sink {
     this.#site = deps.site;
     this.name = deps.name ?? 'mqtt';
     this.#log = deps.log ?? silentLogger;
+    this.#feed = deps.alerts;
     if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
   }
 
@@ -173,6 +177,11 @@ export class MqttSink implements Sink {
 
   rigTopic(rigId: string, leaf: 'state' | 'availability'): string {
     return `${this.#base()}/${topicSegment(rigId)}/${leaf}`;
+  }
+
+  /** Retained: the alerts active now, as the API lists them (replaced on every change and on every connect). */
+  get activeAlertsTopic(): string {
+    return `${this.#base()}/alerts/active`;
   }
 
   get alertsTopic(): string {
@@ -223,6 +232,13 @@ export class MqttSink implements Sink {
       this.#discovered.clear();
       this.#lastError = '';
       client.publish(this.collectorTopic, 'online', { qos: 1, retain: true }, () => {});
+      // A restarted collector's engine starts empty: replace what the broker retained from before.
+      if (this.#feed) {
+        this.#activeStale = true;
+        this.#startFlush(client).catch((err) =>
+          this.#log.warn({ err: errorMessage(err) }, 'active alerts wait for the next write'),
+        );
+      }
       if (this.#cfg.home_assistant.enabled) {
         client.subscribe(`${this.#cfg.home_assistant.prefix}/status`, { qos: 0 }, () => {});
       }
@@ -385,6 +401,7 @@ export class MqttSink implements Sink {
 
   /** An event from the engine: queue it and publish it now when connected, else with the next write. */
   #queueAlert(ev: AlertEvent): void {
+    this.#activeStale = true;
     // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
     this.#pendingAlerts = [...this.#pendingAlerts, ev].slice(-10_000);
     const client = this.#client;
@@ -394,12 +411,23 @@ export class MqttSink implements Sink {
       );
   }
 
-  /** One flush at a time, so an event is never published twice; a second caller waits for the running one. */
+  /**
+   * One flush at a time, so an event is never published twice; a second caller waits for the running one, and
+   * events that arrived meanwhile go out in a follow-up flush.
+   */
   #startFlush(client: MqttClient): Promise<void> {
     if (!this.#flushing) {
-      this.#flushing = this.#flushAlerts(client).finally(() => {
-        this.#flushing = null;
-      });
+      this.#flushing = this.#flushAlerts(client).then(
+        () => {
+          this.#flushing = null;
+          if ((this.#pendingAlerts.length || this.#activeStale) && client.connected)
+            return this.#startFlush(client);
+        },
+        (err) => {
+          this.#flushing = null;
+          throw err;
+        },
+      );
     }
     return this.#flushing;
   }
@@ -412,6 +440,16 @@ export class MqttSink implements Sink {
         alerts.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
       );
       this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    }
+    if (this.#feed && this.#activeStale && client.connected) {
+      this.#activeStale = false;
+      const active = JSON.stringify(this.#feed.active());
+      try {
+        await this.#settle(client, [this.#publish(client, this.activeAlertsTopic, active, 1, true)]);
+      } catch (err) {
+        this.#activeStale = true;
+        throw err;
+      }
     }
   }
 
