@@ -190,6 +190,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
       try {
+        // Plugins load first (the floor page reads web/ here): their failure is not a listen problem.
+        await app.ready();
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
+      try {
         await app.listen({ host, port });
       } catch (err) {
         await app.close();
