@@ -8,7 +8,6 @@
  * bad line neither loses its neighbours nor blocks the journal forever. Replays cannot duplicate: a point's identity
  * is measurement + tags + time, and time is the sample's `at_ms`.
  */
-
 import { InfluxDB, type IPoint, type ISchemaOptions, FieldType as NodeFieldType } from 'influx';
 import type { InfluxSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage, type RtError } from '../../lib/errors.js';
