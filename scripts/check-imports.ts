@@ -69,6 +69,10 @@ export const RULES: Rule[] = [
     breaks: (r) => under(r.from, 'lib/') && !under(r.target, 'lib/'),
   },
   {
+    name: 'config/ never imports collector/ (the collector reads config, not the other way round)',
+    breaks: (r) => under(r.from, 'config/') && under(r.target, 'collector/'),
+  },
+  {
     name: 'collector/ and config/ never import api/ or cli/',
     breaks: (r) =>
       (under(r.from, 'collector/') || under(r.from, 'config/')) &&
