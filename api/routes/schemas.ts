@@ -13,7 +13,8 @@ export const num = (description: string) => ({ type: ['number', 'null'], descrip
 export const int = (description: string) => ({ type: ['integer', 'null'], description });
 export const str = (description: string) => ({ type: ['string', 'null'], description });
 export const bool = (description: string) => ({ type: 'boolean', description });
-export const queryString = (description: string) => ({ type: 'string', description });
+/** A query parameter, documented only: no type, so a repeated key reaches zod and gets a 400 naming it. */
+export const queryString = (description: string) => ({ description });
 
 export const errorReply = obj(
   {
