@@ -19,7 +19,10 @@ function gcd(a: bigint, b: bigint): bigint {
   return x;
 }
 
-/** An exact fraction num/den with den > 0, kept reduced. */
+/** Denominators past this size are reduced by their gcd; smaller ones are left as they are (still exact). */
+const REDUCE_ABOVE = 1n << 96n;
+
+/** An exact fraction num/den with den > 0 (reduced lazily: only once the denominator grows large). */
 export class Ratio {
   readonly num: bigint;
   readonly den: bigint;
@@ -30,9 +33,15 @@ export class Ratio {
       num = -num;
       den = -den;
     }
-    const g = gcd(num, den);
-    this.num = g > 1n ? num / g : num;
-    this.den = g > 1n ? den / g : den;
+    if (den > REDUCE_ABOVE) {
+      const g = gcd(num, den);
+      if (g > 1n) {
+        num /= g;
+        den /= g;
+      }
+    }
+    this.num = num;
+    this.den = den;
   }
 
   static readonly ZERO = new Ratio(0n);
@@ -58,6 +67,11 @@ export class Ratio {
   div(o: Ratio | bigint): Ratio {
     const r = Ratio.of(o);
     return new Ratio(this.num * r.den, this.den * r.num);
+  }
+  /** The same value with numerator and denominator divided by their gcd. */
+  reduced(): Ratio {
+    const g = gcd(this.num, this.den);
+    return g > 1n ? new Ratio(this.num / g, this.den / g) : this;
   }
   isZero(): boolean {
     return this.num === 0n;

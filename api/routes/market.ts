@@ -233,7 +233,7 @@ export const marketRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         subsidy = btcToSats(q.subsidy_btc, 'subsidy_btc');
         if (subsidy.cmp(new Ratio(5_000_000_000n)) > 0)
           throw invalidInput('subsidy_btc', 'above 50 BTC, the largest subsidy');
-        if (subsidy.den !== 1n) throw invalidInput('subsidy_btc', 'finer than a satoshi');
+        if (subsidy.reduced().den !== 1n) throw invalidInput('subsidy_btc', 'finer than a satoshi');
       } else if (m?.subsidy_sats) {
         subsidy = new Ratio(m.subsidy_sats.value);
         sSrc = `${rec(m.subsidy_sats)}, height ${m.height?.value}`;

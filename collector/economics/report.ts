@@ -337,18 +337,21 @@ export function economicsReport(input: ReportInput): EconomicsReport {
       const f = inside(h.hour_ms, fromMs, toMs);
       if (f.isZero()) continue;
       const day = dayOf(Math.max(h.hour_ms, fromMs));
-      const w = f.num === f.den ? h.work_uths : f.mul(h.work_uths).round();
-      const e = f.num === f.den ? h.mwh : f.mul(h.mwh).round();
-      const share = f.toNumber();
+      const whole = f.num === f.den;
+      const w = whole ? h.work_uths : f.mul(h.work_uths).round();
+      const e = whole ? h.mwh : f.mul(h.mwh).round();
+      const share = whole ? 1 : f.toNumber();
       const da = dayAcc.get(day.date) ?? newAcc();
       dayAcc.set(day.date, da);
-      for (const a of [...accs, da]) {
+      accs.push(da);
+      for (const a of accs) {
         a.rigs.add(rigId);
         a.work.set(h.hour_ms, (a.work.get(h.hour_ms) ?? 0n) + w);
         a.mwh.set(h.hour_ms, (a.mwh.get(h.hour_ms) ?? 0n) + e);
         if (h.source) a.mwhBySource[h.source] += e;
         else a.mwhNoSource += e;
       }
+      accs.pop();
       const pd = perDay.get(day.date) ?? { covered: 0, pollsExp: 0, pollsOk: 0, rowHours: new Set() };
       pd.covered += h.energy_s * share;
       pd.pollsExp += h.polls_expected * share;
@@ -402,14 +405,36 @@ export function economicsReport(input: ReportInput): EconomicsReport {
     if (n > MAX_REASONS) reasons.push({ kind: 'truncated', of: kind, more: n - MAX_REASONS });
 
   const rates = new Map<number, Ratio>();
+  const distinctRates = new Map<string, Ratio>();
   const rate = (hourMs: number) => {
     const cached = rates.get(hourMs);
     if (cached || !s.tariff) return cached ?? null;
-    const r = rateAt(s.tariff, hourMs, tz).micro_usd_per_kwh;
+    const fresh = rateAt(s.tariff, hourMs, tz).micro_usd_per_kwh;
+    const key = `${fresh.num}/${fresh.den}`;
+    const r = distinctRates.get(key) ?? fresh;
+    distinctRates.set(key, r);
     rates.set(hourMs, r);
     return r;
   };
-  const monthlyPerRig = (usd: number) => proratedMonthly(usd, fromMs, toMs, tz);
+  // Energy cost: mWh summed per distinct rate (a tariff has few), then one multiplication per rate.
+  const energyCostOf = (mwhByHour: Map<number, bigint>): Ratio => {
+    const byRate = new Map<Ratio, bigint>();
+    for (const [h, e] of mwhByHour) {
+      const r = rate(h)!;
+      byRate.set(r, (byRate.get(r) ?? 0n) + e);
+    }
+    let total = Ratio.ZERO;
+    for (const [r, e] of byRate) total = total.add(r.mul(e).div(1_000_000n));
+    return total;
+  };
+  const monthly = new Map<number, Ratio>();
+  const monthlyPerRig = (usd: number) => {
+    const cached = monthly.get(usd);
+    if (cached) return cached;
+    const v = proratedMonthly(usd, fromMs, toMs, tz);
+    monthly.set(usd, v);
+    return v;
+  };
 
   const figures = (acc: Acc, site: boolean): Figures => {
     const m = revenue(acc.work, segments);
@@ -418,9 +443,7 @@ export function economicsReport(input: ReportInput): EconomicsReport {
     const c = emptyCostLines();
     let costs: Figures['costs_usd_micro'] = null;
     if (s.tariff) {
-      let energy = Ratio.ZERO;
-      for (const [h, e] of acc.mwh) energy = energy.add(new Ratio(e, 1_000_000n).mul(rate(h)!));
-      c.energy = energy;
+      c.energy = energyCostOf(acc.mwh);
       if (site && (s.tariff.demand_usd_per_kw_month ?? 0) > 0) {
         const kw = new Map<number, Ratio>();
         for (const [h, e] of acc.mwh) kw.set(h, new Ratio(e, 1_000_000n).div(inside(h, fromMs, toMs)));
@@ -523,8 +546,7 @@ export function economicsReport(input: ReportInput): EconomicsReport {
     const m = revenue(acc.work, segments, (seg) => seg.from_ms >= d.start_ms && seg.from_ms < d.end_ms);
     let energy: Ratio | null = null;
     if (s.tariff) {
-      energy = Ratio.ZERO;
-      for (const [h, e] of acc.mwh) energy = energy.add(new Ratio(e, 1_000_000n).mul(rate(h)!));
+      energy = energyCostOf(acc.mwh);
     }
     const mwh = [...acc.mwh.values()].reduce((x, y) => x + y, 0n);
     const priceStep = series.steps.price_micro_usd.find((p) => p.at_ms === d.start_ms);
