@@ -161,7 +161,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const economics = {
       market,
       rollups: collector.store,
-      settings: economicsSettings(config, config.poll.interval_ms),
+      settings: economicsSettings(config, config.poll.interval_ms, demoMarket),
       meta: rigMetaFrom(collector.fleet, config),
     };
 

@@ -25,13 +25,16 @@ export interface EconomicsDeps {
   fleet?: FleetView;
 }
 
-export function economicsSettings(config: Config, intervalMs: number): EconomicsSettings {
+/** The built-in demo's tariff when none is configured: flat $0.05/kWh (the demo shows cost figures). */
+export const DEMO_TARIFF = { usd_per_kwh: 0.05, windows: [], demand_usd_per_kw_month: 0 };
+
+export function economicsSettings(config: Config, intervalMs: number, demo = false): EconomicsSettings {
   const e = config.economics;
   return {
     timezone: config.site.timezone,
     pool_fee: e.pool_fee,
     payout_scheme: e.payout_scheme,
-    tariff: e.tariff,
+    tariff: e.tariff ?? (demo ? DEMO_TARIFF : null),
     hosting_usd_per_kwh: e.hosting_usd_per_kwh,
     hosting_usd_per_rig_month: e.hosting_usd_per_rig_month,
     other_opex_usd_per_month: e.other_opex_usd_per_month,

@@ -71,7 +71,7 @@ export const economicsSection = z
       .nullable()
       .default(null)
       .describe(
-        'Electricity tariff. Unset (null): energy is measured but not priced, and cost figures say so.',
+        'Electricity tariff. Unset (null): energy is measured but not priced, and cost figures say so (the built-in demo uses a flat $0.05/kWh).',
       ),
     hosting_usd_per_kwh: usd('Hosting fee per kWh drawn by the rigs.').default(0),
     hosting_usd_per_rig_month: usd(
