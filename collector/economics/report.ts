@@ -328,7 +328,10 @@ export function economicsReport(input: ReportInput): EconomicsReport {
       groups.set(key, g);
       accs.push(g);
     }
-    const firstMs = Math.max(fromMs, rows[0]!.hour_ms);
+    // The rig's first sighting: its first hour expects polls only from then (polls_expected = rest of the hour).
+    const first = rows[0]!;
+    const seenMs = first.hour_ms + HOUR - Math.min(HOUR, Math.round(first.polls_expected * s.interval_ms));
+    const firstMs = Math.max(fromMs, seenMs);
     const perDay = new Map<
       string,
       { covered: number; pollsExp: number; pollsOk: number; rowHours: Set<number> }
