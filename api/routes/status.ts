@@ -35,6 +35,11 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         '/v1/rigs/:id/history',
         '/v1/alerts',
         '/v1/power/devices',
+        '/v1/market',
+        '/v1/market/history',
+        '/v1/market/hashprice',
+        '/v1/economics',
+        '/v1/economics/live',
         '/metrics',
       ],
     };
