@@ -4,9 +4,7 @@
  * from the rig config (`username`, `password` as a Secret); without them nothing is sent.
  */
 import type { Secret } from '../../lib/secret.js';
-import { isObj, normMac, str } from '../cgminer/cgjson.js';
-import { httpGetJson } from '../http/client.js';
-import { HttpErrors } from '../http/errors.js';
+import { HttpErrors, httpGetJson, isObj, normMac, str } from '../kit/index.js';
 
 export interface AntminerSystemInfo {
   model: string | null;

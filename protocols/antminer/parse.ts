@@ -6,21 +6,23 @@
  * Stock Antminer has no useful `summary` capture here: hashrate, boards, temperatures and fans come from legacy
  * `stats` (protocols.md §2.3), identity from `version`, pools from `pools`.
  */
-import { applyPoolTotals, parsePools } from '../cgminer/pools.js';
 import {
+  type Algorithm,
+  applyPoolTotals,
   firstRow,
   isObj,
   leadingNum,
+  lookupModel,
   maxOrNull,
   num,
   type Obj,
+  parsePools,
   positive,
   rows,
   scale,
   str,
   sumOrNull,
-} from '../cgminer/values.js';
-import { type Algorithm, lookupModel } from '../models.js';
+} from '../kit/index.js';
 import {
   type BoardReading,
   emptyBoard,

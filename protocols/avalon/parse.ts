@@ -19,7 +19,7 @@ import {
   settleState,
   str,
   temp,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 /**
@@ -179,7 +179,7 @@ export function parseAvalon(input: AvalonReplies): MinerReading {
 
   if (rep.pools !== undefined) r.pools = parsePools(rep.pools);
   settleState(r, { sleeping });
-  if (r.support !== 'full') r.raw = capRaw(input as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(input));
   return r;
 }
 

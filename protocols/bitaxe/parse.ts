@@ -3,7 +3,7 @@
  * Fixture bitaxe_supra_system-info.txt: hashRate GH/s, power W from the board's INA260 (a real measurement,
  * so `power_source: 'miner'`), vrTemp 0 = no reading, bestDiff a suffixed string ("483k"), booleans as 0/1.
  */
-import { bool, count, isObj, normMac, num, rpm, scale, str, temp } from '../cgminer/cgjson.js';
+import { bool, count, isObj, normMac, num, rpm, scale, str, temp } from '../kit/index.js';
 import { emptyReading, HS, type MinerReading } from '../sample.js';
 
 /** "483k" → 483000, "1.2M" → 1200000, "0" → 0; anything else → null. */

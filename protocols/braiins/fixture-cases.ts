@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeLoose, type Obj } from '../cgminer/cgjson.js';
 import { fixtureIndex, readFixtureText } from '../fixtures.js';
+import { decodeLoose, type Obj } from '../kit/index.js';
 
 export interface FixtureCase {
   file: string;

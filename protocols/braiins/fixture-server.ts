@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { decodeLoose } from '../cgminer/cgjson.js';
 import { readFixtureText } from '../fixtures.js';
+import { decodeLoose } from '../kit/index.js';
 
 export interface FixtureRigOptions {
   host: string;

@@ -20,7 +20,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { type BoardReading, emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 export interface BraiinsReplies {
@@ -158,6 +158,6 @@ export function parseBraiins(rep: BraiinsReplies): MinerReading {
   }
   if (rep.pools !== undefined) r.pools = parsePools(rep.pools);
   settleState(r);
-  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(rep));
   return r;
 }

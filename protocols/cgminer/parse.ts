@@ -4,10 +4,22 @@
  * rolling key named after the log interval (`MHS 5s`, `MHS 20s` on bfgminer, `MHS 30s` on Avalon), so it is
  * found by pattern.
  */
+
+import {
+  applyPoolTotals,
+  CGMINER_CODE,
+  firstRow,
+  maxOrNull,
+  num,
+  type Obj,
+  parsePools,
+  readStatus,
+  rows,
+  scale,
+  str,
+  sumOrNull,
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, type MinerReading } from '../sample.js';
-import { applyPoolTotals, parsePools } from './pools.js';
-import { CGMINER_CODE, readStatus } from './status.js';
-import { firstRow, maxOrNull, num, type Obj, rows, scale, str, sumOrNull } from './values.js';
 
 export interface CgminerParts {
   version?: unknown;

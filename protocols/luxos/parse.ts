@@ -6,6 +6,7 @@
  * temps "0-0-0-0"; `temps` labels its four sensors in METADATA (luxos_s19kpro_temps.txt).
  */
 import {
+  applyBitmainStats,
   applySummaryCounters,
   bool,
   capRaw,
@@ -20,12 +21,12 @@ import {
   scale,
   section,
   settleState,
+  splitStats,
+  splitType,
   str,
   temp,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
-import { applyBitmainStats, splitStats } from '../vnish/bitmain-stats.js';
-import { splitType } from '../vnish/parse.js';
 
 export interface LuxosReplies {
   version?: unknown;
@@ -166,6 +167,6 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
     r.difficulty_accepted ??= poolsDifficultyAccepted(rep.pools);
   }
   settleState(r, { ramping });
-  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(rep));
   return r;
 }

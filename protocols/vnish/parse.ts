@@ -6,6 +6,7 @@
  * by the decoder before it reaches here) and number their chains 6–8.
  */
 import {
+  applyBitmainStats,
   applySummaryCounters,
   capRaw,
   num,
@@ -14,25 +15,17 @@ import {
   scale,
   section,
   settleState,
+  splitStats,
+  splitType,
   str,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { emptyReading, HS, type MinerReading } from '../sample.js';
-import { applyBitmainStats, splitStats } from './bitmain-stats.js';
 
 export interface VnishReplies {
   version?: unknown;
   stats?: unknown;
   summary?: unknown;
   pools?: unknown;
-}
-
-/** "Antminer S9 (vnish 3.8.6)" → model "Antminer S9", suffix "vnish 3.8.6". Trailing spaces and `\n…` cut. */
-export function splitType(type: string | null): { model: string | null; suffix: string | null } {
-  if (!type) return { model: null, suffix: null };
-  const firstLine = type.split('\n')[0]!.trim();
-  const m = /^(.*?)\s*\(([^)]*)\)\s*$/.exec(firstLine);
-  if (m) return { model: m[1]!.trim() || null, suffix: m[2]!.trim() };
-  return { model: firstLine || null, suffix: null };
 }
 
 export function parseVnish(rep: VnishReplies): MinerReading {
@@ -73,6 +66,6 @@ export function parseVnish(rep: VnishReplies): MinerReading {
   }
   const sleeping = str(body?.['state']) !== null && /sleep|idle|stop/i.test(str(body?.['state'])!);
   settleState(r, { sleeping });
-  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(rep));
   return r;
 }

@@ -6,9 +6,7 @@
  * `Msg` may be an object (fixtures whatsminer_m31s_status.txt, whatsminer_unknown_get-token.txt).
  */
 import type { RtError } from '../../lib/errors.js';
-import { decodeReply } from '../cgminer/decode.js';
-import { num } from '../cgminer/values.js';
-import { ProtoErrors } from '../errors.js';
+import { decodeReply, num, ProtoErrors } from '../kit/index.js';
 import { WhatsminerErrors } from './errors.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -57,7 +55,7 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export { num } from '../cgminer/values.js';
+export { num } from '../kit/index.js';
 
 /** A reading where negative means "not available" (btminer `Power: -1`, protocols.md §3.3 and §6 item 23). */
 export function nonNeg(v: unknown): number | null {

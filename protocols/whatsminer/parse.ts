@@ -5,7 +5,7 @@
  * shared/fixtures/real/whatsminer_*.txt. All btminer hashrates are MH/s (`HS RT` too, despite its name) except
  * `Factory GHS` (GH/s). Power comes from the PSU (`power_source: 'miner'`), `-1` meaning unknown.
  */
-import { ProtoErrors } from '../errors.js';
+import { ProtoErrors } from '../kit/index.js';
 import {
   type BoardReading,
   emptyBoard,

@@ -11,7 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { Secret } from '../../lib/secret.js';
-import { ProtoErrors } from '../errors.js';
+import { ProtoErrors } from '../kit/index.js';
 import { isObject, type Json, statusOf, str } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
 

@@ -1,14 +1,112 @@
 /**
- * Small helpers for reading decoded cgminer-style JSON bodies (shared by the Braiins, LuxOS, VNish, Avalon and
- * Innosilicon parsers). They never throw on odd shapes: a wrong type reads as null.
+ * The kit's one set of value readers. Tolerant readers for cgminer-style field values: numbers arrive as numbers, strings ("5904.657"), padded
+ * strings ("  5.0000", minera#194), empty strings for absent chains, or with units ("1600M" antminer_e3_stats.txt,
+ * "456.78 (AB)" antminer_s9hiveon_stats.txt). Missing is null, never 0.
  */
 
 import type { MinerReading, PoolReading } from '../sample.js';
-import { bool, isObj, num, type Obj, str } from './values.js';
 
+export type Obj = Record<string, unknown>;
 export type Json = unknown;
-export type { Obj } from './values.js';
-export { bool, isObj, num, str } from './values.js';
+
+export function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A finite number from a number or a numeric string; null otherwise. */
+export function num(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    // Decimal only: Number() would also take "0x1F", "Infinity" or "1_000", none of which a miner means.
+    if (t === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return null;
+    const n = Number(t);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+/** The leading number of a string with a unit or note after it ("456.78 (AB)", "1600M", "3250 W"). */
+export function leadingNum(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(-?\d+(?:\.\d+)?)/.exec(v);
+  return m ? Number(m[1]) : null;
+}
+
+/** A number > 0, else null (for fields where 0 means "no such slot / not reported"). */
+export function positive(v: unknown): number | null {
+  const n = num(v);
+  return n !== null && n > 0 ? n : null;
+}
+
+export function str(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const t = v.trim();
+  return t === '' ? null : t;
+}
+
+/** true/false, "true"/"false", "Y"/"N" (Enabled), 1/0. */
+export function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true' || t === 'y' || t === 'yes') return true;
+    if (t === 'false' || t === 'n' || t === 'no') return false;
+  }
+  return null;
+}
+
+/** The first object of a section array (`SUMMARY[0]`), or null. */
+export function firstRow(body: unknown, section: string): Obj | null {
+  if (!isObj(body)) return null;
+  const s = body[section];
+  if (Array.isArray(s)) return isObj(s[0]) ? s[0] : null;
+  return isObj(s) ? s : null;
+}
+
+export function rows(body: unknown, section: string): Obj[] {
+  if (!isObj(body)) return [];
+  const s = body[section];
+  if (Array.isArray(s)) return s.filter(isObj);
+  return isObj(s) ? [s] : [];
+}
+
+/** "H:MM:SS" (bmminer pools `Last Share Time`, antminer_l3plus_pools.txt) → seconds; null otherwise. */
+export function hmsToSeconds(v: unknown): number | null {
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(\d+):(\d{1,2}):(\d{1,2})\s*$/.exec(v);
+  if (!m) return null;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+}
+
+/** Sum of the non-null values, or null when all are null. */
+export function sumOrNull(values: Array<number | null>): number | null {
+  let total: number | null = null;
+  for (const v of values) if (v !== null) total = (total ?? 0) + v;
+  return total !== null && Number.isFinite(total) ? total : null;
+}
+
+export function maxOrNull(values: Array<number | null>): number | null {
+  let m: number | null = null;
+  for (const v of values) if (v !== null && (m === null || v > m)) m = v;
+  return m;
+}
+
+/**
+ * Unit scaling to whole base units (13883.81 GH × 1e9 → 13883810000000 H/s): rounding removes float noise; a
+ * garbage value (1e308) scaled past the float range is no reading.
+ */
+export function scale(v: number | null, factor: number): number | null {
+  if (v === null) return null;
+  const out = Math.round(v * factor);
+  return Number.isFinite(out) ? out : null;
+}
+
+/** Aliases kept for the parsers' wording. */
+export const maxOf = maxOrNull;
+export const sumOf = sumOrNull;
 
 /** Integer counter; negative values are "not available" (protocols.md §6 item 23). */
 export function count(v: unknown): number | null {
@@ -27,24 +125,6 @@ export function temp(v: unknown): number | null {
 export function rpm(v: unknown): number | null {
   const n = num(v);
   return n === null || n <= 0 ? null : n;
-}
-
-export function maxOf(values: (number | null)[]): number | null {
-  let best: number | null = null;
-  for (const v of values) if (v !== null && (best === null || v > best)) best = v;
-  return best;
-}
-
-export function sumOf(values: (number | null)[]): number | null {
-  let total: number | null = null;
-  for (const v of values) if (v !== null) total = (total ?? 0) + v;
-  return total;
-}
-
-/** Multiply keeping null; rounds away binary noise from unit conversion (MH/s → H/s). */
-export function scale(v: number | null, factor: number): number | null {
-  if (v === null) return null;
-  return Math.round(v * factor * 1e3) / 1e3;
 }
 
 /**
@@ -96,7 +176,10 @@ export function normMac(v: unknown): string | null {
   return hex.match(/../g)!.join(':');
 }
 
-/** Standard cgminer `pools` → PoolReading[] (POOLS or POOL0/POOL1 sections). */
+/**
+ * Standard cgminer `pools` → PoolReading[] (POOLS, or POOL0/POOL1 sections). POOL is 0-based in cgminer and
+ * 1-based on Whatsminer btminer (whatsminer_m31s_pools.txt): the firmware's own index is kept.
+ */
 export function parsePools(body: Json): PoolReading[] {
   return section(body, 'POOLS', 'POOL').map((p, i) => ({
     index: count(p['POOL']) ?? i,
@@ -140,14 +223,6 @@ export function maxOfDashList(v: unknown): number | null {
     rest = rest.slice(m[0].length);
   }
   return maxOf(values);
-}
-
-const RAW_CAP = 16 * 1024;
-
-/** Raw replies kept on partial/unsupported readings, capped. */
-export function capRaw(parts: Record<string, unknown>): string {
-  const text = JSON.stringify(parts);
-  return text.length > RAW_CAP ? `${text.slice(0, RAW_CAP)}…[cut at ${RAW_CAP} chars]` : text;
 }
 
 /**
@@ -218,4 +293,38 @@ export function settleState(r: MinerReading, flags: { sleeping?: boolean; rampin
     r.state = 'error';
     r.notes.push('the miner reports a hashrate of 0');
   } else r.state = 'mining';
+}
+
+/** Share totals over all pools (what SUMMARY would say), for firmwares polled without `summary`. */
+export function poolTotals(body: unknown): {
+  accepted: number | null;
+  rejected: number | null;
+  stale: number | null;
+  difficulty_accepted: number | null;
+} {
+  const list = section(body, 'POOLS', 'POOL');
+  return {
+    accepted: sumOrNull(list.map((p) => num(p['Accepted']))),
+    rejected: sumOrNull(list.map((p) => num(p['Rejected']))),
+    stale: sumOrNull(list.map((p) => num(p['Stale']))),
+    difficulty_accepted: sumOrNull(list.map((p) => num(p['Difficulty Accepted']))),
+  };
+}
+
+/** Without a summary, share counters come from the pools' own totals (difficulty only if nothing set it). */
+export function applyPoolTotals(r: MinerReading, poolsBody: unknown): void {
+  const t = poolTotals(poolsBody);
+  r.shares_accepted = t.accepted;
+  r.shares_rejected = t.rejected;
+  r.shares_stale = t.stale;
+  r.difficulty_accepted ??= t.difficulty_accepted;
+}
+
+/** "Antminer S9 (vnish 3.8.6)" → model "Antminer S9", suffix "vnish 3.8.6". Trailing spaces and `\n…` cut. */
+export function splitType(type: string | null): { model: string | null; suffix: string | null } {
+  if (!type) return { model: null, suffix: null };
+  const firstLine = type.split('\n')[0]!.trim();
+  const m = /^(.*?)\s*\(([^)]*)\)\s*$/.exec(firstLine);
+  if (m) return { model: m[1]!.trim() || null, suffix: m[2]!.trim() };
+  return { model: firstLine || null, suffix: null };
 }

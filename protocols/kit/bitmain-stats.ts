@@ -3,6 +3,8 @@
  * send it on Antminer hardware. Stock Antminer has its own parser in protocols/antminer; this one covers only
  * the keys seen in the vnish_* and luxos_* fixtures.
  */
+
+import { type BoardReading, emptyBoard, HS, type MinerReading } from '../sample.js';
 import {
   count,
   maxOf,
@@ -15,8 +17,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../cgminer/cgjson.js';
-import { type BoardReading, emptyBoard, HS, type MinerReading } from '../sample.js';
+} from './values.js';
 
 export interface BitmainStats {
   /** STATS[0]: Type / Miner / CompileTime, plus `Cgminer` (VNish) — identity only. */

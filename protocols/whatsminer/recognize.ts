@@ -1,0 +1,31 @@
+/**
+ * Whatsminer signatures (docs/protocols.md, "## Whatsminer"): btminer names itself in the Description of a
+ * successful reply ("btminer"), or in the `devdetails` Driver ("bitmicro"); builds that say only "cgminer 4.9.2"
+ * or refuse `version` are known by the keys no other family's `summary` carries: `HS RT`, `Power_RT`,
+ * `Factory GHS`, `Fan Speed In`/`Fan Speed Out` (whatsminer_m31s_summary.txt, whatsminer_m3_summary.txt).
+ */
+import { type Identification, identified, normMac, type ReplyDigest, str } from '../kit/index.js';
+
+const SUMMARY_KEYS = ['HS RT', 'Power_RT', 'Factory GHS', 'Fan Speed In', 'Fan Speed Out'];
+
+export function recognize(d: ReplyDigest): Identification | null {
+  const descHit = d.desc !== null && /btminer|bitmicro|whatsminer/i.test(d.desc);
+  const ddDriver = str(d.dd?.['Driver']);
+  const ddHit = ddDriver !== null && /bitmicro|btminer/i.test(ddDriver);
+  const keys = d.summary ? SUMMARY_KEYS.filter((k) => k in d.summary!) : [];
+  // Two of the keys, so that one stray field of another firmware is not enough.
+  const keyHit = keys.length >= 2;
+  if (!descHit && !ddHit && !keyHit) return null;
+  const evidence: string[] = [];
+  if (descHit) evidence.push(`Description "${d.desc}"`);
+  if (ddHit) evidence.push(`devdetails Driver "${ddDriver}"`);
+  if (keyHit) evidence.push(`summary has the Whatsminer keys ${keys.map((k) => `"${k}"`).join(', ')}`);
+  const m = str(d.dd?.['Model']);
+  const fw = str(d.summary?.['Firmware Version'])?.replace(/^\\?'|\\?'$/g, '') ?? null;
+  return identified('whatsminer', descHit || ddHit ? 'high' : 'medium', evidence, {
+    make: 'MicroBT',
+    model: m ? `Whatsminer ${m.replace(/^Whatsminer\s*/i, '')}` : null,
+    firmware: descHit ? d.desc : (fw ?? d.desc),
+    mac: normMac(d.summary?.['MAC']),
+  });
+}
