@@ -4,8 +4,8 @@
  * (docs/protocols.md, "## cgminer API framing"). Identity commands (`version`, `devdetails`…) are asked on the
  * first poll and then every IDENTITY_EVERY polls per address, their last answer reused in between.
  *
- * One rule for failure: only a rig that answers no command at all fails the poll; anything less is a reading
- * that `finishReading` marks `partial`, with one note per command that failed.
+ * One rule for failure: only a rig that answers nothing at all fails the poll (a refusal is an answer); anything
+ * less is a reading that `finishReading` marks `partial`, with one note per command that failed.
  */
 import type { RtError } from '../../lib/errors.js';
 import type { PollTarget } from '../driver.js';
@@ -148,7 +148,12 @@ export async function runPlan(
     }
   }
 
-  if (Object.keys(bodies).length === 0) {
+  // A refusal (STATUS E, Code 14/45) is an answer: the rig is there and says what it will not do. Only a rig
+  // that answered nothing at all — every command a transport or decode failure — fails the poll.
+  const refused = failures.some(
+    (f) => ProtoErrors.status.is(f.error) || ProtoErrors.accessDenied.is(f.error),
+  );
+  if (Object.keys(bodies).length === 0 && !refused) {
     const err = worstError(failures);
     if (err) throw err;
   }
