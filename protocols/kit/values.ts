@@ -282,16 +282,23 @@ export function decodeLoose(text: string): { value: Obj; repairs: string[] } | n
   return text2 ? { value: text2, repairs: ['plain-text-format'] } : null;
 }
 
-/** Rig state from what was read; a reading with no hashrate at all is an `error` with a note, never `mining`. */
+/**
+ * Rig state from what was read. An explicit firmware signal (`sleeping`, `ramping`) decides; without one, a
+ * reading with no hashrate, or 0, is an `error` marked `state_inferred` with a note — never `mining`, and never
+ * `sleeping` on the figures alone (docs/protocols.md, "## Units and plausibility").
+ */
 export function settleState(r: MinerReading, flags: { sleeping?: boolean; ramping?: boolean } = {}): void {
+  r.state_inferred = false;
   if (flags.sleeping) r.state = 'sleeping';
   else if (r.hashrate_hs === null) {
     r.state = 'error';
+    r.state_inferred = true;
     r.notes.push('no hashrate figure in the replies');
   } else if (flags.ramping) r.state = 'ramping';
   else if (r.hashrate_hs === 0) {
     r.state = 'error';
-    r.notes.push('the miner reports a hashrate of 0');
+    r.state_inferred = true;
+    r.notes.push('the miner reports a hashrate of 0 and no sleep signal: idle or failed cannot be told apart');
   } else r.state = 'mining';
 }
 
@@ -327,4 +334,9 @@ export function splitType(type: string | null): { model: string | null; suffix: 
   const m = /^(.*?)\s*\(([^)]*)\)\s*$/.exec(firstLine);
   if (m) return { model: m[1]!.trim() || null, suffix: m[2]!.trim() };
   return { model: firstLine || null, suffix: null };
+}
+
+/** Chips marked dead (`x`) in a Bitmain `chain_acsN` status string ("oooo xooo", " xx xx": one letter a chip). */
+export function deadChips(acs: unknown): number {
+  return typeof acs === 'string' ? (acs.match(/x/gi) ?? []).length : 0;
 }
