@@ -423,11 +423,14 @@ function stateOf(driver: Obj | null, r: MinerReading): MinerReading['state'] {
   const chips = sumOrNull(r.boards.map((b) => b.chips));
   const slots = boardGroups(driver).flatMap((g) => g.slots);
   const found = sumOrNull(slots.map((n) => num(driver[`chain_acn${n}`])));
-  if (found !== null && found > 0) signals.push(`${found - (chips ?? 0)} of ${found} chips marked x in chain_acs`);
+  if (found !== null && found > 0)
+    signals.push(`${found - (chips ?? 0)} of ${found} chips marked x in chain_acs`);
   if (r.temp_chip_max_c !== null) signals.push(`chips at most ${r.temp_chip_max_c} °C`);
   if (r.temp_chip_max_c !== null && r.temp_chip_max_c >= OVERHEAT_CHIP_C) {
     // antminer_s19pro_stats_2.txt / _3.txt ("overheating"): GHS 5s 0.0, chips 93–97 °C, all chips "x".
-    r.notes.push(`not hashing with chips at ${r.temp_chip_max_c} °C: overheat protection (${signals.join('; ')})`);
+    r.notes.push(
+      `not hashing with chips at ${r.temp_chip_max_c} °C: overheat protection (${signals.join('; ')})`,
+    );
     return 'error';
   }
   if (r.hashrate_avg_hs !== null && r.hashrate_avg_hs > 0) {

@@ -298,7 +298,9 @@ export function settleState(r: MinerReading, flags: { sleeping?: boolean; rampin
   else if (r.hashrate_hs === 0) {
     r.state = 'error';
     r.state_inferred = true;
-    r.notes.push('the miner reports a hashrate of 0 and no sleep signal: idle or failed cannot be told apart');
+    r.notes.push(
+      'the miner reports a hashrate of 0 and no sleep signal: idle or failed cannot be told apart',
+    );
   } else r.state = 'mining';
 }
 

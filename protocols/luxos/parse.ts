@@ -59,6 +59,51 @@ function sensorRoles(temps: unknown): Map<string, 'inlet' | 'outlet'> {
   return roles;
 }
 
+/** A dash-list sensor string as sorted numbers ("47-34-34-47" → [34, 34, 47, 47]); null when not one. */
+function sensorValues(v: unknown): number[] | null {
+  const s = str(v);
+  if (!s || !/^\d+(\.\d+)?(-\d+(\.\d+)?)*$/.test(s)) return null;
+  return s
+    .split('-')
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * LuxOS fills `temp_chipN` (and `temp2_N`) with the same four board sensors its `temps` reply labels as exhaust
+ * and intake (luxos_s19kpro_stats.txt "47-34-34-47" against luxos_s19kpro_temps.txt TopLeft 47 / TopRight 34 /
+ * BottomRight 34 / BottomLeft 47, labelled "Board Exhaust"/"Board Intake"): those are not chip temperatures.
+ */
+function dropRepeatedChipTemps(
+  r: MinerReading,
+  temps: Obj[],
+  roles: Map<string, 'inlet' | 'outlet'>,
+  stats: Obj | null,
+): void {
+  if (!stats) return;
+  const repeated: number[] = [];
+  for (const t of temps) {
+    const index = count(t['ID']) ?? count(t['TEMP']) ?? 0;
+    const chips = sensorValues(stats[`temp_chip${index + 1}`]);
+    const sensors = [...roles.keys()]
+      .map((k) => num(t[k]))
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
+    if (!chips || chips.length !== sensors.length || chips.some((v, i) => v !== sensors[i])) continue;
+    const b = r.boards.find((x) => x.index === index);
+    if (b && b.temp_chip_c !== null) {
+      b.temp_chip_c = null;
+      repeated.push(index);
+    }
+  }
+  if (repeated.length) {
+    r.temp_chip_max_c = maxOf(r.boards.map((b) => b.temp_chip_c));
+    r.notes.push(
+      `temp_chipN of board ${repeated.join(', ')} repeats the board's exhaust/intake sensors of the temps reply: not a chip temperature`,
+    );
+  }
+}
+
 export function parseLuxos(rep: LuxosReplies): MinerReading {
   const r = emptyReading('luxos');
   r.identity.make = 'Bitmain';
@@ -95,7 +140,9 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
     for (const b of boards) {
       const known = r.boards.find((x) => x.index === b.index);
       if (known) {
-        known.hashrate_hs ??= b.hashrate_hs;
+        // devs `MHS 5s` is the window of the total (summary `GHS 5s`); stats `chain_rateN` sums to `GHS av`
+        // (luxos_s19kpro_stats.txt: 18910.28 + 18939.95 + 19067.67 = 56917.90 = GHS av). Same window wins.
+        known.hashrate_hs = b.hashrate_hs ?? known.hashrate_hs;
         known.hashrate_nominal_hs ??= b.hashrate_nominal_hs;
         known.hw_errors ??= b.hw_errors;
       } else r.boards.push(b);
@@ -131,6 +178,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
       outlets.push(...bOut);
     }
     r.boards.sort((a, b) => a.index - b.index);
+    dropRepeatedChipTemps(r, temps, roles, body);
     r.temp_inlet_c = maxOf(inlets);
     r.temp_outlet_c = maxOf(outlets);
     r.temp_board_max_c ??= maxOf([...inlets, ...outlets]);

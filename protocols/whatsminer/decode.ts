@@ -55,7 +55,8 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export { num } from '../kit/index.js';
+/** The kit's one set of value readers (true/false, "true"/"false", Y/N, 1/0). */
+export { bool, num } from '../kit/index.js';
 
 /** A reading where negative means "not available" (btminer `Power: -1`, protocols.md §3.3 and §6 item 23). */
 export function nonNeg(v: unknown): number | null {
@@ -81,16 +82,6 @@ export function stripQuotes(v: unknown): string | null {
 }
 
 /** `true`, `"true"`, `"Y"`, 1 → true; the false forms → false; anything else → null. */
-export function bool(v: unknown): boolean | null {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'string') {
-    const t = v.trim().toLowerCase();
-    if (t === 'true' || t === 'y' || t === 'yes' || t === '1') return true;
-    if (t === 'false' || t === 'n' || t === 'no' || t === '0') return false;
-  }
-  return null;
-}
 
 export interface StatusInfo {
   /** S, I, W, E, F, or whatever the firmware put there. */

@@ -128,7 +128,8 @@ describe('whatsminer driver over loopback', { skip: !fixturesAvailable() && 'fix
       status: body('whatsminer_m31s_status.txt'),
     });
     assert.deepEqual(r, want);
-    assert.equal(r.state, 'sleeping');
+    // status says btmineroff while the summary hashes: the figures decide, the contradiction is a note.
+    assert.equal(r.state, 'mining');
     assert.equal(r.support, 'full');
     assert.equal(r.raw, null);
     assert.deepEqual(log, [

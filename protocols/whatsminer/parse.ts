@@ -5,7 +5,7 @@
  * shared/fixtures/real/whatsminer_*.txt. All btminer hashrates are MH/s (`HS RT` too, despite its name) except
  * `Factory GHS` (GH/s). Power comes from the PSU (`power_source: 'miner'`), `-1` meaning unknown.
  */
-import { ProtoErrors } from '../kit/index.js';
+import { normMac, ProtoErrors } from '../kit/index.js';
 import {
   type BoardReading,
   emptyBoard,
@@ -136,7 +136,7 @@ function applySummary(r: MinerReading, h: Hints, body: Json): void {
   const fans = fansFrom(s);
   if (fans.length) r.fans = fans;
   const mac = str(s.MAC);
-  if (mac) r.identity.mac = mac.toUpperCase();
+  if (mac) r.identity.mac = normMac(mac) ?? mac;
   const fw = stripQuotes(s['Firmware Version']);
   if (fw) h.build = fw;
   if (bool(s['Hash Stable']) === false) h.ramping = true;
@@ -293,7 +293,7 @@ function applyDevdetails(r: MinerReading, h: Hints, body: Json): void {
 function applyMinerInfo(r: MinerReading, _h: Hints, body: Json): void {
   const m = msgOf('get_miner_info', body);
   const mac = str(m.mac);
-  if (mac) r.identity.mac = mac.toUpperCase();
+  if (mac) r.identity.mac = normMac(mac) ?? mac;
   const host = str(m.hostname);
   if (host && host.trim() !== '') r.identity.hostname = host.trim();
   const sn = str(m.minersn);
@@ -377,9 +377,27 @@ function finish(r: MinerReading, h: Hints): MinerReading {
     r.hw_errors = r.boards.reduce((a, b) => a + (b.hw_errors ?? 0), 0);
   }
   if (h.errorCodes.length) r.notes.push(`miner reports error codes: ${h.errorCodes.join(', ')}`);
-  if (h.sleeping) r.state = 'sleeping';
-  else if (h.noDevices || r.hashrate_hs === 0) r.state = 'error';
-  else if (h.ramping) r.state = 'ramping';
+  // `btmineroff`/`mineroff` (status) is the firmware's sleep signal; a summary hashing and drawing power at the
+  // same time contradicts it (whatsminer_m31s_status.txt against whatsminer_m31s_summary.txt): the figures are
+  // what was observed, so they decide, and the contradiction is noted (docs/protocols.md, "## Whatsminer").
+  const hashing = r.hashrate_hs !== null && r.hashrate_hs > 0;
+  const drawing = r.power_w !== null && r.power_w > 0;
+  r.state_inferred = false;
+  if (h.sleeping && (hashing || drawing)) {
+    r.state_inferred = true;
+    const what = [
+      hashing ? `${(r.hashrate_hs! / 1e12).toFixed(2)} TH/s` : null,
+      drawing ? `${r.power_w} W` : null,
+    ].filter(Boolean);
+    r.notes.push(
+      `status says the miner is off (btmineroff/mineroff true) but the summary shows ${what.join(' and ')}: the replies contradict each other; state read from the figures`,
+    );
+  }
+  if (h.sleeping && !hashing && !drawing) r.state = 'sleeping';
+  else if (h.noDevices || r.hashrate_hs === 0) {
+    r.state = 'error';
+    r.state_inferred = !h.noDevices;
+  } else if (h.ramping) r.state = 'ramping';
   else if (h.curtailed) r.state = 'curtailed';
   else r.state = 'mining';
   return r;
