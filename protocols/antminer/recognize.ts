@@ -7,10 +7,12 @@
  * does not know (a parenthesised or trailing name after a known model, or no known miner-software key) is
  * still read as an Antminer, but with `unknown_firmware` set so the reading is `partial` with a note.
  */
-import { type Identification, identified, lookupModel, type ReplyDigest } from '../kit/index.js';
+import { type Identification, identified, lookupModel, type ReplyDigest, str } from '../kit/index.js';
 import { cleanAntminerModel } from './parse.js';
 
 const KNOWN_KEYS = new Set(['BMMiner', 'CGMiner', 'Cgminer']);
+/** VERSION keys every Bitmain build sends beside its miner-software key. */
+const STANDARD_KEYS = new Set(['API', 'Miner', 'CompileTime', 'Type', 'VER']);
 
 /** What, in a `Type`, is neither the model nor a firmware rigtel knows; null when nothing is. */
 function unknownDecoration(type: string): string | null {
@@ -67,8 +69,10 @@ export function recognize(d: ReplyDigest): Identification | null {
     const deco = /blissz/i.test(type!) ? null : unknownDecoration(type!);
     if (deco)
       unknown = `firmware "${deco}" in Type "${type}" is not one rigtel knows: read as a stock Antminer, not trusted as one`;
-    else if (d.ver && (!mk || !KNOWN_KEYS.has(mk.key)))
-      unknown = `version names no known miner software (${mk ? mk.key : 'no BMMiner/CGMiner key'}): firmware unknown, read as a stock Antminer, not trusted as one`;
+    else if (d.ver && !Object.keys(d.ver).some((k) => KNOWN_KEYS.has(k) && str(d.ver![k]))) {
+      const others = Object.keys(d.ver).filter((k) => !STANDARD_KEYS.has(k));
+      unknown = `version names no miner software rigtel knows (${others.length ? others.join(', ') : 'no BMMiner/CGMiner key'}): read as a stock Antminer, not trusted as one`;
+    }
   }
   return identified('antminer', antType && !unknown ? 'high' : 'medium', evidence, {
     make: 'Bitmain',
