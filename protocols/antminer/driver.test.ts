@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fixturesAvailable, readFixture } from '../fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { type PollTarget, ProtoErrors } from '../kit/index.js';
 import { createAutoDriver, pollOnce } from '../registry.js';
 import { createAntminerDriver } from './driver.js';
@@ -69,7 +69,7 @@ function serve(files: Record<string, string>, allowJoins = true) {
   seen.length = 0;
 }
 
-describe('antminer driver on loopback', { skip: !fixturesAvailable() }, () => {
+describe('antminer driver on loopback', () => {
   it('reads an S9 (stock, malformed stats) with joined commands', async () => {
     serve({
       version: 'antminer_s9_version_2.txt',
@@ -125,7 +125,7 @@ describe('antminer driver on loopback', { skip: !fixturesAvailable() }, () => {
   });
 });
 
-describe('auto driver (registry)', { skip: !fixturesAvailable() }, () => {
+describe('auto driver (registry)', () => {
   it('detects an Antminer from version, caches it, and polls with the Antminer driver', async () => {
     serve({
       version: 'antminer_s17pro_version.txt',

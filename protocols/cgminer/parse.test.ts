@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fixturesAvailable, readFixture } from '../fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { splitJoinedReply } from '../kit/cgminer-client.js';
 import { decodeReply, type PollTarget } from '../kit/index.js';
 import { createCgminerDriver } from './driver.js';
@@ -66,7 +66,7 @@ describe('parseCgminer', () => {
     assert.ok(r.notes.some((n) => /no DEVS section/.test(n)));
   });
 
-  it('reads the real Avalon 1047 joined reply (MHS 30s)', { skip: !fixturesAvailable() }, () => {
+  it('reads the real Avalon 1047 joined reply (MHS 30s)', () => {
     const v = decodeReply(readFixture('avalon_1047_summary-stats-pools.txt')).value;
     const split = splitJoinedReply(v, ['summary', 'stats', 'pools']);
     assert.ok(split);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { RtError } from '../../lib/errors.js';
-import { fixturesAvailable, readFixture, readFixtureText } from '../fixtures.js';
+import { readFixture, readFixtureText } from '../fixtures.js';
 import { type PollTarget, RAW_CAP_BYTES } from '../kit/index.js';
 import { v2Command, v3Command } from './client.js';
 import { decodeWhatsminer } from './decode.js';
@@ -102,7 +102,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
-describe('whatsminer driver over loopback', { skip: !fixturesAvailable() && 'fixtures not found' }, () => {
+describe('whatsminer driver over loopback', () => {
   it('M31S (btminer, API v1.3): joined summary+devs+pools, status, unknown get_* remembered', async () => {
     const log: string[] = [];
     const port = await v2Server((req) => {

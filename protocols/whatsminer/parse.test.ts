@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RtError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
-import { fixtureIndex, fixturesAvailable, readFixture } from '../fixtures.js';
+import { fixtureIndex, readFixture } from '../fixtures.js';
 import { decodeWhatsminer, type Json, replyError } from './decode.js';
 import {
   identifyWhatsminer,
@@ -164,9 +164,7 @@ const OUTCOMES: Record<string, Outcome> = {
   },
 };
 
-describe('whatsminer fixtures (shared/fixtures/real)', {
-  skip: !fixturesAvailable() && 'fixtures not found',
-}, () => {
+describe('whatsminer fixtures (shared/fixtures/real)', {}, () => {
   it('covers every whatsminer file listed in INDEX.md', () => {
     const listed = fixtureIndex()
       .filter((e) => e.family === 'whatsminer')

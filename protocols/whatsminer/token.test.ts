@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { RtError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
-import { fixturesAvailable, readFixture } from '../fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { decodeWhatsminer } from './decode.js';
 import {
   decryptReply,
@@ -65,7 +65,7 @@ describe('md5crypt ($1$)', () => {
 describe('Whatsminer v2 token scheme', () => {
   const challenge = { time: '6915', salt: 'BQ5hoXV9', newsalt: 'a5TtWui2' };
 
-  it('reads the get_token fixture', { skip: !fixturesAvailable() && 'fixtures not found' }, () => {
+  it('reads the get_token fixture', () => {
     const value = decodeWhatsminer(readFixture('whatsminer_unknown_get-token.txt')).value;
     assert.deepEqual(parseTokenChallenge(value), challenge);
   });
