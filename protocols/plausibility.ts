@@ -1,5 +1,5 @@
 /**
- * Hashrate plausibility against the model's nameplate (issue 5, protocols.md §6 item 21). Firmware units slip by
+ * Hashrate plausibility against the model's nameplate (issue 5, docs/protocols.md, "## Units and plausibility"). Firmware units slip by
  * factors of 1000 (GH/s sent where MH/s is expected, TH/s fields read as GH/s); such a figure is flagged and kept
  * out of the sample rather than stored as truth. Modest deviations (a board down, ramping, overclocked) pass.
  */

@@ -1,7 +1,7 @@
 /**
  * The one normalized sample type that flows protocols → collector → journal → sinks → api.
  *
- * Rules (../shared/docs/design.md):
+ * Rules (docs/ARCHITECTURE.md):
  * - units are in the field names: hashrate in H/s (`_hs`), power W (`_w`), energy Wh (`_wh`), °C (`_c`),
  *   fan speed rpm (`_rpm`), durations s (`_s`) or ms (`_ms`), times ms since epoch UTC (`_ms`);
  * - a missing reading is `null`, never 0; an offline rig has no current values;

@@ -1,5 +1,5 @@
 /**
- * Every Antminer reply in shared/fixtures/real/INDEX.md decodes (with the repairs its notes call for) and parses
+ * Every Antminer reply in protocols/fixtures/real/INDEX.md decodes (with the repairs its notes call for) and parses
  * to a plausible reading; a representative set is compared with hand-checked expected output
  * (testdata/expected/*.json, each number checked against the raw reply).
  */

@@ -1,6 +1,6 @@
 /**
  * The Antminer and cgminer drivers and the auto-detecting registry against a real loopback server that replays
- * the real captured replies (shared/fixtures/real).
+ * the real captured replies (protocols/fixtures/real).
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -4,7 +4,7 @@
  * `summary`, `pools` (any may be missing) and returns what they say, normalized.
  *
  * Stock Antminer has no useful `summary` capture here: hashrate, boards, temperatures and fans come from legacy
- * `stats` (protocols.md §2.3), identity from `version`, pools from `pools`.
+ * `stats` (docs/protocols.md, "## Antminer"), identity from `version`, pools from `pools`.
  */
 import {
   type Algorithm,
@@ -384,7 +384,7 @@ export function parseAntminer(parts: AntminerParts): MinerReading {
   r.temp_board_max_c = maxOrNull(r.boards.map((b) => b.temp_board_c));
   r.temp_chip_max_c = maxOrNull(r.boards.map((b) => b.temp_chip_c));
   if (r.identity.model && /hyd/i.test(r.identity.model)) {
-    // protocols.md §2.3 says hydro temp_chip is [inlet water, outlet water, 0, 0]; the real S21 XP Hyd. capture
+    // docs/protocols.md, "## Antminer" says hydro temp_chip is [inlet water, outlet water, 0, 0]; the real S21 XP Hyd. capture
     // has four populated values with "inlet" above "outlet" (antminer_s21xphyd_stats.txt: "63-59-56-61"), so they
     // are read as chip sensors and the water temperatures stay unknown.
     r.notes.push('hydro model: legacy stats carry no identifiable water inlet/outlet temperature');

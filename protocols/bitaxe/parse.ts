@@ -1,5 +1,5 @@
 /**
- * Bitaxe / AxeOS (ESP-Miner): `GET /api/system/info` on port 80, no auth (protocols.md §4.7).
+ * Bitaxe / AxeOS (ESP-Miner): `GET /api/system/info` on port 80, no auth (docs/protocols.md, "## Bitaxe").
  * Fixture bitaxe_supra_system-info.txt: hashRate GH/s, power W from the board's INA260 (a real measurement,
  * so `power_source: 'miner'`), vrTemp 0 = no reading, bestDiff a suffixed string ("483k"), booleans as 0/1.
  */

@@ -22,9 +22,9 @@ for (const c of cases) {
   });
 }
 
-// Shaped from protocols.md §4.1 (no capture in shared/fixtures): tunerstatus power is a model estimate;
+// Shaped from docs/protocols.md, "## Braiins OS" (no capture in protocols/fixtures/real): tunerstatus power is a model estimate;
 // devdetails gives the model ("Bitmain " prefix dropped) and chips per board.
-test('Braiins tunerstatus and devdetails, shaped from protocols.md §4.1', () => {
+test('Braiins tunerstatus and devdetails, shaped from docs/protocols.md, "## Braiins OS"', () => {
   const r = parseBraiins({
     tunerstatus: {
       TUNERSTATUS: [{ PowerLimit: 1400, ApproximateMinerPowerConsumption: 1380, TunerChainStatus: [] }],

@@ -10,8 +10,8 @@ const cgminerDriver = createCgminerDriver();
 
 import { parseCgminer, rollingRate } from './parse.js';
 
-// Constructed in the shape of cgminer 4.11.1's replies as printed by api.c (protocols.md §1.3, §1.7); there is
-// no plain-cgminer capture in shared/fixtures/real.
+// Constructed in the shape of cgminer 4.11.1's replies as printed by api.c (docs/protocols.md, "## cgminer API framing"); there is
+// no plain-cgminer capture in protocols/fixtures/real.
 const status = (code: number, msg: string, letter = 'S') =>
   `"STATUS":[{"STATUS":"${letter}","When":1700000000,"Code":${code},"Msg":"${msg}","Description":"cgminer 4.11.1"}]`;
 const SUMMARY = `{${status(11, 'Summary')},"SUMMARY":[{"Elapsed":975,"MHS av":1234.56,"MHS 5s":1300.00,"MHS 1m":1250.00,"Accepted":12,"Rejected":1,"Hardware Errors":3,"Stale":2,"Difficulty Accepted":4096.00000000}],"id":1}`;

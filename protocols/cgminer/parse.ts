@@ -1,6 +1,6 @@
 /**
  * Plain cgminer / bfgminer (and unknown cgminer-API devices) → MinerReading. Pure: takes decoded `summary`,
- * `devs`, `pools`, `version` bodies (any may be missing). Stock cgminer reports MH/s (protocols.md §1.7) with the
+ * `devs`, `pools`, `version` bodies (any may be missing). Stock cgminer reports MH/s (docs/protocols.md, "## cgminer API framing") with the
  * rolling key named after the log interval (`MHS 5s`, `MHS 20s` on bfgminer, `MHS 30s` on Avalon), so it is
  * found by pattern.
  */
@@ -55,7 +55,7 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
 
   if (version) {
     const base = str(version['CGMiner']) ?? str(version['BMMiner']) ?? str(version['Cgminer']);
-    // bfgminer puts its own name and version in "Miner" beside a CGMiner-compatible API version (protocols.md §1.8).
+    // bfgminer puts its own name and version in "Miner" beside a CGMiner-compatible API version (docs/protocols.md, "## cgminer API framing").
     const miner = str(version['Miner']);
     r.identity.firmware =
       miner && /[a-z]/i.test(miner) && !/^\d/.test(miner) ? miner : base ? `cgminer ${base}` : miner;
@@ -84,7 +84,7 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
     const rolling = rollingRate(d);
     b.hashrate_hs = scale(rolling.value, rolling.factor) ?? averageRate(d);
     const t = num(d['Temperature']);
-    // Device temperature; 0 and the -273 sentinel mean "no sensor" (protocols.md pitfall 22).
+    // Device temperature; 0 and the -273 sentinel mean "no sensor" (docs/protocols.md, "## Units and plausibility").
     b.temp_board_c = t !== null && t > -40 && t !== 0 && t < 130 ? t : null;
     b.hw_errors = num(d['Hardware Errors']);
     const status = str(d['Status']);

@@ -1,5 +1,5 @@
 /**
- * Innosilicon (innominer / sgminer fork) over the cgminer API on 4028 (protocols.md §4.5).
+ * Innosilicon (innominer / sgminer fork) over the cgminer API on 4028 (docs/protocols.md, "## Innosilicon").
  * - The A9 ZMaster mines Equihash: its `MHS` fields hold Sol/s-scale numbers (innosilicon_a9_summary.txt:
  *   51274.60 for a ~50 kSol/s machine). rigtel never stores those as SHA-256 H/s: `hashrate_hs` stays null, the
  *   figure goes into a note with its unit, and support is `partial`.

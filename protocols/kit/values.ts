@@ -108,7 +108,7 @@ export function scale(v: number | null, factor: number): number | null {
 export const maxOf = maxOrNull;
 export const sumOf = sumOrNull;
 
-/** Integer counter; negative values are "not available" (protocols.md §6 item 23). */
+/** Integer counter; negative values are "not available" (docs/protocols.md, "## Units and plausibility"). */
 export function count(v: unknown): number | null {
   const n = num(v);
   return n === null || n < 0 ? null : n;

@@ -1,5 +1,5 @@
 /**
- * LuxOS (LUXminer on Antminer hardware), cgminer JSON on 4028 (protocols.md §4.2).
+ * LuxOS (LUXminer on Antminer hardware), cgminer JSON on 4028 (docs/protocols.md, "## LuxOS").
  * Quirks: `version` carries a `LUXminer` key (luxos_s19kpro_version.txt); `stats` is Bitmain-like but its
  * `"total rate"` (with a space) holds one chain's rate, not the total, so it is never read
  * (luxos_s19kpro_stats.txt: 18972.63 vs GHS 5s 59756.06); an empty 4th slot sends chain_rate4 "0" and
@@ -119,7 +119,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
   const summary = section(rep.summary, 'SUMMARY')[0];
   if (summary) {
     applySummaryCounters(r, summary);
-    // LuxOS summary is in GH/s like stock Bitmain (protocols.md §4.2), devs in MH/s.
+    // LuxOS summary is in GH/s like stock Bitmain (docs/protocols.md, "## LuxOS"), devs in MH/s.
     r.hashrate_hs = scale(num(summary['GHS 5s']), HS.GH) ?? r.hashrate_hs;
     r.hashrate_avg_hs = scale(num(summary['GHS av']), HS.GH) ?? r.hashrate_avg_hs;
   }
@@ -198,7 +198,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
     const watts = num(power['Watts']);
     if (watts !== null && watts > 0) {
       r.power_w = watts;
-      // PSU:false on an S19k Pro (no PMBus PSU) suggests a modelled figure (protocols.md §4.2, inferred).
+      // PSU:false on an S19k Pro (no PMBus PSU) suggests a modelled figure (docs/protocols.md, "## LuxOS", inferred).
       r.power_source = bool(power['PSU']) === true ? 'miner' : 'estimate';
       if (r.power_source === 'estimate') r.notes.push('LuxOS power with PSU:false is modelled, not metered');
     }
@@ -206,7 +206,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
 
   const profile = section(rep.profiles, 'PROFILES').find((p: Obj) => bool(p['IsActive']) === true);
   if (profile && r.hashrate_nominal_hs === null) {
-    // profiles.Hashrate is TH/s (protocols.md §6 item 21).
+    // profiles.Hashrate is TH/s (docs/protocols.md, "## LuxOS").
     r.hashrate_nominal_hs = scale(num(profile['Hashrate']), HS.TH);
   }
 

@@ -1,5 +1,5 @@
 /**
- * VNish (AnthillOS) on Antminer hardware, read over the cgminer API on 4028 (protocols.md §4.3).
+ * VNish (AnthillOS) on Antminer hardware, read over the cgminer API on 4028 (docs/protocols.md, "## VNish").
  * Quirks, each seen in a fixture: the firmware sits in `Type` ("Antminer S9 (vnish 3.8.6)", vnish_s9_version.txt),
  * the version key is `Cgminer` in stats (vnish_s17plus_stats.txt), VNish 2.0.3 `version` has no Type at all
  * (vnish_s17plus_version.txt) so identity comes from stats, S9 builds send `}{` between STATS objects (repaired

@@ -20,7 +20,7 @@ export interface Decoded {
 
 /**
  * API 2.0.4 get_error_code: "error_code":["110":"2021-02-01 10:00:00","111":"…"] — key/value pairs inside a list
- * (protocols.md §3.3, pyasic _load_api_data). The generic cgminer decoder does not know it: each pair becomes
+ * (docs/protocols.md, "## Whatsminer", pyasic _load_api_data). The generic cgminer decoder does not know it: each pair becomes
  * its own object.
  */
 export const ERROR_CODE_LIST_REPAIR = 'error-code-list-as-object';
@@ -58,7 +58,7 @@ export function isObject(v: unknown): v is JsonObject {
 /** The kit's one set of value readers (true/false, "true"/"false", Y/N, 1/0). */
 export { bool, num } from '../kit/index.js';
 
-/** A reading where negative means "not available" (btminer `Power: -1`, protocols.md §3.3 and §6 item 23). */
+/** A reading where negative means "not available" (btminer `Power: -1`, docs/protocols.md, "## Whatsminer" and docs/protocols.md, "## Whatsminer"). */
 export function nonNeg(v: unknown): number | null {
   const n = num(v);
   return n === null || n < 0 ? null : n;
@@ -95,7 +95,7 @@ export interface StatusInfo {
   shape: 'array' | 'object' | 'string' | 'missing';
 }
 
-/** Read STATUS in any of its three shapes (protocols.md §1.4, §6 item 13). */
+/** Read STATUS in any of its three shapes (docs/protocols.md, "## cgminer API framing", "## Whatsminer"). */
 export function statusOf(body: Json): StatusInfo {
   const none: StatusInfo = {
     status: null,
@@ -132,7 +132,7 @@ export function statusOf(body: Json): StatusInfo {
   };
 }
 
-/** Codes 8 (No pools) and 10 (No ASCs) carry STATUS E but mean "empty" (protocols.md §1.4). */
+/** Codes 8 (No pools) and 10 (No ASCs) carry STATUS E but mean "empty" (docs/protocols.md, "## cgminer API framing"). */
 export function isEmptyStatus(st: StatusInfo): boolean {
   return st.code === 8 || st.code === 10;
 }

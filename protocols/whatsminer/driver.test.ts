@@ -108,7 +108,7 @@ describe('whatsminer driver over loopback', () => {
     const port = await v2Server((req) => {
       const c = cmdOf(req);
       if (c === 'summary+devs+pools') {
-        // Joined layout (protocols.md §1.3) built from the exact bytes of the three M31S captures.
+        // Joined layout (docs/protocols.md, "## cgminer API framing") built from the exact bytes of the three M31S captures.
         return `{"summary":[${readFixtureText('whatsminer_m31s_summary.txt')}],"devs":[${readFixtureText(
           'whatsminer_m31s_edevs.txt',
         )}],"pools":[${readFixtureText('whatsminer_m31s_pools.txt')}],"id":1}`;

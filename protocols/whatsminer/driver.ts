@@ -1,8 +1,8 @@
 /**
- * Whatsminer driver: reads one MicroBT rig per poll (read-only, never a token — shared/docs/protocols.md §6
+ * Whatsminer driver: reads one MicroBT rig per poll (read-only, never a token — docs/protocols.md, "## Whatsminer"
  * item 29). API v2 on the configured port (4028): `summary+devs+pools` joined where the firmware allows, else
  * single commands, plus `status`, `get_version` and `get_psu`. When 4028 refuses, or the build no longer serves
- * the miner data there (2024-11+ firmware, §3.1), API v3 on 4433. What worked is remembered per host.
+ * the miner data there (2024-11+ firmware, docs/protocols.md, "## Whatsminer"), API v3 on 4433. What worked is remembered per host.
  */
 import { RtError } from '../../lib/errors.js';
 import {
@@ -266,13 +266,13 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       v2 = await pollV2(target, signal, st);
     } catch (err) {
       if (ProtoErrors.aborted.is(err)) throw err;
-      // 4028 closed (API v3-only build, §6 item 8) or 4028 answering without the miner data: try 4433.
+      // 4028 closed (API v3-only build, docs/protocols.md, "## Whatsminer") or 4028 answering without the miner data: try 4433.
       const tryV3 =
         ProtoErrors.connectRefused.is(err) || (!isTransport(err) && !st.v3Refused && err instanceof RtError);
       if (tryV3) return tryV3After(target, signal, st, err);
       throw err;
     }
-    // Newer v2 builds still answer summary on 4028 but not board data (protocols.md §3.1, pyasic#363).
+    // Newer v2 builds still answer summary on 4028 but not board data (docs/protocols.md, "## Whatsminer", pyasic#363).
     if (v2.reading.boards.length === 0 && v2.reading.support === 'partial' && !st.v3Refused) {
       try {
         return await pollV3(target, signal, st);

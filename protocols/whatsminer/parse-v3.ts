@@ -1,8 +1,8 @@
 /**
  * Whatsminer API v3 (port 4433) reply parsers → `MinerReading`.
  *
- * There is NO real v3 reply in shared/fixtures/real: these follow the field names documented in
- * shared/docs/protocols.md §3.5 (from pyasic BTMinerV3RPCAPI and asic-rs whatsminer v3) and are tested on replies
+ * There is NO real v3 reply in protocols/fixtures/real: these follow the field names documented in
+ * docs/protocols.md, "## Whatsminer" (from pyasic BTMinerV3RPCAPI and asic-rs whatsminer v3) and are tested on replies
  * constructed from that description. v3 hashrates are TH/s (`hash-*`, `factory-hash`), power W, temps °C.
  */
 import { normMac, ProtoErrors } from '../kit/index.js';

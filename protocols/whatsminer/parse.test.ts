@@ -32,7 +32,7 @@ const codeOf = (fn: () => unknown): string => {
 };
 
 /**
- * Every whatsminer file in shared/fixtures/real/INDEX.md and what it must become: a reading (checked against a
+ * Every whatsminer file in protocols/fixtures/real/INDEX.md and what it must become: a reading (checked against a
  * hand-written expected file where one exists, else spot checks) or a named outcome.
  */
 type Outcome =
@@ -164,7 +164,7 @@ const OUTCOMES: Record<string, Outcome> = {
   },
 };
 
-describe('whatsminer fixtures (shared/fixtures/real)', {}, () => {
+describe('whatsminer fixtures (protocols/fixtures/real)', {}, () => {
   it('covers every whatsminer file listed in INDEX.md', () => {
     const listed = fixtureIndex()
       .filter((e) => e.family === 'whatsminer')
@@ -237,7 +237,7 @@ describe('whatsminer fixtures (shared/fixtures/real)', {}, () => {
   });
 });
 
-// The replies below are CONSTRUCTED from shared/docs/protocols.md §3.2/§3.3 (no real capture of these commands is
+// The replies below are CONSTRUCTED from docs/protocols.md, "## Whatsminer"/docs/protocols.md, "## Whatsminer" (no real capture of these commands is
 // in the fixtures): field names and shapes as documented, values invented.
 const btminer = (code: number, msg: Json, status = 'S'): Json => ({
   STATUS: status,
