@@ -46,7 +46,7 @@ function addr(target: PollTarget): string {
 
 /**
  * Sends one request and decodes the reply. Retries once on a fresh connection when the connection was reset
- * mid-reply (pitfall 7). Throws RtError (transport or decode).
+ * mid-reply (docs/protocols.md, "## cgminer API framing"). Throws RtError (transport or decode).
  */
 export async function cgminerRequest(
   target: PollTarget,

@@ -34,7 +34,7 @@ export const REPAIR = {
   quotedNanInf: 'quoted-nan-inf',
 } as const;
 
-/** What an API proxy prints when the miner process behind it is down (docs/protocols.md, "## Antminer", pitfall 11). */
+/** What an API proxy prints when the miner process behind it is down (docs/protocols.md, "## Antminer"). */
 const MINER_DOWN = /^Socket connect failed: Connection refused/;
 
 export function decodeReply(bytes: Buffer | string): DecodedReply {
@@ -49,7 +49,7 @@ export function decodeReply(bytes: Buffer | string): DecodedReply {
 
 function decodeInner(bytes: Buffer | string): DecodedReply {
   let text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
-  // cgminer ends every reply with one NUL; anything after the first NUL is not part of the reply (pitfall 4).
+  // cgminer ends every reply with one NUL; anything after the first NUL is not part of the reply (docs/protocols.md, "## cgminer API framing").
   const nul = text.indexOf('\0');
   if (nul !== -1) text = text.slice(0, nul);
   text = text.trim();
