@@ -11,7 +11,7 @@ import { type EmulatedRig, startEmulatedRig } from './emulator/server.js';
 import type { MinerReading } from './sample.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
-// whatsminer-v3 speaks only the length-framed API on its own port (4433); see the test at the end.
+// whatsminer-v3 speaks only the length-framed API on its own port (4433): it has its own test at the end.
 const NAMES = personalityNames().filter((n) => n !== 'whatsminer-v3');
 const rigs: EmulatedRig[] = [];
 
@@ -160,4 +160,29 @@ test('rigtel poll on auto reads every rig assembled from the real replies exactl
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+test('rigtel poll on auto reads the Whatsminer API v3 personality as --family whatsminer does', async () => {
+  // API v3 lives on its own port, 4433; a free loopback address of its own keeps the port free.
+  const host = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+  const rig = await startEmulatedRig({
+    personality: 'whatsminer-v3',
+    host,
+    port: 4433,
+    seed: 7,
+    now: () => NOW,
+  });
+  try {
+    const byFamily = await poll([rig.address, '--family', 'whatsminer']);
+    const auto = await poll([rig.address]);
+    assert.ok(byFamily.reading, byFamily.err);
+    assert.ok(auto.reading, auto.err);
+    const diff: string[] = [];
+    close(figures(auto.reading), figures(byFamily.reading), 'whatsminer-v3', diff);
+    assert.deepEqual(diff, []);
+    assert.equal(auto.reading.identity.family, 'whatsminer');
+    assert.equal(auto.reading.identity.model, byFamily.reading.identity.model);
+  } finally {
+    await rig.close();
+  }
 });

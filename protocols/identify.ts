@@ -133,9 +133,7 @@ export async function detectFamily(
     // name themselves by their summary keys (whatsminer_m30s_summary.txt); a bare cgminer version (VNish 2.0.3:
     // vnish_s17plus_version.txt), an Avalon (MM ID strings) or an old Innosilicon (STATS0 sections) by stats.
     const answered =
-      input.version !== undefined ||
-      input.devdetails !== undefined ||
-      errors.some((c) => /STATUS|ACCESS_DENIED/.test(c));
+      digestReplies(input).answeredCgminer || errors.some((c) => /STATUS|ACCESS_DENIED/.test(c));
     for (const command of ['summary', 'stats'] as const) {
       if (!answered || (refined.family !== 'unknown' && refined.family !== 'cgminer')) break;
       try {
@@ -146,6 +144,21 @@ export async function detectFamily(
       }
     }
     if (refined.family !== 'unknown') return { ...refined, via: 'cgminer', errors, replies, failure };
+    // Nothing cgminer-like answered but the port is open: families with a transport of their own try theirs.
+    if (!answered && !errors.some((c) => /CONNECT|UNREACHABLE|ABORTED/.test(c))) {
+      const target = {
+        host,
+        port,
+        family: 'auto' as const,
+        connectTimeoutMs: o.connectTimeoutMs,
+        commandTimeoutMs: o.deadlineMs,
+        maxReplyBytes: o.maxBytes,
+      };
+      for (const f of FAMILY_ORDER) {
+        const id = f.probe ? await f.probe(target, signal) : null;
+        if (id) return { ...id, via: 'cgminer', errors, replies, failure };
+      }
+    }
     if (!httpFallback) return { ...refined, via: answered ? 'cgminer' : null, errors, replies, failure };
     first = answered ? refined : null;
   }

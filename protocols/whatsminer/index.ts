@@ -37,10 +37,11 @@ export {
 
 import type { FamilyModule } from '../kit/index.js';
 import { createWhatsminerDriver } from './driver.js';
-import { recognize as recognizeWhatsminer } from './recognize.js';
+import { probeV3, recognize as recognizeWhatsminer } from './recognize.js';
 
 export const FAMILY: FamilyModule = {
   family: 'whatsminer',
   recognize: recognizeWhatsminer,
   createDriver: () => createWhatsminerDriver(),
+  probe: probeV3,
 };

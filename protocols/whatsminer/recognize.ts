@@ -4,7 +4,16 @@
  * or refuse `version` are known by the keys no other family's `summary` carries: `HS RT`, `Power_RT`,
  * `Factory GHS`, `Fan Speed In`/`Fan Speed Out` (whatsminer_m31s_summary.txt, whatsminer_m3_summary.txt).
  */
-import { type Identification, identified, normMac, type ReplyDigest, str } from '../kit/index.js';
+import {
+  type Identification,
+  identified,
+  normMac,
+  type PollTarget,
+  type ReplyDigest,
+  str,
+} from '../kit/index.js';
+import { v3Command } from './client.js';
+import { identifyWhatsminer } from './parse.js';
 
 const SUMMARY_KEYS = ['HS RT', 'Power_RT', 'Factory GHS', 'Fan Speed In', 'Fan Speed Out'];
 
@@ -28,4 +37,24 @@ export function recognize(d: ReplyDigest): Identification | null {
     firmware: descHit ? d.desc : (fw ?? d.desc),
     mac: normMac(d.summary?.['MAC']),
   });
+}
+
+/**
+ * API v3 handshake (docs/protocols.md, "## Whatsminer"): `get.device.info` in the length-framed JSON that
+ * 2024-11+ builds speak on 4433, where the cgminer-style probes get no answer. Null when the host does not
+ * answer it that way.
+ */
+export async function probeV3(target: PollTarget, signal: AbortSignal): Promise<Identification | null> {
+  try {
+    const reply = await v3Command(target, 'get.device.info', undefined, signal, target.port);
+    const id = identifyWhatsminer(reply.body);
+    if (!id) return null;
+    return identified('whatsminer', 'high', ['answers the API v3 get.device.info in v3 framing'], {
+      make: 'MicroBT',
+      model: id.model,
+      firmware: id.firmware,
+    });
+  } catch {
+    return null;
+  }
 }
