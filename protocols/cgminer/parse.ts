@@ -10,6 +10,7 @@ import {
   CGMINER_CODE,
   firstRow,
   maxOrNull,
+  normMac,
   num,
   type Obj,
   parsePools,
@@ -60,7 +61,7 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
     r.identity.firmware =
       miner && /[a-z]/i.test(miner) && !/^\d/.test(miner) ? miner : base ? `cgminer ${base}` : miner;
     r.identity.model = str(version['Type']) ?? str(version['PROD']) ?? str(version['MODEL']);
-    r.identity.mac = str(version['MAC']);
+    r.identity.mac = normMac(version['MAC']);
   }
 
   if (summary) {
