@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtureIndex, readFixtureText } from '../fixtures.js';
-import { decodeLoose, type Obj } from '../kit/index.js';
+import { fixtureIndex, readFixtureText } from '../protocols/fixtures.js';
+import { decodeLoose, type Obj } from '../protocols/kit/index.js';
 
 export interface FixtureCase {
   file: string;
