@@ -2,14 +2,14 @@
 // from the raw reply; the comment beside each says which field of which reply gives the figure.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pollCommand } from '../cli/poll.js';
 import { antminerReadingFrom } from './antminer/index.js';
 import { startFixtureRig } from './braiins/fixture-server.js';
 import { readFixtureText } from './fixtures.js';
 import { identify } from './identify.js';
-import { decodeReply, type PlanOutcome } from './kit/index.js';
+import { decodeReply, type PlanOutcome, type PollTarget } from './kit/index.js';
 import { parseLuxos } from './luxos/index.js';
-import type { MinerReading } from './sample.js';
+import { pollOnce } from './registry.js';
+import type { Family, MinerReading } from './sample.js';
 import { parseVnish } from './vnish/index.js';
 
 const body = (file: string) => decodeReply(readFixtureText(file)).value;
@@ -20,23 +20,22 @@ function antminerFrom(bodies: Record<string, unknown>): MinerReading {
   return antminerReadingFrom(outcome);
 }
 
-/** `rigtel poll ADDRESS --json` (auto unless args say otherwise) against a loopback rig replaying `replies`. */
-async function pollReplies(replies: Record<string, string>, args: string[] = []): Promise<MinerReading> {
+/** One poll (auto unless `family` is given) of a loopback rig replaying `replies`: what `rigtel poll` runs. */
+async function pollReplies(
+  replies: Record<string, string>,
+  family: Family | 'auto' = 'auto',
+): Promise<MinerReading> {
   const rig = await startFixtureRig({ host: '127.0.0.1', replies });
   try {
-    let out = '';
-    let err = '';
-    const code = await pollCommand([`127.0.0.1:${rig.port}`, '--json', '--timeout', '3000', ...args], {
-      out: (t) => {
-        out += t;
-      },
-      err: (t) => {
-        err += t;
-      },
-      env: {},
-    });
-    assert.equal(code, 0, err);
-    return JSON.parse(out) as MinerReading;
+    const target: PollTarget = {
+      host: '127.0.0.1',
+      port: rig.port,
+      family,
+      connectTimeoutMs: 1000,
+      commandTimeoutMs: 3000,
+      maxReplyBytes: 1024 * 1024,
+    };
+    return await pollOnce(target, AbortSignal.timeout(30_000));
   } finally {
     await rig.close();
   }
@@ -129,7 +128,7 @@ describe('a state carries its evidence', () => {
   it('Whatsminer btmineroff while the summary hashes: a noted contradiction, not silently sleeping', async () => {
     const r = await pollReplies(
       { summary: 'whatsminer_m31s_summary.txt', pools: 'whatsminer_m31s_pools.txt' },
-      ['--family', 'whatsminer'],
+      'whatsminer',
     );
     // Through the fixture server `status` is refused (the own-API command needs {"cmd":…}); parse level below.
     assert.equal(r.state, 'mining');

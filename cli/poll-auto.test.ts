@@ -4,11 +4,12 @@
 // clock so the moving figures are the same for both polls.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { pollCommand } from '../cli/poll.js';
-import { type FixtureRig, startFixtureRig } from './braiins/fixture-server.js';
-import { loadPersonality, PERSONALITY_SPECS, personalityNames } from './emulator/personalities.js';
-import { type EmulatedRig, startEmulatedRig } from './emulator/server.js';
-import type { MinerReading } from './sample.js';
+import { scanRange } from '../collector/discovery.js';
+import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { loadPersonality, PERSONALITY_SPECS, personalityNames } from '../protocols/emulator/personalities.js';
+import { type EmulatedRig, startEmulatedRig } from '../protocols/emulator/server.js';
+import type { MinerReading } from '../protocols/sample.js';
+import { pollCommand } from './poll.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 // whatsminer-v3 speaks only the length-framed API on its own port (4433): it has its own test at the end.
@@ -182,6 +183,16 @@ test('rigtel poll on auto reads the Whatsminer API v3 personality as --family wh
     assert.deepEqual(diff, []);
     assert.equal(auto.reading.identity.family, 'whatsminer');
     assert.equal(auto.reading.identity.model, byFamily.reading.identity.model);
+    // `rigtel scan` identifies the same host through the same path.
+    const report = await scanRange({
+      cidrs: [`${host}/32`],
+      ports: [4433],
+      concurrency: 4,
+      connectTimeoutMs: 500,
+      deadlineMs: 2000,
+    });
+    assert.equal(report.results[0]?.status, 'identified');
+    assert.equal(report.results[0]?.family, 'whatsminer');
   } finally {
     await rig.close();
   }
