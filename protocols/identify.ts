@@ -105,6 +105,22 @@ export async function detectFamily(
   };
   const webPorts = new Set([80, 8080, o.httpPort]);
   let first: Identification | null = null;
+  let ownProbes = false;
+  const familyProbes = async (): Promise<Identification | null> => {
+    const target = {
+      host,
+      port,
+      family: 'auto' as const,
+      connectTimeoutMs: o.connectTimeoutMs,
+      commandTimeoutMs: o.deadlineMs,
+      maxReplyBytes: o.maxBytes,
+    };
+    for (const f of FAMILY_ORDER) {
+      const id = f.probe ? await f.probe(target, signal) : null;
+      if (id) return id;
+    }
+    return null;
+  };
   if (!webPorts.has(port)) {
     const probe = async (command: 'version' | 'devdetails' | 'summary' | 'stats') => {
       const bytes = await cgProbe(host, port, command, o, signal);
@@ -144,24 +160,17 @@ export async function detectFamily(
       }
     }
     if (refined.family !== 'unknown') return { ...refined, via: 'cgminer', errors, replies, failure };
-    // Nothing cgminer-like answered but the port is open: families with a transport of their own try theirs.
-    if (!answered && !errors.some((c) => /CONNECT|UNREACHABLE|ABORTED/.test(c))) {
-      const target = {
-        host,
-        port,
-        family: 'auto' as const,
-        connectTimeoutMs: o.connectTimeoutMs,
-        commandTimeoutMs: o.deadlineMs,
-        maxReplyBytes: o.maxBytes,
-      };
-      for (const f of FAMILY_ORDER) {
-        const id = f.probe ? await f.probe(target, signal) : null;
-        if (id) return { ...id, via: 'cgminer', errors, replies, failure };
-      }
+    // Nothing cgminer-like answered but the port is open: families with a transport of their own (Whatsminer API
+    // v3) try their handshakes — after the web probes, which answer a web port at once.
+    ownProbes = !answered && !errors.some((c) => /CONNECT|UNREACHABLE|ABORTED/.test(c));
+    if (!httpFallback) {
+      const own = ownProbes ? await familyProbes() : null;
+      if (own) return { ...own, via: 'cgminer', errors, replies, failure };
+      return { ...refined, via: answered ? 'cgminer' : null, errors, replies, failure };
     }
-    if (!httpFallback) return { ...refined, via: answered ? 'cgminer' : null, errors, replies, failure };
     first = answered ? refined : null;
   }
+  let web: Detection | null = null;
   const httpPorts = webPorts.has(port) ? [port] : httpOnSamePort ? [port, o.httpPort] : [o.httpPort];
   for (const httpPort of [...new Set(httpPorts)]) {
     const base = {
@@ -172,13 +181,13 @@ export async function detectFamily(
       maxBytes: o.maxBytes,
       signal,
     };
-    const web: ProbeReplies = {};
+    const http: ProbeReplies = {};
     try {
       const root = await httpRequest({ ...base, path: '/' });
       const www = root.headers['www-authenticate'];
-      web.httpRealm = Array.isArray(www) ? www.join(', ') : (www ?? null);
-      web.httpBody = root.body.toString('utf8').slice(0, 64 * 1024);
-      replies[`http ${httpPort} /`] = web.httpBody;
+      http.httpRealm = Array.isArray(www) ? www.join(', ') : (www ?? null);
+      http.httpBody = root.body.toString('utf8').slice(0, 64 * 1024);
+      replies[`http ${httpPort} /`] = http.httpBody;
     } catch (err) {
       errors.push(codeOf(err));
       continue;
@@ -186,13 +195,20 @@ export async function detectFamily(
     try {
       const info = await httpRequest({ ...base, path: '/api/system/info' });
       replies[`http ${httpPort} /api/system/info`] = info.body.toString('utf8');
-      if (info.status === 200) web.httpInfo = JSON.parse(info.body.toString('utf8'));
+      if (info.status === 200) http.httpInfo = JSON.parse(info.body.toString('utf8'));
     } catch (err) {
       errors.push(err instanceof RtError ? err.code : 'RT_ERR_PROTO_HTTP_BAD_REPLY');
     }
-    const id = identify({ ...input, ...web });
-    if (id.family !== 'unknown' || !first) return { ...id, via: 'http', errors, replies, failure };
+    const id = identify({ ...input, ...http });
+    if (id.family !== 'unknown') return { ...id, via: 'http', errors, replies, failure };
+    web ??= { ...id, via: 'http', errors, replies, failure };
+    break;
   }
-  const id = first ?? identify(input);
-  return { ...id, via: first ? 'cgminer' : null, errors, replies, failure };
+  if (ownProbes) {
+    const own = await familyProbes();
+    if (own) return { ...own, via: 'cgminer', errors, replies, failure };
+  }
+  if (first) return { ...first, via: 'cgminer', errors, replies, failure };
+  if (web) return web;
+  return { ...identify(input), via: null, errors, replies, failure };
 }
