@@ -260,7 +260,7 @@ export function parsePipeText(text: string): Obj | null {
 
 /**
  * Decode reply text: strict JSON, else JSON after the one repair these families need (`}{` between STATS
- * objects, vnish_s9_stats.txt), else the plain-text format. The full repair set lives in protocols/cgminer.
+ * objects, vnish_s9_stats.txt), else the plain-text format. The full repair set is decodeReply (kit/decode.ts).
  */
 export function decodeLoose(text: string): { value: Obj; repairs: string[] } | null {
   const clean = text.replace(/\0[\s\S]*$/, '').trim();
