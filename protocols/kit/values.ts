@@ -226,63 +226,6 @@ export function maxOfDashList(v: unknown): number | null {
 }
 
 /**
- * cgminer's plain-text reply (sent when the request is a bare word, fixture avalon_mini3_version.txt):
- * `STATUS=S,When=…,Code=22,…|VERSION,CGMiner=4.11.1,…|` → `{STATUS:[{…}], VERSION:[{…}]}`.
- * Values stay strings. Used only as a fallback when the reply is not JSON.
- */
-export function parsePipeText(text: string): Obj | null {
-  const trimmed = text.replace(/\0.*$/s, '').trim();
-  if (!trimmed.includes('=') || trimmed.startsWith('{')) return null;
-  const out: Obj = {};
-  for (const segment of trimmed.split('|')) {
-    if (!segment.trim()) continue;
-    const fields = segment.split(',');
-    let name: string;
-    const obj: Obj = {};
-    const first = fields[0]!;
-    if (first.includes('=')) {
-      // STATUS=S: the section name is the key of the first pair.
-      const eq = first.indexOf('=');
-      name = first.slice(0, eq);
-      obj[name] = first.slice(eq + 1);
-    } else name = first;
-    for (const f of fields.slice(1)) {
-      const eq = f.indexOf('=');
-      if (eq === -1) continue;
-      obj[f.slice(0, eq)] = f.slice(eq + 1);
-    }
-    const list = (out[name] as Obj[] | undefined) ?? [];
-    list.push(obj);
-    out[name] = list;
-  }
-  return Object.keys(out).length ? out : null;
-}
-
-/**
- * Decode reply text: strict JSON, else JSON after the one repair these families need (`}{` between STATS
- * objects, vnish_s9_stats.txt), else the plain-text format. The full repair set is decodeReply (kit/decode.ts).
- */
-export function decodeLoose(text: string): { value: Obj; repairs: string[] } | null {
-  const clean = text.replace(/\0[\s\S]*$/, '').trim();
-  const tryJson = (t: string): Obj | null => {
-    try {
-      const v = JSON.parse(t);
-      return isObj(v) ? v : null;
-    } catch {
-      return null;
-    }
-  };
-  const strict = tryJson(clean);
-  if (strict) return { value: strict, repairs: [] };
-  if (clean.includes('}{')) {
-    const repaired = tryJson(clean.replace(/\}\s*\{/g, '},{'));
-    if (repaired) return { value: repaired, repairs: ['missing-comma-between-objects'] };
-  }
-  const text2 = parsePipeText(clean);
-  return text2 ? { value: text2, repairs: ['plain-text-format'] } : null;
-}
-
-/**
  * Rig state from what was read. An explicit firmware signal (`sleeping`, `ramping`) decides; without one, a
  * reading with no hashrate, or 0, is an `error` marked `state_inferred` with a note — never `mining`, and never
  * `sleeping` on the figures alone (docs/protocols.md, "## Units and plausibility").
