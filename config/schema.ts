@@ -101,6 +101,13 @@ export const storageSchema = z
       .positive()
       .default(3650)
       .describe('How long hourly per-rig rollups are kept.'),
+    store_max_mb: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'Disk the embedded store may use (MB); past it the oldest raw samples go first, in small steps, and the file shrinks. 0: bounded by raw_retention_hours alone. Hourly rollups are not pruned by size.',
+      ),
     journal_fsync: z
       .enum(['always', 'off'])
       .default('always')
