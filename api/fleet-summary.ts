@@ -16,6 +16,8 @@ export interface FleetSummaryOptions {
   belowShare: number;
   /** How many hottest rigs to list. */
   hottest: number;
+  /** How many rigs below nameplate to list (lowest share first); all when absent. `count` has them all. */
+  belowLimit?: number;
 }
 
 export interface FleetSummary {
@@ -48,6 +50,8 @@ export interface FleetSummary {
     share: number;
     /** Rigs with a current sample but no nameplate figure: they cannot be judged. */
     nameplate_unknown: number;
+    /** Rigs below the share; `rigs` lists the lowest `belowLimit` of them. */
+    count: number;
     rigs: Array<{
       rig_id: string;
       name: string | null;
@@ -140,7 +144,12 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     efficiency_jth: effRigs && effHash > 0 ? round(effPower / (effHash / 1e12), 2) : null,
     efficiency_rigs: effRigs,
     hottest: temps.slice(0, opts.hottest),
-    below_nameplate: { share: opts.belowShare, nameplate_unknown: nameplateUnknown, rigs: below },
+    below_nameplate: {
+      share: opts.belowShare,
+      nameplate_unknown: nameplateUnknown,
+      count: below.length,
+      rigs: opts.belowLimit === undefined ? below : below.slice(0, opts.belowLimit),
+    },
   };
 }
 

@@ -441,8 +441,10 @@ export class Scheduler {
     if (!slot || this.stopped || this.startedAt === null) return null;
     if (slot.owed_ms !== null) return slot.owed_ms;
     const { intervalMs } = this.opts;
-    const idx = this.slots.indexOf(slot);
-    let due = this.startedAt + (this.cycle + (idx < this.cursor ? 1 : 0)) * intervalMs + slot.phase_ms;
+    // Slots are in phase order: one whose phase is before the cursor's already came due in this cycle.
+    const next = this.slots[this.cursor];
+    const passed = next === undefined || slot.phase_ms < next.phase_ms;
+    let due = this.startedAt + (this.cycle + (passed ? 1 : 0)) * intervalMs + slot.phase_ms;
     if (slot.not_before_ms > due + intervalMs / 2) {
       due += Math.ceil((slot.not_before_ms - intervalMs / 2 - due) / intervalMs) * intervalMs;
     }

@@ -23,6 +23,8 @@ export interface RigStatus {
 
 export interface FleetView {
   list(): RigStatus[];
+  /** Changes whenever the fleet does (a sample arrived, a rig was added); lets readers cache what they derive. */
+  version?(): number;
   /** By rig id, configured name or address. */
   get(idOrAddress: string): RigStatus | undefined;
 }

@@ -49,6 +49,34 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
       [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
     ]);
+    const polls = polling.polls;
+    if (polls) {
+      e.metric('rigtel_polls_due_total', 'counter', 'Poll slots that came due (one per rig per interval).', [
+        [{}, polls.due],
+      ]);
+      e.metric('rigtel_polls_started_total', 'counter', 'Polls started.', [[{}, polls.started]]);
+      e.metric('rigtel_polls_answered_total', 'counter', 'Polls the rig answered.', [[{}, polls.answered]]);
+      e.metric(
+        'rigtel_polls_late_total',
+        'counter',
+        'Polls started after their slot because the previous poll of the rig was still in flight.',
+        [[{}, polls.late]],
+      );
+      e.metric(
+        'rigtel_polls_skipped_total',
+        'counter',
+        'Poll slots that did not happen, by reason (skipped_busy: previous poll still in flight; deadline: no free slot before the next one; backoff: dead rig sitting out).',
+        Object.entries(polls.skipped).map(([reason, n]) => [{ reason }, n]),
+      );
+    }
+    // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
+    const now = deps.now?.() ?? Date.now();
+    const ages: Array<[Record<string, string>, number | null]> = [];
+    for (const rig of deps.fleet.list()) {
+      if (rig.last_seen_ms !== null)
+        ages.push([{ rig_id: rig.rig_id }, Math.max(0, (now - rig.last_seen_ms) / 1000)]);
+    }
+    e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
     const sinks = deps.health.sinks();
     e.metric(
       'rigtel_sink_up',
