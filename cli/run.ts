@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { targetsFromScan } from '../collector/adopt.js';
+import { AlertLog } from '../collector/alert-log.js';
 import { AlertEngine } from '../collector/alerts.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
@@ -163,11 +164,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     // Alerts go to the log here; the MQTT sink publishes its own events.
     const alerts = new AlertEngine(config.alerts);
+    // One line per alert change up to a budget, then a digest a minute: never a line per rig per poll.
+    const alertLog = new AlertLog(log, { active: () => alerts.active() });
+    alertLog.start();
+    stack.push({ name: 'alert log', close: async () => alertLog.stop() });
     collector.onSample((sample) => {
-      for (const event of alerts.observe(sample)) {
-        const level = event.type === 'cleared' ? 'info' : 'warn';
-        log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
-      }
+      for (const event of alerts.observe(sample)) alertLog.event(event);
     });
 
     let app: FastifyInstance | undefined;
