@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
@@ -30,8 +31,22 @@ class Exposition {
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
  */
 export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  // Event-loop delay of this process since the API started: what keeps polls and requests waiting.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  app.addHook('onClose', async () => loop.disable());
   app.get('/metrics', async (_request, reply) => {
     const e = new Exposition();
+    e.metric(
+      'rigtel_event_loop_delay_seconds',
+      'gauge',
+      'Event-loop delay since start, by quantile (and max), seconds.',
+      [
+        [{ quantile: '0.5' }, loop.percentile(50) / 1e9],
+        [{ quantile: '0.99' }, loop.percentile(99) / 1e9],
+        [{ quantile: '1' }, loop.max / 1e9],
+      ],
+    );
     const fleet = summarizeFleet(deps.fleet.list(), { belowShare: 0.9, hottest: 0 });
     e.metric(
       'rigtel_rigs',
