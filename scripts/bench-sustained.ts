@@ -192,7 +192,10 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
   writeFileSync(configFile, JSON.stringify(config));
   const emuCpu0 = await fleet.usage();
   const startAt = performance.now();
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/rigtel.js'), 'run', '--config', configFile], {
+  // BENCH_PROFILE_DIR=<dir>: write a CPU profile of the collector there (node --cpu-prof).
+  const prof = process.env.BENCH_PROFILE_DIR;
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin/rigtel.js'), 'run', '--config', configFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -201,6 +204,9 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     stderrTail = (stderrTail + c.toString()).slice(-4000);
   });
   const pid = child.pid!;
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') console.error(`rigtel run exited (${code ?? signal}):\n${stderrTail}`);
+  });
   const result: Record<string, unknown> = { options: o, emulator_start_s: round(emulatorStartMs / 1000) };
   try {
     // Start-up: time until the API answers.
