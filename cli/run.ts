@@ -3,6 +3,7 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
@@ -13,6 +14,7 @@ import { scheduleRescans } from '../collector/discovery.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
+import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
@@ -137,7 +139,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       meter = snmp.meter;
       powerDevices = () => snmp.status();
     }
-    const collector = await startCollector(config, targetsFromConfig(config), {
+    // Several collectors per site: this one polls the rigs rendezvous hashing gives its shard.
+    const shard = resolveShard(config.collector.shard, hostname());
+    const targets = ownTargets(targetsFromConfig(config), shard);
+    if (shard.count > 1)
+      log.info(
+        { shard: shard.index, of: shard.count, rigs: targets.length, configured: config.rigs.length },
+        'polling this shard of the site',
+      );
+    const collector = await startCollector(config, targets, {
       log,
       driverFor,
       estimatePowerW,
@@ -156,7 +166,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           );
         if (!config.discovery.adopt) return;
         const known = new Set(collector.fleet.list().map((r) => r.address));
-        collector.addTargets(targetsFromScan(report, known, config));
+        collector.addTargets(ownTargets(targetsFromScan(report, known, config), shard));
       },
       onError: (err) => log.error({ code: errorCode(err), err: errorMessage(err) }, 'rescan failed'),
     });
@@ -258,4 +268,17 @@ function waitForStop(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) done();
     else signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The shard this process is: a number from the config, or the host name's trailing number. */
+export function resolveShard(cfg: { index: number | 'hostname'; count: number }, host: string): Shard {
+  if (cfg.index !== 'hostname') return { index: cfg.index, count: cfg.count };
+  const index = shardIndexFromHostname(host);
+  if (index === null || index >= cfg.count)
+    throw CliErrors.shardIndex(
+      index === null
+        ? `host name ${JSON.stringify(host)} has no trailing -N`
+        : `${index} ≥ count ${cfg.count}`,
+    );
+  return { index, count: cfg.count };
 }
