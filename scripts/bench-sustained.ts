@@ -195,17 +195,22 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
   // BENCH_PROFILE_DIR=<dir>: write a CPU profile of the collector there (node --cpu-prof).
   const prof = process.env.BENCH_PROFILE_DIR;
   const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin/rigtel.js'), 'run', '--config', configFile], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(repoRoot, 'bin/rigtel.js'), 'run', '--config', configFile],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderrTail = '';
   child.stderr!.on('data', (c: Buffer) => {
     stderrTail = (stderrTail + c.toString()).slice(-4000);
   });
   const pid = child.pid!;
   child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') console.error(`rigtel run exited (${code ?? signal}):\n${stderrTail}`);
+    if (code !== 0 && signal !== 'SIGTERM')
+      console.error(`rigtel run exited (${code ?? signal}):\n${stderrTail}`);
   });
   const result: Record<string, unknown> = { options: o, emulator_start_s: round(emulatorStartMs / 1000) };
   try {
