@@ -89,7 +89,7 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
     const configured = configuredRig(deps.config, rig);
     return {
-      ...summarizeRig(deps.config, rig),
+      ...summarizeRig(deps.config, rig, now()),
       tags: configured?.tags ?? {},
       last_poll_ms: rig.last_poll_ms,
       // The full normalized sample; Sample holds no credentials (protocols/sample.ts).
