@@ -76,6 +76,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
   let effRigs = 0;
   let nameplateUnknown = 0;
   const below: FleetSummary['below_nameplate']['rigs'] = [];
+  let belowCount = 0;
   const temps: FleetSummary['hottest'] = [];
 
   for (const rig of rigs) {
@@ -102,7 +103,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
         effRigs++;
       }
     } else sources.none++;
-    if (s.temp_chip_max_c !== null || s.temp_board_max_c !== null) {
+    if (opts.hottest > 0 && (s.temp_chip_max_c !== null || s.temp_board_max_c !== null)) {
       temps.push({
         rig_id: rig.rig_id,
         name: rig.name,
@@ -114,6 +115,8 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     else {
       const share = (s.hashrate_hs ?? 0) / s.hashrate_nominal_hs;
       if (share < opts.belowShare) {
+        belowCount++;
+        if (opts.belowLimit === 0) continue;
         below.push({
           rig_id: rig.rig_id,
           name: rig.name,
@@ -147,7 +150,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     below_nameplate: {
       share: opts.belowShare,
       nameplate_unknown: nameplateUnknown,
-      count: below.length,
+      count: belowCount,
       rigs: opts.belowLimit === undefined ? below : below.slice(0, opts.belowLimit),
     },
   };

@@ -247,7 +247,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
 /** `12:00:05  rigs up 22/24 · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
 export function liveLine(fleet: FleetView): string {
-  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0 });
+  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0, belowLimit: 0 });
   const up = f.rigs - f.states.offline;
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;

@@ -105,6 +105,15 @@ export class IdentityMap implements RigIdResolver {
   }
 
   private bind(id: string, key: IdentityKey, mac: string | null, atMs: number): void {
+    // Hot path (every healthy poll): nothing changed, so no arrays, closures or writes.
+    if (
+      this.knownIds.has(id) &&
+      (mac === null || this.macOf.has(id)) &&
+      this.aliases.get(`addr:${key.address}`) === id &&
+      (!key.name || this.aliases.get(`name:${key.name}`) === id) &&
+      (mac === null || this.aliases.get(`mac:${mac}`) === id)
+    )
+      return;
     const wanted: string[] = [`addr:${key.address}`];
     if (key.name) wanted.push(`name:${key.name}`);
     if (mac) wanted.push(`mac:${mac}`);

@@ -34,6 +34,8 @@ export interface SustainedOptions {
   durationMs: number;
   apiLoadMs: number;
   concurrency: number;
+  /** storage.journal_fsync of the collector under test (default always, the config default). */
+  fsync?: 'always' | 'off';
 }
 
 export function parseSustainedArgs(args: string[]): SustainedOptions {
@@ -51,6 +53,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     else if (args[i] === '--duration') o.durationMs = duration(v);
     else if (args[i] === '--api-load') o.apiLoadMs = duration(v);
     else if (args[i] === '--concurrency') o.concurrency = Number(v);
+    else if (args[i] === '--fsync') o.fsync = v === 'off' ? 'off' : 'always';
     else continue;
     i++;
   }
@@ -184,7 +187,7 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       connect_timeout_ms: 2000,
       command_timeout_ms: 4000,
     },
-    storage: { dir: join(dir, 'data'), journal_fsync: 'always' },
+    storage: { dir: join(dir, 'data'), journal_fsync: o.fsync ?? 'always' },
     api: { listen: `127.0.0.1:${port}` },
     rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
   };

@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
+import { snapshotsFor } from '../snapshot.js';
 
 /** Prometheus label values: backslash, quote and newline escaped (exposition format 0.0.4). */
 function label(v: string): string {
@@ -35,6 +36,9 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   app.addHook('onClose', async () => loop.disable());
+  const now = () => deps.now?.() ?? Date.now();
+  // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change.
+  const snapshots = snapshotsFor(deps.fleet, deps.config, now);
   app.get('/metrics', async (_request, reply) => {
     const e = new Exposition();
     e.metric(
@@ -47,7 +51,10 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         [{ quantile: '1' }, loop.max / 1e9],
       ],
     );
-    const fleet = summarizeFleet(deps.fleet.list(), { belowShare: 0.9, hottest: 0 });
+    const snap = snapshots.get();
+    const fleet = snapshots.memo('metrics:summary', (sn) =>
+      summarizeFleet(sn.rigs, { belowShare: 0.9, hottest: 0, belowLimit: 0 }),
+    );
     e.metric(
       'rigtel_rigs',
       'gauge',
@@ -85,11 +92,11 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       );
     }
     // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
-    const now = deps.now?.() ?? Date.now();
+    const nowMs = now();
     const ages: Array<[Record<string, string>, number | null]> = [];
-    for (const rig of deps.fleet.list()) {
+    for (const rig of snap.rigs) {
       if (rig.last_seen_ms !== null)
-        ages.push([{ rig_id: rig.rig_id }, Math.max(0, (now - rig.last_seen_ms) / 1000)]);
+        ages.push([{ rig_id: rig.rig_id }, Math.max(0, (nowMs - rig.last_seen_ms) / 1000)]);
     }
     e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
     const sinks = deps.health.sinks();
