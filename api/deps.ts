@@ -1,6 +1,7 @@
 import type {
   Alert,
   DeviceStatus,
+  EconomicsDeps,
   FleetView,
   HealthView,
   HistoryStore,
@@ -22,6 +23,8 @@ export interface ApiDeps {
   alerts?: () => Alert[];
   /** SNMP device status (PDUs, sensors, switches), when any are polled. */
   powerDevices?: () => DeviceStatus[];
+  /** Market store, providers and economics settings, when this process runs the collector. */
+  economics?: EconomicsDeps;
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

@@ -8,9 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeReply, REPAIR } from '../cgminer/decode.js';
 import { fixtureIndex, readFixture } from '../fixtures.js';
-import { lookupModel } from '../models.js';
+import { decodeReply, lookupModel, REPAIR } from '../kit/index.js';
 import type { MinerReading } from '../sample.js';
 import { antminerFlavour, cleanAntminerModel, parseAntminer, parseSensorString } from './parse.js';
 

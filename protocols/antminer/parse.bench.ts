@@ -5,8 +5,9 @@
  *
  *   node --import tsx protocols/antminer/parse.bench.ts
  */
-import { decodeReply } from '../cgminer/decode.js';
+
 import { fixtureIndex, readFixture } from '../fixtures.js';
+import { decodeReply } from '../kit/index.js';
 import { parseAntminer } from './parse.js';
 
 export interface ParserBench {

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { PollTarget } from '../driver.js';
 import { readFixture } from '../fixtures.js';
-import { splitJoinedReply } from './client.js';
-import { decodeReply } from './decode.js';
-import { cgminerDriver } from './driver.js';
+import { splitJoinedReply } from '../kit/cgminer-client.js';
+import { decodeReply, type PollTarget } from '../kit/index.js';
+import { createCgminerDriver } from './driver.js';
+
+const cgminerDriver = createCgminerDriver();
+
 import { parseCgminer, rollingRate } from './parse.js';
 
-// Constructed in the shape of cgminer 4.11.1's replies as printed by api.c (docs/protocols.md "cgminer API framing"); there is
+// Constructed in the shape of cgminer 4.11.1's replies as printed by api.c (docs/protocols.md, "## cgminer API framing"); there is
 // no plain-cgminer capture in protocols/fixtures/real.
 const status = (code: number, msg: string, letter = 'S') =>
   `"STATUS":[{"STATUS":"${letter}","When":1700000000,"Code":${code},"Msg":"${msg}","Description":"cgminer 4.11.1"}]`;

@@ -70,7 +70,7 @@ describe('Whatsminer v2 token scheme', () => {
     assert.deepEqual(parseTokenChallenge(value), challenge);
   });
 
-  it('derives key and sign as §3.4 describes (independently recomputed)', () => {
+  it('derives key and sign as docs/protocols.md, "## Whatsminer" describes (independently recomputed)', () => {
     const session = deriveSession(new Secret('admin'), challenge);
     const key = md5cryptHash('admin', 'BQ5hoXV9');
     assert.equal(key, 'RxmaDUO33TS7O26yeMHZ81', 'openssl passwd -1 -salt BQ5hoXV9 admin');
