@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { RtError } from '../lib/errors.js';
+import { registerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
@@ -53,6 +54,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     reply.code(404).send(renderError(err).body);
   });
 
+  registerAuth(app, deps.tokens);
   app.register(healthRoutes, deps);
   app.register(statusRoutes, { ...deps, prefix: '/v1' });
   app.register(fleetRoutes, { ...deps, prefix: '/v1' });

@@ -4,6 +4,7 @@ import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { TokenStore } from './tokens.js';
 
 export type { JournalPressure } from '../collector/journal.js';
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   alerts?: () => Alert[];
   /** SNMP device status (PDUs, sensors, switches), when any are polled. */
   powerDevices?: () => DeviceStatus[];
+  /** API tokens; without it (or with none active) the API is open to loopback clients only. */
+  tokens?: TokenStore;
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

@@ -8,6 +8,7 @@ import { FAMILIES } from '../protocols/sample.js';
 import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
+import { auditSection, loansSection } from './sections/loans.js';
 import { sinksSection } from './sections/sinks.js';
 import { snmpSection } from './sections/snmp.js';
 
@@ -188,6 +189,8 @@ export const configSchema = z
     sinks: sinksSection,
     alerts: alertsSection,
     discovery: discoverySection,
+    loans: loansSection,
+    audit: auditSection,
   })
   .strict()
   .superRefine((config, ctx) => {
