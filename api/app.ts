@@ -17,6 +17,7 @@ import { alertsRoutes } from './routes/alerts.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { loansPageRoutes, loansRoutes } from './routes/loans.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { powerDevicesRoutes } from './routes/power-devices.js';
 import { rigsRoutes } from './routes/rigs.js';
@@ -62,8 +63,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
   app.register(alertsRoutes, { ...deps, prefix: '/v1' });
   app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
+  app.register(loansRoutes, { ...deps, prefix: '/v1' });
   app.register(metricsRoutes, deps);
   app.register(uiRoutes);
+  if (deps.loans) app.register(loansPageRoutes);
   return app;
 }
 

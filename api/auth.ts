@@ -138,5 +138,5 @@ export function registerAuth(app: FastifyInstance, tokens: TokenStore | undefine
 
 /** For loan routes: a lender sees only its own loan, anything else is "not found". */
 export function mayReadLoan(principal: Principal | null, loanId: string): boolean {
-  return !principal || principal.role !== 'lender' || principal.loan_id === loanId;
+  return principal?.role !== 'lender' || principal.loan_id === loanId;
 }

@@ -4,6 +4,7 @@ import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { LoanService } from '../loans/service.js';
 import type { TokenStore } from './tokens.js';
 
 export type { JournalPressure } from '../collector/journal.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   powerDevices?: () => DeviceStatus[];
   /** API tokens; without it (or with none active) the API is open to loopback clients only. */
   tokens?: TokenStore;
+  /** Loans, reports and the signing key, when the config has a loans section. */
+  loans?: LoanService;
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

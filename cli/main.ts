@@ -7,6 +7,7 @@ import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
+import { auditCommand, auditUsage, reportCommand, reportUsage, tokenCommand, tokenUsage } from './loans.js';
 import { pollCommand, pollUsage } from './poll.js';
 import { scanCommand, scanUsage } from './scan.js';
 
@@ -23,6 +24,9 @@ commands:
   poll HOST[:PORT] [--json]    poll one miner once and print what rigtel reads
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
+  token create|list|revoke     API tokens (roles admin, engineer, lender)
+  audit verify                 check the audit log's hash chain
+  report verify FILE           check a signed loan report offline (signature, chain, which field changed)
   help [COMMAND]               this text, or a command's help
 
 Run \`rigtel <command> --help\` for a command's options.
@@ -64,6 +68,9 @@ const helpFor: Record<string, string> = {
   poll: pollUsage,
   config: configCheckUsage,
   scan: scanUsage,
+  token: tokenUsage,
+  audit: auditUsage,
+  report: reportUsage,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -136,6 +143,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     }
     case 'scan':
       return scanCommand(rest, io);
+    case 'token':
+      return tokenCommand(rest, io);
+    case 'audit':
+      return auditCommand(rest, io);
+    case 'report':
+      return reportCommand(rest, io);
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }

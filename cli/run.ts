@@ -3,9 +3,12 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
+import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { assertListenAllowed } from '../api/auth.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import { TokenStore } from '../api/tokens.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertEngine } from '../collector/alerts.js';
 import { scheduleRescans } from '../collector/discovery.js';
@@ -18,6 +21,7 @@ import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
+import { LoanService } from '../loans/service.js';
 import { loadPersonality } from '../protocols/emulator/personalities.js';
 import { estimatePowerW, lookupModel } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
@@ -170,8 +174,33 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       }
     });
 
+    // Loans: pledged-vs-seen on every poll (alerts and audit entries on change), reports for the API.
+    let loans: LoanService | undefined;
+    if (config.loans.facilities.length > 0 || config.loans.loans_dir) {
+      const service = new LoanService({
+        config,
+        store: collector.store,
+        alerts,
+        ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
+      });
+      loans = service;
+      stack.push({ name: 'loans', close: () => service.close() });
+      collector.onSample((sample) => {
+        for (const event of service.observe(sample)) {
+          const level = event.type === 'cleared' ? 'info' : 'warn';
+          log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
+        }
+      });
+      io.out(
+        `loans: ${service.facilities.length} facilities, signing key ${service.key.fingerprint.slice(0, 16)}…\n`,
+      );
+    }
+
     let app: FastifyInstance | undefined;
     if (config.api.enabled) {
+      const tokens = new TokenStore(config.storage.dir);
+      // No token, no network: without tokens the API stays on loopback.
+      assertListenAllowed(splitAddress(config.api.listen, 8080).host, config.api.listen, tokens);
       const h = collector.health;
       // HealthView has no journal figures; add the collector's journal pressure for /v1/status and /healthz.
       const health = {
@@ -188,6 +217,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         log,
         alerts: () => alerts.active(),
         ...(powerDevices ? { powerDevices } : {}),
+        tokens,
+        ...(loans ? { loans } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
       try {

@@ -57,8 +57,9 @@ export function digestTree(body: unknown): Record<string, string> {
   const walk = (node: unknown, path: string, depth: number) => {
     if (path) out[path] = canonicalHash(node).slice(0, 16);
     if (depth >= DIGEST_DEPTH || node === null || typeof node !== 'object') return;
-    if (Array.isArray(node)) node.forEach((v, i) => walk(v, `${path}[${i}]`, depth + 1));
-    else
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) walk(node[i], `${path}[${i}]`, depth + 1);
+    } else
       for (const [k, v] of Object.entries(node as Record<string, unknown>))
         if (v !== undefined) walk(v, path ? `${path}.${k}` : k, depth + 1);
   };
