@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { main } from '../cli/main.js';
 import { silentLogger } from '../collector/journal.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
 import { validateConfig } from '../config/load.js';
-import { main } from '../cli/main.js';
 import { LoanService } from '../loans/service.js';
 import { buildApp } from './app.js';
 import { assertListenAllowed, rolesFor } from './auth.js';
@@ -41,13 +41,23 @@ function setup(dir: string) {
     emulator: { mode: 'off' },
     loans: { facilities: [facility('L1'), facility('L22')] },
   });
-  const store = EmbeddedStore.open(dir, { rawRetentionHours: 1, rollupRetentionDays: 1, intervalMs: 30_000, backoffMaxMs: 60_000, log: silentLogger });
+  const store = EmbeddedStore.open(dir, {
+    rawRetentionHours: 1,
+    rollupRetentionDays: 1,
+    intervalMs: 30_000,
+    backoffMaxMs: 60_000,
+    log: silentLogger,
+  });
   const loans = new LoanService({ config, store });
   const tokens = new TokenStore(dir);
   const app = buildApp({
     fleet: { list: () => [], get: () => undefined },
     history: store,
-    health: { started_ms: Date.now(), sinks: () => [], polling: () => ({ rigs: 0, up: 0, last_sweep_ms: null, last_sweep_duration_ms: null }) },
+    health: {
+      started_ms: Date.now(),
+      sinks: () => [],
+      polling: () => ({ rigs: 0, up: 0, last_sweep_ms: null, last_sweep_duration_ms: null }),
+    },
     config,
     tokens,
     loans,
@@ -101,7 +111,10 @@ describe('API access over HTTP', () => {
     assert.equal(((await other.json()) as { error: { code: string } }).error.code, 'RT_ERR_LOAN_NOT_FOUND');
     assert.equal((await get('/v1/loans/L22/report', lender)).status, 404);
     const list = (await (await get('/v1/loans', lender)).json()) as { loans: { id: string }[] };
-    assert.deepEqual(list.loans.map((l) => l.id), ['L1']);
+    assert.deepEqual(
+      list.loans.map((l) => l.id),
+      ['L1'],
+    );
     assert.equal((await get('/v1/rigs', lender)).status, 403);
     assert.equal((await get('/v1/fleet', lender)).status, 403);
     assert.equal((await get('/v1/keys', lender)).status, 200);
@@ -118,9 +131,15 @@ describe('API access over HTTP', () => {
     env.tokens.revoke(id);
     const revoked = await get('/v1/loans/L1', lender);
     assert.equal(revoked.status, 401);
-    assert.equal(((await revoked.json()) as { error: { code: string } }).error.code, 'RT_ERR_API_UNAUTHORIZED');
+    assert.equal(
+      ((await revoked.json()) as { error: { code: string } }).error.code,
+      'RT_ERR_API_UNAUTHORIZED',
+    );
     // A near-miss token (one character changed) is refused too.
-    assert.equal((await get('/v1/rigs', `${engineer.slice(0, -1)}${engineer.endsWith('A') ? 'B' : 'A'}`)).status, 401);
+    assert.equal(
+      (await get('/v1/rigs', `${engineer.slice(0, -1)}${engineer.endsWith('A') ? 'B' : 'A'}`)).status,
+      401,
+    );
   });
 
   it('failed authentication is rate limited; good tokens are not', async () => {
@@ -133,7 +152,10 @@ describe('API access over HTTP', () => {
   it('a token file written by the CLI is seen without restart', async () => {
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: () => {}, env: {} };
-    assert.equal(await main(['token', 'create', '--role', 'lender', '--loan', 'L22', '--storage', dir], io), 0);
+    assert.equal(
+      await main(['token', 'create', '--role', 'lender', '--loan', 'L22', '--storage', dir], io),
+      0,
+    );
     const token = out.join('').trim();
     assert.equal((await get('/v1/loans/L22', token)).status, 200);
   });
@@ -148,10 +170,16 @@ describe('listening without tokens', () => {
 
   it('refuses a non-loopback api.listen when no token exists (checked before binding)', async () => {
     const dir = tmp();
-    assert.throws(() => assertListenAllowed('0.0.0.0', '0.0.0.0:8080', new TokenStore(dir)), /RT_ERR_API_LISTEN_WITHOUT_TOKENS|refusing/);
+    assert.throws(
+      () => assertListenAllowed('0.0.0.0', '0.0.0.0:8080', new TokenStore(dir)),
+      /RT_ERR_API_LISTEN_WITHOUT_TOKENS|refusing/,
+    );
     assert.doesNotThrow(() => assertListenAllowed('127.0.0.1', '127.0.0.1:8080', new TokenStore(dir)));
     const file = join(dir, 'rigtel.yaml');
-    writeFileSync(file, `storage:\n  dir: ${dir}\n  journal_fsync: 'off'\nemulator:\n  mode: 'off'\napi:\n  listen: 0.0.0.0:0\n`);
+    writeFileSync(
+      file,
+      `storage:\n  dir: ${dir}\n  journal_fsync: 'off'\nemulator:\n  mode: 'off'\napi:\n  listen: 0.0.0.0:0\n`,
+    );
     const err: string[] = [];
     const code = await main(['run', '--config', file], { out: () => {}, err: (t) => err.push(t), env: {} });
     assert.equal(code, 1);

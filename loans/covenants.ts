@@ -191,7 +191,11 @@ function maintenanceSeconds(f: LoanFacility, p: PledgedRig, hourMs: number, cove
 const ONLINE: ReadonlySet<PledgeStatus> = new Set(['seen', 'changed', 'derated']);
 
 export function computeCovenants(input: EngineInput): EngineResult {
-  const { facility: f, fromMs, toMs, tz } = input;
+  const { facility: f, tz } = input;
+  // Rollups are hourly: work, energy and coverage are taken in whole hours (from rounded down, to rounded up).
+  // Debt service and the balance use the period as given.
+  const fromMs = Math.floor(input.fromMs / HOUR) * HOUR;
+  const toMs = Math.ceil(input.toMs / HOUR) * HOUR;
   const steps = marketSteps(input.market);
   const days = daysBetween(fromMs, toMs, tz).map((d) => ({
     date: d.date,
@@ -202,7 +206,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
   const siteCoveredIn = (a: number, b: number) => hoursIn(a, b).reduce((s, [, c]) => s + c, 0);
   const stateOf = new Map(input.pledged.map((s) => [s.key, s]));
   const haircut = 1 - f.collateral.haircut;
-  const pollsPerRig = Math.round((toMs - fromMs) / input.intervalMs);
+  const pollsPerRig = Math.round((input.toMs - input.fromMs) / input.intervalMs);
 
   const rigs: RigFigures[] = [];
   type Daily = { th_s: number; expected: number; mining: number; denom: number; wh: number; nominal: number };
@@ -325,11 +329,11 @@ export function computeCovenants(input: EngineInput): EngineResult {
     const other = (input.costs.other_opex_usd_per_month * (b - a)) / monthMs(a, b, tz);
     return { energy, hosting, pool, other, cfads: rev - energy - hosting - pool - other };
   };
-  const lines = cashLines(revenue, energyKwh, fromMs, toMs);
+  const lines = cashLines(revenue, energyKwh, input.fromMs, input.toMs);
   const startMs = dayStartMs(f.start, tz);
   const schedule = debtSchedule(f, tz);
-  const debtService = debtServiceIn(schedule, startMs, fromMs, toMs);
-  const balance = balanceAt(f, schedule, startMs, toMs);
+  const debtService = debtServiceIn(schedule, startMs, input.fromMs, input.toMs);
+  const balance = balanceAt(f, schedule, startMs, input.toMs);
   const collateralMeasured = rigs.reduce((s, r) => s + r.collateral_measured_usd, 0);
   const collateralNameplate = rigs.reduce((s, r) => s + r.collateral_nameplate_usd, 0);
   const nameplate = rigs.reduce((s, r) => s + r.nominal_ths, 0);
@@ -339,11 +343,11 @@ export function computeCovenants(input: EngineInput): EngineResult {
   const dscr = debtService > 0 ? lines.cfads / debtService : null;
   const stressed = (k: number) => {
     if (debtService <= 0) return null;
-    return cashLines(revenue * k, energyKwh, fromMs, toMs).cfads / debtService;
+    return cashLines(revenue * k, energyKwh, input.fromMs, input.toMs).cfads / debtService;
   };
   const last = [...input.market]
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
-    .filter((m) => Date.parse(m.at) < toMs)
+    .filter((m) => Date.parse(m.at) < input.toMs)
     .at(-1);
   const halvingFactor = last
     ? (last.subsidy_btc / 2 + last.fees_btc_per_block) / (last.subsidy_btc + last.fees_btc_per_block)

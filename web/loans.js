@@ -61,7 +61,9 @@ const NAMES = {
 };
 const TREND = { improving: '↗ improving', worsening: '↘ worsening', flat: '→ flat' };
 
-function svgChart(values, labels, { bars = false, unit = '' } = {}) {
+function svgChart(values, labels, { bars: asBars = false, unit = '', digits = 1 } = {}) {
+  // A line needs at least three points to say anything; fewer are drawn as bars.
+  const bars = asBars || values.length < 3;
   const W = 480;
   const H = 160;
   const P = 28;
@@ -79,7 +81,7 @@ function svgChart(values, labels, { bars = false, unit = '' } = {}) {
     svg.append(e);
   };
   add('line', { x1: P, y1: H - P, x2: W - P, y2: H - P, stroke: '#8a96a3' });
-  add('text', { x: 2, y: P - 6 }, `${fmt(max, 1)} ${unit}`);
+  add('text', { x: 2, y: P - 6 }, `${fmt(max, digits)} ${unit}`);
   if (bars) {
     const w = (W - 2 * P) / Math.max(1, values.length) - 4;
     values.forEach((v, i) => {
@@ -232,13 +234,13 @@ async function load() {
     svgChart(
       b.rigs.map((r) => r.revenue_usd ?? 0),
       b.rigs.map((_r, i) => String(i + 1)),
-      { bars: true, unit: '$' },
+      { bars: true, unit: '$', digits: 2 },
     ),
   );
 
   const c = b.coverage;
   $('#coverage').textContent =
-    `${c.polls_ok} of ${c.polls_expected} polls answered (${fmt((c.answered_share ?? 0) * 100, 1)} %); ${c.site_hours_covered} hours covered; collector gaps: ${c.site_gaps.length ? c.site_gaps.map((g) => `${g.from} → ${g.to}`).join(', ') : 'none'}. Gaps are listed, never filled.`;
+    `${c.polls_ok} of ${c.polls_expected} polls answered (${fmt((c.answered_share ?? 0) * 100, 1)} %); ${c.site_hours_covered} hour(s) covered; collector gaps: ${c.site_gaps.length ? c.site_gaps.map((g) => `${g.from} → ${g.to}`).join(', ') : 'none'}. Gaps are listed, never filled.`;
   const ev = $('#evidence');
   ev.replaceChildren();
   const add = (k, v) => ev.append(el('dt', {}, k), el('dd', {}, v ?? '–'));
