@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { main } from '../cli/main.js';
 import { silentLogger } from '../collector/journal.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';

@@ -10,8 +10,8 @@
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { canonicalHash, canonicalJson } from '../lib/canonical.js';
 import { errorMessage } from '../lib/errors.js';
+import { canonicalHash, canonicalJson } from './canonical.js';
 import { LoanErrors } from './errors.js';
 
 export const AUDIT_FILE = 'audit.jsonl';

@@ -45,4 +45,14 @@ export const LoanErrors = {
     (id) => `no token with id '${id}'`,
     404,
   ),
+  notFinite: defineError<[string]>(
+    'RT_ERR_LOAN_NOT_FINITE',
+    'a value to be signed is NaN or infinite (a missing figure must be null)',
+    (path) => `${path}: NaN or infinite number cannot be canonicalized`,
+  ),
+  unsupported: defineError<[string, string]>(
+    'RT_ERR_LOAN_NOT_JSON',
+    'a value to be signed is not plain JSON (function, bigint, symbol)',
+    (path, type) => `${path}: a ${type} cannot be canonicalized`,
+  ),
 } as const;

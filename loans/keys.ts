@@ -13,8 +13,8 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256Hex } from '../lib/canonical.js';
 import { errorMessage } from '../lib/errors.js';
+import { sha256Hex } from './canonical.js';
 import { LoanErrors } from './errors.js';
 
 export const KEY_FILE = 'signing-key.pem';

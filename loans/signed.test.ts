@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { canonicalJson } from '../lib/canonical.js';
 import { AuditLog, verifyAuditFile } from './audit.js';
+import { canonicalJson } from './canonical.js';
 import { loadOrCreateKey } from './keys.js';
 import { signDoc, verifyDoc } from './signed.js';
 
@@ -25,7 +25,7 @@ describe('canonical JSON', () => {
       '{"a":[true,null,"x"],"b":1,"d":{"y":0,"z":0.5}}',
     );
     assert.equal(canonicalJson(1e21), '1e+21');
-    assert.throws(() => canonicalJson({ a: Number.NaN }), /RT_ERR_CANONICAL_NOT_FINITE|NaN/);
+    assert.throws(() => canonicalJson({ a: Number.NaN }), /RT_ERR_LOAN_NOT_FINITE|NaN/);
   });
 });
 

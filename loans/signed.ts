@@ -13,7 +13,7 @@
  * first 16 hex of SHA-256 of the node's canonical JSON), so a verifier recomputes them and names the field
  * that differs. The file is written as canonical JSON too, so the same inputs give the same bytes.
  */
-import { canonicalHash, canonicalJson } from '../lib/canonical.js';
+import { canonicalHash, canonicalJson } from './canonical.js';
 import { fingerprintOf, type SigningKey, verifySignature } from './keys.js';
 
 export const SIGNED_FORMAT = 'rigtel-signed/1';

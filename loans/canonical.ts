@@ -13,20 +13,7 @@
  * machines never disagree on the last digit of a float.
  */
 import { createHash } from 'node:crypto';
-import { defineError } from './errors.js';
-
-export const CanonicalErrors = {
-  notFinite: defineError<[string]>(
-    'RT_ERR_CANONICAL_NOT_FINITE',
-    'a value to be signed is NaN or infinite (a missing figure must be null)',
-    (path) => `${path}: NaN or infinite number cannot be canonicalized`,
-  ),
-  unsupported: defineError<[string, string]>(
-    'RT_ERR_CANONICAL_UNSUPPORTED',
-    'a value to be signed is not plain JSON (function, bigint, symbol)',
-    (path, type) => `${path}: a ${type} cannot be canonicalized`,
-  ),
-} as const;
+import { LoanErrors } from './errors.js';
 
 export function canonicalJson(value: unknown): string {
   return write(value, '$');
@@ -40,7 +27,7 @@ function write(value: unknown, path: string): string {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw CanonicalErrors.notFinite(path);
+      if (!Number.isFinite(value)) throw LoanErrors.notFinite(path);
       return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
       if (Array.isArray(value))
@@ -52,7 +39,7 @@ function write(value: unknown, path: string): string {
       return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], `${path}.${k}`)}`).join(',')}}`;
     }
     default:
-      throw CanonicalErrors.unsupported(path, typeof value);
+      throw LoanErrors.unsupported(path, typeof value);
   }
 }
 
