@@ -167,6 +167,25 @@ function revenueUsd(hours: readonly WorkHour[], steps: MarketSteps, fromMs: numb
   return micro.toNumber() / 1e6;
 }
 
+/**
+ * USD earned by one TH·s of work in each hour of [from, to): the period is cut at every market change and at
+ * every hour, so each hour's rate is exact; per-rig revenue is then work × rate (the fleet total is computed
+ * exactly from the summed work and the two are reconciled in the report).
+ */
+function hourlyRates(steps: MarketSteps, fromMs: number, toMs: number): Map<number, number> {
+  const cuts: number[] = [];
+  for (let h = fromMs + HOUR; h < toMs; h += HOUR) cuts.push(h);
+  const segs = cutSegments<MarketKey, Ratio>(fromMs, toMs, steps, cuts);
+  const unit: WorkHour[] = [];
+  for (let h = fromMs; h < toMs; h += HOUR) unit.push({ hour_ms: h, th_s: new Ratio(1n) });
+  const rates = new Map<number, number>();
+  for (const seg of revenueBySegment(unit, segs)) {
+    const h = Math.floor(seg.from_ms / HOUR) * HOUR;
+    rates.set(h, (rates.get(h) ?? 0) + (seg.micro_usd ? seg.micro_usd.toNumber() / 1e6 : 0));
+  }
+  return rates;
+}
+
 /** $/TH of the tier a J/TH falls in (tiers best first; a null bound catches everything). */
 export function tierPrice(
   tiers: Facility['collateral']['tiers'],
@@ -209,6 +228,17 @@ export function computeCovenants(input: EngineInput): EngineResult {
   const pollsPerRig = Math.round((input.toMs - input.fromMs) / input.intervalMs);
 
   const rigs: RigFigures[] = [];
+  const rates = hourlyRates(steps, fromMs, toMs);
+  const dayIndex = new Map<number, number>();
+  const dayOfHour = (h: number): number => {
+    let i = dayIndex.get(h);
+    if (i === undefined) {
+      i = days.findIndex((d) => h >= d.from && h < d.to);
+      dayIndex.set(h, i);
+    }
+    return i;
+  };
+  const fleetTh = new Map<number, number>();
   type Daily = { th_s: number; expected: number; mining: number; denom: number; wh: number; nominal: number };
   const daily = days.map(
     () =>
@@ -228,7 +258,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
     let maint = 0;
     let polls = 0;
     let pollsOk = 0;
-    const work: WorkHour[] = [];
+    let rev = 0;
     const byHour = new Map(r.rollups.map((row) => [row.hour_ms, row]));
     for (const row of r.rollups) {
       if (row.hour_ms < fromMs || row.hour_ms >= toMs) continue;
@@ -243,13 +273,10 @@ export function computeCovenants(input: EngineInput): EngineResult {
       const m = maintenanceSeconds(f, p, row.hour_ms, row.covered_s);
       maint += m;
       if (ths > 0) {
-        // Exact work for the money core: hashrate (H/s, decimal) × seconds, in TH·s.
-        work.push({
-          hour_ms: row.hour_ms,
-          th_s: decimal(row.hashrate_hs!).mul(decimal(hashingS)).div(1_000_000_000_000n),
-        });
+        rev += ths * (rates.get(row.hour_ms) ?? 0);
+        fleetTh.set(row.hour_ms, (fleetTh.get(row.hour_ms) ?? 0) + ths);
       }
-      const di = days.findIndex((d) => row.hour_ms >= d.from && row.hour_ms < d.to);
+      const di = dayOfHour(row.hour_ms);
       if (di >= 0) {
         const d = daily[di]!;
         d.th_s += ths;
@@ -264,7 +291,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
       if (h < fromMs || h >= toMs) continue;
       expected += c;
       if (!byHour.has(h)) gapHours++;
-      const di = days.findIndex((d) => h >= d.from && h < d.to);
+      const di = dayOfHour(h);
       if (di >= 0) {
         daily[di]!.expected += c;
         daily[di]!.denom += c;
@@ -276,7 +303,6 @@ export function computeCovenants(input: EngineInput): EngineResult {
     const upDen = expected - curtailed - maint;
     totalUptimeNum += mining;
     totalUptimeDen += Math.max(0, upDen);
-    const rev = revenueUsd(work, steps, fromMs, toMs);
     const st = stateOf.get(p.key);
     const measuredTier = tierPrice(f.collateral.tiers, jPerTh ?? p.nominal_w / p.nominal_ths);
     const nameplateTier = tierPrice(f.collateral.tiers, p.nominal_w / p.nominal_ths);
@@ -304,22 +330,12 @@ export function computeCovenants(input: EngineInput): EngineResult {
     });
   }
 
-  // Fleet revenue from the summed work, exact, as the check on the per-rig sum.
-  const fleetWork: WorkHour[] = [];
-  for (const r of input.rigs)
-    for (const row of r.rollups) {
-      if (row.hour_ms < fromMs || row.hour_ms >= toMs || row.hashrate_hs === null) continue;
-      const s = row.mining_s + row.curtailed_s;
-      if (s > 0)
-        fleetWork.push({
-          hour_ms: row.hour_ms,
-          th_s: decimal(row.hashrate_hs).mul(decimal(s)).div(1_000_000_000_000n),
-        });
-    }
-  const mergedWork = new Map<number, Ratio>();
-  for (const w of fleetWork) mergedWork.set(w.hour_ms, (mergedWork.get(w.hour_ms) ?? Ratio.ZERO).add(w.th_s));
-  const fleetHoursWork = [...mergedWork.entries()].map(([hour_ms, th_s]) => ({ hour_ms, th_s }));
-  const revenue = revenueUsd(fleetHoursWork, steps, fromMs, toMs);
+  // Fleet revenue from the summed work, exact (money core), as the check on the per-rig sum.
+  const fleetWork: WorkHour[] = [...fleetTh.entries()].map(([hour_ms, th]) => ({
+    hour_ms,
+    th_s: decimal(th),
+  }));
+  const revenue = revenueUsd(fleetWork, steps, fromMs, toMs);
 
   const energyKwh = rigs.reduce((s, r) => s + r.energy_kwh, 0);
   const cashLines = (rev: number, kwh: number, a: number, b: number) => {
@@ -356,11 +372,11 @@ export function computeCovenants(input: EngineInput): EngineResult {
   // Daily series for trend and cure.
   const dailyDscr = days.map((d, i) => {
     const dd = daily[i]!;
-    const work: WorkHour[] = [];
-    for (const [h, w] of mergedWork) if (h >= d.from && h < d.to) work.push({ hour_ms: h, th_s: w });
+    let rev = 0;
+    for (const [h, th] of fleetTh) if (h >= d.from && h < d.to) rev += th * (rates.get(h) ?? 0);
     const kwh = dd.wh / 1000;
     const ds = debtServiceIn(schedule, startMs, d.from, d.to);
-    const c = cashLines(revenueUsd(work, steps, d.from, d.to), kwh, d.from, d.to);
+    const c = cashLines(rev, kwh, d.from, d.to);
     return { date: d.date, value: ds > 0 && dd.expected > 0 ? c.cfads / ds : null };
   });
   // Performance per day: Σ rig TH·s / site-covered seconds / Σ nameplate.
