@@ -88,6 +88,10 @@ describe('pledged vs seen', () => {
       ['missing', 'missing'],
     );
     let t = 1000;
+    const next = () => {
+      t += 30_000;
+      return t;
+    };
     w.observe(sample('10.0.0.1:4028', t, { mac: 'aa:00:00:00:00:01', serial: 'S1' }));
     w.observe(sample('10.0.0.2:4028', t, { mac: 'aa:00:00:00:00:02' }));
     assert.deepEqual(
@@ -95,32 +99,28 @@ describe('pledged vs seen', () => {
       ['seen', 'seen'],
     );
     // Firmware differs → changed; two boards where three were pledged → changed.
-    let c = w.observe(
-      sample('10.0.0.1:4028', (t += 30_000), { mac: 'aa:00:00:00:00:01', serial: 'S1', fw: 'fw2' }),
-    );
+    let c = w.observe(sample('10.0.0.1:4028', next(), { mac: 'aa:00:00:00:00:01', serial: 'S1', fw: 'fw2' }));
     assert.equal(c.changes[0]!.to, 'changed');
     assert.match(c.changes[0]!.detail ?? '', /firmware fw2, pledged fw1/);
-    c = w.observe(
-      sample('10.0.0.1:4028', (t += 30_000), { mac: 'aa:00:00:00:00:01', serial: 'S1', boards: 2 }),
-    );
+    c = w.observe(sample('10.0.0.1:4028', next(), { mac: 'aa:00:00:00:00:01', serial: 'S1', boards: 2 }));
     assert.match(w.pledged()[0]!.detail ?? '', /2 hash boards, pledged 3/);
     // Below 0.8 × nameplate for 3 polls → derated.
     for (let i = 0; i < 3; i++)
-      c = w.observe(sample('10.0.0.2:4028', (t += 30_000), { mac: 'aa:00:00:00:00:02', ths: 60 }));
+      c = w.observe(sample('10.0.0.2:4028', next(), { mac: 'aa:00:00:00:00:02', ths: 60 }));
     assert.equal(c.changes[0]!.to, 'derated');
     // The serial answers with another control board (MAC) → swapped.
-    c = w.observe(sample('10.0.0.1:4028', (t += 30_000), { mac: 'aa:00:00:00:00:99', serial: 'S1' }));
+    c = w.observe(sample('10.0.0.1:4028', next(), { mac: 'aa:00:00:00:00:99', serial: 'S1' }));
     assert.equal(c.changes[0]!.to, 'swapped');
     // A stranger elsewhere is unpledged (once).
-    const u = w.observe(sample('10.0.0.3:4028', (t += 30_000), { mac: 'bb:00:00:00:00:03' }));
+    const u = w.observe(sample('10.0.0.3:4028', next(), { mac: 'bb:00:00:00:00:03' }));
     assert.equal(u.unpledged.length, 1);
     assert.equal(
-      w.observe(sample('10.0.0.3:4028', (t += 30_000), { mac: 'bb:00:00:00:00:03' })).unpledged.length,
+      w.observe(sample('10.0.0.3:4028', next(), { mac: 'bb:00:00:00:00:03' })).unpledged.length,
       0,
     );
     assert.equal(w.unpledged()[0]!.address, '10.0.0.3:4028');
     // No answer at the pledged rig's address → missing since that poll.
-    c = w.observe(sample('10.0.0.2:4028', (t += 30_000), { ok: false }));
+    c = w.observe(sample('10.0.0.2:4028', next(), { ok: false }));
     assert.equal(c.changes[0]!.to, 'missing');
     assert.equal(w.pledged()[0]!.since_ms, t);
   });
