@@ -15,6 +15,7 @@ import { scheduleRescans } from '../collector/discovery.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
+import { MqttSink } from '../collector/sinks/mqtt.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
@@ -185,11 +186,23 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       loans = service;
       stack.push({ name: 'loans', close: () => service.close() });
+      // Pledge alerts join the alert list (/v1/alerts) and, when the MQTT sink runs, its alerts topic.
+      const mqtt = collector.sinks.find((s): s is MqttSink => s instanceof MqttSink);
       collector.onSample((sample) => {
-        for (const event of service.observe(sample)) {
+        const events = service.observe(sample);
+        for (const event of events) {
           const level = event.type === 'cleared' ? 'info' : 'warn';
           log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
         }
+        if (mqtt && events.length)
+          mqtt
+            .publishAlerts(events)
+            .catch((err) =>
+              log.warn(
+                { code: errorCode(err), err: errorMessage(err) },
+                'pledge alerts not published on MQTT',
+              ),
+            );
       });
       io.out(
         `loans: ${service.facilities.length} facilities, signing key ${service.key.fingerprint.slice(0, 16)}…\n`,
