@@ -274,19 +274,18 @@ export class LoanService {
       ).map((r) => [r.key, r.rig_id]),
     );
     const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
-    // One query for every rig's hours; the site-covered seconds of an hour come from the same rows.
-    const byRig = new Map<string, RollupRow[]>();
-    const siteCovered = new Map<number, number>();
-    for (const row of this.#store.rollupsBetween(hourFrom, toMs)) {
-      const list = byRig.get(row.rig_id) ?? [];
-      if (list.length === 0) byRig.set(row.rig_id, list);
-      list.push(row);
-      if (row.covered_s > (siteCovered.get(row.hour_ms) ?? 0)) siteCovered.set(row.hour_ms, row.covered_s);
-    }
     const rigs: RigInput[] = f.pledges.map((p) => {
       const rigId = pledged.find((s) => s.key === p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
-      return { pledge: p, rig_id: rigId, rollups: rigId ? (byRig.get(rigId) ?? []) : [] };
+      const rollups: RollupRow[] = rigId ? this.#store.rollups(rigId, hourFrom, toMs) : [];
+      return { pledge: p, rig_id: rigId, rollups };
     });
+    const siteCovered = new Map<number, number>();
+    for (const row of this.#store.db
+      .prepare(
+        'SELECT hour_ms, MAX(covered_s) AS c FROM rollups WHERE hour_ms >= ? AND hour_ms < ? GROUP BY hour_ms',
+      )
+      .all(hourFrom, toMs) as { hour_ms: number; c: number }[])
+      if (row.c > 0) siteCovered.set(row.hour_ms, row.c);
     const result = computeCovenants({
       facility: f,
       fromMs,

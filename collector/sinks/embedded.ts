@@ -166,9 +166,6 @@ export class EmbeddedStore implements Sink, HistoryStore {
       rollRange: db.prepare(
         'SELECT * FROM rollups WHERE rig_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms',
       ),
-      rollAll: db.prepare(
-        'SELECT * FROM rollups WHERE hour_ms >= ? AND hour_ms < ? ORDER BY rig_id, hour_ms',
-      ),
       rigIds: db.prepare('SELECT rig_id FROM rig_last ORDER BY rig_id'),
       pruneRaw: db.prepare('DELETE FROM samples WHERE at_ms < ?'),
       pruneRoll: db.prepare('DELETE FROM rollups WHERE hour_ms < ?'),
@@ -253,13 +250,25 @@ export class EmbeddedStore implements Sink, HistoryStore {
 
   rollups(rigId: string, fromMs: number, toMs: number): RollupRow[] {
     const rows = this.st.rollRange!.all(rigId, fromMs, toMs) as Record<string, number | string | null>[];
-    return rows.map(rollupRow);
-  }
-
-  /** Every rig's hourly rollups with hour_ms in [fromMs, toMs), by rig then hour (one query for reports). */
-  rollupsBetween(fromMs: number, toMs: number): RollupRow[] {
-    const rows = this.st.rollAll!.all(fromMs, toMs) as Record<string, number | string | null>[];
-    return rows.map(rollupRow);
+    return rows.map((r) => {
+      const n = (k: string) => Number(r[k] ?? 0);
+      return {
+        rig_id: String(r.rig_id),
+        hour_ms: n('hour_ms'),
+        polls: n('polls'),
+        polls_ok: n('polls_ok'),
+        polls_expected: Math.round(n('polls_expected') * 100) / 100,
+        hashrate_hs: n('hashrate_n') > 0 ? n('hashrate_sum') / n('hashrate_n') : null,
+        power_w: n('power_n') > 0 ? n('power_sum') / n('power_n') : null,
+        power_source: RANK_SOURCE[n('source_rank')] ?? null,
+        energy_wh: n('energy_s') > 0 ? n('energy_wh') : null,
+        temp_chip_max_c: r.temp_chip_max_c === null ? null : Number(r.temp_chip_max_c),
+        mining_s: n('mining_s'),
+        curtailed_s: n('curtailed_s'),
+        offline_s: n('offline_s'),
+        covered_s: n('covered_s'),
+      };
+    });
   }
 
   history(q: HistoryQuery): HistoryPoint[] {
@@ -501,25 +510,5 @@ function newAcc(): Acc {
     temp: null,
     energy: null,
     mining_s: 0,
-  };
-}
-
-function rollupRow(r: Record<string, number | string | null>): RollupRow {
-  const n = (k: string) => Number(r[k] ?? 0);
-  return {
-    rig_id: String(r.rig_id),
-    hour_ms: n('hour_ms'),
-    polls: n('polls'),
-    polls_ok: n('polls_ok'),
-    polls_expected: Math.round(n('polls_expected') * 100) / 100,
-    hashrate_hs: n('hashrate_n') > 0 ? n('hashrate_sum') / n('hashrate_n') : null,
-    power_w: n('power_n') > 0 ? n('power_sum') / n('power_n') : null,
-    power_source: RANK_SOURCE[n('source_rank')] ?? null,
-    energy_wh: n('energy_s') > 0 ? n('energy_wh') : null,
-    temp_chip_max_c: r.temp_chip_max_c === null ? null : Number(r.temp_chip_max_c),
-    mining_s: n('mining_s'),
-    curtailed_s: n('curtailed_s'),
-    offline_s: n('offline_s'),
-    covered_s: n('covered_s'),
   };
 }
