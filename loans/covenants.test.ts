@@ -175,6 +175,34 @@ describe('covenant engine (hand-checked)', () => {
     assert.deepEqual(out.coverage.site_gap_hours, [{ from_ms: FROM + 23 * H, to_ms: TO }]);
   });
 
+  it('declared maintenance is kept out of uptime; a failure is not', () => {
+    // Rig 2 is down for the last 12 h. Declared as maintenance, its uptime is 43 200 / (86 400 − 43 200) = 1;
+    // undeclared (first test) it is 0.5.
+    const r2 = Array.from({ length: 12 }, (_, h) => row('aa:00:00:00:00:02', h, 100));
+    const siteCovered = new Map(Array.from({ length: 24 }, (_, h) => [FROM + h * H, 3600] as const));
+    const withWindow = {
+      ...facility,
+      pledges: [facility.pledges[1]!],
+      maintenance: [{ from: '2026-11-02T12:00:00Z', to: '2026-11-03T00:00:00Z', reason: 'board swap' }],
+    };
+    const out = computeCovenants({
+      facility: withWindow,
+      fromMs: FROM,
+      toMs: TO,
+      tz: 'UTC',
+      costs: loans,
+      market: loans.market,
+      intervalMs: 30_000,
+      rigs: [{ pledge: facility.pledges[1]!, rig_id: 'aa:00:00:00:00:02', rollups: r2 }],
+      siteCovered,
+      pledged: [],
+      unpledged: [],
+    });
+    assert.equal(out.covenants.uptime.value, 1);
+    // Performance still counts the hours it did not hash: 4 320 000 / 86 400 / 100 = 0.5.
+    assert.equal(out.covenants.performance_ratio.value, 0.5);
+  });
+
   it('judges pass, at_risk, breach and cured with trend and cure deadline', () => {
     const cfg = { threshold: 0.8, cure_days: 2, at_risk_margin: 0.1 };
     const d = (...v: number[]) => v.map((value, i) => ({ date: `2026-11-0${i + 1}`, value }));

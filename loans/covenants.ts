@@ -270,8 +270,6 @@ export function computeCovenants(input: EngineInput): EngineResult {
       curtailed += row.curtailed_s;
       polls += row.polls;
       pollsOk += row.polls_ok;
-      const m = maintenanceSeconds(f, p, row.hour_ms, row.covered_s);
-      maint += m;
       if (ths > 0) {
         rev += ths * (rates.get(row.hour_ms) ?? 0);
         fleetTh.set(row.hour_ms, (fleetTh.get(row.hour_ms) ?? 0) + ths);
@@ -281,7 +279,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
         const d = daily[di]!;
         d.th_s += ths;
         d.mining += row.mining_s;
-        d.denom -= row.curtailed_s + m;
+        d.denom -= row.curtailed_s;
         d.wh += row.energy_wh ?? 0;
       }
     }
@@ -290,11 +288,14 @@ export function computeCovenants(input: EngineInput): EngineResult {
     for (const [h, c] of input.siteCovered) {
       if (h < fromMs || h >= toMs) continue;
       expected += c;
+      // Declared maintenance counts against the site-covered time, whether or not the rig answered then.
+      const m = maintenanceSeconds(f, p, h, c);
+      maint += m;
       if (!byHour.has(h)) gapHours++;
       const di = dayOfHour(h);
       if (di >= 0) {
         daily[di]!.expected += c;
-        daily[di]!.denom += c;
+        daily[di]!.denom += c - m;
       }
     }
     for (const d of daily) d.nominal += p.nominal_ths;
