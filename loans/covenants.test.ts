@@ -152,6 +152,7 @@ describe('covenant engine (hand-checked)', () => {
     assert.deepEqual(out.coverage.site_gap_hours, []);
     assert.equal(out.coverage.polls_expected, 2 * 2880);
     assert.equal(out.rigs[1]!.gap_hours, 12);
+    assert.deepEqual(out.rigs[1]!.gaps, [{ from_ms: FROM + 12 * H, to_ms: TO }]);
   });
 
   it('an hour nobody polled is a gap, left out of the denominators and listed', () => {

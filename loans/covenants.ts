@@ -75,6 +75,8 @@ export interface RigFigures {
   polls: number;
   polls_ok: number;
   gap_hours: number;
+  /** Hours the site was polled but this rig had no rollup (merged ranges): listed, never filled. */
+  gaps: { from_ms: number; to_ms: number }[];
 }
 
 export interface CovenantFigure {
@@ -285,13 +287,19 @@ export function computeCovenants(input: EngineInput): EngineResult {
     }
     let expected = 0;
     let gapHours = 0;
-    for (const [h, c] of input.siteCovered) {
+    const gaps: { from_ms: number; to_ms: number }[] = [];
+    for (const [h, c] of [...input.siteCovered].sort((a, b) => a[0] - b[0])) {
       if (h < fromMs || h >= toMs) continue;
       expected += c;
       // Declared maintenance counts against the site-covered time, whether or not the rig answered then.
       const m = maintenanceSeconds(f, p, h, c);
       maint += m;
-      if (!byHour.has(h)) gapHours++;
+      if (!byHour.has(h)) {
+        gapHours++;
+        const last = gaps.at(-1);
+        if (last && last.to_ms === h) last.to_ms = h + HOUR;
+        else gaps.push({ from_ms: h, to_ms: h + HOUR });
+      }
       const di = dayOfHour(h);
       if (di >= 0) {
         daily[di]!.expected += c;
@@ -328,6 +336,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
       polls,
       polls_ok: pollsOk,
       gap_hours: gapHours,
+      gaps,
     });
   }
 

@@ -158,6 +158,7 @@ export function buildReportBody(ctx: ReportContext) {
       polls: x.polls,
       polls_ok: x.polls_ok,
       gap_hours: x.gap_hours,
+      gaps: x.gaps.map((g) => ({ from: iso(g.from_ms), to: iso(g.to_ms) })),
     })),
     reconciliation: {
       pledged: e.rigs.length,
