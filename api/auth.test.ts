@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -141,13 +141,6 @@ describe('API access over HTTP', () => {
     );
   });
 
-  it('failed authentication is rate limited; good tokens are not', async () => {
-    let limited = 0;
-    for (let i = 0; i < 25; i++) if ((await get('/v1/rigs', 'rt_nope')).status === 429) limited++;
-    assert.ok(limited >= 4, `expected 429s after 20 failures, got ${limited}`);
-    for (let i = 0; i < 3; i++) assert.equal((await get('/v1/rigs', engineer)).status, 200);
-  });
-
   it('a token file written by the CLI is seen without restart', async () => {
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: () => {}, env: {} };
@@ -157,6 +150,25 @@ describe('API access over HTTP', () => {
     );
     const token = out.join('').trim();
     assert.equal((await get('/v1/loans/L22', token)).status, 200);
+    const id = token.split('_')[1]!;
+    out.length = 0;
+    assert.equal(await main(['token', 'list', '--storage', dir], io), 0);
+    assert.match(out.join(''), new RegExp(`${id}\\s+lender\\s+L22`));
+    assert.ok(!out.join('').includes(token.split('_')[2]!), 'list never shows a secret');
+    assert.equal(await main(['token', 'revoke', id, '--storage', dir], io), 0);
+    assert.equal((await get('/v1/loans/L22', token)).status, 401);
+    // Both changes are in the audit log, without the secret or its digest.
+    const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+    assert.match(audit, new RegExp(`"kind":"token".*"subject":"${id}"`));
+    assert.ok(!audit.includes(token.split('_')[2]!));
+    assert.ok(!audit.includes('sha256'));
+  });
+
+  it('failed authentication is rate limited; good tokens are not', async () => {
+    let limited = 0;
+    for (let i = 0; i < 25; i++) if ((await get('/v1/rigs', 'rt_nope')).status === 429) limited++;
+    assert.ok(limited >= 4, `expected 429s after 20 failures, got ${limited}`);
+    for (let i = 0; i < 3; i++) assert.equal((await get('/v1/rigs', engineer)).status, 200);
   });
 });
 

@@ -6,7 +6,7 @@
  * slow password hashes (scrypt, argon2) exist to make guessing a low-entropy password expensive, and nobody
  * can enumerate 2^256 secrets, so a fast hash loses nothing and keeps each request cheap. The id lets the
  * server find the one record to compare; the comparison itself is `timingSafeEqual` on the two digests.
- * The server re-reads the file when its mtime changes, so a token created or revoked by the CLI takes effect
+ * The server re-reads the file when it changes (inode, mtime or size), so a token created or revoked by the CLI takes effect
  * on the next request without a restart.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -42,7 +42,8 @@ const TOKEN_RE = /^rt_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export class TokenStore {
   readonly file: string;
   private records: TokenRecord[] = [];
-  private mtimeMs = -1;
+  /** inode:mtime:size of the file last read (each save is a rename, so a new inode). */
+  private version = '';
 
   constructor(dir: string) {
     this.file = join(dir, TOKEN_FILE);
@@ -51,15 +52,18 @@ export class TokenStore {
 
   /** Re-read the file if it changed since the last read. */
   reload(): void {
-    let mtime = 0;
+    let version = 'none';
     try {
-      mtime = existsSync(this.file) ? statSync(this.file).mtimeMs : 0;
+      if (existsSync(this.file)) {
+        const st = statSync(this.file);
+        version = `${st.ino}:${st.mtimeMs}:${st.size}`;
+      }
     } catch {
-      mtime = 0;
+      version = 'none';
     }
-    if (mtime === this.mtimeMs) return;
-    this.mtimeMs = mtime;
-    if (mtime === 0) {
+    if (version === this.version) return;
+    this.version = version;
+    if (version === 'none') {
       this.records = [];
       return;
     }
@@ -142,7 +146,8 @@ export class TokenStore {
       writeFileSync(tmp, `${JSON.stringify({ tokens: this.records }, null, 2)}\n`, { mode: 0o600 });
       chmodSync(tmp, 0o600);
       renameSync(tmp, this.file);
-      this.mtimeMs = statSync(this.file).mtimeMs;
+      const st = statSync(this.file);
+      this.version = `${st.ino}:${st.mtimeMs}:${st.size}`;
     } catch (err) {
       throw LoanErrors.tokenFile.with({ cause: err }, this.file, errorMessage(err));
     }
