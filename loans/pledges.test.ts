@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { main } from '../cli/main.js';
 import { facilitySchema, loansSection } from '../config/sections/loans.js';
 import { emptyBoard, emptyReading, type Sample } from '../protocols/sample.js';
 import { PledgeWatcher } from './pledges.js';
@@ -160,5 +161,25 @@ describe('pledged vs seen', () => {
       () => loadFacilities(loansSection.parse({ loans_dir: dir }), dir),
       /l3\.yaml[\s\S]*principal_usd/,
     );
+  });
+  it('rigtel config check reads the asset register and names the bad line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-reg-'));
+    dirs.push(dir);
+    writeFileSync(
+      join(dir, 'reg.csv'),
+      'mac,model,nominal_ths,nominal_w\naa:00:00:00:00:08,M,100,3000\nzz,M,100,3000\n',
+    );
+    writeFileSync(
+      join(dir, 'rigtel.yaml'),
+      "loans:\n  facilities:\n    - id: L9\n      lender: B\n      principal_usd: 5\n      rate_apr: 0.1\n      start: '2026-11-01'\n      register_csv: reg.csv\n      collateral: {tiers: [{label: a, max_j_per_th: null, usd_per_th: 1}], marked_on: '2026-11-01', source: s}\n",
+    );
+    const err: string[] = [];
+    const code = await main(['config', 'check', join(dir, 'rigtel.yaml')], {
+      out: () => {},
+      err: (t) => err.push(t),
+      env: {},
+    });
+    assert.equal(code, 2);
+    assert.match(err.join(''), /RT_ERR_LOAN_REGISTER: .*reg\.csv:3: mac: expected a MAC/);
   });
 });
