@@ -10,8 +10,8 @@ import { formatIssues } from '../config/issues.js';
 import { applyEnvOverrides, parseConfigText } from '../config/load.js';
 import { type Config, configSchema } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
-import { loadFacilities } from '../loans/register.js';
 import { redacted } from '../lib/secret.js';
+import { loadFacilities } from '../loans/register.js';
 
 export interface CheckResult {
   ok: boolean;
