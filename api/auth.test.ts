@@ -177,6 +177,9 @@ describe('listening without tokens', () => {
     assert.deepEqual(rolesFor('/v1/some-future-route'), ['admin', 'engineer']);
     assert.deepEqual(rolesFor('/v1/loans/x/report'), ['admin', 'lender']);
     assert.equal(rolesFor('/healthz'), 'public');
+    assert.equal(rolesFor('/'), 'public');
+    assert.equal(rolesFor('/ui/app.js'), 'public');
+    assert.deepEqual(rolesFor('/metrics'), ['admin', 'engineer']);
   });
 
   it('refuses a non-loopback api.listen when no token exists (checked before binding)', async () => {

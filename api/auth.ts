@@ -22,8 +22,9 @@ import type { Principal, Role, TokenStore } from './tokens.js';
  */
 export const ROUTE_ROLES: ReadonlyArray<{ prefix: string; roles: ReadonlyArray<Role> | 'public' }> = [
   { prefix: '/healthz', roles: 'public' },
-  // The lender page is static; its data comes from /v1/loans with the token.
+  // The pages are static (no data); their data comes from the API with the token.
   { prefix: '/loans', roles: 'public' },
+  { prefix: '/ui', roles: 'public' },
   { prefix: '/v1/loans', roles: ['admin', 'lender'] },
   { prefix: '/v1/keys', roles: ['admin', 'lender'] },
   { prefix: '/v1/economics', roles: ['admin'] },
@@ -35,6 +36,8 @@ export const ROUTE_ROLES: ReadonlyArray<{ prefix: string; roles: ReadonlyArray<R
 ];
 
 export function rolesFor(path: string): ReadonlyArray<Role> | 'public' {
+  // The floor page's HTML is static like its /ui assets; the fleet data it shows needs a token.
+  if (path === '/') return 'public';
   let best: (typeof ROUTE_ROLES)[number] | undefined;
   for (const r of ROUTE_ROLES) {
     const match = path === r.prefix || path.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`);
