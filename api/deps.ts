@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Alert } from '../collector/alerts.js';
+import type { EconomicsDeps } from '../collector/economics/wiring.js';
 import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   tokens?: TokenStore;
   /** Loans, reports and the signing key, when the config has a loans section. */
   loans?: LoanService;
+  /** Market store, providers and economics settings, when this process runs the collector. */
+  economics?: EconomicsDeps;
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

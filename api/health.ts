@@ -54,6 +54,8 @@ export function judgeHealth(deps: ApiDeps): HealthReport {
       `journal nearly full (${Math.round(journal.used_bytes / 1048576)} of ${Math.round(journal.max_bytes / 1048576)} MB): the oldest undelivered samples will be dropped`,
     );
   }
+  // A market provider outage: economics go stale or incomplete, polling is untouched.
+  problems.push(...(deps.economics?.market.problems() ?? []));
   return {
     status: problems.length ? 'degraded' : 'ok',
     problems,

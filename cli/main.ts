@@ -5,6 +5,7 @@
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { checkConfigFile } from './config-check.js';
+import { economicsCommand, economicsUsage, marketCommand, marketUsage } from './economics.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { auditCommand, auditUsage, reportCommand, reportUsage, tokenCommand, tokenUsage } from './loans.js';
@@ -27,6 +28,8 @@ commands:
   token create|list|revoke     API tokens (roles admin, engineer, lender)
   audit verify                 check the audit log's hash chain
   report verify FILE           check a signed loan report offline (signature, chain, which field changed)
+  economics [--from --to]      revenue, costs, cost per BTC and break-even from the store (--json, --csv)
+  market import FILE           record market values (difficulty, fees, price) from a CSV or JSON file
   help [COMMAND]               this text, or a command's help
 
 Run \`rigtel <command> --help\` for a command's options.
@@ -71,6 +74,8 @@ const helpFor: Record<string, string> = {
   token: tokenUsage,
   audit: auditUsage,
   report: reportUsage,
+  economics: economicsUsage,
+  market: marketUsage,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -149,6 +154,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return auditCommand(rest, io);
     case 'report':
       return reportCommand(rest, io);
+    case 'economics':
+      return economicsCommand(rest, io);
+    case 'market':
+      return marketCommand(rest, io);
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }

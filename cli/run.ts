@@ -12,6 +12,7 @@ import { TokenStore } from '../api/tokens.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertEngine } from '../collector/alerts.js';
 import { scheduleRescans } from '../collector/discovery.js';
+import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
@@ -83,6 +84,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     stack.length = 0;
   };
 
+  // The built-in demo records fixed demo market values; a configured site calls only what it lists.
+  let demoMarket = false;
   try {
     if (emulatorWanted(config)) {
       const fleet = await startEmulatedFleet({
@@ -92,6 +95,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
       const demo = config.rigs.length === 0;
+      demoMarket = demo;
       config = withEmulatedRigs(config, fleet.rigs);
       if (demo) {
         // The demo polls faster than real miners need, so a newcomer sees figures move within seconds.
@@ -148,6 +152,23 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ...(meter ? { meter } : {}),
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
+
+    // Market inputs on their own timers, in <storage.dir>/market.sqlite: a provider outage never blocks polls.
+    const market = marketFromConfig(config, { log, demo: demoMarket });
+    market.start();
+    stack.push({
+      name: 'market',
+      close: () => {
+        market.stop();
+        market.store.close();
+      },
+    });
+    const economics = {
+      market,
+      rollups: collector.store,
+      settings: economicsSettings(config, config.poll.interval_ms, demoMarket),
+      meta: rigMetaFrom(collector.fleet, config),
+    };
 
     // Scheduled rescans: identified rigs the config does not list are polled from the next round on.
     const rescans = scheduleRescans(config.discovery, {
@@ -229,6 +250,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         config,
         log,
         alerts: () => alerts.active(),
+        economics,
         ...(powerDevices ? { powerDevices } : {}),
         tokens,
         ...(loans ? { loans } : {}),

@@ -8,6 +8,7 @@ import { FAMILIES } from '../protocols/sample.js';
 import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
+import { economicsSection, marketSection, timezoneField } from './sections/economics.js';
 import { auditSection, loansSection } from './sections/loans.js';
 import { sinksSection } from './sections/sinks.js';
 import { snmpSection } from './sections/snmp.js';
@@ -168,9 +169,10 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only (it is used in MQTT topics and tags)')
           .default('site-1')
           .describe('Site name: tags every sample and forms MQTT topics.'),
+        timezone: timezoneField,
       })
       .strict()
-      .default({ name: 'site-1' }),
+      .default({ name: 'site-1', timezone: 'UTC' }),
     rigs: z.array(rigSchema).default([]).describe('Miners to poll.'),
     poll: pollSchema.default(pollSchema.parse({})),
     storage: storageSchema.default(storageSchema.parse({})),
@@ -191,6 +193,8 @@ export const configSchema = z
     discovery: discoverySection,
     loans: loansSection,
     audit: auditSection,
+    economics: economicsSection,
+    market: marketSection,
   })
   .strict()
   .superRefine((config, ctx) => {

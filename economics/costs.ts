@@ -5,7 +5,7 @@
  * local calendar month the period covers (a 2-day slice of a 30-day month carries 2/30 of it). Curtailment
  * credits are their own negative line.
  */
-import { EconomicsErrors } from './errors.js';
+import { invalidInput } from './errors.js';
 import { decimal, MICRO_PER_USD, Ratio, SATS_PER_BTC } from './exact.js';
 import { monthsBetween } from './timezone.js';
 
@@ -132,7 +132,7 @@ export function breakEvenPowerPrice(netRevenueMicro: Ratio, kwh: Ratio): Ratio |
 export function breakEvenHashprice(c: CostLines, thDays: Ratio, poolFee: Ratio): Ratio | null {
   if (thDays.sign() <= 0) return null;
   const keep = new Ratio(1n).sub(poolFee);
-  if (keep.sign() <= 0) throw EconomicsErrors.invalidInput('pool_fee', 'must be below 1');
+  if (keep.sign() <= 0) throw invalidInput('pool_fee', 'must be below 1');
   return cashCost(c).sub(c.pool_fees).div(thDays).div(keep);
 }
 

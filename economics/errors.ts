@@ -15,3 +15,8 @@ export const EconomicsErrors = {
     400,
   ),
 };
+
+/** An impossible input, with the field named in the error details (the API shows it as `error.field`). */
+export function invalidInput(field: string, why: string) {
+  return EconomicsErrors.invalidInput.with({ details: { field } }, field, why);
+}

@@ -4,7 +4,7 @@
  * happens at the edge, when a figure is written out, and it is **round half to even** (banker's rounding) to
  * a whole satoshi or a whole micro-dollar. `ROUNDING` is the statement every output carries.
  */
-import { EconomicsErrors } from './errors.js';
+import { invalidInput } from './errors.js';
 
 export const ROUNDING =
   'exact fractions inside; rounded once at output, half to even, to whole satoshis and whole micro-dollars';
@@ -19,20 +19,29 @@ function gcd(a: bigint, b: bigint): bigint {
   return x;
 }
 
-/** An exact fraction num/den with den > 0, kept reduced. */
+/** Denominators past this size are reduced by their gcd; smaller ones are left as they are (still exact). */
+const REDUCE_ABOVE = 1n << 96n;
+
+/** An exact fraction num/den with den > 0 (reduced lazily: only once the denominator grows large). */
 export class Ratio {
   readonly num: bigint;
   readonly den: bigint;
 
   constructor(num: bigint, den = 1n) {
-    if (den === 0n) throw EconomicsErrors.invalidInput('denominator', 'division by zero');
+    if (den === 0n) throw invalidInput('denominator', 'division by zero');
     if (den < 0n) {
       num = -num;
       den = -den;
     }
-    const g = gcd(num, den);
-    this.num = g > 1n ? num / g : num;
-    this.den = g > 1n ? den / g : den;
+    if (den > REDUCE_ABOVE) {
+      const g = gcd(num, den);
+      if (g > 1n) {
+        num /= g;
+        den /= g;
+      }
+    }
+    this.num = num;
+    this.den = den;
   }
 
   static readonly ZERO = new Ratio(0n);
@@ -58,6 +67,11 @@ export class Ratio {
   div(o: Ratio | bigint): Ratio {
     const r = Ratio.of(o);
     return new Ratio(this.num * r.den, this.den * r.num);
+  }
+  /** The same value with numerator and denominator divided by their gcd. */
+  reduced(): Ratio {
+    const g = gcd(this.num, this.den);
+    return g > 1n ? new Ratio(this.num / g, this.den / g) : this;
   }
   isZero(): boolean {
     return this.num === 0n;
@@ -87,7 +101,7 @@ export class Ratio {
 
 /** num/den rounded half to even (den > 0). */
 export function roundHalfEven(num: bigint, den: bigint): bigint {
-  if (den <= 0n) throw EconomicsErrors.invalidInput('denominator', 'must be positive');
+  if (den <= 0n) throw invalidInput('denominator', 'must be positive');
   const neg = num < 0n;
   const n = neg ? -num : num;
   let q = n / den;
@@ -103,8 +117,7 @@ export function roundHalfEven(num: bigint, den: bigint): bigint {
 export function decimal(v: number | string, field = 'value'): Ratio {
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v.trim();
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
-  if (!m || (m[2] === '' && (m[3] ?? '') === ''))
-    throw EconomicsErrors.invalidInput(field, `not a number: ${String(v)}`);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw invalidInput(field, `not a number: ${String(v)}`);
   const digits = BigInt((m[2] || '0') + (m[3] ?? ''));
   const exp = Number(m[4] ?? 0) - (m[3] ?? '').length;
   const signed = m[1] === '-' ? -digits : digits;
@@ -124,7 +137,7 @@ export function usdToMicro(usd: number | string, field = 'usd'): Ratio {
 /** An integer of satoshis or micro-dollars as a JSON-safe number (throws past 2^53). */
 export function safeInt(v: bigint, field = 'value'): number {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw EconomicsErrors.invalidInput(field, 'too large to write out exactly');
+    throw invalidInput(field, 'too large to write out exactly');
   }
   return Number(v);
 }

@@ -12,7 +12,7 @@
  * (PPS pays the subsidy part only; fees, when the pool pays them, come through the fee figure). PPLNS pays from
  * blocks the pool actually finds: the figure here is its expected value only, any real month carries pool luck.
  */
-import { EconomicsErrors } from './errors.js';
+import { invalidInput } from './errors.js';
 import { decimal, MICRO_PER_USD, Ratio, SATS_PER_BTC } from './exact.js';
 
 export const TWO_32 = 4_294_967_296n;
@@ -30,7 +30,7 @@ export const PAYOUT_SCHEMES: Record<PayoutScheme, string> = {
 /** Positive difficulty as an exact fraction; throws naming the field otherwise. */
 export function difficultyOf(d: number | string | Ratio, field = 'difficulty'): Ratio {
   const r = d instanceof Ratio ? d : decimal(d, field);
-  if (r.sign() <= 0) throw EconomicsErrors.invalidInput(field, 'must be greater than 0');
+  if (r.sign() <= 0) throw invalidInput(field, 'must be greater than 0');
   return r;
 }
 
@@ -38,10 +38,7 @@ export function difficultyOf(d: number | string | Ratio, field = 'difficulty'): 
 export function poolFeeOf(f: number | string | Ratio, field = 'pool_fee'): Ratio {
   const r = f instanceof Ratio ? f : decimal(f, field);
   if (r.sign() < 0 || r.cmp(new Ratio(1n)) >= 0) {
-    throw EconomicsErrors.invalidInput(
-      field,
-      'must be a fraction from 0 (inclusive) to 1 (exclusive), e.g. 0.02',
-    );
+    throw invalidInput(field, 'must be a fraction from 0 (inclusive) to 1 (exclusive), e.g. 0.02');
   }
   return r;
 }
@@ -54,7 +51,7 @@ export function feesFromShare(
 ): Ratio {
   const s = share instanceof Ratio ? share : decimal(share, field);
   if (s.sign() < 0 || s.cmp(new Ratio(1n)) >= 0) {
-    throw EconomicsErrors.invalidInput(field, 'must be a fraction from 0 (inclusive) to 1 (exclusive)');
+    throw invalidInput(field, 'must be a fraction from 0 (inclusive) to 1 (exclusive)');
   }
   return new Ratio(subsidySats).mul(s).div(new Ratio(1n).sub(s));
 }

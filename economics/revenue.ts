@@ -30,14 +30,18 @@ const HOUR = 3_600_000;
 
 /** Work of `hours` (sorted, one per hour) falling in [fromMs, toMs), prorated within an hour. */
 export function workIn(hours: readonly WorkHour[], fromMs: number, toMs: number): Ratio {
-  let total = Ratio.ZERO;
+  // Whole hours are summed per denominator (plain BigInt adds), partial hours as fractions.
+  const byDen = new Map<bigint, bigint>();
+  let partial = Ratio.ZERO;
   for (const h of hours) {
     const a = Math.max(fromMs, h.hour_ms);
     const b = Math.min(toMs, h.hour_ms + HOUR);
     if (b <= a) continue;
-    total =
-      b - a === HOUR ? total.add(h.th_s) : total.add(h.th_s.mul(new Ratio(BigInt(b - a), BigInt(HOUR))));
+    if (b - a === HOUR) byDen.set(h.th_s.den, (byDen.get(h.th_s.den) ?? 0n) + h.th_s.num);
+    else partial = partial.add(h.th_s.mul(new Ratio(BigInt(b - a), BigInt(HOUR))));
   }
+  let total = partial;
+  for (const [den, num] of byDen) total = total.add(new Ratio(num, den));
   return total;
 }
 

@@ -3,7 +3,7 @@
  * blocks by an integer right shift, zero from the 64th halving on. The subsidy of block h depends on h itself,
  * so the halving block (840,000, …) already pays the new, smaller amount.
  */
-import { EconomicsErrors } from './errors.js';
+import { invalidInput } from './errors.js';
 
 export const HALVING_INTERVAL = 210_000;
 export const INITIAL_SUBSIDY_SATS = 5_000_000_000n;
@@ -11,7 +11,7 @@ export const RETARGET_INTERVAL = 2016;
 
 export function subsidySats(height: number): bigint {
   if (!Number.isSafeInteger(height) || height < 0) {
-    throw EconomicsErrors.invalidInput('height', `must be a whole block height >= 0, got ${height}`);
+    throw invalidInput('height', `must be a whole block height >= 0, got ${height}`);
   }
   const halvings = Math.floor(height / HALVING_INTERVAL);
   if (halvings >= 64) return 0n;

@@ -3,7 +3,7 @@
  * window whose `to_hour` is not after its `from_hour` crosses midnight and belongs to the weekday it starts on
  * (a Friday 22→6 window covers Friday 22:00 to Saturday 06:00). Hours outside every window pay the base rate.
  */
-import { EconomicsErrors } from './errors.js';
+import { invalidInput } from './errors.js';
 import { decimal, MICRO_PER_USD, Ratio } from './exact.js';
 import { localParts, WEEKDAYS, type Weekday } from './timezone.js';
 
@@ -44,15 +44,14 @@ function inWindow(w: TouWindow, weekday: Weekday, hour: number): boolean {
 }
 
 export function validateTariff(t: TariffSpec): void {
-  if (!(t.usd_per_kwh >= 0)) throw EconomicsErrors.invalidInput('tariff.usd_per_kwh', 'must be >= 0');
+  if (!(t.usd_per_kwh >= 0)) throw invalidInput('tariff.usd_per_kwh', 'must be >= 0');
   for (const [i, w] of (t.windows ?? []).entries()) {
     for (const k of ['from_hour', 'to_hour'] as const) {
       if (!Number.isInteger(w[k]) || w[k] < 0 || w[k] > 24) {
-        throw EconomicsErrors.invalidInput(`tariff.windows[${i}].${k}`, 'must be a whole hour 0..24');
+        throw invalidInput(`tariff.windows[${i}].${k}`, 'must be a whole hour 0..24');
       }
     }
-    if (!(w.usd_per_kwh >= 0))
-      throw EconomicsErrors.invalidInput(`tariff.windows[${i}].usd_per_kwh`, 'must be >= 0');
+    if (!(w.usd_per_kwh >= 0)) throw invalidInput(`tariff.windows[${i}].usd_per_kwh`, 'must be >= 0');
   }
 }
 

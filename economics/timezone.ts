@@ -2,7 +2,7 @@
  * Days, hours and months cut in the site's IANA time zone with `Intl.DateTimeFormat`. A local day is from local
  * midnight to the next local midnight, so a spring-forward day lasts 23 h and a fall-back day 25 h.
  */
-import { EconomicsErrors } from './errors.js';
+import { EconomicsErrors, invalidInput } from './errors.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -84,7 +84,7 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** UTC ms of local midnight starting `date` (`YYYY-MM-DD`) in `tz`. */
 export function dayStartMs(date: string, tz: string): number {
   const m = DATE_RE.exec(date);
-  if (!m) throw EconomicsErrors.invalidInput('date', `expected YYYY-MM-DD, got ${date}`);
+  if (!m) throw invalidInput('date', `expected YYYY-MM-DD, got ${date}`);
   const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   // Wall time minus the offset in force then; a second pass settles an offset change near midnight.
   let t = wall - localParts(wall, tz).offset_ms;
@@ -97,7 +97,7 @@ export function dayStartMs(date: string, tz: string): number {
 /** The local date after `date`. */
 export function nextDate(date: string): string {
   const m = DATE_RE.exec(date);
-  if (!m) throw EconomicsErrors.invalidInput('date', `expected YYYY-MM-DD, got ${date}`);
+  if (!m) throw invalidInput('date', `expected YYYY-MM-DD, got ${date}`);
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1)).toISOString().slice(0, 10);
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
+import { economicsMetrics } from './economics.js';
 
 /** Prometheus label values: backslash, quote and newline escaped (exposition format 0.0.4). */
 function label(v: string): string {
@@ -83,6 +84,7 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         [[{}, journal.dropped_entries]],
       );
     }
+    if (deps.economics) economicsMetrics(deps, (...m) => e.metric(...m));
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
   });
 };
