@@ -203,6 +203,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         config,
         store: collector.store,
         alerts,
+        market: { store: market.store, feesValidMs: config.market.fees_valid_ms },
         ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
       });
       loans = service;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { marketSeries } from '../collector/market/inputs.js';
+import { MarketStore, type MarketValue } from '../collector/market/store.js';
 import type { RollupRow } from '../collector/sinks/embedded.js';
 import { facilitySchema, loansSection } from '../config/sections/loans.js';
 import { computeCovenants, judge } from './covenants.js';
@@ -153,6 +155,53 @@ describe('covenant engine (hand-checked)', () => {
     assert.equal(out.coverage.polls_expected, 2 * 2880);
     assert.equal(out.rigs[1]!.gap_hours, 12);
     assert.deepEqual(out.rigs[1]!.gaps, [{ from_ms: FROM + 12 * H, to_ms: TO }]);
+  });
+
+  it('reads the economics market store when the loan config has no market series', () => {
+    const store = MarketStore.open(':memory:');
+    const at = (iso: string) => Date.parse(iso);
+    const v = (kind: MarketValue['kind'], iso: string, value: string) => ({
+      kind,
+      at_ms: at(iso),
+      value,
+      source: 'test',
+      basis: 'recorded',
+      recorded_ms: at(iso),
+    });
+    store.record([
+      v('difficulty', '2026-11-01T00:00:00Z', '100000000000000'),
+      v('height', '2026-11-01T00:00:00Z', '900000'),
+      v('fees_btc_per_block', '2026-11-02T00:00:00Z', '0.3125'),
+      v('price_usd', '2026-11-02T12:00:00Z', '100000'),
+    ]);
+    const r1 = Array.from({ length: 24 }, (_, h) => row('aa:00:00:00:00:01', h, 90));
+    const r2 = Array.from({ length: 12 }, (_, h) => row('aa:00:00:00:00:02', h, 100));
+    const out = computeCovenants({
+      facility,
+      fromMs: FROM,
+      toMs: TO,
+      tz: 'UTC',
+      costs: loans,
+      market: [],
+      recorded: {
+        series: marketSeries(store, FROM, TO, 'UTC', 2 * 86_400_000),
+        subsidy_sats_at_end: 312_500_000,
+      },
+      intervalMs: 30_000,
+      rigs: [
+        { pledge: facility.pledges[0]!, rig_id: 'aa:00:00:00:00:01', rollups: r1 },
+        { pledge: facility.pledges[1]!, rig_id: 'aa:00:00:00:00:02', rollups: r2 },
+      ],
+      siteCovered: new Map(Array.from({ length: 24 }, (_, h) => [FROM + h * H, 3600] as const)),
+      pledged: [],
+      unpledged: [],
+    });
+    store.close();
+    // Same inputs as the hand-checked case above (the day's last price holds for the day): same revenue, same stress.
+    assert.ok(Math.abs(out.totals.revenue_usd - 9.6810981631) < 1e-8, String(out.totals.revenue_usd));
+    assert.ok(Math.abs(out.stress.dscr_after_halving! - -0.0750043273) < 1e-8);
+    assert.ok(out.market_used.some((m) => m.kind === 'btc_usd' && m.value === 100_000));
+    assert.ok(out.market_used.some((m) => m.kind === 'reward_btc_per_block' && m.value === 3.4375));
   });
 
   it('an hour nobody polled is a gap, left out of the denominators and listed', () => {

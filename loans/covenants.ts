@@ -15,6 +15,7 @@
  *   and, beside it, on nameplate; LTV = balance at period end / measured collateral;
  * - units online = pledged rigs answering as pledged (seen, changed, derated) at period end / pledged rigs.
  */
+import type { MarketSeries } from '../collector/market/inputs.js';
 import type { RollupRow } from '../collector/sinks/embedded.js';
 import type { Facility, LoansConfig } from '../config/sections/loans.js';
 import { btcToSats, decimal, MICRO_PER_USD, Ratio } from '../economics/exact.js';
@@ -46,6 +47,11 @@ export interface EngineInput {
     'tariff_usd_per_kwh' | 'hosting_usd_per_kwh' | 'pool_fee' | 'other_opex_usd_per_month'
   >;
   market: LoansConfig['market'];
+  /**
+   * The economics market store's series (collector/market), used when `market` (the config's loan series) is
+   * empty, with the subsidy in force at the period end for the halving stress.
+   */
+  recorded?: { series: Pick<MarketSeries, 'steps' | 'validUntil'>; subsidy_sats_at_end: number | null };
   intervalMs: number;
   rigs: readonly RigInput[];
   /** Every rollup hour of the site in the period (hour_ms → most seconds any rig covered). */
@@ -128,14 +134,8 @@ export interface EngineResult {
     polls: number;
     polls_ok: number;
   };
-  market_used: Array<{
-    at: string;
-    btc_usd: number;
-    difficulty: number;
-    fees_btc_per_block: number;
-    subsidy_btc: number;
-    source: string;
-  }>;
+  /** Every market value the figures used: the one in force at the start and each change in the period. */
+  market_used: Array<{ at: string; kind: string; value: number; source: string }>;
 }
 
 interface MarketSteps {
@@ -161,9 +161,17 @@ function marketSteps(market: LoansConfig['market']): MarketSteps {
 }
 
 /** Revenue in USD (gross of pool fee) of hourly work over [from, to). */
-function revenueUsd(hours: readonly WorkHour[], steps: MarketSteps, fromMs: number, toMs: number): number {
+type ValidUntil = Partial<Record<MarketKey, (s: Step<Ratio>) => number>>;
+
+function revenueUsd(
+  hours: readonly WorkHour[],
+  steps: MarketSteps,
+  fromMs: number,
+  toMs: number,
+  validUntil: ValidUntil = {},
+): number {
   if (hours.length === 0) return 0;
-  const segs = cutSegments<MarketKey, Ratio>(fromMs, toMs, steps);
+  const segs = cutSegments<MarketKey, Ratio>(fromMs, toMs, steps, [], validUntil);
   let micro = Ratio.ZERO;
   for (const s of revenueBySegment(hours, segs)) if (s.micro_usd) micro = micro.add(s.micro_usd);
   return micro.toNumber() / 1e6;
@@ -174,10 +182,15 @@ function revenueUsd(hours: readonly WorkHour[], steps: MarketSteps, fromMs: numb
  * every hour, so each hour's rate is exact; per-rig revenue is then work × rate (the fleet total is computed
  * exactly from the summed work and the two are reconciled in the report).
  */
-function hourlyRates(steps: MarketSteps, fromMs: number, toMs: number): Map<number, number> {
+function hourlyRates(
+  steps: MarketSteps,
+  fromMs: number,
+  toMs: number,
+  validUntil: ValidUntil = {},
+): Map<number, number> {
   const cuts: number[] = [];
   for (let h = fromMs + HOUR; h < toMs; h += HOUR) cuts.push(h);
-  const segs = cutSegments<MarketKey, Ratio>(fromMs, toMs, steps, cuts);
+  const segs = cutSegments<MarketKey, Ratio>(fromMs, toMs, steps, cuts, validUntil);
   const unit: WorkHour[] = [];
   for (let h = fromMs; h < toMs; h += HOUR) unit.push({ hour_ms: h, th_s: new Ratio(1n) });
   const rates = new Map<number, number>();
@@ -217,7 +230,9 @@ export function computeCovenants(input: EngineInput): EngineResult {
   // Debt service and the balance use the period as given.
   const fromMs = Math.floor(input.fromMs / HOUR) * HOUR;
   const toMs = Math.ceil(input.toMs / HOUR) * HOUR;
-  const steps = marketSteps(input.market);
+  const useRecorded = input.market.length === 0 && input.recorded !== undefined;
+  const steps: MarketSteps = useRecorded ? input.recorded!.series.steps : marketSteps(input.market);
+  const validUntil: ValidUntil = useRecorded ? input.recorded!.series.validUntil : {};
   const days = daysBetween(fromMs, toMs, tz).map((d) => ({
     date: d.date,
     from: Math.max(fromMs, d.start_ms),
@@ -230,7 +245,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
   const pollsPerRig = Math.round((input.toMs - input.fromMs) / input.intervalMs);
 
   const rigs: RigFigures[] = [];
-  const rates = hourlyRates(steps, fromMs, toMs);
+  const rates = hourlyRates(steps, fromMs, toMs, validUntil);
   const dayIndex = new Map<number, number>();
   const dayOfHour = (h: number): number => {
     let i = dayIndex.get(h);
@@ -345,7 +360,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
     hour_ms,
     th_s: decimal(th),
   }));
-  const revenue = revenueUsd(fleetWork, steps, fromMs, toMs);
+  const revenue = revenueUsd(fleetWork, steps, fromMs, toMs, validUntil);
 
   const energyKwh = rigs.reduce((s, r) => s + r.energy_kwh, 0);
   const cashLines = (rev: number, kwh: number, a: number, b: number) => {
@@ -371,13 +386,25 @@ export function computeCovenants(input: EngineInput): EngineResult {
     if (debtService <= 0) return null;
     return cashLines(revenue * k, energyKwh, input.fromMs, input.toMs).cfads / debtService;
   };
-  const last = [...input.market]
-    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
-    .filter((m) => Date.parse(m.at) < input.toMs)
-    .at(-1);
-  const halvingFactor = last
-    ? (last.subsidy_btc / 2 + last.fees_btc_per_block) / (last.subsidy_btc + last.fees_btc_per_block)
-    : null;
+  let halvingFactor: number | null = null;
+  if (useRecorded) {
+    // (S/2 + F) / (S + F) with S + F the reward in force at the end and S the subsidy then.
+    const reward =
+      [...steps.reward_sats]
+        .filter((r) => r.at_ms < input.toMs)
+        .at(-1)
+        ?.value.toNumber() ?? null;
+    const sub = input.recorded!.subsidy_sats_at_end;
+    if (reward && sub !== null && reward > 0) halvingFactor = (reward - sub / 2) / reward;
+  } else {
+    const last = [...input.market]
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+      .filter((m) => Date.parse(m.at) < input.toMs)
+      .at(-1);
+    halvingFactor = last
+      ? (last.subsidy_btc / 2 + last.fees_btc_per_block) / (last.subsidy_btc + last.fees_btc_per_block)
+      : null;
+  }
 
   // Daily series for trend and cure.
   const dailyDscr = days.map((d, i) => {
@@ -457,22 +484,33 @@ export function computeCovenants(input: EngineInput): EngineResult {
       polls: rigs.reduce((s, r) => s + r.polls, 0),
       polls_ok: rigs.reduce((s, r) => s + r.polls_ok, 0),
     },
-    market_used: [...input.market]
-      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
-      .filter(
-        (m, i, all) =>
-          Date.parse(m.at) < toMs &&
-          (Date.parse(m.at) >= fromMs || Date.parse(all[i + 1]?.at ?? '9999') > fromMs),
-      )
-      .map((m) => ({
-        at: new Date(Date.parse(m.at)).toISOString(),
-        btc_usd: m.btc_usd,
-        difficulty: m.difficulty,
-        fees_btc_per_block: m.fees_btc_per_block,
-        subsidy_btc: m.subsidy_btc,
-        source: m.source,
-      })),
+    market_used: marketUsed(steps, fromMs, toMs),
   };
+}
+
+const MARKET_UNITS: Record<MarketKey, { kind: string; scale: number }> = {
+  difficulty: { kind: 'difficulty', scale: 1 },
+  reward_sats: { kind: 'reward_btc_per_block', scale: 1e-8 },
+  price_micro_usd: { kind: 'btc_usd', scale: 1e-6 },
+};
+
+function marketUsed(steps: MarketSteps, fromMs: number, toMs: number): EngineResult['market_used'] {
+  const out: EngineResult['market_used'] = [];
+  for (const key of Object.keys(MARKET_UNITS) as MarketKey[]) {
+    const list = steps[key];
+    list.forEach((s, i) => {
+      const next = list[i + 1];
+      if (s.at_ms >= toMs || (s.at_ms < fromMs && next && next.at_ms <= fromMs)) return;
+      const u = MARKET_UNITS[key];
+      out.push({
+        at: new Date(s.at_ms).toISOString(),
+        kind: u.kind,
+        value: Number((s.value.toNumber() * u.scale).toPrecision(12)),
+        source: s.source ?? 'unknown',
+      });
+    });
+  }
+  return out.sort((a, b) => a.at.localeCompare(b.at) || a.kind.localeCompare(b.kind));
 }
 
 /** Other opex is quoted per month; a month here is 1/12 of a 365-day year (docs/loans.md). */

@@ -6,8 +6,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AlertEngine, AlertEvent } from '../collector/alerts.js';
+import { marketSeries } from '../collector/market/inputs.js';
+import type { MarketStore } from '../collector/market/store.js';
 import type { EmbeddedStore, RollupRow } from '../collector/sinks/embedded.js';
 import type { Config } from '../config/schema.js';
+import { subsidySats } from '../economics/subsidy.js';
 import { emptyReading, type Sample } from '../protocols/sample.js';
 import { AuditLog } from './audit.js';
 import { canonicalJson } from './canonical.js';
@@ -31,6 +34,8 @@ export interface LoanServiceOptions {
   baseDir?: string;
   alerts?: AlertEngine;
   now?: () => number;
+  /** The economics market store: read when the config gives no loan market series (`loans.market`). */
+  market?: { store: MarketStore; feesValidMs: number };
   /** Called with alert events raised by pledge changes (e.g. to publish them on MQTT). */
   onAlert?: (events: AlertEvent[]) => void;
 }
@@ -51,6 +56,7 @@ export class LoanService {
   readonly #alerts: AlertEngine | undefined;
   readonly #now: () => number;
   readonly #onAlert: ((events: AlertEvent[]) => void) | undefined;
+  readonly #market: LoanServiceOptions['market'];
 
   constructor(opts: LoanServiceOptions) {
     this.#cfg = opts.config;
@@ -58,6 +64,7 @@ export class LoanService {
     this.#alerts = opts.alerts;
     this.#now = opts.now ?? Date.now;
     this.#onAlert = opts.onAlert;
+    this.#market = opts.market;
     const dir = opts.config.storage.dir;
     this.facilities = loadFacilities(opts.config.loans, opts.baseDir ?? '.');
     this.key = loadOrCreateKey(dir);
@@ -286,7 +293,19 @@ export class LoanService {
       )
       .all(hourFrom, toMs) as { hour_ms: number; c: number }[])
       if (row.c > 0) siteCovered.set(row.hour_ms, row.c);
+    const m = this.#market;
+    let recorded: Parameters<typeof computeCovenants>[0]['recorded'];
+    if (this.#cfg.loans.market.length === 0 && m) {
+      const hourTo = Math.ceil(toMs / HOUR) * HOUR;
+      const heights = m.store.series('height', toMs - 60 * 24 * HOUR, toMs);
+      const h = heights.at(-1);
+      recorded = {
+        series: marketSeries(m.store, hourFrom, hourTo, tz, m.feesValidMs),
+        subsidy_sats_at_end: h ? Number(subsidySats(Number(h.value))) : null,
+      };
+    }
     const result = computeCovenants({
+      ...(recorded ? { recorded } : {}),
       facility: f,
       fromMs,
       toMs,
