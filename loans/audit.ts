@@ -77,8 +77,8 @@ export class AuditLog {
       actor,
       kind,
       subject,
-      old: oldValue ?? null,
-      new: newValue ?? null,
+      old: plain(oldValue),
+      new: plain(newValue),
       prev_hash: this.head,
     };
     const entry: AuditEntry = { ...body, hash: canonicalHash(body) };
@@ -102,7 +102,8 @@ export class AuditLog {
   }
 
   /** Append an entry only when `value` differs from what the log last recorded for the subject. */
-  recordState(kind: AuditKind, subject: string, actor: string, value: unknown): AuditEntry | null {
+  recordState(kind: AuditKind, subject: string, actor: string, raw: unknown): AuditEntry | null {
+    const value = plain(raw);
     const before = this.latest.has(`${kind}/${subject}`) ? this.latest.get(`${kind}/${subject}`) : null;
     if (canonicalJson(before ?? null) === canonicalJson(value ?? null)) return null;
     return this.append(kind, subject, actor, before, value);
@@ -116,6 +117,11 @@ export class AuditLog {
     }
     return out;
   }
+}
+
+/** Through JSON first, so a Secret in a recorded value is written as its toJSON ([redacted]), never in clear. */
+function plain(v: unknown): unknown {
+  return v === undefined ? null : (JSON.parse(JSON.stringify(v)) ?? null);
 }
 
 function readEntries(file: string): AuditEntry[] {

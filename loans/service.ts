@@ -112,6 +112,9 @@ export class LoanService {
       other_opex_usd_per_month: l.other_opex_usd_per_month,
     });
     a.recordState('market_override', 'config', 'config', l.market);
+    // The economics settings and fixed market values (collector/economics, collector/market) are money inputs too.
+    a.recordState('tariff', 'economics', 'config', this.#cfg.economics);
+    a.recordState('market_override', 'market.fixed', 'config', this.#cfg.market.fixed ?? null);
     const outlets = new Map<string, unknown[]>();
     for (const m of this.#cfg.snmp.map) {
       const list = outlets.get(m.rig) ?? [];

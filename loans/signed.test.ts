@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Secret } from '../lib/secret.js';
 import { AuditLog, verifyAuditFile } from './audit.js';
 import { canonicalJson } from './canonical.js';
 import { loadOrCreateKey } from './keys.js';
@@ -86,9 +87,12 @@ describe('audit log', () => {
     assert.equal(changed.seq, 3);
     const file = join(dir, 'audit.jsonl');
     assert.equal(statSync(file).mode & 0o777, 0o600);
+    // A secret in a recorded value is written redacted.
+    again.recordState('market_override', 'provider', 'config', { password: new Secret('hunter2-audit') });
+    assert.ok(!readFileSync(file, 'utf8').includes('hunter2-audit'));
     const ok = verifyAuditFile(file);
     assert.equal(ok.ok, true);
-    assert.equal(ok.entries, 3);
+    assert.equal(ok.entries, 4);
     assert.equal(ok.head_hash, again.headHash());
 
     const lines = readFileSync(file, 'utf8').split('\n');
