@@ -119,7 +119,9 @@ async function time(label: string, url: string, runs: number) {
 t = performance.now();
 let rows = 0;
 for (const id of store.rigIds()) rows += store.rollups(id, T0, END).length;
-console.log(`reading the rollups alone (store.rollups per rig): ${((performance.now() - t) / 1000).toFixed(1)} s for ${rows} rows`);
+console.log(
+  `reading the rollups alone (store.rollups per rig): ${((performance.now() - t) / 1000).toFixed(1)} s for ${rows} rows`,
+);
 
 const range = `from=${T0}&to=${END}`;
 const fleet = await time('GET /v1/economics 30 d × 1,000 rigs, group=fleet', `/v1/economics?${range}`, 3);
