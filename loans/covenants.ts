@@ -134,6 +134,14 @@ export interface EngineResult {
     polls: number;
     polls_ok: number;
   };
+  /** Per local day: revenue, CFADS and debt service (the money behind the daily DSCR). */
+  daily: {
+    date: string;
+    revenue_usd: number;
+    cfads_usd: number;
+    debt_service_usd: number;
+    energy_kwh: number;
+  }[];
   /** Every market value the figures used: the one in force at the start and each change in the period. */
   market_used: Array<{ at: string; kind: string; value: number; source: string }>;
 }
@@ -407,6 +415,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
   }
 
   // Daily series for trend and cure.
+  const dailyMoney: EngineResult['daily'] = [];
   const dailyDscr = days.map((d, i) => {
     const dd = daily[i]!;
     let rev = 0;
@@ -414,6 +423,13 @@ export function computeCovenants(input: EngineInput): EngineResult {
     const kwh = dd.wh / 1000;
     const ds = debtServiceIn(schedule, startMs, d.from, d.to);
     const c = cashLines(rev, kwh, d.from, d.to);
+    dailyMoney.push({
+      date: d.date,
+      revenue_usd: rev,
+      cfads_usd: c.cfads,
+      debt_service_usd: ds,
+      energy_kwh: kwh,
+    });
     return { date: d.date, value: ds > 0 && dd.expected > 0 ? c.cfads / ds : null };
   });
   // Performance per day: Σ rig TH·s / site-covered seconds / Σ nameplate.
@@ -484,6 +500,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
       polls: rigs.reduce((s, r) => s + r.polls, 0),
       polls_ok: rigs.reduce((s, r) => s + r.polls_ok, 0),
     },
+    daily: dailyMoney,
     market_used: marketUsed(steps, fromMs, toMs),
   };
 }

@@ -268,6 +268,9 @@ describe('loan end to end', () => {
     assert.equal(byMac[macs.a!]!.polls_ok, 10);
     assert.equal(byMac[macs.b!]!.polls_ok, 10);
     assert.deepEqual(b.coverage.site_gaps, []);
+    // The day's money adds up to the period's.
+    assert.equal(b.daily.length, 1);
+    assert.ok(Math.abs(b.daily[0]!.revenue_usd! - b.figures.revenue_usd!) <= 0.01);
   });
 
   it('verifies offline, chains, re-runs byte-identical, and names a changed digit', async () => {
@@ -382,6 +385,7 @@ describe('loan end to end', () => {
         new RegExp(rigs.c!.address.replace(/\./g, '\\.')),
       );
       assert.equal(await page.locator('#chart-rev svg rect').count(), 3); // one bar per pledged rig
+      assert.equal(await page.locator('#chart-rev-day svg rect').count(), 1); // one day
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'lender-page.png'), fullPage: true });
       await page.emulateMedia({ media: 'print' });

@@ -132,6 +132,13 @@ export function buildReportBody(ctx: ReportContext) {
       measured_ths: r(t.measured_ths, 3),
       nameplate_ths: r(t.nameplate_ths, 3),
     },
+    daily: e.daily.map((d) => ({
+      date: d.date,
+      revenue_usd: usd(d.revenue_usd),
+      cfads_usd: usd(d.cfads_usd),
+      debt_service_usd: usd(d.debt_service_usd),
+      energy_kwh: r(d.energy_kwh, 3),
+    })),
     stress: {
       dscr_hashprice_minus_30: ratio(e.stress.dscr_hashprice_minus_30),
       dscr_hashprice_minus_50: ratio(e.stress.dscr_hashprice_minus_50),

@@ -230,6 +230,13 @@ async function load() {
   } catch (err) {
     $('#chart-hash').textContent = `no hourly data: ${err.message}`;
   }
+  $('#chart-rev-day').replaceChildren(
+    svgChart(
+      b.daily.map((d) => d.revenue_usd ?? 0),
+      b.daily.map((d) => d.date.slice(5)),
+      { unit: '$', digits: 2 },
+    ),
+  );
   $('#chart-rev').replaceChildren(
     svgChart(
       b.rigs.map((r) => r.revenue_usd ?? 0),
