@@ -3,7 +3,8 @@
  * - polling stalled: rigs are configured but no sweep finished within 3 poll intervals (after start, or since
  *   the last sweep);
  * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`;
- * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped.
+ * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped;
+ * - a market provider is failing (economics go stale or incomplete; polling is untouched).
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
 import type { SinkStatus } from '../collector/sinks/sink.js';

@@ -196,6 +196,40 @@ describe('market routes and providers', () => {
     assert.match(metrics.body, /^rigtel_hashprice_usd_per_ph_day 64\.373016$/m);
   });
 
+  test('without a tariff, costs are null (never 0 or an empty object) and the report says why', async () => {
+    const config = validateConfig({ site: { name: 'tx-1' } });
+    const bare = buildApp({
+      fleet,
+      history: { history: () => [], rigIds: () => [] },
+      health: {
+        started_ms: NOW,
+        sinks: () => [],
+        polling: () => ({ rigs: 2, up: 2, last_sweep_ms: NOW, last_sweep_duration_ms: 10 }),
+      },
+      config,
+      now: () => NOW,
+      economics: {
+        market,
+        rollups: { rigIds: () => [], rollups: () => [] },
+        settings: economicsSettings(config, 30_000),
+        meta: () => ({ model: null, rack: null }),
+      },
+    });
+    try {
+      const r = (await bare.inject({ url: '/v1/economics' })).json();
+      assert.equal(r.totals.costs_usd_micro, null);
+      assert.equal(r.totals.cost_per_btc_usd_micro, null);
+      assert.equal(r.totals.break_even.hashprice_usd_per_th_day_micro, null);
+      assert.ok(r.incomplete.some((x: { kind: string }) => x.kind === 'no_tariff'));
+      const live = (await bare.inject({ url: '/v1/economics/live' })).json();
+      assert.equal(live.fleet.cost_usd_per_day_micro.energy, null);
+      assert.equal(live.fleet.profit_usd_per_day_micro, null);
+      assert.ok(live.missing.includes('tariff'));
+    } finally {
+      await bare.close();
+    }
+  });
+
   test('Bitcoin Core JSON-RPC provider: difficulty from the retarget header, fees per block actual', async () => {
     const calls: string[] = [];
     const { server, url } = await listen((req, res) => {

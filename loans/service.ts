@@ -227,25 +227,24 @@ export class LoanService {
     const watcher = new PledgeWatcher(f, fromMs);
     const rows = this.#store.db
       .prepare(
-        'SELECT rig_id, at_ms, ok, state, hashrate_hs, detail FROM samples WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, rig_id',
+        'SELECT rig_id, at_ms, ok, state, hashrate_hs FROM samples WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, rig_id',
       )
-      .iterate(fromMs, toMs) as Iterable<{
+      .all(fromMs, toMs) as {
       rig_id: string;
       at_ms: number;
       ok: number;
       state: string;
       hashrate_hs: number | null;
-      detail: string;
-    }>;
+    }[];
     let n = 0;
     for (const row of rows) {
       n++;
-      let d: { identity?: Sample['identity']; boards?: Sample['boards']; address?: string } = {};
-      try {
-        d = JSON.parse(row.detail);
-      } catch {
-        // a row without readable detail still counts as a poll at an unknown address
-      }
+      // Identity, boards and address are in the sample's stored detail (the store's own reader).
+      const d = (this.#store.detail(row.rig_id, row.at_ms) ?? {}) as {
+        identity?: Sample['identity'];
+        boards?: Sample['boards'];
+        address?: string;
+      };
       const base = emptyReading();
       const sample = {
         ...base,

@@ -3,8 +3,9 @@
  * strings and judged by zod in the handler (so a 400 names the field); replies keep extra properties so the
  * serializer never drops a figure a schema forgot.
  */
+/** An object that may be null (a figure that cannot be computed is null, never an empty object). */
 export const obj = (properties: Record<string, unknown>, description?: string) => ({
-  type: 'object',
+  type: ['object', 'null'],
   additionalProperties: true,
   properties,
   ...(description ? { description } : {}),
