@@ -4,9 +4,12 @@
 
  */
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { assertListenAllowed } from '../api/auth.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import { TokenStore } from '../api/tokens.js';
 import { addressKey } from '../collector/address.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertLog } from '../collector/alert-log.js';
@@ -22,6 +25,7 @@ import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
+import { LoanService } from '../loans/service.js';
 import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { loadPersonality } from '../protocols/emulator/personalities.js';
 import { estimatePowerW, lookupModel } from '../protocols/models.js';
@@ -203,8 +207,33 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       alertLog.event(event);
     });
 
+    // Loans: pledged-vs-seen on every poll (alerts and audit entries on change), reports for the API.
+    let loans: LoanService | undefined;
+    if (config.loans.facilities.length > 0 || config.loans.loans_dir) {
+      const service = new LoanService({
+        config,
+        store: collector.store,
+        alerts: collector.alerts,
+        market: { store: market.store, feesValidMs: config.market.fees_valid_ms },
+        ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
+      });
+      loans = service;
+      stack.push({ name: 'loans', close: () => service.close() });
+      // Pledge alerts are raised on the collector's one engine: they join /v1/alerts, the alert log and, when the
+      // MQTT sink runs, its alerts topics, through the engine's listeners.
+      collector.onSample((sample) => {
+        service.observe(sample);
+      });
+      io.out(
+        `loans: ${service.facilities.length} facilities, signing key ${service.key.fingerprint.slice(0, 16)}…\n`,
+      );
+    }
+
     let app: FastifyInstance | undefined;
     if (config.api.enabled) {
+      const tokens = new TokenStore(config.storage.dir);
+      // No token, no network: without tokens the API stays on loopback.
+      assertListenAllowed(splitAddress(config.api.listen, 8080).host, config.api.listen, tokens);
       const h = collector.health;
       // HealthView has no journal figures; add the collector's journal pressure for /v1/status and /healthz.
       const health = {
@@ -222,6 +251,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         alerts: () => collector.alerts.active(),
         economics,
         ...(powerDevices ? { powerDevices } : {}),
+        tokens,
+        ...(loans ? { loans } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
       try {

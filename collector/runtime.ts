@@ -46,6 +46,8 @@ export interface CollectorRuntime {
   store: EmbeddedStore;
   /** The one alert engine: every sample feeds it; the API lists `alerts.active()`, the MQTT sink its events. */
   alerts: AlertEngine;
+  /** Every sink the fan-out delivers to (e.g. to publish alerts raised outside the sinks on MQTT). */
+  sinks: readonly Sink[];
   onSample(fn: (s: Sample) => void): () => void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
@@ -254,6 +256,7 @@ export async function startCollector(
     fanout,
     store,
     alerts,
+    sinks,
     onSample(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
