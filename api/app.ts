@@ -13,6 +13,7 @@ import { RtError } from '../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { eventsRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
@@ -48,8 +49,28 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (rendered.status >= 500) request.log.error({ err }, 'api request failed');
     reply.code(rendered.status).send(rendered.body);
   });
+  // Every route's path as a pattern, so an unknown method on a known path answers 405 with `Allow`.
+  const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+    const source = route.url
+      .replace(/\/$/, '')
+      .split('/')
+      .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    routes.push({ pattern: new RegExp(`^${source}/?$`), methods });
+  });
   app.setNotFoundHandler((request, reply) => {
-    const err = ApiErrors.routeNotFound(request.method, request.url.split('?')[0]!.slice(0, 200));
+    const path = request.url.split('?')[0]!;
+    const allow = new Set<string>();
+    for (const r of routes) if (r.pattern.test(path)) for (const m of r.methods) allow.add(m);
+    if (allow.size > 0 && !allow.has(request.method)) {
+      const list = [...allow].sort().join(', ');
+      const err = ApiErrors.methodNotAllowed(request.method, path.slice(0, 200), list);
+      reply.code(405).header('allow', list).send(renderError(err).body);
+      return;
+    }
+    const err = ApiErrors.routeNotFound(request.method, path.slice(0, 200));
     reply.code(404).send(renderError(err).body);
   });
 
@@ -59,6 +80,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(rigsRoutes, { ...deps, prefix: '/v1' });
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
   app.register(alertsRoutes, { ...deps, prefix: '/v1' });
+  app.register(eventsRoutes, { ...deps, prefix: '/v1' });
   app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
   app.register(metricsRoutes, deps);
   app.register(uiRoutes);

@@ -4,6 +4,7 @@ import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { Sample } from '../protocols/sample.js';
 
 export type { JournalPressure } from '../collector/journal.js';
 
@@ -18,6 +19,10 @@ export interface ApiDeps {
   alerts?: () => Alert[];
   /** SNMP device status (PDUs, sensors, switches), when any are polled. */
   powerDevices?: () => DeviceStatus[];
+  /** Subscribe to the collector's samples as they land in the live fleet (feeds `GET /v1/events`). */
+  onSample?: (fn: (sample: Sample) => void) => () => void;
+  /** Poll one rig now, outside its schedule (`POST /v1/rigs/:id/poll`); resolves with the new sample. */
+  pollNow?: (rigId: string) => Promise<Sample | null>;
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

@@ -43,8 +43,18 @@ export function withEmulatedRigs(
   const known = new Set(rigSchema.shape.family.unwrap().options as readonly string[]);
   return {
     ...config,
-    rigs: rigs.map((r) =>
-      rigSchema.parse({ name: r.name, address: r.address, family: known.has(r.family) ? r.family : 'auto' }),
+    // A demo floor: rows of two racks of six, so the floor map shows its layout.
+    rigs: rigs.map((r, i) =>
+      rigSchema.parse({
+        name: r.name,
+        address: r.address,
+        family: known.has(r.family) ? r.family : 'auto',
+        location: {
+          row: String.fromCharCode(65 + Math.floor(i / 12)),
+          rack: `r${String((Math.floor(i / 6) % 2) + 1).padStart(2, '0')}`,
+          slot: (i % 6) + 1,
+        },
+      }),
     ),
   };
 }
@@ -187,6 +197,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         config,
         log,
         alerts: () => alerts.active(),
+        onSample: (fn) => collector.onSample(fn),
+        pollNow: (address) => collector.pollNow(address),
         ...(powerDevices ? { powerDevices } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
@@ -233,14 +245,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 }
 
-/** `12:00:05  rigs up 22/24 · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
+/** `12:00:05  mining 20/24 (error 1, offline 1, sleeping 2) · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
 export function liveLine(fleet: FleetView): string {
   const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0 });
-  const up = f.rigs - f.states.offline;
+  const st = f.states;
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;
   const time = new Date().toISOString().slice(11, 19);
-  return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
+  // Each state counted apart: a rig in error answers but does not hash, so it is not "up".
+  const others = (['error', 'offline', 'sleeping', 'curtailed', 'ramping'] as const)
+    .filter((k) => st[k] > 0)
+    .map((k) => `${k} ${st[k]}`);
+  return `${time}  mining ${st.mining}/${f.rigs}${others.length ? ` (${others.join(', ')})` : ''} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
 }
 
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {

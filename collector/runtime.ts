@@ -44,6 +44,8 @@ export interface CollectorRuntime {
   onSample(fn: (s: Sample) => void): () => void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
+  /** Poll one rig (by polled address) now, outside its schedule; null when no such rig is polled. */
+  pollNow(address: string): Promise<Sample | null>;
   /** The last completed round. */
   lastRound(): RoundStats | null;
   /** Start polling more rigs (found by a rescan); returns those that were not polled already. */
@@ -158,27 +160,24 @@ export async function startCollector(
     else if (!queueTimer) queueTimer = setTimeout(drain, APPEND_WAIT_MS);
   };
 
-  const scheduler: Scheduler = new Scheduler(
-    targets,
-    (t, signal) =>
-      pollRig(t, deps.driverFor(t.target.family), {
-        deadlineMs: config.poll.poll_deadline_ms,
-        now,
-        site: config.site.name,
-        signal,
-        identity,
-        ...(deps.meter ? { meter: deps.meter } : {}),
-        ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
-      }),
-    (s) => enqueue(s),
-    {
-      intervalMs: config.poll.interval_ms,
-      concurrency: config.poll.concurrency,
-      backoffMaxMs: config.poll.backoff_max_ms,
+  const pollOne = (t: RigTarget, signal: AbortSignal) =>
+    pollRig(t, deps.driverFor(t.target.family), {
+      deadlineMs: config.poll.poll_deadline_ms,
       now,
-      log,
-    },
-  );
+      site: config.site.name,
+      signal,
+      identity,
+      ...(deps.meter ? { meter: deps.meter } : {}),
+      ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
+    });
+  const byAddress = new Map(targets.map((t) => [t.address, t]));
+  const scheduler: Scheduler = new Scheduler(targets, pollOne, (s) => enqueue(s), {
+    intervalMs: config.poll.interval_ms,
+    concurrency: config.poll.concurrency,
+    backoffMaxMs: config.poll.backoff_max_ms,
+    now,
+    log,
+  });
   const fleet = new Fleet(targets, { nextPoll: (t) => scheduler.nextPollMs(t) });
 
   const health: HealthView = {
@@ -219,9 +218,18 @@ export async function startCollector(
       drain();
       return r;
     },
+    async pollNow(address) {
+      const t = byAddress.get(address);
+      if (!t || stopping) return null;
+      const sample = await pollOne(t, scheduler.signal);
+      enqueue(sample);
+      drain();
+      return sample;
+    },
     lastRound: () => scheduler.lastRound(),
     addTargets(more) {
       const added = scheduler.add(more);
+      for (const t of added) byAddress.set(t.address, t);
       fleet.add(added);
       if (added.length) log.info({ rigs: added.map((t) => t.address) }, 'polling rigs found by a rescan');
       return added;

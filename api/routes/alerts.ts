@@ -27,4 +27,17 @@ export const alertsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     if (q.severity) alerts = alerts.filter((a) => a.severity === q.severity);
     return { available: true, count: alerts.length, alerts };
   });
+
+  /** `GET /v1/alerts/rules`: the alert thresholds in force (config `alerts`), so views flag what alerts flag. */
+  app.get('/alerts/rules', async () => {
+    const a = deps.config.alerts;
+    return {
+      enabled: a.enabled,
+      min_duration_s: a.min_duration_s,
+      clear_duration_s: a.clear_duration_s,
+      hashrate_low: a.hashrate_low,
+      temperature: a.temperature,
+      fan_failed: a.fan_failed,
+    };
+  });
 };

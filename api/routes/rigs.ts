@@ -51,10 +51,26 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     const configured = configuredRig(deps.config, rig);
     return {
       ...summarizeRig(deps.config, rig),
+      make: rig.current?.identity.make ?? null,
+      firmware: rig.current?.identity.firmware ?? null,
+      serial: rig.current?.identity.serial ?? null,
+      mac: rig.current?.identity.mac ?? null,
       tags: configured?.tags ?? {},
       last_poll_ms: rig.last_poll_ms,
       // The full normalized sample; Sample holds no credentials (protocols/sample.ts).
       current: rig.current,
     };
+  });
+
+  /** `POST /v1/rigs/:id/poll`: poll one rig now, outside its schedule; replies with its summary after the poll. */
+  app.post('/rigs/:id/poll', async (request, reply) => {
+    const { id } = parseOrThrow(idParams, request.params);
+    const rig = findRig(deps.fleet, id);
+    if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
+    if (!deps.pollNow) throw ApiErrors.pollUnavailable();
+    await deps.pollNow(rig.address);
+    const after = deps.fleet.get(rig.address) ?? rig;
+    reply.code(200);
+    return summarizeRig(deps.config, after);
   });
 };
