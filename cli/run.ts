@@ -11,6 +11,7 @@ import { AlertEngine } from '../collector/alerts.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
+import { rigNamesFromConfig } from '../collector/rig-names.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
@@ -172,7 +173,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     stack.push({ name: 'rescans', close: () => rescans.stop() });
 
     // Alerts go to the log here; the MQTT sink publishes its own events.
-    const alerts = new AlertEngine(config.alerts);
+    const names = rigNamesFromConfig(config);
+    const alerts = new AlertEngine(config.alerts, { describe: (s) => names(s.address) });
     collector.onSample((sample) => {
       for (const event of alerts.observe(sample)) {
         const level = event.type === 'cleared' ? 'info' : 'warn';
