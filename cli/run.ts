@@ -98,6 +98,24 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
       const demo = config.rigs.length === 0;
+      // Emulated samples stay out of real databases unless asked (emulator.write_sinks).
+      const real = [
+        config.sinks.influx?.enabled ? 'influx' : null,
+        config.sinks.mqtt?.enabled ? 'mqtt' : null,
+      ].filter((n) => n !== null);
+      if (real.length > 0 && !config.emulator.write_sinks) {
+        config = {
+          ...config,
+          sinks: {
+            ...config.sinks,
+            ...(config.sinks.influx ? { influx: { ...config.sinks.influx, enabled: false } } : {}),
+            ...(config.sinks.mqtt ? { mqtt: { ...config.sinks.mqtt, enabled: false } } : {}),
+          },
+        };
+        io.out(
+          `emulated fleet: not writing to the configured ${real.join(' and ')} sink(s) (set emulator.write_sinks: true to)\n`,
+        );
+      }
       config = withEmulatedRigs(config, fleet.rigs);
       if (demo) {
         // The demo polls faster than real miners need, so a newcomer sees figures move within seconds.

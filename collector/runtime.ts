@@ -7,6 +7,8 @@ import { type Config, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
+import { type DirLock, lockDir } from './dir-lock.js';
+import { StorageErrors } from './errors.js';
 import { Fanout } from './fanout.js';
 import { Fleet } from './fleet.js';
 import { IdentityMap } from './identity.js';
@@ -92,12 +94,28 @@ export async function startCollector(
   } catch {
     // Journal.open reports the problem with a named error.
   }
-  const journal = Journal.open(dir, {
-    fsync: config.storage.journal_fsync,
-    maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
-    log,
-    now,
-  });
+  // One owner per dir: a second collector here would mix its samples into this journal and store.
+  let lock: DirLock;
+  try {
+    lock = lockDir(dir, now);
+  } catch (err) {
+    // A dir that cannot even hold a lock file gets the journal's own, more specific, error.
+    if (!StorageErrors.lock.is(err)) throw err;
+    Journal.open(dir, { fsync: config.storage.journal_fsync, maxBytes: 1, log, now }).close();
+    throw err;
+  }
+  let journal: Journal;
+  try {
+    journal = Journal.open(dir, {
+      fsync: config.storage.journal_fsync,
+      maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
+      log,
+      now,
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let store: EmbeddedStore;
   try {
     store = EmbeddedStore.open(dir, {
@@ -110,6 +128,7 @@ export async function startCollector(
     });
   } catch (err) {
     journal.close();
+    lock.release();
     throw err;
   }
   const identity = new IdentityMap(store.db);
@@ -247,6 +266,7 @@ export async function startCollector(
         await fanout.stop();
         await store.close();
         journal.close();
+        lock.release();
         log.info({}, 'collector stopped');
       })();
       return stopping;

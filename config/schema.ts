@@ -179,6 +179,12 @@ export const emulatorSchema = z
       .describe(
         'Poll interval for the built-in demo (emulated fleet, no rigs configured), so figures move at once.',
       ),
+    write_sinks: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let the emulated fleet write to the InfluxDB and MQTT sinks configured here. Off by default so demo samples never land in a production database.',
+      ),
   })
   .strict();
 
