@@ -155,7 +155,7 @@ function renderProblems() {
               'li',
               { class: `alert ${a.severity}` },
               el('strong', {}, `${a.severity === 'critical' ? '‼' : '!'} ${a.severity}`),
-              ` ${rigLabel(a.rig_id)}: ${a.message} (since ${time(a.since_ms)})`,
+              ` ${a.message.startsWith(a.name ?? rigLabel(a.rig_id)) ? '' : `${rigLabel(a.rig_id)}: `}${a.message} (since ${time(a.since_ms)})`,
             ),
           )),
     );
@@ -180,11 +180,12 @@ function groupKey(rig) {
   const l = rig.location;
   if (l)
     return {
-      key: `${l.site}\u0000${l.row}\u0000${l.rack}`,
+      key: `L ${l.site}\u0000${l.row}\u0000${l.rack}`,
       title: `${l.site} · row ${l.row} · rack ${l.rack}`,
     };
   const host = rig.address.replace(/:\d+$/, '');
-  return { key: `\u0001${host}`, title: `address ${host}` };
+  // Rigs without a location come after the racks, grouped by host.
+  return { key: `~ ${host}`, title: `address ${host}` };
 }
 
 function slotOrder(a, b) {
@@ -225,12 +226,14 @@ function renderMap() {
   }
   const focused = document.activeElement?.closest?.('.cell')?.dataset.rig;
   const sections = [...groups.entries()]
-    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+    .sort(([a], [b]) =>
+      a[0] === b[0] ? a.localeCompare(b, undefined, { numeric: true }) : a[0] === 'L' ? -1 : 1,
+    )
     .map(([, g]) =>
       el(
         'section',
         { class: 'rack', 'aria-label': g.title },
-        el('h3', {}, `${g.title} · ${g.rigs.length} rigs`),
+        el('h3', {}, `${g.title} · ${g.rigs.length} rig${g.rigs.length === 1 ? '' : 's'}`),
         el(
           'div',
           { class: 'cells', role: 'group', 'aria-label': g.title },
@@ -423,7 +426,9 @@ function sparkline(points, field, label, unit, scale = 1, digits = 1) {
     el(
       'figcaption',
       {},
-      `${label}: ${last === null ? 'no data' : `${fmt(last, digits)} ${unit}`} (range ${fmt(min, digits) ?? '—'}–${fmt(max, digits) ?? '—'})`,
+      last === null
+        ? `${label}: no data in the last 6 h`
+        : `${label}: ${fmt(last, digits)} ${unit} (6 h range ${fmt(min, digits)}–${fmt(max, digits)})`,
     ),
   );
 }
@@ -452,7 +457,7 @@ async function fetchJson(url, init) {
   return body;
 }
 
-async function renderDetail(rigId) {
+async function renderDetail(rigId, note = '') {
   const body = $('d-body');
   let rig;
   try {
@@ -470,14 +475,14 @@ async function renderDetail(rigId) {
       : `${fmt(rig.power_w, 0)} W ${SOURCE_WORD[rig.power_source] ?? ''}${rig.power_miner_w !== null && rig.power_source !== 'miner' ? ` · the miner claims ${fmt(rig.power_miner_w, 0)} W` : ''}`;
   const alerts = (view.alerts ?? []).filter((a) => a.rig_id === rig.rig_id);
   const poll = el('button', { type: 'button', id: 'd-poll' }, 'Poll now');
-  const pollResult = el('span', { id: 'd-poll-result', role: 'status' });
+  const pollResult = el('span', { id: 'd-poll-result', role: 'status' }, note);
   poll.addEventListener('click', async () => {
     poll.disabled = true;
     pollResult.textContent = 'polling…';
     try {
       const after = await fetchJson(`/v1/rigs/${encodeURIComponent(rig.rig_id)}/poll`, { method: 'POST' });
-      pollResult.textContent = `polled: ${after.state}`;
-      await renderDetail(rigId);
+      await renderDetail(rigId, `polled at ${time(Date.now())}: ${after.state}`);
+      $('d-poll')?.focus();
     } catch (err) {
       pollResult.textContent = `poll failed: ${err.message}`;
     } finally {
