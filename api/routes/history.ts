@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
+import { round } from '../fleet-summary.js';
 import { parseOrThrow, stepParam, timeParam } from '../query.js';
 import { findRig } from '../rig-view.js';
 import { idParams } from './rigs.js';
@@ -15,6 +16,8 @@ const DEFAULT_BUCKETS = 288;
 const historyQuery = z
   .object({ from: timeParam.optional(), to: timeParam.optional(), step: stepParam.optional() })
   .strict();
+
+const roundOrNull = (v: number | null, digits: number) => (v === null ? null : round(v, digits));
 
 function bad(field: string, why: string) {
   return ApiErrors.badRequest.with({ details: { field } }, field, why);
@@ -65,8 +68,16 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       from_ms: fromMs,
       to_ms: toMs,
       step_s: stepS,
-      summary: { polls, polls_ok: pollsOk, mining_s: miningS, energy_wh: energy },
-      points,
+      summary: { polls, polls_ok: pollsOk, mining_s: round(miningS, 3), energy_wh: roundOrNull(energy, 3) },
+      // Each figure to its unit's precision: whole H/s, 0.1 W, 0.1 °C, 0.001 Wh and s.
+      points: points.map((p) => ({
+        ...p,
+        hashrate_hs: roundOrNull(p.hashrate_hs, 0),
+        power_w: roundOrNull(p.power_w, 1),
+        temp_chip_max_c: roundOrNull(p.temp_chip_max_c, 1),
+        energy_wh: roundOrNull(p.energy_wh, 3),
+        mining_s: round(p.mining_s, 3),
+      })),
     };
   });
 };
