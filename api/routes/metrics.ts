@@ -1,6 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
+import { RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
+import { configuredRig, rigLocation } from '../rig-view.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Prometheus label values: backslash, quote and newline escaped (exposition format 0.0.4). */
 function label(v: string): string {
@@ -25,6 +32,72 @@ class Exposition {
   }
 }
 
+type Samples = Array<[Record<string, string>, number | null]>;
+
+/**
+ * Per-rig series in base units (Prometheus naming practice: `_hashes_per_second`, `_watts`, `_celsius`,
+ * `_joules_total`), labelled with the rig id, its configured name, site, row, rack and model, so a dashboard
+ * can group by rack without a join. A reading the rig did not give is left out, never exported as 0.
+ */
+function rigSeries(e: Exposition, deps: ApiDeps): void {
+  const hashrate: Samples = [];
+  const power: Samples = [];
+  const chip: Samples = [];
+  const board: Samples = [];
+  const fans: Samples = [];
+  const energy: Samples = [];
+  const state: Samples = [];
+  const up: Samples = [];
+  for (const rig of deps.fleet.list()) {
+    const loc = rigLocation(deps.config, configuredRig(deps.config, rig));
+    const s = rig.current;
+    const labels: Record<string, string> = {
+      rig: rig.rig_id,
+      name: rig.name ?? rig.rig_id,
+      site: loc?.site ?? deps.config.site.name,
+      row: loc?.row ?? '',
+      rack: loc?.rack ?? '',
+      model: s?.identity.model ?? '',
+    };
+    up.push([labels, s ? 1 : 0]);
+    for (const st of RIG_STATES) state.push([{ ...labels, state: st }, rig.state === st ? 1 : 0]);
+    if (!s) continue;
+    hashrate.push([labels, s.hashrate_hs]);
+    if (s.power_w !== null && s.power_source !== null)
+      power.push([{ ...labels, source: s.power_source }, s.power_w]);
+    // The miner's own claim beside a metered or estimated figure.
+    if (s.power_source !== 'miner' && s.power_miner_w !== null)
+      power.push([{ ...labels, source: 'miner' }, s.power_miner_w]);
+    chip.push([labels, s.temp_chip_max_c]);
+    board.push([labels, s.temp_board_max_c]);
+    for (const f of s.fans) fans.push([{ ...labels, fan: String(f.index) }, f.rpm]);
+    energy.push([labels, s.energy_wh === null ? null : s.energy_wh * 3600]);
+  }
+  e.metric('rigtel_rig_up', 'gauge', '1 when the rig answered its latest poll.', up);
+  e.metric('rigtel_rig_state', 'gauge', '1 for the state the rig is in, 0 for the others.', state);
+  e.metric(
+    'rigtel_rig_hashrate_hashes_per_second',
+    'gauge',
+    'Rig hashrate as the miner reports it.',
+    hashrate,
+  );
+  e.metric(
+    'rigtel_rig_power_watts',
+    'gauge',
+    'Rig power by source: pdu (metered), miner (its own claim), estimate (model table).',
+    power,
+  );
+  e.metric('rigtel_rig_chip_temperature_celsius', 'gauge', 'Hottest chip on the rig.', chip);
+  e.metric('rigtel_rig_board_temperature_celsius', 'gauge', 'Hottest board sensor on the rig.', board);
+  e.metric('rigtel_rig_fan_speed_rpm', 'gauge', 'Fan speed in revolutions per minute.', fans);
+  e.metric(
+    'rigtel_rig_energy_joules_total',
+    'counter',
+    'Energy metered by the PDU outlet feeding the rig (its own cumulative counter).',
+    energy,
+  );
+}
+
 /**
  * `GET /metrics`: the collector's own health in Prometheus text format — rigs by state, fleet hashrate and
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
@@ -39,12 +112,21 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       'Rigs by state.',
       Object.entries(fleet.states).map(([state, n]) => [{ state }, n]),
     );
-    e.metric('rigtel_fleet_hashrate_hs', 'gauge', 'Fleet hashrate, H/s, over rigs that answered.', [
-      [{}, fleet.hashrate_hs],
-    ]);
-    e.metric('rigtel_fleet_power_w', 'gauge', 'Fleet power, W, over rigs with a known figure (any source).', [
-      [{}, fleet.power_w],
-    ]);
+    e.metric(
+      'rigtel_fleet_hashrate_hashes_per_second',
+      'gauge',
+      'Fleet hashrate over rigs that answered (SHA-256 rigs only).',
+      [[{}, fleet.hashrate_hs]],
+    );
+    e.metric(
+      'rigtel_fleet_power_watts',
+      'gauge',
+      'Fleet power by where each rig figure came from (pdu, miner, estimate).',
+      (['pdu', 'miner', 'estimate'] as const)
+        .filter((src) => fleet.power_sources[src] > 0)
+        .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
+    );
+    rigSeries(e, deps);
     const polling = deps.health.polling();
     e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
       [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
@@ -83,6 +165,9 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         [[{}, journal.dropped_entries]],
       );
     }
+    e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
+      [{ version: VERSION, nodejs: process.versions.node }, 1],
+    ]);
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
   });
 };
