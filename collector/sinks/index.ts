@@ -5,6 +5,7 @@
 import type { Config } from '../../config/schema.js';
 import { AlertEngine } from '../alerts.js';
 import type { Logger } from '../journal.js';
+import { rigNamesFromConfig } from '../rig-names.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
@@ -25,10 +26,21 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
   // Each sink needs a unique, stable `name`: the journal keeps its acknowledged offset under that name.
   // Issue 4 (sinks): InfluxDB and MQTT. The MQTT sink runs its own AlertEngine over the journalled samples, so
   // alert events are delivered from the journal like state (replays are ignored by the engine's per-rig clock).
-  if (config.sinks.influx?.enabled) sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log }));
+  if (config.sinks.influx?.enabled)
+    sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log, names: rigNamesFromConfig(config) }));
   if (config.sinks.mqtt?.enabled) {
-    const alerts = config.alerts.enabled ? new AlertEngine(config.alerts) : undefined;
-    sinks.push(new MqttSink(config.sinks.mqtt, { site: config.site.name, log: deps.log, alerts }));
+    const names = rigNamesFromConfig(config);
+    const alerts = config.alerts.enabled
+      ? new AlertEngine(config.alerts, { describe: (s) => names(s.address) })
+      : undefined;
+    sinks.push(
+      new MqttSink(config.sinks.mqtt, {
+        site: config.site.name,
+        log: deps.log,
+        alerts,
+        names,
+      }),
+    );
   }
   return sinks;
 }

@@ -20,6 +20,7 @@ import type { MqttSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Sample } from '../../protocols/sample.js';
 import type { AlertEngine, AlertEvent } from '../alerts.js';
+import type { RigNames } from '../rig-names.js';
 import { MqttSinkErrors } from './errors.js';
 import type { JournalEntry, Sink } from './sink.js';
 
@@ -37,6 +38,11 @@ export interface MqttSinkDeps {
   name?: string;
   /** When given, every written sample is fed to it and the resulting events are published on <p>/<site>/alerts. */
   alerts?: AlertEngine;
+  /**
+   * Configured rig names and locations by polled address (collector/rig-names.ts): a named rig's topics use its
+   * name in place of its id, and its Home Assistant device carries the name and a suggested area.
+   */
+  names?: (address: string) => RigNames;
 }
 
 /** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
@@ -51,18 +57,21 @@ function haId(value: string): string {
 }
 
 /** The state JSON: the live figures, without raw replies or pool worker names. */
-export function statePayload(s: Sample): Record<string, unknown> {
+export function statePayload(s: Sample, names?: RigNames): Record<string, unknown> {
   const active = s.pools.find((p) => p.active) ?? null;
   return {
     v: 1,
     site: s.site,
     rig_id: s.rig_id,
+    name: names?.name ?? null,
+    location: names?.location ?? null,
     at_ms: s.at_ms,
     state: s.state,
     online: s.poll.ok && s.state !== 'offline',
     make: s.identity.make,
     model: s.identity.model,
     firmware: s.identity.firmware,
+    mac: s.identity.mac,
     family: s.identity.family,
     hashrate_hs: s.hashrate_hs,
     hashrate_avg_hs: s.hashrate_avg_hs,
@@ -142,6 +151,7 @@ export class MqttSink implements Sink {
   readonly #site: string;
   readonly #log: MqttSinkLog;
   readonly #alerts: AlertEngine | undefined;
+  readonly #names: (address: string) => RigNames;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -157,6 +167,12 @@ export class MqttSink implements Sink {
     this.name = deps.name ?? 'mqtt';
     this.#log = deps.log ?? { warn() {} };
     this.#alerts = deps.alerts;
+    this.#names = deps.names ?? (() => ({ name: null, location: null }));
+  }
+
+  /** The topic level for a rig: its configured name, else its id. */
+  #rigKey(sample: Sample): string {
+    return this.#names(sample.address).name ?? sample.rig_id;
   }
 
   get collectorTopic(): string {
@@ -350,8 +366,8 @@ export class MqttSink implements Sink {
       let events: AlertEvent[] = [];
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
-        topic = this.rigTopic(sample.rig_id, 'state');
-        body = JSON.stringify(statePayload(sample));
+        topic = this.rigTopic(this.#rigKey(sample), 'state');
+        body = JSON.stringify(statePayload(sample, this.#names(sample.address)));
         if (this.#alerts) events = this.#alerts.observe(sample);
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
@@ -367,7 +383,9 @@ export class MqttSink implements Sink {
     for (const [rigId, sample] of latest) {
       const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
       if (this.#availability.get(rigId) !== avail) {
-        pubs.push(this.#publish(client, this.rigTopic(rigId, 'availability'), avail, 1, retainAvail));
+        pubs.push(
+          this.#publish(client, this.rigTopic(this.#rigKey(sample), 'availability'), avail, 1, retainAvail),
+        );
         newAvailability.set(rigId, avail);
       }
       if (this.#cfg.home_assistant.enabled && !this.#discovered.has(rigId)) {
@@ -397,12 +415,19 @@ export class MqttSink implements Sink {
   /** Home Assistant discovery configs for one rig: [topic, JSON] pairs. */
   discoveryConfigs(sample: Sample): [string, string][] {
     const prefix = this.#cfg.home_assistant.prefix;
+    const place = this.#names(sample.address);
+    const key = this.#rigKey(sample);
+    const loc = place.location;
+    // Home Assistant's device registry: identifiers stay the rig id, so renaming a rig keeps its history.
     const device = {
       identifiers: [`rigtel_${haId(this.#site)}_${haId(sample.rig_id)}`],
-      name: sample.rig_id,
+      name: place.name ?? sample.rig_id,
       manufacturer: sample.identity.make ?? undefined,
       model: sample.identity.model ?? undefined,
       sw_version: sample.identity.firmware ?? undefined,
+      serial_number: sample.identity.serial ?? undefined,
+      connections: sample.identity.mac ? [['mac', sample.identity.mac.toLowerCase()]] : undefined,
+      suggested_area: loc ? `${loc.site} row ${loc.row} rack ${loc.rack}` : undefined,
       via_device: undefined,
     };
     return HA_SENSORS.map((s) => {
@@ -411,12 +436,9 @@ export class MqttSink implements Sink {
         name: s.name,
         unique_id: uid,
         object_id: uid,
-        state_topic: this.rigTopic(sample.rig_id, 'state'),
+        state_topic: this.rigTopic(key, 'state'),
         value_template: s.template,
-        availability: [
-          { topic: this.rigTopic(sample.rig_id, 'availability') },
-          { topic: this.collectorTopic },
-        ],
+        availability: [{ topic: this.rigTopic(key, 'availability') }, { topic: this.collectorTopic }],
         availability_mode: 'all',
         device,
         origin: { name: 'rigtel' },
