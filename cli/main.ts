@@ -23,6 +23,7 @@ commands:
   poll HOST[:PORT] [--json]    poll one miner once and print what rigtel reads
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
+  layout import FILE.csv       set rigs' row/rack/slot in a config from a rack layout CSV
   help [COMMAND]               this text, or a command's help
 
 Run \`rigtel <command> --help\` for a command's options.
@@ -136,6 +137,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     }
     case 'scan':
       return scanCommand(rest, io);
+    case 'layout': {
+      const { layoutCommand } = await import('./layout.js');
+      return layoutCommand(rest, io);
+    }
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }
