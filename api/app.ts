@@ -2,6 +2,8 @@
  * The HTTP API. `buildApp` wires the route plugins and one error handler and never listens: `rigtel run`
  * calls `listen`, tests use `app.inject` (fastify's Testing guide).
  */
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -13,6 +15,7 @@ import { RtError } from '../lib/errors.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { docsRoutes } from './routes/docs.js';
 import { eventsRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,6 +27,10 @@ import { statusRoutes } from './routes/status.js';
 import { uiRoutes } from './routes/ui.js';
 
 export type { ApiDeps } from './deps.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
@@ -74,6 +81,30 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     reply.code(404).send(renderError(err).body);
   });
 
+  // Route schemas document the API (OpenAPI at /docs/openapi.json). Parameters are checked by each route's zod
+  // schema, so fastify's own validation is off; replies go out with JSON.stringify so no field is ever dropped.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'rigtel API',
+        version: VERSION,
+        description:
+          'Live fleet state, history, alerts and metrics of a rigtel collector. Units are in field names; a missing reading is null.',
+      },
+      tags: [
+        { name: 'fleet' },
+        { name: 'rigs' },
+        { name: 'alerts' },
+        { name: 'live' },
+        { name: 'power' },
+        { name: 'collector' },
+      ],
+    },
+  });
+  app.register(docsRoutes);
   app.register(healthRoutes, deps);
   app.register(statusRoutes, { ...deps, prefix: '/v1' });
   app.register(fleetRoutes, { ...deps, prefix: '/v1' });

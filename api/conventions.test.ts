@@ -97,6 +97,48 @@ describe('API conventions', () => {
     assert.equal(none.statusCode, 404);
   });
 
+  test('OpenAPI at /docs/openapi.json documents every route with its replies; /docs lists them', async () => {
+    const doc = (await app.inject('/docs/openapi.json')).json() as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; parameters?: unknown[] }>>;
+    };
+    assert.match(doc.openapi, /^3\./);
+    const expected = [
+      'GET /healthz',
+      'GET /metrics',
+      'GET /v1/alerts',
+      'GET /v1/alerts/rules',
+      'GET /v1/events',
+      'GET /v1/fleet',
+      'GET /v1/power/devices',
+      'GET /v1/rigs',
+      'GET /v1/rigs/{id}',
+      'GET /v1/rigs/{id}/history',
+      'GET /v1/status',
+      'POST /v1/rigs/{id}/poll',
+    ];
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    assert.deepEqual(documented, expected);
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        assert.ok(op.responses['200'], `${method} ${path} documents 200`);
+    const history = doc.paths['/v1/rigs/{id}/history']!.get!.parameters as Array<{
+      in: string;
+      name: string;
+    }>;
+    assert.deepEqual(history.map((p) => `${p.in}:${p.name}`).sort(), [
+      'path:id',
+      'query:from',
+      'query:step',
+      'query:to',
+    ]);
+    const page = await app.inject('/docs');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<code>POST<\/code><\/td><td><code>\/v1\/rigs\/\{id\}\/poll<\/code>/);
+  });
+
   test('a MAC finds its rig in either case; the rig carries its location and identity', async () => {
     for (const id of [MAC, MAC.toUpperCase(), MAC.toUpperCase().replace(/:/g, '-')]) {
       const r = await app.inject({ url: `/v1/rigs/${encodeURIComponent(id)}` });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
 import { summarizeRig } from '../rig-view.js';
+import { routeSchema, text } from '../schemas.js';
 
 /** A comment line this often keeps proxies from closing an idle stream and lets the page tell "quiet" from "gone". */
 export const HEARTBEAT_MS = 15_000;
@@ -34,53 +35,62 @@ export const eventsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     sinks: deps.health.sinks(),
   });
 
-  app.get('/events', async (request, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    open.add(res);
-    const send = (event: string, data: unknown) => {
-      if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
-    res.write(`retry: 3000\n\n`);
-    send('snapshot', {
-      ...fleetBody(),
-      interval_ms: deps.config.poll.interval_ms,
-      heartbeat_ms: HEARTBEAT_MS,
-      rigs: deps.fleet.list().map((r) => summarizeRig(deps.config, r)),
-    });
+  app.get(
+    '/events',
+    {
+      schema: routeSchema('live', 'Server-sent events: snapshot, rigs, fleet, ping (text/event-stream)', {
+        ok: text('text/event-stream'),
+        errors: [],
+      }),
+    },
+    async (request, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      open.add(res);
+      const send = (event: string, data: unknown) => {
+        if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      res.write(`retry: 3000\n\n`);
+      send('snapshot', {
+        ...fleetBody(),
+        interval_ms: deps.config.poll.interval_ms,
+        heartbeat_ms: HEARTBEAT_MS,
+        rigs: deps.fleet.list().map((r) => summarizeRig(deps.config, r)),
+      });
 
-    const changed = new Set<string>();
-    let timer: NodeJS.Timeout | null = null;
-    const flush = () => {
-      timer = null;
-      const rigs = [];
-      for (const address of changed) {
-        const rig = deps.fleet.get(address);
-        if (rig) rigs.push(summarizeRig(deps.config, rig));
-      }
-      changed.clear();
-      send('rigs', { at_ms: now(), rigs });
-      send('fleet', fleetBody());
-    };
-    const unsubscribe =
-      deps.onSample?.((sample) => {
-        changed.add(sample.address);
-        timer ??= setTimeout(flush, SETTLE_MS);
-      }) ?? (() => {});
-    const heartbeat = setInterval(() => send('ping', { at_ms: now() }), HEARTBEAT_MS);
-    const close = () => {
-      unsubscribe();
-      clearInterval(heartbeat);
-      if (timer) clearTimeout(timer);
-      open.delete(res);
-    };
-    request.raw.on('close', close);
-    res.on('close', close);
-  });
+      const changed = new Set<string>();
+      let timer: NodeJS.Timeout | null = null;
+      const flush = () => {
+        timer = null;
+        const rigs = [];
+        for (const address of changed) {
+          const rig = deps.fleet.get(address);
+          if (rig) rigs.push(summarizeRig(deps.config, rig));
+        }
+        changed.clear();
+        send('rigs', { at_ms: now(), rigs });
+        send('fleet', fleetBody());
+      };
+      const unsubscribe =
+        deps.onSample?.((sample) => {
+          changed.add(sample.address);
+          timer ??= setTimeout(flush, SETTLE_MS);
+        }) ?? (() => {});
+      const heartbeat = setInterval(() => send('ping', { at_ms: now() }), HEARTBEAT_MS);
+      const close = () => {
+        unsubscribe();
+        clearInterval(heartbeat);
+        if (timer) clearTimeout(timer);
+        open.delete(res);
+      };
+      request.raw.on('close', close);
+      res.on('close', close);
+    },
+  );
 };

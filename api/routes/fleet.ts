@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
 import { intParam, parseOrThrow, ratioParam } from '../query.js';
+import { fleetBody, querySchema, routeSchema } from '../schemas.js';
 
 const fleetQuery = z
   .object({
@@ -13,12 +14,21 @@ const fleetQuery = z
 
 /** `GET /v1/fleet`: totals with counts by state, hashrate, power by source and efficiency over known power. */
 export const fleetRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  app.get('/fleet', async (request) => {
-    const q = parseOrThrow(fleetQuery, request.query);
-    return {
-      site: deps.config.site.name,
-      at_ms: deps.now?.() ?? Date.now(),
-      ...summarizeFleet(deps.fleet.list(), { belowShare: q.below ?? 0.9, hottest: q.hottest ?? 5 }),
-    };
-  });
+  app.get(
+    '/fleet',
+    {
+      schema: routeSchema('fleet', 'Fleet totals: counts by state, hashrate, power by source, efficiency', {
+        querystring: querySchema(fleetQuery),
+        ok: fleetBody,
+      }),
+    },
+    async (request) => {
+      const q = parseOrThrow(fleetQuery, request.query);
+      return {
+        site: deps.config.site.name,
+        at_ms: deps.now?.() ?? Date.now(),
+        ...summarizeFleet(deps.fleet.list(), { belowShare: q.below ?? 0.9, hottest: q.hottest ?? 5 }),
+      };
+    },
+  );
 };

@@ -4,6 +4,7 @@ import { RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
 import { configuredRig, rigLocation } from '../rig-view.js';
+import { routeSchema, text } from '../schemas.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -103,71 +104,80 @@ function rigSeries(e: Exposition, deps: ApiDeps): void {
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
  */
 export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  app.get('/metrics', async (_request, reply) => {
-    const e = new Exposition();
-    const fleet = summarizeFleet(deps.fleet.list(), { belowShare: 0.9, hottest: 0 });
-    e.metric(
-      'rigtel_rigs',
-      'gauge',
-      'Rigs by state.',
-      Object.entries(fleet.states).map(([state, n]) => [{ state }, n]),
-    );
-    e.metric(
-      'rigtel_fleet_hashrate_hashes_per_second',
-      'gauge',
-      'Fleet hashrate over rigs that answered (SHA-256 rigs only).',
-      [[{}, fleet.hashrate_hs]],
-    );
-    e.metric(
-      'rigtel_fleet_power_watts',
-      'gauge',
-      'Fleet power by where each rig figure came from (pdu, miner, estimate).',
-      (['pdu', 'miner', 'estimate'] as const)
-        .filter((src) => fleet.power_sources[src] > 0)
-        .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
-    );
-    rigSeries(e, deps);
-    const polling = deps.health.polling();
-    e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
-      [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
-    ]);
-    const sinks = deps.health.sinks();
-    e.metric(
-      'rigtel_sink_up',
-      'gauge',
-      '1 while the sink accepts writes, 0 while it is retrying or closed.',
-      sinks.map((s) => [{ sink: s.name }, s.state === 'ok' ? 1 : 0]),
-    );
-    e.metric(
-      'rigtel_sink_lag_samples',
-      'gauge',
-      'Journalled samples the sink has not acknowledged yet.',
-      sinks.map((s) => [{ sink: s.name }, s.lag_samples]),
-    );
-    const journal = deps.health.journal?.() ?? null;
-    if (journal) {
-      e.metric('rigtel_journal_used_bytes', 'gauge', 'Bytes of samples the journal holds.', [
-        [{}, journal.used_bytes],
-      ]);
-      e.metric('rigtel_journal_max_bytes', 'gauge', 'Journal bound (storage.journal_max_mb).', [
-        [{}, journal.max_bytes],
-      ]);
+  app.get(
+    '/metrics',
+    {
+      schema: routeSchema('collector', 'Prometheus text exposition (format 0.0.4)', {
+        ok: text('Prometheus text'),
+        errors: [],
+      }),
+    },
+    async (_request, reply) => {
+      const e = new Exposition();
+      const fleet = summarizeFleet(deps.fleet.list(), { belowShare: 0.9, hottest: 0 });
       e.metric(
-        'rigtel_journal_will_drop',
+        'rigtel_rigs',
         'gauge',
-        '1 once the journal is past its warning mark: undelivered samples will be dropped if sinks stay down.',
-        [[{}, journal.will_drop ? 1 : 0]],
+        'Rigs by state.',
+        Object.entries(fleet.states).map(([state, n]) => [{ state }, n]),
       );
       e.metric(
-        'rigtel_journal_dropped_entries_total',
-        'counter',
-        'Samples dropped from the journal before every sink had them.',
-        [[{}, journal.dropped_entries]],
+        'rigtel_fleet_hashrate_hashes_per_second',
+        'gauge',
+        'Fleet hashrate over rigs that answered (SHA-256 rigs only).',
+        [[{}, fleet.hashrate_hs]],
       );
-    }
-    e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
-      [{ version: VERSION, nodejs: process.versions.node }, 1],
-    ]);
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
-  });
+      e.metric(
+        'rigtel_fleet_power_watts',
+        'gauge',
+        'Fleet power by where each rig figure came from (pdu, miner, estimate).',
+        (['pdu', 'miner', 'estimate'] as const)
+          .filter((src) => fleet.power_sources[src] > 0)
+          .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
+      );
+      rigSeries(e, deps);
+      const polling = deps.health.polling();
+      e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
+        [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
+      ]);
+      const sinks = deps.health.sinks();
+      e.metric(
+        'rigtel_sink_up',
+        'gauge',
+        '1 while the sink accepts writes, 0 while it is retrying or closed.',
+        sinks.map((s) => [{ sink: s.name }, s.state === 'ok' ? 1 : 0]),
+      );
+      e.metric(
+        'rigtel_sink_lag_samples',
+        'gauge',
+        'Journalled samples the sink has not acknowledged yet.',
+        sinks.map((s) => [{ sink: s.name }, s.lag_samples]),
+      );
+      const journal = deps.health.journal?.() ?? null;
+      if (journal) {
+        e.metric('rigtel_journal_used_bytes', 'gauge', 'Bytes of samples the journal holds.', [
+          [{}, journal.used_bytes],
+        ]);
+        e.metric('rigtel_journal_max_bytes', 'gauge', 'Journal bound (storage.journal_max_mb).', [
+          [{}, journal.max_bytes],
+        ]);
+        e.metric(
+          'rigtel_journal_will_drop',
+          'gauge',
+          '1 once the journal is past its warning mark: undelivered samples will be dropped if sinks stay down.',
+          [[{}, journal.will_drop ? 1 : 0]],
+        );
+        e.metric(
+          'rigtel_journal_dropped_entries_total',
+          'counter',
+          'Samples dropped from the journal before every sink had them.',
+          [[{}, journal.dropped_entries]],
+        );
+      }
+      e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
+        [{ version: VERSION, nodejs: process.versions.node }, 1],
+      ]);
+      reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
+    },
+  );
 };
