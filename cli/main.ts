@@ -81,7 +81,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return await dispatch(argv, io);
   } catch (err) {
     if (CliErrors.usage.is(err)) {
-      io.err(`rigtel: ${err.message}\n\n${await usageFor(argv[0])}`);
+      io.err(`${err.code}: ${err.message}\n\n${await usageFor(argv[0])}`);
       return EXIT_USAGE;
     }
     if (err instanceof RtError) {
