@@ -1,7 +1,6 @@
 /** `rigtel poll HOST[:PORT]`: one poll of one miner, printed as a table or JSON. Reads only. */
 import { rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
-import { Secret } from '../lib/secret.js';
 import type { PollTarget } from '../protocols/driver.js';
 import { estimatePowerW } from '../protocols/models.js';
 import { pollOnce } from '../protocols/registry.js';

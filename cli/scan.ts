@@ -17,7 +17,6 @@ import {
 import { validateConfig } from '../config/load.js';
 import { splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
-import { Secret } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
