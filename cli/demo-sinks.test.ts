@@ -14,26 +14,38 @@ test('the demo leaves configured InfluxDB sinks alone unless emulator.write_sink
   const dir = mkdtempSync(join(tmpdir(), 'rigtel-demo-sinks-'));
   try {
     const config = join(dir, 'rigtel.yaml');
-    writeFileSync(
-      config,
-      [
-        `storage: { dir: ${JSON.stringify(join(dir, 'data'))}, journal_fsync: off }`,
-        'api: { listen: "127.0.0.1:0" }',
-        `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${20_000 + Math.floor(Math.random() * 30_000)} }`,
-        // A database for real rigs (nothing listens on port 9: a write would fail and show as a sink error).
-        'sinks: { influx: { url: "http://127.0.0.1:9", database: production } }',
-        'log: { level: silent }',
-        '',
-      ].join('\n'),
-    );
+    const write = () =>
+      writeFileSync(
+        config,
+        [
+          `storage: { dir: ${JSON.stringify(join(dir, 'data'))}, journal_fsync: off }`,
+          'api: { listen: "127.0.0.1:0" }',
+          `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${20_000 + Math.floor(Math.random() * 30_000)} }`,
+          // A database for real rigs (nothing listens on port 9: a write would fail and show as a sink error).
+          'sinks: { influx: { url: "http://127.0.0.1:9", database: production } }',
+          'log: { level: silent }',
+          '',
+        ].join('\n'),
+      );
     let out = '';
     const add = (t: string) => {
       out += t;
     };
     const io: Io = { env: {}, out: add, err: add };
     const stop = new AbortController();
-    const running = runCommand({ configFile: config, io, signal: stop.signal, liveEveryMs: 0 });
-    while (!/API\s+http/.test(out)) await new Promise((r) => setTimeout(r, 50));
+    // Other tests on this machine take ports too: a clash on the random block tries another.
+    let running: Promise<number> | undefined;
+    for (let attempt = 0; !running; attempt++) {
+      write();
+      const run = runCommand({ configFile: config, io, signal: stop.signal, liveEveryMs: 0 });
+      let failed: unknown = null;
+      run.catch((err) => {
+        failed = err;
+      });
+      while (!/API\s+http/.test(out) && failed === null) await new Promise((r) => setTimeout(r, 50));
+      if (failed === null) running = run;
+      else if (attempt >= 4 || !/EADDRINUSE/.test(String(failed))) throw failed;
+    }
     const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1];
     const status = (await (await fetch(`${base}/v1/status`)).json()) as { sinks: Array<{ name: string }> };
     stop.abort();

@@ -3,13 +3,17 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
+
+import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertEngine } from '../collector/alerts.js';
+import { type DirLock, lockDir } from '../collector/dir-lock.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
+import { StorageErrors } from '../collector/errors.js';
 import type { PowerMeter } from '../collector/power.js';
 import { rigNamesFromConfig } from '../collector/rig-names.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
@@ -90,6 +94,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   };
 
   try {
+    // One owner per storage dir, checked before anything starts (the collector releases it on stop).
+    let dirLock: DirLock | undefined;
+    try {
+      mkdirSync(config.storage.dir, { recursive: true });
+      dirLock = lockDir(config.storage.dir);
+    } catch (err) {
+      // A dir that cannot be made or locked: the collector reports it with the journal's named error.
+      if (StorageErrors.locked.is(err)) throw err;
+    }
+    if (dirLock) stack.push({ name: 'storage lock', close: () => dirLock.release() });
     if (emulatorWanted(config)) {
       const fleet = await startEmulatedFleet({
         count: config.emulator.rigs,
@@ -168,6 +182,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const collector = await startCollector(config, targetsFromConfig(config), {
       log,
       driverFor,
+      ...(dirLock ? { dirLock } : {}),
       estimatePowerW,
       ...(meter ? { meter } : {}),
     });

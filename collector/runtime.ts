@@ -31,6 +31,8 @@ export interface CollectorDeps {
   estimatePowerW?: (r: MinerReading) => number | null;
   extraSinks?: Sink[];
   now?: () => number;
+  /** The storage dir's lock, when the caller took it already (`rigtel run` takes it before starting anything). */
+  dirLock?: DirLock;
   /** Start the poll timer (default true). Tests set false and drive `sweepNow()`. */
   autoStart?: boolean;
 }
@@ -97,7 +99,7 @@ export async function startCollector(
   // One owner per dir: a second collector here would mix its samples into this journal and store.
   let lock: DirLock;
   try {
-    lock = lockDir(dir, now);
+    lock = deps.dirLock ?? lockDir(dir, now);
   } catch (err) {
     // A dir that cannot even hold a lock file gets the journal's own, more specific, error.
     if (!StorageErrors.lock.is(err)) throw err;
