@@ -79,19 +79,31 @@ describe('two rigtel run on one storage dir', () => {
       );
       return file;
     };
-    first = spawn(process.execPath, [bin, 'run', '--config', configFor('one')], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    first.stdout!.on('data', (d) => (stdout += d));
-    const base = await new Promise<string>((resolve, reject) => {
-      first!.stdout!.on('data', () => {
-        const m = /API\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout);
-        if (m) resolve(m[1]!);
+    // Other tests on this machine take ports too: a clash on the random emulator block tries another.
+    let base = '';
+    for (let attempt = 0; !base; attempt++) {
+      const proc = spawn(process.execPath, [bin, 'run', '--config', configFor('one')], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      first!.on('exit', (code) => reject(new Error(`first rigtel run exited ${code}`)));
-    });
+      first = proc;
+      let stdout = '';
+      let stderr = '';
+      proc.stdout!.on('data', (d) => (stdout += d));
+      proc.stderr!.on('data', (d) => (stderr += d));
+      try {
+        base = await new Promise<string>((resolve, reject) => {
+          proc.stdout!.on('data', () => {
+            const m = /API\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout);
+            if (m) resolve(m[1]!);
+          });
+          proc.on('exit', (code) => reject(new Error(`first rigtel run exited ${code}: ${stderr}`)));
+        });
+      } catch (err) {
+        if (attempt >= 4 || !/EADDRINUSE/.test(String(err))) throw err;
+      }
+    }
+    assert.ok(first);
 
     const second = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       execFile(
