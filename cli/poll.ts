@@ -19,7 +19,7 @@ export const pollFlags: FlagSpecs = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
-export const pollUsage = `usage: rigtel poll HOST[:PORT] [--family F] [--json] [--timeout MS]
+export const pollUsage = `usage: rigtel poll HOST[:PORT] [--family F] [--json] [--timeout MS] [--password-env VAR | --password-file FILE]
 
 Poll one miner once and print what rigtel reads from it: identity, state, hashrate, temperatures, fans,
 power with its source, pools, boards, repairs applied to malformed replies, and notes. Port defaults to 4028.
