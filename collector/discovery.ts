@@ -430,8 +430,8 @@ async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions):
       errors: [...new Set(d.errors)],
     };
   };
-  // Port 4433 is Whatsminer API v3 (length-prefixed, someone else's protocol): note it, do not probe it here.
-  const api = apiPorts.filter((p) => p !== 4433);
+  // Port 4433 (Whatsminer API v3) goes the same path: detectFamily tries the families' own handshakes.
+  const api = apiPorts;
   // A few ports of one host at once: each port is its own server.
   for (const r of await pool(api, 8, tryPort)) if (r) found.push(r);
   if (found.length === 0) {

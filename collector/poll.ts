@@ -5,7 +5,6 @@
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import type { MinerDriver, PollTarget } from '../protocols/driver.js';
 import { ProtoErrors } from '../protocols/errors.js';
-import { flagImplausibleHashrate } from '../protocols/plausibility.js';
 import { emptyReading, type MinerReading, type PowerSource, type Sample } from '../protocols/sample.js';
 import { SchedErrors } from './errors.js';
 import { defaultRigId, type RigIdResolver } from './identity.js';
@@ -47,9 +46,8 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
   try {
     // Race the driver against the signal: a driver that ignores its signal still only holds this poll (and its
     // scheduler slot) until the deadline.
+    // Every reading has passed the driver kit's finish step (protocols/kit/finish.ts), plausibility included.
     reading = await raceAbort(driver.poll(target.target, signal), signal);
-    // Every family goes through the same unit sanity check before a figure is stored.
-    flagImplausibleHashrate(reading);
   } catch (err) {
     if (opts.signal?.aborted) failure = ProtoErrors.aborted.with({ cause: err }, target.address);
     else if (deadline.signal.aborted && (!(err instanceof RtError) || ProtoErrors.aborted.is(err)))

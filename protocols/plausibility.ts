@@ -1,5 +1,5 @@
 /**
- * Hashrate plausibility against the model's nameplate (issue 5, protocols.md §6 item 21). Firmware units slip by
+ * Hashrate plausibility against the model's nameplate (issue 5, docs/protocols.md, "## Units and plausibility"). Firmware units slip by
  * factors of 1000 (GH/s sent where MH/s is expected, TH/s fields read as GH/s); such a figure is flagged and kept
  * out of the sample rather than stored as truth. Modest deviations (a board down, ramping, overclocked) pass.
  */
@@ -52,4 +52,30 @@ export function flagImplausibleHashrate(reading: MinerReading): string[] {
   }
   if (flagged.length && reading.support === 'full') reading.support = 'partial';
   return flagged;
+}
+
+/** Beyond this factor either way of the model's nameplate efficiency at the reported hashrate, watts are wrong. */
+export const POWER_EFFICIENCY_FACTOR = 4;
+
+/**
+ * Check the rig's own power figure against the model's nameplate efficiency at the hashrate it reports
+ * (docs/protocols.md, "## Units and plausibility"): 34.65 W from an S9 hashing 11.8 TH/s is 3 J/TH where the
+ * model is built for about 98 J/TH — a firmware computing from a wrong input, not a measurement. Such a figure
+ * becomes null with a note and the reading `partial`. Returns the names of the fields that were flagged.
+ */
+export function flagImplausiblePower(reading: MinerReading): string[] {
+  const spec = lookupModel(reading.identity.model);
+  const watts = reading.power_w;
+  const hashrate = reading.hashrate_hs ?? reading.hashrate_avg_hs;
+  if (!spec || watts === null || hashrate === null || !(hashrate > 0) || !(spec.hashrate_hs > 0)) return [];
+  const expected = (spec.power_w * hashrate) / spec.hashrate_hs;
+  const ratio = watts / expected;
+  if (ratio >= 1 / POWER_EFFICIENCY_FACTOR && ratio <= POWER_EFFICIENCY_FACTOR) return [];
+  reading.notes.push(
+    `implausible power_w ${watts} W for ${spec.name} at ${hs(hashrate)} (nameplate ${spec.power_w} W at ${hs(spec.hashrate_hs)}, so about ${Math.round(expected)} W expected): not stored`,
+  );
+  reading.power_w = null;
+  reading.power_source = null;
+  if (reading.support === 'full') reading.support = 'partial';
+  return ['power_w'];
 }

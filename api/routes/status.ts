@@ -14,7 +14,7 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     '/status',
     {
       schema: routeSchema('collector', 'The collector: version, rigs, last sweep, sinks, journal', {
-        ok: looseObject('version, site, status, problems, sinks, journal, endpoints'),
+        ok: looseObject('version, site, status, problems, polls, sinks, journal, endpoints'),
         errors: [],
       }),
     },
@@ -32,6 +32,8 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         last_sweep_ms: health.polling.last_sweep_ms,
         last_sweep_duration_ms: health.polling.last_sweep_duration_ms,
         poll_interval_ms: health.polling.interval_ms,
+        // Poll slots due, started, late and skipped by reason since start; null when this process does not poll.
+        polls: deps.health.polling().polls ?? null,
         sinks: health.sinks,
         // null when the collector does not expose journal figures.
         journal: deps.health.journal?.() ?? null,
@@ -44,6 +46,11 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           '/v1/rigs/:id/history',
           '/v1/alerts',
           '/v1/power/devices',
+          '/v1/market',
+          '/v1/market/history',
+          '/v1/market/hashprice',
+          '/v1/economics',
+          '/v1/economics/live',
           '/metrics',
           '/v1/events',
           '/v1/alerts/rules',
