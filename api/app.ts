@@ -12,6 +12,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { RtError } from '../lib/errors.js';
+import { registerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
@@ -21,6 +22,7 @@ import { eventsRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { loansPageRoutes, loansRoutes } from './routes/loans.js';
 import { marketRoutes } from './routes/market.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { powerDevicesRoutes } from './routes/power-devices.js';
@@ -107,6 +109,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
   });
   app.register(docsRoutes);
+  registerAuth(app, deps.tokens);
   app.register(healthRoutes, deps);
   app.register(statusRoutes, { ...deps, prefix: '/v1' });
   app.register(fleetRoutes, { ...deps, prefix: '/v1' });
@@ -115,10 +118,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(alertsRoutes, { ...deps, prefix: '/v1' });
   app.register(eventsRoutes, { ...deps, prefix: '/v1' });
   app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
+  app.register(loansRoutes, { ...deps, prefix: '/v1' });
   app.register(marketRoutes, { ...deps, prefix: '/v1' });
   app.register(economicsRoutes, { ...deps, prefix: '/v1' });
   app.register(metricsRoutes, deps);
   app.register(uiRoutes);
+  if (deps.loans) app.register(loansPageRoutes);
   return app;
 }
 

@@ -5,7 +5,9 @@ import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { LoanService } from '../loans/service.js';
 import type { Sample } from '../protocols/sample.js';
+import type { TokenStore } from './tokens.js';
 
 export type { JournalPressure } from '../collector/journal.js';
 
@@ -24,6 +26,10 @@ export interface ApiDeps {
   onSample?: (fn: (sample: Sample) => void) => () => void;
   /** Poll one rig now, outside its schedule (`POST /v1/rigs/:id/poll`); resolves with the new sample. */
   pollNow?: (rigId: string) => Promise<Sample | null>;
+  /** API tokens; without it (or with none active) the API is open to loopback clients only. */
+  tokens?: TokenStore;
+  /** Loans, reports and the signing key, when the config has a loans section. */
+  loans?: LoanService;
   /** Market store, providers and economics settings, when this process runs the collector. */
   economics?: EconomicsDeps;
   /** Clock for health judgements; tests pass a fixed one. */

@@ -3,6 +3,7 @@
  * print as [redacted]). Invalid: one line per problem naming the field, exit 2.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigErrors } from '../config/errors.js';
 import { formatIssues } from '../config/issues.js';
@@ -10,6 +11,7 @@ import { applyEnvOverrides, parseConfigText } from '../config/load.js';
 import { type Config, configSchema } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redacted } from '../lib/secret.js';
+import { loadFacilities } from '../loans/register.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -47,6 +49,13 @@ export function checkConfigFile(
     const problems = formatIssues(result.error).flatMap((p) => p.split('\n').map((l) => l.trim()));
     const head = `${ConfigErrors.invalid.code}: ${file}: ${problems.length} problem(s)`;
     return { ok: false, text: `${head}\n${problems.join('\n')}\n` };
+  }
+  // Loan files and asset registers live beside the config: read them too, so a bad register line fails here.
+  try {
+    loadFacilities(result.data.loans, dirname(file));
+  } catch (err) {
+    if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
+    throw err;
   }
   return { ok: true, text: `ok ${file}\n${full ? fullDump(result.data) : summarize(result.data)}` };
 }

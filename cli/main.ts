@@ -24,6 +24,9 @@ commands:
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
   layout import FILE.csv       set rigs' row/rack/slot in a config from a rack layout CSV
+  token create|list|revoke     API tokens (roles admin, engineer, lender)
+  audit verify                 check the audit log's hash chain
+  report verify FILE           check a signed loan report offline (signature, chain, which field changed)
   economics [--from --to]      revenue, costs, cost per BTC and break-even from the store (--json, --csv)
   market import FILE           record market values (difficulty, fees, price) from a CSV or JSON file
   help [COMMAND]               this text, or a command's help
@@ -71,6 +74,9 @@ const helpFor: Record<string, () => Promise<string>> = {
   layout: async () => (await import('./layout.js')).layoutUsage,
   economics: async () => (await import('./economics.js')).economicsUsage,
   market: async () => (await import('./economics.js')).marketUsage,
+  token: async () => (await import('./loans.js')).tokenUsage,
+  audit: async () => (await import('./loans.js')).auditUsage,
+  report: async () => (await import('./loans.js')).reportUsage,
 };
 
 /** package.json's version, read once. */
@@ -161,6 +167,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       const { layoutCommand } = await import('./layout.js');
       return layoutCommand(rest, io);
     }
+    case 'token':
+      return (await import('./loans.js')).tokenCommand(rest, io);
+    case 'audit':
+      return (await import('./loans.js')).auditCommand(rest, io);
+    case 'report':
+      return (await import('./loans.js')).reportCommand(rest, io);
     case 'economics':
       return (await import('./economics.js')).economicsCommand(rest, io);
     case 'market':

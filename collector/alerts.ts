@@ -22,7 +22,13 @@ export type AlertKind =
   | 'fan_failed'
   | 'board_missing'
   | 'power_source_changed'
-  | 'state_contradiction';
+  | 'state_contradiction'
+  // Raised by the loans watcher (loans/pledges.ts) through `raiseExternal`.
+  | 'pledge_missing'
+  | 'pledge_swapped'
+  | 'pledge_changed'
+  | 'pledge_derated'
+  | 'unpledged_rig';
 
 export type AlertSeverity = 'warning' | 'critical';
 
@@ -92,6 +98,11 @@ const SEVERITY: Record<AlertKind, AlertSeverity> = {
   board_missing: 'warning',
   power_source_changed: 'warning',
   state_contradiction: 'warning',
+  pledge_missing: 'critical',
+  pledge_swapped: 'critical',
+  pledge_changed: 'warning',
+  pledge_derated: 'warning',
+  unpledged_rig: 'warning',
 };
 
 /** A sleeping rig whose power figure is above this still draws real power (fans must turn). */
@@ -197,9 +208,40 @@ export class AlertEngine {
     return events;
   }
 
+  /**
+   * A condition judged elsewhere (pledged-rig reconciliation): raise it under `alert.id` (severity from its
+   * kind), or with `alert` null clear it. Returns the event, or null when nothing changed.
+   */
+  raiseExternal(
+    id: string,
+    alert:
+      | (Omit<Alert, 'id' | 'severity' | 'name' | 'location'> & Partial<Pick<Alert, 'name' | 'location'>>)
+      | null,
+    atMs: number,
+  ): AlertEvent | null {
+    const before = this.#external.get(id);
+    if (!alert) {
+      if (!before) return null;
+      this.#external.delete(id);
+      return { type: 'cleared', at_ms: atMs, alert: before };
+    }
+    const next: Alert = {
+      name: null,
+      location: null,
+      ...alert,
+      id,
+      severity: SEVERITY[alert.kind],
+    };
+    if (before && before.kind === next.kind && before.message === next.message) return null;
+    this.#external.set(id, next);
+    return { type: 'raised', at_ms: atMs, alert: next };
+  }
+
+  readonly #external = new Map<string, Alert>();
+
   /** Alerts currently raised, oldest first. */
   active(): Alert[] {
-    const out: Alert[] = [];
+    const out: Alert[] = [...this.#external.values()];
     for (const rig of this.#rigs.values())
       for (const r of rig.rules.values()) if (r.active) out.push(r.active);
     return out.sort((a, b) => a.raised_ms - b.raised_ms || a.id.localeCompare(b.id));

@@ -2,6 +2,37 @@
 // Plain JS over the public API, no build step, no CDN. Thresholds come from the alert rules (GET /v1/alerts/rules).
 
 const $ = (id) => document.getElementById(id);
+
+// When the API has tokens (rigtel token create), the page asks once for an engineer or admin token and keeps it in
+// this tab's sessionStorage; `#token=…` in the address works too and is removed at once. Fetches send it as a
+// Bearer header; the event stream (EventSource sends no headers) gets it through the `rigtel_token` cookie.
+const TOKEN_KEY = 'rigtel_token';
+if (location.hash.startsWith('#token=')) {
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(7)));
+  history.replaceState(null, '', location.pathname + location.search);
+}
+function useToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  // biome-ignore lint/suspicious/noDocumentCookie: EventSource cannot send headers; the API reads this cookie.
+  document.cookie = `${TOKEN_KEY}=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
+}
+if (sessionStorage.getItem(TOKEN_KEY)) useToken(sessionStorage.getItem(TOKEN_KEY));
+let asked = false;
+function apiFetch(path, init = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = { ...(init.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  return fetch(path, { ...init, headers }).then((r) => {
+    if (r.status === 401 && !asked) {
+      asked = true;
+      const t = window.prompt('This rigtel API needs a token (engineer or admin):');
+      if (t) {
+        useToken(t.trim());
+        location.reload();
+      }
+    }
+    return r;
+  });
+}
 const el = (tag, props = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
@@ -451,7 +482,7 @@ function table(caption, head, rows) {
 }
 
 async function fetchJson(url, init) {
-  const r = await fetch(url, init);
+  const r = await apiFetch(url, init);
   const body = await r.json().catch(() => null);
   if (!r.ok) throw new Error(body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${r.status}`);
   return body;
@@ -639,8 +670,8 @@ async function refreshEconomics() {
   if (economicsGone || Date.now() - economicsAt < 60_000) return;
   economicsAt = Date.now();
   try {
-    const r = await fetch('/v1/economics/live');
-    if (r.status === 404) {
+    const r = await apiFetch('/v1/economics/live');
+    if (r.status === 404 || r.status === 403) {
       economicsGone = true;
       $('economics').hidden = true;
       return;
