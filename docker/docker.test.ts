@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -22,9 +23,10 @@ import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { rigNamesFromConfig } from '../collector/rig-names.js';
 import { InfluxSink } from '../collector/sinks/influx.js';
 import { FIELD_TYPES, TAG_KEYS } from '../collector/sinks/influx-schema.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, validateConfig as loadConfigFromObject } from '../config/load.js';
 import { influxSinkSchema } from '../config/sections/sinks.js';
 import { runDemoUntilLive } from '../testing/demo-run.js';
 import { type Influxd, startInfluxd } from '../testing/influxd.js';
@@ -52,12 +54,24 @@ interface Target {
 }
 interface Dashboard {
   uid: string;
-  panels: Array<{ title: string; datasource: { uid: string }; targets: Target[] }>;
+  title: string;
+  panels: Array<{
+    title: string;
+    datasource: { uid: string };
+    targets: Target[];
+    fieldConfig?: { defaults?: { unit?: string } };
+  }>;
   templating: { list: Array<{ name: string; query: string }> };
 }
 
 const compose = parse(read('compose.yaml')) as Compose;
-const dashboard = JSON.parse(read('grafana/dashboards/rigtel-fleet.json')) as Dashboard;
+/** Every provisioned dashboard: fleet overview, rig detail, PDU and outlet power. */
+const dashboards = readdirSync(join(here, 'grafana', 'dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(read(`grafana/dashboards/${f}`)) as Dashboard);
+const dashboard = dashboards.find((d) => d.uid === 'rigtel-fleet')!;
+const panels = dashboards.flatMap((d) => d.panels.map((p) => ({ ...p, title: `${d.title}: ${p.title}` })));
 
 describe('compose stack', () => {
   test('collector, influxdb 1.x, mosquitto and grafana with pinned images', () => {
@@ -120,7 +134,7 @@ describe('compose stack', () => {
     };
     const influx = ds.datasources.find((d) => d.type === 'influxdb')!;
     assert.equal(influx.jsonData.dbName, 'rigtel');
-    for (const p of dashboard.panels) assert.equal(p.datasource.uid, influx.uid, p.title);
+    for (const p of panels) assert.equal(p.datasource.uid, influx.uid, p.title);
     const providers = parse(read('grafana/provisioning/dashboards/rigtel.yaml')) as {
       providers: Array<{ options: { path: string } }>;
     };
@@ -143,9 +157,27 @@ function references(query: string): Array<{ measurement: string; fields: string[
 }
 
 describe('dashboard', () => {
+  test('fleet overview, rig detail (name, rack, model variables) and PDU power dashboards', () => {
+    assert.deepEqual(
+      dashboards.map((d) => d.uid),
+      ['rigtel-fleet', 'rigtel-power', 'rigtel-rig'],
+    );
+    const rig = dashboards.find((d) => d.uid === 'rigtel-rig')!;
+    for (const name of ['name', 'rack', 'model'])
+      assert.ok(
+        rig.templating.list.some((v) => v.name === name),
+        `rig detail has a ${name} variable`,
+      );
+    // Hashrate in Grafana's own unit (hashes/s, scaled by Grafana), never divided by hand.
+    for (const p of panels) {
+      for (const t of p.targets) assert.doesNotMatch(t.query, /\/ 1000000000000/, p.title);
+      if (/hashrate/i.test(p.title)) assert.equal(p.fieldConfig?.defaults?.unit, 'Hs', p.title);
+    }
+  });
+
   test('queries name only measurements, fields and tags the InfluxDB sink writes', () => {
     let checked = 0;
-    for (const panel of dashboard.panels) {
+    for (const panel of panels) {
       for (const t of panel.targets) {
         const refs = references(t.query);
         assert.ok(refs.length > 0, `${panel.title}: no FROM`);
@@ -171,15 +203,35 @@ describe('dashboard', () => {
     const T0 = Date.parse('2026-11-25T10:00:00Z');
     before(async () => {
       influxd = await startInfluxd();
+      // Configured names and racks, as `rigtel run` writes them (collector/rig-names.ts).
+      const names = rigNamesFromConfig(
+        loadConfigFromObject({
+          site: { name: 'site-1' },
+          rigs: [
+            { name: 'c1-r01-a', address: '10.0.0.1:4028', location: { row: 'A', rack: 'r01', slot: 1 } },
+            { name: 'c1-r01-b', address: '10.0.0.2:4028', location: { row: 'A', rack: 'r01', slot: 2 } },
+          ],
+        }),
+      );
       const sink = new InfluxSink(
         influxSinkSchema.parse({ url: influxd.url, database: 'rigtel', flush_interval_ms: 0 }),
+        { names },
       );
       await sink.open();
       const entries = [];
       let seq = 1;
       for (let i = 0; i < 6; i++) {
-        for (const rig of ['rig-a', 'rig-b']) {
-          entries.push({ seq: seq++, sample: makeSample(rig, T0 + i * 60_000, {}, 'site-1') });
+        for (const [rig, address] of [
+          ['rig-a', '10.0.0.1:4028'],
+          ['rig-b', '10.0.0.2:4028'],
+        ] as const) {
+          const sample = makeSample(
+            rig,
+            T0 + i * 60_000,
+            { address, power_miner_w: 3190, energy_wh: 1000 + i * 54 },
+            'site-1',
+          );
+          entries.push({ seq: seq++, sample });
         }
       }
       await sink.write(entries);
@@ -193,7 +245,11 @@ describe('dashboard', () => {
         .replaceAll('$timeFilter', `time >= ${T0 - 3600_000}ms AND time <= ${T0 + 3600_000}ms`)
         .replaceAll('$__interval', '1m')
         .replaceAll('$site', '.*')
-        .replaceAll('$rig', '.*');
+        .replaceAll('$rig', '.*')
+        .replaceAll('$name', '.*')
+        .replaceAll('$rack', '.*')
+        .replaceAll('$row', '.*')
+        .replaceAll('$model', '.*');
     }
 
     async function influxQuery(
@@ -209,7 +265,7 @@ describe('dashboard', () => {
     }
 
     test('every panel query returns data', async () => {
-      for (const panel of dashboard.panels) {
+      for (const panel of panels) {
         for (const t of panel.targets) {
           const result = await influxQuery(grafanaize(t.query));
           assert.equal(result.error, undefined, `${panel.title}: ${result.error}`);
@@ -219,16 +275,16 @@ describe('dashboard', () => {
       }
     });
 
-    test('fleet hashrate panel sums rigs: 2 × 110.2 TH/s', async () => {
+    test('fleet hashrate panel sums rigs: 2 × 110.2 TH/s, in H/s for Grafana to scale', async () => {
       const panel = dashboard.panels.find((p) => p.title === 'Fleet hashrate')!;
       const result = await influxQuery(grafanaize(panel.targets[0]!.query));
       const values = result.series![0]!.values.map((v) => v[1]).filter((v) => v !== null) as number[];
-      for (const v of values) assert.ok(Math.abs(v - 220.4) < 1e-6, String(v));
+      for (const v of values) assert.ok(Math.abs(v - 220.4e12) < 1, String(v));
     });
 
-    test('template variables list the site and rigs', async () => {
-      for (const v of dashboard.templating.list) {
-        const result = await influxQuery(v.query.replaceAll('$site', '.*'));
+    test('template variables list the site, rigs, names, racks and models', async () => {
+      for (const v of dashboards.flatMap((d) => d.templating.list)) {
+        const result = await influxQuery(grafanaize(v.query));
         assert.equal(result.error, undefined, v.name);
         const names = (result.series ?? []).flatMap((s) => s.values.map((r) => r[1]));
         assert.ok(names.length > 0, v.name);

@@ -5,6 +5,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../lib/log.js';
 import type { AlertFeed } from '../alerts.js';
+import { rigNamesFromConfig } from '../rig-names.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
@@ -25,13 +26,16 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
   //   if (config.sinks.influxdb) sinks.push(new InfluxSink(config.sinks.influxdb, deps));
   //   if (config.sinks.mqtt) sinks.push(new MqttSink(config.sinks.mqtt, deps));
   // Each sink needs a unique, stable `name`: the journal keeps its acknowledged offset under that name.
-  if (config.sinks.influx?.enabled) sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log }));
+  if (config.sinks.influx?.enabled)
+    sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log, names: rigNamesFromConfig(config) }));
   if (config.sinks.mqtt?.enabled) {
+    const names = rigNamesFromConfig(config);
     sinks.push(
       new MqttSink(config.sinks.mqtt, {
         site: config.site.name,
         log: deps.log,
         ...(deps.alerts ? { alerts: deps.alerts } : {}),
+        names,
       }),
     );
   }

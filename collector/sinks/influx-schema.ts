@@ -7,6 +7,7 @@
  * replaying a journal entry rewrites the same point (same measurement + tags + time) instead of adding one.
  */
 import type { Sample } from '../../protocols/sample.js';
+import type { RigNames } from '../rig-names.js';
 
 export type FieldType = 'integer' | 'float' | 'boolean' | 'string';
 export type Precision = 's' | 'ms';
@@ -72,13 +73,19 @@ export const FIELD_TYPES = {
 
 export type Measurement = keyof typeof FIELD_TYPES;
 
+/**
+ * Where a rig is and what it is called, on every measurement when configured: `name` (config rig name), `row`,
+ * `rack` (config location). Low cardinality: one value per rig, as `rig` itself.
+ */
+const PLACE_TAGS = ['name', 'row', 'rack'] as const;
+
 /** Tag keys per measurement (site and rig always; the rig measurement's optional ones follow the whitelist). */
 export const TAG_KEYS: Record<Measurement, readonly string[]> = {
-  rig: ['site', 'rig', 'make', 'model', 'firmware', 'family', 'power_source', 'state'],
-  board: ['site', 'rig', 'board'],
-  fan: ['site', 'rig', 'fan'],
-  pool: ['site', 'rig', 'pool', 'host'],
-  poll: ['site', 'rig', 'error_code'],
+  rig: ['site', 'rig', ...PLACE_TAGS, 'make', 'model', 'firmware', 'family', 'power_source', 'state'],
+  board: ['site', 'rig', ...PLACE_TAGS, 'board'],
+  fan: ['site', 'rig', ...PLACE_TAGS, 'fan'],
+  pool: ['site', 'rig', ...PLACE_TAGS, 'pool', 'host'],
+  poll: ['site', 'rig', ...PLACE_TAGS, 'error_code'],
 };
 
 export type OptionalRigTag = 'make' | 'model' | 'firmware' | 'family' | 'power_source' | 'state';
@@ -95,6 +102,8 @@ export interface SchemaOptions {
   precision: Precision;
   /** Optional rig tags to write; default all. */
   tags?: readonly OptionalRigTag[];
+  /** Configured name and location by polled address (tags `name`, `row`, `rack`; `site` from the location). */
+  names?: (address: string) => RigNames;
 }
 
 /**
@@ -183,7 +192,14 @@ export function samplePoints(sample: Sample, options: SchemaOptions): InfluxPoin
     throw new TypeError('sample lacks rig_id, site or poll');
   }
   const time = sampleTime(sample, options.precision);
-  const base = { site: sample.site, rig: sample.rig_id };
+  const place = options.names?.(sample.address);
+  const base = {
+    site: place?.location?.site ?? sample.site,
+    rig: sample.rig_id,
+    name: place?.name ?? null,
+    row: place?.location?.row ?? null,
+    rack: place?.location?.rack ?? null,
+  };
   const out: InfluxPoint[] = [];
   const up = sample.poll.ok && sample.state !== 'offline';
   const pollPoint = point(

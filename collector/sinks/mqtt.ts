@@ -21,6 +21,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { type Logger, silentLogger } from '../../lib/log.js';
 import type { Sample } from '../../protocols/sample.js';
 import type { AlertEvent, AlertFeed } from '../alerts.js';
+import type { RigNames } from '../rig-names.js';
 import { MqttSinkErrors } from './errors.js';
 import type { JournalEntry, Sink } from './sink.js';
 
@@ -39,6 +40,11 @@ export interface MqttSinkDeps {
    * queued (bounded) while the broker is away.
    */
   alerts?: AlertFeed;
+  /**
+   * Configured rig names and locations by polled address (collector/rig-names.ts): a named rig's topics use its
+   * name in place of its id, and its Home Assistant device carries the name and a suggested area.
+   */
+  names?: (address: string) => RigNames;
 }
 
 /** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
@@ -53,18 +59,21 @@ function haId(value: string): string {
 }
 
 /** The state JSON: the live figures, without raw replies or pool worker names. */
-export function statePayload(s: Sample): Record<string, unknown> {
+export function statePayload(s: Sample, names?: RigNames): Record<string, unknown> {
   const active = s.pools.find((p) => p.active) ?? null;
   return {
     v: 1,
     site: s.site,
     rig_id: s.rig_id,
+    name: names?.name ?? null,
+    location: names?.location ?? null,
     at_ms: s.at_ms,
     state: s.state,
     online: s.poll.ok && s.state !== 'offline',
     make: s.identity.make,
     model: s.identity.model,
     firmware: s.identity.firmware,
+    mac: s.identity.mac,
     family: s.identity.family,
     hashrate_hs: s.hashrate_hs,
     hashrate_avg_hs: s.hashrate_avg_hs,
@@ -147,6 +156,7 @@ export class MqttSink implements Sink {
   readonly #feed: AlertFeed | undefined;
   /** The retained list of active alerts needs publishing (an event happened, or a new session started). */
   #activeStale = false;
+  readonly #names: (address: string) => RigNames;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -164,6 +174,12 @@ export class MqttSink implements Sink {
     this.#log = deps.log ?? silentLogger;
     this.#feed = deps.alerts;
     if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
+    this.#names = deps.names ?? (() => ({ name: null, location: null }));
+  }
+
+  /** The topic level for a rig: its configured name, else its id. */
+  #rigKey(sample: Sample): string {
+    return this.#names(sample.address).name ?? sample.rig_id;
   }
 
   get collectorTopic(): string {
@@ -368,8 +384,8 @@ export class MqttSink implements Sink {
       let topic: string;
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
-        topic = this.rigTopic(sample.rig_id, 'state');
-        body = JSON.stringify(statePayload(sample));
+        topic = this.rigTopic(this.#rigKey(sample), 'state');
+        body = JSON.stringify(statePayload(sample, this.#names(sample.address)));
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
         const e = MqttSinkErrors.badSample(seq, errorMessage(err));
@@ -382,7 +398,9 @@ export class MqttSink implements Sink {
     for (const [rigId, sample] of latest) {
       const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
       if (this.#availability.get(rigId) !== avail) {
-        pubs.push(this.#publish(client, this.rigTopic(rigId, 'availability'), avail, 1, retainAvail));
+        pubs.push(
+          this.#publish(client, this.rigTopic(this.#rigKey(sample), 'availability'), avail, 1, retainAvail),
+        );
         newAvailability.set(rigId, avail);
       }
       if (this.#cfg.home_assistant.enabled && !this.#discovered.has(rigId)) {
@@ -455,12 +473,19 @@ export class MqttSink implements Sink {
   /** Home Assistant discovery configs for one rig: [topic, JSON] pairs. */
   discoveryConfigs(sample: Sample): [string, string][] {
     const prefix = this.#cfg.home_assistant.prefix;
+    const place = this.#names(sample.address);
+    const key = this.#rigKey(sample);
+    const loc = place.location;
+    // Home Assistant's device registry: identifiers stay the rig id, so renaming a rig keeps its history.
     const device = {
       identifiers: [`rigtel_${haId(this.#site)}_${haId(sample.rig_id)}`],
-      name: sample.rig_id,
+      name: place.name ?? sample.rig_id,
       manufacturer: sample.identity.make ?? undefined,
       model: sample.identity.model ?? undefined,
       sw_version: sample.identity.firmware ?? undefined,
+      serial_number: sample.identity.serial ?? undefined,
+      connections: sample.identity.mac ? [['mac', sample.identity.mac.toLowerCase()]] : undefined,
+      suggested_area: loc ? `${loc.site} row ${loc.row} rack ${loc.rack}` : undefined,
       via_device: undefined,
     };
     return HA_SENSORS.map((s) => {
@@ -469,12 +494,9 @@ export class MqttSink implements Sink {
         name: s.name,
         unique_id: uid,
         object_id: uid,
-        state_topic: this.rigTopic(sample.rig_id, 'state'),
+        state_topic: this.rigTopic(key, 'state'),
         value_template: s.template,
-        availability: [
-          { topic: this.rigTopic(sample.rig_id, 'availability') },
-          { topic: this.collectorTopic },
-        ],
+        availability: [{ topic: this.rigTopic(key, 'availability') }, { topic: this.collectorTopic }],
         availability_mode: 'all',
         device,
         origin: { name: 'rigtel' },
