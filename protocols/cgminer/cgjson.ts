@@ -3,6 +3,8 @@
  * Innosilicon parsers). They never throw on odd shapes: a wrong type reads as null.
  */
 
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../depth.js';
+import { ProtoErrors } from '../errors.js';
 import type { MinerReading, PoolReading } from '../sample.js';
 import { bool, isObj, num, type Obj, str } from './values.js';
 
@@ -189,6 +191,9 @@ export function parsePipeText(text: string): Obj | null {
  */
 export function decodeLoose(text: string): { value: Obj; repairs: string[] } | null {
   const clean = text.replace(/\0[\s\S]*$/, '').trim();
+  if (excessiveNestingAt(clean) !== -1) {
+    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  }
   const tryJson = (t: string): Obj | null => {
     try {
       const v = JSON.parse(t);

@@ -7,6 +7,7 @@
  * an RtError (ProtoErrors.decode / ProtoErrors.minerDown), whatever the bytes.
  */
 import { RtError } from '../../lib/errors.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../depth.js';
 import { ProtoErrors } from '../errors.js';
 
 export type ReplyFormat = 'json' | 'text';
@@ -62,6 +63,11 @@ function decodeInner(bytes: Buffer | string): DecodedReply {
     throw ProtoErrors.decode(
       `not JSON nor cgminer text format (starts with ${JSON.stringify(text.slice(0, 20))})`,
     );
+  }
+  // Refuse hostile nesting before any parse or repair touches it (both recurse or backtrack on depth).
+  const deep = excessiveNestingAt(text);
+  if (deep !== -1) {
+    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels (at offset ${deep})`);
   }
   const strict = tryParse(text);
   if (strict.ok) return finish(strict.value, []);
