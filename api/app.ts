@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { RtError } from '../lib/errors.js';
+import { redactText } from '../lib/secret.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
@@ -43,6 +44,11 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
   });
 
+  // Every text body leaves through the one redaction (URL userinfo, known secret values): /healthz, /v1/status,
+  // /metrics and error bodies alike.
+  app.addHook('onSend', async (_request, _reply, payload) =>
+    typeof payload === 'string' ? redactText(payload) : payload,
+  );
   app.setErrorHandler((err: FastifyError | RtError, request, reply) => {
     const rendered = renderError(err);
     if (rendered.status >= 500) request.log.error({ err }, 'api request failed');

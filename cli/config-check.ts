@@ -5,9 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ConfigErrors } from '../config/errors.js';
-import { formatIssues } from '../config/issues.js';
-import { applyEnvOverrides, parseConfigText } from '../config/load.js';
-import { type Config, configSchema } from '../config/schema.js';
+import { applyEnvOverrides, checkConfig, parseConfigText } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redacted } from '../lib/secret.js';
 
@@ -41,14 +40,14 @@ export function checkConfigFile(
     const head = `${ConfigErrors.invalid.code}: ${file}: 1 problem(s)`;
     return { ok: false, text: `${head}\n(root): expected a mapping of settings (key: value), got ${got}\n` };
   }
-  const result = configSchema.safeParse(applyEnvOverrides(raw, env));
-  if (!result.success) {
+  const result = checkConfig(applyEnvOverrides(raw, env));
+  if (!result.ok) {
     // formatIssues joins several unknown keys of one object into one entry; print each on its own line.
-    const problems = formatIssues(result.error).flatMap((p) => p.split('\n').map((l) => l.trim()));
+    const problems = result.problems.flatMap((p) => p.split('\n').map((l) => l.trim()));
     const head = `${ConfigErrors.invalid.code}: ${file}: ${problems.length} problem(s)`;
     return { ok: false, text: `${head}\n${problems.join('\n')}\n` };
   }
-  return { ok: true, text: `ok ${file}\n${full ? fullDump(result.data) : summarize(result.data)}` };
+  return { ok: true, text: `ok ${file}\n${full ? fullDump(result.config) : summarize(result.config)}` };
 }
 
 /** The effective config (defaults applied) as YAML; Secret.toJSON turns every secret into [redacted]. */

@@ -3,6 +3,7 @@
  * 0 ok, 1 the work failed (poll error, run failure), 2 usage error or invalid config.
  */
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { redactText } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
@@ -66,7 +67,13 @@ const helpFor: Record<string, string> = {
   scan: scanUsage,
 };
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  // Everything a command prints passes the one redaction (URL userinfo, known secret values).
+  const io: Io = {
+    out: (text) => rawIo.out(redactText(text)),
+    err: (text) => rawIo.err(redactText(text)),
+    env: rawIo.env,
+  };
   try {
     return await dispatch(argv, io);
   } catch (err) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { splitUrlCredentials } from '../lib/secret.js';
 import { ConfigErrors } from './errors.js';
 import { formatIssues } from './issues.js';
 import { type Config, configSchema } from './schema.js';
@@ -27,6 +28,39 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
   return root;
 }
 
+/** Sinks whose `url` may carry `user:password@`, and the fields the parts belong in. */
+const URL_SINKS = ['influx', 'mqtt'] as const;
+
+/**
+ * Credentials written into a sink URL (`http://user:PASS@host:8086`, `mqtt://user:PASS@host`) are moved into the
+ * sink's `username` and secret `password` fields, so the URL itself never holds a secret that could be printed.
+ * Mutates `root`; returns problems (credentials given twice, differently) in the same form as field errors.
+ */
+export function liftUrlCredentials(root: unknown): string[] {
+  const problems: string[] = [];
+  if (!root || typeof root !== 'object') return problems;
+  const sinks = (root as Record<string, unknown>)['sinks'];
+  if (!sinks || typeof sinks !== 'object') return problems;
+  for (const name of URL_SINKS) {
+    const sink = (sinks as Record<string, unknown>)[name] as Record<string, unknown> | undefined;
+    if (!sink || typeof sink !== 'object' || typeof sink['url'] !== 'string') continue;
+    const split = splitUrlCredentials(sink['url']);
+    if (split.username === null && split.password === null) continue;
+    sink['url'] = split.url;
+    for (const [key, value] of [
+      ['username', split.username],
+      ['password', split.password],
+    ] as const) {
+      if (value === null) continue;
+      if (sink[key] === undefined) sink[key] = value;
+      else if (sink[key] !== value) {
+        problems.push(`sinks.${name}.${key}: also given in sinks.${name}.url, differently; give it once`);
+      }
+    }
+  }
+  return problems;
+}
+
 function parseEnvValue(value: string): unknown {
   try {
     return JSON.parse(value);
@@ -37,9 +71,22 @@ function parseEnvValue(value: string): unknown {
 
 /** Validate an already-parsed object. Throws RT_ERR_CONFIG_INVALID listing every problem. */
 export function validateConfig(raw: unknown, source = 'config'): Config {
-  const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) throw ConfigErrors.invalid(source, formatIssues(result.error));
-  return result.data;
+  const checked = checkConfig(raw);
+  if (!checked.ok) throw ConfigErrors.invalid(source, checked.problems);
+  return checked.config;
+}
+
+/**
+ * Lift URL credentials, then validate: every problem found is returned together (credential clashes beside
+ * field errors), one line each naming the field.
+ */
+export function checkConfig(raw: unknown): { ok: true; config: Config } | { ok: false; problems: string[] } {
+  const root = raw && typeof raw === 'object' ? structuredClone(raw as object) : (raw ?? {});
+  const lifted = liftUrlCredentials(root);
+  const result = configSchema.safeParse(root);
+  const problems = [...lifted, ...(result.success ? [] : formatIssues(result.error))];
+  if (problems.length > 0 || !result.success) return { ok: false, problems };
+  return { ok: true, config: result.data };
 }
 
 /** Parse file text as YAML (a superset of JSON). */
