@@ -33,7 +33,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Live line period; 0 disables it. */
   liveEveryMs?: number;
+  /** Called when shutdown overruns its hard deadline (default process.exit). */
+  exit?: (code: number) => void;
 }
+
+/** Exit code when shutdown overran its deadline: the process stopped without finishing its flush. */
+export const EXIT_STOP_DEADLINE = 1;
 
 /** Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike. */
 export function withEmulatedRigs(
@@ -221,10 +226,35 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const timer =
       every > 0 ? setInterval(() => io.out(`${liveLine(collector.fleet)}\n`), every).unref() : undefined;
 
-    await waitForStop(opts.signal);
+    const stopping = await waitForStop(opts.signal);
     if (timer) clearInterval(timer);
-    io.out('stopping: closing the API, aborting in-flight polls, closing the store…\n');
-    await closeAll();
+    // From here on a further SIGTERM/SIGINT is logged and ignored (a second Ctrl-C must not cut the flush short);
+    // only the hard deadline ends a shutdown that hangs, and it says what the journal still holds.
+    const deadlineMs = config.shutdown.deadline_ms;
+    const onAgain = (sig: NodeJS.Signals) =>
+      log.warn({ signal: sig, deadline_ms: deadlineMs }, `${sig} while stopping: ignored, still flushing`);
+    process.on('SIGINT', onAgain);
+    process.on('SIGTERM', onAgain);
+    const hard = setTimeout(() => {
+      const p = collector.journal.pressure();
+      const left =
+        p.oldest_unacked_seq === null
+          ? 'every journal entry was delivered'
+          : `journal entries from seq ${p.oldest_unacked_seq} on are not yet delivered to every sink (${p.entries} entries kept on disk; they are sent on the next start)`;
+      const message = `stop deadline of ${deadlineMs} ms passed; exiting without finishing shutdown: ${left}`;
+      log.error({ code: 'RT_ERR_STOP_DEADLINE', journal: p }, message);
+      io.err(`${message}\n`);
+      (opts.exit ?? process.exit)(EXIT_STOP_DEADLINE);
+    }, deadlineMs);
+    hard.unref();
+    try {
+      io.out(`stopping (${stopping}): closing the API, aborting in-flight polls, closing the store…\n`);
+      await closeAll();
+    } finally {
+      clearTimeout(hard);
+      process.off('SIGINT', onAgain);
+      process.off('SIGTERM', onAgain);
+    }
     io.out('stopped\n');
     return 0;
   } catch (err) {
@@ -243,17 +273,20 @@ export function liveLine(fleet: FleetView): string {
   return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+/** Resolves with what asked for the stop: a signal name, or `abort`. */
+function waitForStop(signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
+    const done = (why: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
     };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (signal?.aborted) done();
-    else signal?.addEventListener('abort', done, { once: true });
+    const onSignal = (sig: NodeJS.Signals) => done(sig);
+    const onAbort = () => done('abort');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

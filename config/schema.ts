@@ -156,6 +156,20 @@ export const emulatorSchema = z
   })
   .strict();
 
+export const shutdownSchema = z
+  .object({
+    deadline_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(30_000)
+      .describe(
+        'Hard deadline for a clean stop (closing the API, aborting polls, flushing sinks and the store). A second SIGTERM/SIGINT while stopping is logged and ignored; past the deadline rigtel exits with code 1, naming what the journal still holds for next start.',
+      ),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     site: z
@@ -188,6 +202,7 @@ export const configSchema = z
     sinks: sinksSection,
     alerts: alertsSection,
     discovery: discoverySection,
+    shutdown: shutdownSchema.default(shutdownSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
