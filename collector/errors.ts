@@ -117,6 +117,20 @@ export const DiscoveryErrors = {
       `${ranges}: ${count} addresses is more than ${max} (a /16); split the range or pass --force`,
     400,
   ),
+  rangeLimit: defineError<[string, number, number]>(
+    'RT_ERR_DISCOVERY_RANGE_LIMIT',
+    'the scan ranges hold more addresses than rigtel scans even with --force',
+    (ranges, count, max) =>
+      `${ranges}: ${count} addresses is more than ${max}, the most rigtel scans even with --force; scan the site's own blocks`,
+    400,
+  ),
+  publicTarget: defineError<[string]>(
+    'RT_ERR_DISCOVERY_PUBLIC_TARGET',
+    'a scan range holds public addresses (not RFC 1918, loopback, link-local or CGNAT); pass --allow-public to scan them',
+    (ranges) =>
+      `${ranges}: public addresses (not RFC 1918, loopback, link-local or CGNAT 100.64.0.0/10): a scan stays on the site's own networks unless --allow-public is given`,
+    400,
+  ),
   badPort: defineError<[string]>(
     'RT_ERR_DISCOVERY_BAD_PORT',
     'a scan port is not a number between 1 and 65535',
