@@ -9,10 +9,12 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from 'fastify';
+import { splitAddress } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redactText } from '../lib/secret.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
+import { allowedHostSet, hostName } from './host-guard.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -42,6 +44,41 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
     // Per-request lines would drown the poll log; errors are logged by our handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // Requests Node's HTTP parser refuses (URL or headers too long, malformed request line) get the same
+    // {error:{code,message}} body as every other failure, not a bare status line.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const bad = ApiErrors.badRequest(
+        'request',
+        `the HTTP request could not be read (${err.code ?? 'parse error'})`,
+      );
+      const body = JSON.stringify({ error: { code: bad.code, message: bad.message } });
+      const reason =
+        status === 431
+          ? 'Request Header Fields Too Large'
+          : status === 408
+            ? 'Request Timeout'
+            : 'Bad Request';
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+
+  const listen = deps.config.api?.listen;
+  const allowed = allowedHostSet(
+    listen ? splitAddress(listen, 8080).host : undefined,
+    deps.config.api?.allowed_hosts ?? [],
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.host;
+    const name = hostName(header);
+    if (name !== null && allowed.has(name)) return;
+    const err = ApiErrors.hostNotAllowed(String(header ?? '').slice(0, 100));
+    reply.code(err.httpStatus).send(renderError(err).body);
+    return reply;
   });
 
   // Every text body leaves through the one redaction (URL userinfo, known secret values): /healthz, /v1/status,

@@ -2,7 +2,8 @@
  * The collector, composed: scheduler → poll → journal → live fleet → fan-out → sinks (embedded store, …).
  * Each sample: journal.append → fleet update → fanout.kick → listeners.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import type { MinerDriver } from '../protocols/driver.js';
@@ -86,7 +87,9 @@ export async function startCollector(
   const now = deps.now ?? Date.now;
   const dir = config.storage.dir;
   try {
-    mkdirSync(dir, { recursive: true });
+    // The journal and the store hold pool worker names (identifying data): owner-only, dir 0700, files 0600.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
   } catch {
     // Journal.open reports the problem with a named error.
   }
@@ -110,6 +113,7 @@ export async function startCollector(
     journal.close();
     throw err;
   }
+  privateFiles(dir);
   const identity = new IdentityMap(store.db);
   const sinks = [...sinksFromConfig(config, { store, log, now }), ...(deps.extraSinks ?? [])];
   const names = new Set(sinks.map((s) => s.name));
@@ -244,4 +248,15 @@ export async function startCollector(
       return stopping;
     },
   };
+}
+
+/** Owner-only files in the storage dir (SQLite gives its -wal/-shm files the database file's mode). */
+function privateFiles(dir: string): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isFile()) chmodSync(join(dir, e.name), 0o600);
+    }
+  } catch {
+    // A file that vanished meanwhile (a checkpointed WAL) needs no mode.
+  }
 }

@@ -125,6 +125,18 @@ export const apiSchema = z
       .default('127.0.0.1:8080')
       .describe('Address the HTTP API listens on. Keep it on loopback or a management network.'),
     enabled: z.boolean().default(true).describe('Serve the HTTP API from the collector process.'),
+    allowed_hosts: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(255)
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/, 'a host name or address, without port or scheme'),
+      )
+      .default([])
+      .describe(
+        'Host header names the API answers besides the loopback names (127.0.0.1, localhost, [::1]) and the api.listen host; any port. Another Host gets 421 RT_ERR_API_HOST_NOT_ALLOWED, so a web page that rebinds its DNS name to this machine cannot read the API. Add the names and addresses operators browse to (e.g. rigtel.site.lan, 10.0.9.5).',
+      ),
   })
   .strict();
 
