@@ -24,6 +24,8 @@ export interface RigSummary {
   last_error: { code: string; message: string } | null;
   consecutive_failures: number;
   next_poll_ms: number | null;
+  /** True for a rig of the built-in emulated fleet: its figures are not a real machine's. */
+  emulated: boolean;
 }
 
 type RigConfig = Config['rigs'][number];
@@ -79,6 +81,7 @@ export function summarizeRig(config: Config, rig: RigStatus): RigSummary {
     last_error: rig.last_error,
     consecutive_failures: rig.consecutive_failures,
     next_poll_ms: rig.next_poll_ms,
+    emulated: configuredRig(config, rig)?.tags?.['emulated'] === 'true',
   };
 }
 

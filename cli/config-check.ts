@@ -1,11 +1,6 @@
-/**
- * `rigtel config check FILE`: validate without connecting to anything. Valid: `ok` and a summary (secrets
- * print as [redacted]). Invalid: one line per problem naming the field, exit 2.
- */
-import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ConfigErrors } from '../config/errors.js';
-import { applyEnvOverrides, checkConfig, parseConfigText } from '../config/load.js';
+import { applyEnvOverrides, blameEnv, checkConfig, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redacted } from '../lib/secret.js';
@@ -23,27 +18,20 @@ export function checkConfigFile(
 ): CheckResult {
   let raw: unknown;
   try {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw ConfigErrors.unreadable(file, (err as NodeJS.ErrnoException).code ?? String(err));
-    }
-    raw = parseConfigText(text, file);
+    raw = readConfigFile(file);
   } catch (err) {
+    const listed = ConfigErrors.invalid.is(err) ? err.details?.['problems'] : undefined;
+    if (Array.isArray(listed)) {
+      const head = `${ConfigErrors.invalid.code}: ${file}: ${listed.length} problem(s)`;
+      return { ok: false, text: `${head}\n${listed.join('\n')}\n` };
+    }
     if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
     throw err;
-  }
-  // applyEnvOverrides turns a non-object into {}, which would pass as an empty config: refuse it here.
-  if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    const got = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
-    const head = `${ConfigErrors.invalid.code}: ${file}: 1 problem(s)`;
-    return { ok: false, text: `${head}\n(root): expected a mapping of settings (key: value), got ${got}\n` };
   }
   const result = checkConfig(applyEnvOverrides(raw, env));
   if (!result.ok) {
     // formatIssues joins several unknown keys of one object into one entry; print each on its own line.
-    const problems = result.problems.flatMap((p) => p.split('\n').map((l) => l.trim()));
+    const problems = blameEnv(result.problems, env).flatMap((p) => p.split('\n').map((l) => l.trim()));
     const head = `${ConfigErrors.invalid.code}: ${file}: ${problems.length} problem(s)`;
     return { ok: false, text: `${head}\n${problems.join('\n')}\n` };
   }

@@ -40,18 +40,25 @@ export interface RunOptions {
 /** Exit code when shutdown overran its deadline: the process stopped without finishing its flush. */
 export const EXIT_STOP_DEADLINE = 1;
 
-/** Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike. */
+/**
+ * Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike; each
+ * carries the tag `emulated: "true"`, which the rig views show as `emulated: true`. They replace the configured
+ * rigs (the demo: there are none) or, with emulator.alongside_rigs, join them.
+ */
 export function withEmulatedRigs(
   config: Config,
   rigs: ReadonlyArray<{ name: string; address: string; family: string }>,
 ): Config {
   const known = new Set(rigSchema.shape.family.unwrap().options as readonly string[]);
-  return {
-    ...config,
-    rigs: rigs.map((r) =>
-      rigSchema.parse({ name: r.name, address: r.address, family: known.has(r.family) ? r.family : 'auto' }),
-    ),
-  };
+  const emulated = rigs.map((r) =>
+    rigSchema.parse({
+      name: r.name,
+      address: r.address,
+      family: known.has(r.family) ? r.family : 'auto',
+      tags: { emulated: 'true' },
+    }),
+  );
+  return { ...config, rigs: config.emulator.alongside_rigs ? [...config.rigs, ...emulated] : emulated };
 }
 
 export function emulatorWanted(config: Config): boolean {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { splitUrlCredentials } from '../lib/secret.js';
 import { ConfigErrors } from './errors.js';
@@ -98,23 +98,80 @@ export function parseConfigText(text: string, source: string): unknown {
   }
 }
 
+/** Largest config file read: a site of 20,000 rigs is well under this; a bigger file is a mistake or an attack. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Read and parse a config file: size capped before reading, and a file given explicitly must hold a mapping of
+ * settings; an empty or non-mapping file is an error, never the built-in demo.
+ */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) throw ConfigErrors.tooLarge(file, size, MAX_CONFIG_BYTES);
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (ConfigErrors.tooLarge.is(err)) throw err;
+    throw ConfigErrors.unreadable(file, (err as NodeJS.ErrnoException).code ?? String(err));
+  }
+  // Past the stat a file may still grow (a log appended to): check what was read too.
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw ConfigErrors.tooLarge(file, Buffer.byteLength(text), MAX_CONFIG_BYTES);
+  }
+  const raw = parseConfigText(text, file);
+  if (
+    text.trim() === '' ||
+    raw === null ||
+    (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0 && !/\{\s*\}/.test(text))
+  ) {
+    const problems = [
+      '(root): the file is empty (or only comments); to run the built-in demo, give no --config at all',
+    ];
+    throw ConfigErrors.invalid.with({ details: { problems } }, file, problems);
+  }
+  // A bare word or a list parses as YAML too; taking it as "no settings" would start the demo fleet instead.
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    const got = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+    const problems = [`(root): expected a mapping of settings (key: value), got ${got}`];
+    throw ConfigErrors.invalid.with({ details: { problems } }, file, problems);
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** `RIGTEL_*` variables that set config paths: dotted path → variable name. */
+export function envSettings(env: NodeJS.ProcessEnv): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__').filter(Boolean);
+    if (path.length) out.set(path.join('.'), name);
+  }
+  return out;
+}
+
+/** Blame each problem on the environment variable that set its field, when one did. */
+export function blameEnv(problems: string[], env: NodeJS.ProcessEnv): string[] {
+  const set = envSettings(env);
+  if (set.size === 0) return problems;
+  return problems.map((p) => {
+    const field = p
+      .slice(0, p.indexOf(': ') === -1 ? p.length : p.indexOf(': '))
+      .replace(/\[(\d+)\]/g, '.$1');
+    for (const [path, name] of set) {
+      if (field === path || field.startsWith(`${path}.`)) return `${p} (set by environment variable ${name})`;
+    }
+    return p;
+  });
+}
+
 /** Read, apply env overrides, validate. Never connects to anything. */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
-  let raw: unknown = {};
-  const source = file ?? 'built-in defaults';
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw ConfigErrors.unreadable(file, (err as NodeJS.ErrnoException).code ?? String(err));
-    }
-    raw = parseConfigText(text, file);
-    // A bare word or a list parses as YAML too; taking it as "no settings" would start the demo fleet instead.
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      const got = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
-      throw ConfigErrors.invalid(file, [`(root): expected a mapping of settings (key: value), got ${got}`]);
-    }
-  }
-  return validateConfig(applyEnvOverrides(raw, env), source);
+  const raw: unknown = file ? readConfigFile(file) : {};
+  const fromEnv = envSettings(env).size > 0;
+  const source =
+    file ?? (fromEnv ? 'environment (RIGTEL_* variables) over built-in defaults' : 'built-in defaults');
+  const checked = checkConfig(applyEnvOverrides(raw, env));
+  if (!checked.ok) throw ConfigErrors.invalid(source, blameEnv(checked.problems, env));
+  return checked.config;
 }

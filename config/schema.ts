@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FAMILIES } from '../protocols/sample.js';
+import { hostPortCheck } from './address.js';
 import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
@@ -29,6 +30,7 @@ export const rigSchema = z
     address: z
       .string()
       .regex(ADDRESS, 'expected host:port (e.g. 10.0.0.12:4028)')
+      .superRefine(hostPortCheck())
       .describe('Where the miner API listens: host:port, or host alone for port 4028.'),
     family: z
       .enum(RIG_FAMILIES)
@@ -122,6 +124,7 @@ export const apiSchema = z
     listen: z
       .string()
       .regex(ADDRESS, 'expected host:port (e.g. 127.0.0.1:8080)')
+      .superRefine(hostPortCheck({ allowZeroPort: true, requirePort: true }))
       .default('127.0.0.1:8080')
       .describe('Address the HTTP API listens on. Keep it on loopback or a management network.'),
     enabled: z.boolean().default(true).describe('Serve the HTTP API from the collector process.'),
@@ -157,6 +160,12 @@ export const emulatorSchema = z
       .max(65_000)
       .default(14_028)
       .describe('First port of the emulated rigs; each rig takes the next port.'),
+    alongside_rigs: z
+      .boolean()
+      .default(false)
+      .describe(
+        'With mode on and rigs configured: poll the emulated fleet beside the real rigs (both explicitly asked for). Without it, that combination is an error rather than a silent swap of real rigs for emulated ones.',
+      ),
     interval_ms: z
       .number()
       .int()
@@ -217,12 +226,24 @@ export const configSchema = z
     shutdown: shutdownSchema.default(shutdownSchema.parse({})),
   })
   .strict()
-  .superRefine((config, ctx) => {
+  .superRefine(
+    (config, ctx) => {
+      // Runs even when fields failed (so every problem is reported at once): guard each value it reads.
+      crossFieldChecks(config as Partial<Config> | undefined, ctx);
+    },
+    { when: () => true },
+  );
+
+function crossFieldChecks(config: Partial<Config> | undefined, ctx: z.RefinementCtx): void {
+  if (!config || typeof config !== 'object') return;
+  const rigs = Array.isArray(config.rigs) ? config.rigs : [];
+  {
     // Names and addresses must each be unique: two entries for one address would poll it twice and merge
     // two assets into one history.
     const names = new Map<string, number>();
     const addresses = new Map<string, number>();
-    config.rigs.forEach((rig, index) => {
+    rigs.forEach((rig, index) => {
+      if (!rig || typeof rig.address !== 'string') return;
       const { host, port } = splitAddress(rig.address);
       const address = `${host.toLowerCase()}:${port}`;
       const sameAddress = addresses.get(address);
@@ -243,14 +264,29 @@ export const configSchema = z
         });
       } else names.set(rig.name, index);
     });
-    if (config.poll.poll_deadline_ms >= config.poll.interval_ms) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['poll', 'poll_deadline_ms'],
-        message: `must be below poll.interval_ms (${config.poll.interval_ms}) so one slow rig cannot overlap the next round`,
-      });
-    }
-  });
+  }
+  const poll = config.poll;
+  if (
+    poll &&
+    typeof poll.poll_deadline_ms === 'number' &&
+    typeof poll.interval_ms === 'number' &&
+    poll.poll_deadline_ms >= poll.interval_ms
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['poll', 'poll_deadline_ms'],
+      message: `must be below poll.interval_ms (${poll.interval_ms}) so one slow rig cannot overlap the next round`,
+    });
+  }
+  const emu = config.emulator;
+  if (emu && emu.mode === 'on' && rigs.length > 0 && emu.alongside_rigs !== true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['emulator', 'mode'],
+      message: `on, with ${rigs.length} rig(s) configured: say emulator.mode off to poll the real rigs, or add emulator.alongside_rigs: true to poll both`,
+    });
+  }
+}
 
 /** Config as written in a file (before defaults and transforms). */
 export type ConfigInput = z.input<typeof configSchema>;
