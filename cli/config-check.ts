@@ -67,7 +67,7 @@ export function summarize(config: Config): string {
   lines.push(`emulator     ${emu} (mode ${config.emulator.mode})`);
   const snmp = (config.snmp as { devices?: unknown[] }).devices;
   if (Array.isArray(snmp)) lines.push(`snmp         ${snmp.length} device(s)`);
-  const sinks = Object.keys(config.sinks as object);
+  const sinks = Object.keys(config.sinks as object).filter((k) => k !== 'retry');
   lines.push(`sinks        embedded store${sinks.length ? `, ${sinks.join(', ')}` : ''}`);
   return `${lines.join('\n')}\n`;
 }

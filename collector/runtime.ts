@@ -123,7 +123,12 @@ export async function startCollector(
       journal.unregister(old);
     }
   }
-  const fanout = new Fanout(journal, sinks, { log, now });
+  const retry = config.sinks.retry;
+  const fanout = new Fanout(journal, sinks, {
+    log,
+    now,
+    ...(retry ? { retryMinMs: retry.min_ms, retryMaxMs: retry.max_ms, probeEveryMs: retry.probe_ms } : {}),
+  });
   const started = now();
 
   const listeners = new Set<(s: Sample) => void>();

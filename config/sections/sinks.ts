@@ -220,14 +220,51 @@ export const mqttSinkSchema = z
     }
   });
 
+export const sinkRetrySchema = z
+  .object({
+    min_ms: z
+      .number()
+      .int()
+      .min(10)
+      .max(600_000)
+      .default(500)
+      .describe(
+        'First retry delay of a failing sink; each further attempt doubles it (with jitter: half to all of it).',
+      ),
+    max_ms: z
+      .number()
+      .int()
+      .min(10)
+      .max(3_600_000)
+      .default(60_000)
+      .describe('Longest delay between two attempts of a failing sink.'),
+    probe_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000)
+      .describe(
+        'While a sink backs off, check this often whether its service answers again (InfluxDB /ping, a TCP connect to the broker) and retry at once when it does; 0 turns the check off.',
+      ),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.max_ms < r.min_ms)
+      ctx.addIssue({ code: 'custom', path: ['max_ms'], message: 'must be at least min_ms' });
+  });
+
 /** Sinks besides the embedded store. Owned by the sinks work (issue 4). */
 export const sinksSection = z
   .object({
+    retry: sinkRetrySchema
+      .default({ min_ms: 500, max_ms: 60_000, probe_ms: 1000 })
+      .describe('Retry curve of every sink (embedded store, InfluxDB, MQTT) while it fails.'),
     influx: influxSinkSchema.optional().describe('InfluxDB sink (v1 HTTP API). Absent: not used.'),
     mqtt: mqttSinkSchema.optional().describe('MQTT sink. Absent: not used.'),
   })
   .strict()
-  .default({})
+  .default({ retry: { min_ms: 500, max_ms: 60_000, probe_ms: 1000 } })
   .describe('Where samples go besides the embedded store: InfluxDB, MQTT.');
 
 export type InfluxSinkConfig = z.output<typeof influxSinkSchema>;
