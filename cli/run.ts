@@ -231,7 +231,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     const every = opts.liveEveryMs ?? 5000;
     const timer =
-      every > 0 ? setInterval(() => io.out(`${liveLine(collector.fleet)}\n`), every).unref() : undefined;
+      every > 0
+        ? setInterval(
+            () => io.out(`${liveLine(collector.fleet)}${journalNote(collector.journal.pressure())}\n`),
+            every,
+          ).unref()
+        : undefined;
 
     const stopping = await waitForStop(opts.signal);
     if (timer) clearInterval(timer);
@@ -281,6 +286,21 @@ export function liveLine(fleet: FleetView): string {
 }
 
 /** Resolves with what asked for the stop: a signal name, or `abort`. */
+/** What the live line adds when samples are being lost: nothing while the journal writes. */
+export function journalNote(p: {
+  write_error: { code: string } | null;
+  write_lost_samples: number;
+  disk_low: boolean;
+  disk_free_bytes: number | null;
+}): string {
+  const parts: string[] = [];
+  if (p.write_error) {
+    parts.push(`JOURNAL CANNOT WRITE (${p.write_error.code}): ${p.write_lost_samples} samples lost`);
+  } else if (p.write_lost_samples > 0) parts.push(`journal: ${p.write_lost_samples} samples lost earlier`);
+  if (p.disk_low) parts.push(`disk low: ${Math.round((p.disk_free_bytes ?? 0) / 1048576)} MB free`);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
+}
+
 function waitForStop(signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve) => {
     const done = (why: string) => {

@@ -26,6 +26,10 @@ export const JournalErrors = {
     'RT_ERR_JOURNAL_DROPPED',
     'the journal was full: the oldest samples not yet delivered to every sink were dropped (counted in pressure)',
   ),
+  diskLow: defineError(
+    'RT_ERR_JOURNAL_DISK_LOW',
+    'free space under the journal is below storage.disk_low_mb: acknowledged data is shed first; free space before writes fail',
+  ),
   closed: defineError(
     'RT_ERR_JOURNAL_CLOSED',
     'the journal was used after it was closed (shutdown in progress)',

@@ -96,6 +96,7 @@ export async function startCollector(
   const journal = Journal.open(dir, {
     fsync: config.storage.journal_fsync,
     maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
+    diskLowBytes: Math.floor((config.storage.disk_low_mb ?? 256) * 1024 * 1024),
     log,
     now,
   });

@@ -116,6 +116,13 @@ export const storageSchema = z
       .describe(
         'Disk the journal may use for samples not yet delivered to every sink; past it the oldest are dropped, with a warning first.',
       ),
+    disk_low_mb: z
+      .number()
+      .min(0)
+      .default(256)
+      .describe(
+        'Free space on the storage file system below which rigtel warns (log, /healthz 503) and sheds acknowledged journal data first, before the disk fills and samples are lost.',
+      ),
   })
   .strict();
 
