@@ -134,3 +134,19 @@ describe('physical bounds for every sample, any model', () => {
     assert.equal(r.raw, null);
   });
 });
+
+describe('non-readings repaired by the decoder', () => {
+  it('a NaN/Infinity/1e999 the decoder nulled still makes the sample partial with a note, once', () => {
+    const r = s19pro(100);
+    r.repairs = ['bare-nan-inf', 'number-overflow'];
+    assert.deepEqual(checkPlausibility(r).flagged, ['repair:bare-nan-inf', 'repair:number-overflow']);
+    assert.equal(r.support, 'partial');
+    assert.match(r.notes.join('\n'), /NaN, Infinity or an overflowing number/);
+    checkPlausibility(r);
+    assert.equal(r.notes.length, 1);
+    const clean = s19pro(100);
+    clean.repairs = ['missing-comma-between-objects'];
+    assert.deepEqual(checkPlausibility(clean).flagged, []);
+    assert.equal(clean.support, 'full');
+  });
+});

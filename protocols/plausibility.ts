@@ -194,6 +194,11 @@ function finish(reading: MinerReading, flagged: string[], rejected: Rejected): v
   }
 }
 
+/** Decoder repairs that turned a non-reading (NaN, Infinity, an overflowing literal) into null. */
+const NON_READING_REPAIRS = ['bare-nan-inf', 'quoted-nan-inf', 'number-overflow'];
+const NON_READING_NOTE =
+  'the reply held NaN, Infinity or an overflowing number in numeric fields: those figures are missing (null), not stored';
+
 /**
  * Check `reading` in place: physical bounds first (any model), then hashrate against the nameplate when the
  * model or the miner gives one. Every sample passes here before it is shown or stored: the collector's poll,
@@ -203,6 +208,15 @@ export function checkPlausibility(reading: MinerReading): PlausibilityResult {
   const rejected: Rejected = {};
   const flagged = flagOutOfBounds(reading, rejected);
   flagged.push(...flagAgainstNameplate(reading, rejected));
+  // The decoder already nulled NaN/Infinity; the sample must still say so and not pass as full.
+  const nonReadings = (Array.isArray(reading.repairs) ? reading.repairs : []).filter((r) =>
+    NON_READING_REPAIRS.includes(r),
+  );
+  if (nonReadings.length > 0 && !reading.notes.includes(NON_READING_NOTE)) {
+    reading.notes.push(NON_READING_NOTE);
+    flagged.push(...nonReadings.map((r) => `repair:${r}`));
+    rejected['repairs'] = nonReadings;
+  }
   finish(reading, flagged, rejected);
   return { flagged };
 }
