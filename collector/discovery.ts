@@ -423,8 +423,8 @@ async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions):
     }
   };
   for (const port of [...apiPorts, ...webPorts]) {
-    // Port 4433 is Whatsminer API v3 (length-prefixed, someone else's protocol): note it, do not probe it here.
-    if (port === 4433) continue;
+    // Port 4433 (Whatsminer API v3, length-framed) is identified by the same path as every port: detectFamily
+    // tries the families' own handshakes when nothing cgminer-like answers, so scan and poll agree.
     let d = await attempt(port, opts.deadlineMs);
     if (d && d.family === 'unknown' && timedOut(d.errors) && !signal.aborted) {
       // A slow answer under load is retried once with twice the time before calling the host unidentified.

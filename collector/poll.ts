@@ -47,6 +47,7 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
   try {
     // Race the driver against the signal: a driver that ignores its signal still only holds this poll (and its
     // scheduler slot) until the deadline.
+    // Every reading has passed the driver kit's finish step (protocols/kit/finish.ts), plausibility included.
     reading = await raceAbort(driver.poll(target.target, signal), signal);
     // Every family goes through the same physical-bounds and unit check before a figure is stored.
     checkPlausibility(reading);

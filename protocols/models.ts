@@ -1,11 +1,11 @@
 /**
  * Model table: nameplate figures per miner model, for the nominal hashrate a miner does not report and for the
- * power estimate when neither a PDU nor the miner gives a figure (protocols.md §4.9).
+ * power estimate when neither a PDU nor the miner gives a figure (docs/protocols.md, "## Units and plausibility").
  *
  * `source` says where each row's numbers come from. "vendor spec" rows are the maker's published nameplate as
  * commonly listed (one stock profile; units ship in several bins, so ±5 % is normal) and were not re-checked
  * against a datasheet here; "fixture" means the hashrate is the firmware's own `total_rateideal` in a capture in
- * shared/fixtures/real. Hashrate is in H/s of the model's own algorithm: for non-SHA-256 models that is NOT
+ * protocols/fixtures/real. Hashrate is in H/s of the model's own algorithm: for non-SHA-256 models that is NOT
  * comparable with bitcoin hashrate (Equihash counts Sol/s).
  */
 import type { MinerReading } from './sample.js';
@@ -166,7 +166,7 @@ export function lookupModel(model: string | null | undefined): ModelSpec | null 
 }
 
 /**
- * Power estimate from the model's nameplate efficiency and the measured hashrate (protocols.md §4.9). Null when
+ * Power estimate from the model's nameplate efficiency and the measured hashrate (docs/protocols.md, "## Units and plausibility"). Null when
  * the model is unknown, the rig is not hashing, or there is no hashrate: an estimate of nothing is not 0 W.
  * Ignores fan power, ambient and tuning; callers must label it `power_source: 'estimate'`.
  */

@@ -1,5 +1,5 @@
 /**
- * Plausibility of every figure in a reading, whatever the model (docs/protocols.md §6 item 21).
+ * Plausibility of every figure in a reading, whatever the model (docs/protocols.md, "## Units and plausibility").
  *
  * Two checks, both run by `checkPlausibility`:
  * - physical bounds that no real device exceeds (a single rig's hashrate, power, temperatures, fan speed,
@@ -186,10 +186,10 @@ function flagAgainstNameplate(reading: MinerReading, rejected: Rejected): string
   return flagged;
 }
 
-function finish(reading: MinerReading, flagged: string[], rejected: Rejected): void {
+function finish(reading: MinerReading, flagged: string[], rejected: Rejected, keepRaw = true): void {
   if (flagged.length === 0) return;
   if (reading.support === 'full') reading.support = 'partial';
-  if (reading.raw === null) {
+  if (keepRaw && reading.raw === null) {
     reading.raw = JSON.stringify({ implausible: rejected }).slice(0, 16 * 1024);
   }
 }
@@ -204,10 +204,21 @@ const NON_READING_NOTE =
  * model or the miner gives one. Every sample passes here before it is shown or stored: the collector's poll,
  * `rigtel poll`, `rigtel scan` and the emulator's own checks. Idempotent.
  */
-export function checkPlausibility(reading: MinerReading): PlausibilityResult {
+export function checkPlausibility(
+  reading: MinerReading,
+  opts: {
+    /** Leave `raw` alone (the driver kit keeps the whole raw reply itself); default: record the rejected values. */
+    keepRawReply?: boolean;
+  } = {},
+): PlausibilityResult {
   const rejected: Rejected = {};
   const flagged = flagOutOfBounds(reading, rejected);
   flagged.push(...flagAgainstNameplate(reading, rejected));
+  const power = reading.power_w;
+  if (flagImplausiblePower(reading).length > 0) {
+    flagged.push('power_w');
+    rejected['power_w'] = power;
+  }
   // The decoder already nulled NaN/Infinity; the sample must still say so and not pass as full.
   const nonReadings = (Array.isArray(reading.repairs) ? reading.repairs : []).filter((r) =>
     NON_READING_REPAIRS.includes(r),
@@ -217,7 +228,7 @@ export function checkPlausibility(reading: MinerReading): PlausibilityResult {
     flagged.push(...nonReadings.map((r) => `repair:${r}`));
     rejected['repairs'] = nonReadings;
   }
-  finish(reading, flagged, rejected);
+  finish(reading, flagged, rejected, opts.keepRawReply !== true);
   return { flagged };
 }
 
@@ -230,4 +241,30 @@ export function flagImplausibleHashrate(reading: MinerReading): string[] {
   const flagged = flagAgainstNameplate(reading, rejected);
   finish(reading, flagged, rejected);
   return flagged;
+}
+
+/** Beyond this factor either way of the model's nameplate efficiency at the reported hashrate, watts are wrong. */
+export const POWER_EFFICIENCY_FACTOR = 4;
+
+/**
+ * Check the rig's own power figure against the model's nameplate efficiency at the hashrate it reports
+ * (docs/protocols.md, "## Units and plausibility"): 34.65 W from an S9 hashing 11.8 TH/s is 3 J/TH where the
+ * model is built for about 98 J/TH — a firmware computing from a wrong input, not a measurement. Such a figure
+ * becomes null with a note and the reading `partial`. Returns the names of the fields that were flagged.
+ */
+export function flagImplausiblePower(reading: MinerReading): string[] {
+  const spec = lookupModel(reading.identity.model);
+  const watts = reading.power_w;
+  const hashrate = reading.hashrate_hs ?? reading.hashrate_avg_hs;
+  if (!spec || watts === null || hashrate === null || !(hashrate > 0) || !(spec.hashrate_hs > 0)) return [];
+  const expected = (spec.power_w * hashrate) / spec.hashrate_hs;
+  const ratio = watts / expected;
+  if (ratio >= 1 / POWER_EFFICIENCY_FACTOR && ratio <= POWER_EFFICIENCY_FACTOR) return [];
+  reading.notes.push(
+    `implausible power_w ${watts} W for ${spec.name} at ${hs(hashrate)} (nameplate ${spec.power_w} W at ${hs(spec.hashrate_hs)}, so about ${Math.round(expected)} W expected): not stored`,
+  );
+  reading.power_w = null;
+  reading.power_source = null;
+  if (reading.support === 'full') reading.support = 'partial';
+  return ['power_w'];
 }

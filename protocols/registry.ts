@@ -1,95 +1,47 @@
 /**
- * Which driver reads which rig. `driverFor(family)` gives the configured family's driver; `driverFor('auto')`
- * gives a driver that detects the family once per host:port (`version`, and `devdetails` only when `version`
- * is not conclusive), caches it, and re-checks the family signature on every poll so a firmware swap is noticed
- * (protocols.md §5.2, §7).
+ * Which driver reads which rig, built from the one ordered family list (`families.ts`). `driverFor(family)`
+ * gives the configured family's driver; `driverFor('auto')` identifies each host:port through `detectFamily` —
+ * the same path `rigtel scan` uses — caches the family, polls with that family's driver, and identifies again
+ * every IDENTITY_EVERY polls so a firmware swap is noticed. A host that answers but that no family claims reads
+ * as `unsupported` with its raw replies kept; only a host that answers nothing is an error.
  */
-import { RtError } from '../lib/errors.js';
-import { pollAntminer } from './antminer/driver.js';
-import { avalonDriver } from './avalon/driver.js';
-import { bitaxeDriver } from './bitaxe/driver.js';
-import { braiinsDriver } from './braiins/driver.js';
-import { cgminerRequest } from './cgminer/client.js';
-import { pollCgminer } from './cgminer/driver.js';
 import type { MinerDriver, PollTarget } from './driver.js';
 import { ProtoErrors } from './errors.js';
-import { detectFamily, type Identification, identify } from './identify.js';
-import { innosiliconDriver } from './innosilicon/driver.js';
-import { luxosDriver } from './luxos/driver.js';
-import type { Family, MinerReading } from './sample.js';
-import { vnishDriver } from './vnish/driver.js';
-import { whatsminerDriver } from './whatsminer/driver.js';
+import { FAMILY_ORDER } from './families.js';
+import { type Detection, detectFamily } from './identify.js';
+import { finishReading, IDENTITY_EVERY, SIGNATURE_LOST, UNKNOWN_FIRMWARE } from './kit/index.js';
+import { emptyReading, type Family, type MinerReading } from './sample.js';
 
-type Polled = { reading: MinerReading; versionBody: unknown };
-
-/** Antminer and plain cgminer drivers that also hand back their `version` reply for the signature re-check. */
-const antminerDriver: MinerDriver & { pollFull(t: PollTarget, s: AbortSignal): Promise<Polled> } = {
-  family: 'antminer',
-  async pollFull(target, signal) {
-    const { reading, results } = await pollAntminer(target, signal);
-    const v = results['version'];
-    return { reading, versionBody: v?.ok ? v.body : undefined };
-  },
-  async poll(target, signal) {
-    return (await this.pollFull(target, signal)).reading;
-  },
-};
-
-const cgminerDriver: MinerDriver & { pollFull(t: PollTarget, s: AbortSignal): Promise<Polled> } = {
-  family: 'cgminer',
-  async pollFull(target, signal) {
-    const { reading, results } = await pollCgminer(target, signal);
-    const v = results['version'];
-    return { reading, versionBody: v?.ok ? v.body : undefined };
-  },
-  async poll(target, signal) {
-    return (await this.pollFull(target, signal)).reading;
-  },
-};
-
-/**
- * The family → driver list. Detection precedence (aftermarket firmware before stock) lives in identify.ts; this
- * table only says who reads a family once it is known. New families are added here (one line each).
- */
-const DRIVERS: Partial<Record<Family, MinerDriver>> = {
-  antminer: antminerDriver,
-  cgminer: cgminerDriver,
-  whatsminer: whatsminerDriver,
-  avalon: avalonDriver,
-  braiins: braiinsDriver,
-  luxos: luxosDriver,
-  vnish: vnishDriver,
-  innosilicon: innosiliconDriver,
-  bitaxe: bitaxeDriver,
-};
-
-const WEB_PORTS = new Set([80, 8080]);
+/** One driver instance per family, in detection order. */
+export function createDrivers(): Map<Family, MinerDriver> {
+  return new Map(FAMILY_ORDER.map((f) => [f.family as Family, f.createDriver()]));
+}
 
 function addr(target: PollTarget): string {
   return `${target.host}:${target.port}`;
 }
 
-/** Detection on one cgminer-style port: `version`, then `devdetails` only if `version` did not settle it. */
-export async function detectCgminerFamily(target: PollTarget, signal: AbortSignal): Promise<Identification> {
-  if (WEB_PORTS.has(target.port)) {
-    return detectFamily(target.host, target.port, signal, {
-      connectTimeoutMs: target.connectTimeoutMs,
-      deadlineMs: target.commandTimeoutMs,
-      maxBytes: target.maxReplyBytes,
-    });
-  }
-  const version = (await cgminerRequest(target, { command: 'version' }, signal)).value;
-  let id = identify({ version });
-  if (id.family === 'unknown' || id.confidence === 'low') {
-    try {
-      const devdetails = (await cgminerRequest(target, { command: 'devdetails' }, signal)).value;
-      id = identify({ version, devdetails });
-    } catch (err) {
-      if (!(err instanceof RtError)) throw err;
-      // devdetails is denied on stock Antminer (Code 45, protocols.md §1.5): version alone decides.
-    }
-  }
-  return id;
+/** Identification of one poll target: the one path scan, poll and the collector's `auto` share. */
+export function detectTarget(target: PollTarget, signal: AbortSignal): Promise<Detection> {
+  return detectFamily(target.host, target.port, signal, {
+    connectTimeoutMs: target.connectTimeoutMs,
+    deadlineMs: target.commandTimeoutMs,
+    maxBytes: target.maxReplyBytes,
+    httpOnSamePort: true,
+  });
+}
+
+/** The reading of a host that answered but that no family claims: `unsupported`, its replies kept. */
+export function unsupportedReading(d: Detection): MinerReading {
+  const r = emptyReading('unknown');
+  r.support = 'unsupported';
+  r.state = 'error';
+  r.identity.make = d.make;
+  r.identity.model = d.model;
+  r.identity.firmware = d.firmware;
+  r.identity.mac = d.mac;
+  r.notes.push(`not identified: ${d.evidence.join('; ')}`);
+  return finishReading(r, { bodies: d.replies, repairs: [], failures: [] });
 }
 
 export interface AutoDriver extends MinerDriver {
@@ -109,49 +61,77 @@ function suggestsWrongFamily(err: unknown): boolean {
   );
 }
 
-export function createAutoDriver(): AutoDriver {
-  const cache = new Map<string, Family>();
+export function createAutoDriver(drivers: Map<Family, MinerDriver> = createDrivers()): AutoDriver {
+  /** Per address: the family, polls since it was cached, and whether a doubt was already checked. */
+  const cache = new Map<string, { family: Family; polls: number; confirmed: boolean }>();
 
-  async function detect(target: PollTarget, signal: AbortSignal): Promise<Family> {
-    const id = await detectCgminerFamily(target, signal);
-    if (id.family === 'unknown' || !DRIVERS[id.family]) {
-      throw ProtoErrors.unsupported(`${addr(target)}: ${id.evidence.join('; ') || 'no recognisable reply'}`);
-    }
-    cache.set(addr(target), id.family);
-    return id.family;
+  async function detect(target: PollTarget, signal: AbortSignal): Promise<Detection> {
+    const key = addr(target);
+    const polls = cache.get(key)?.polls ?? 0;
+    cache.delete(key);
+    const d = await detectTarget(target, signal);
+    if (d.family !== 'unknown' && drivers.has(d.family))
+      cache.set(key, { family: d.family, polls, confirmed: false });
+    return d;
   }
 
   return {
     family: 'unknown',
-    familyOf: (address) => cache.get(address) ?? null,
+    familyOf: (address) => cache.get(address)?.family ?? null,
     forget: (address) => {
       cache.delete(address);
     },
     async poll(target, signal) {
       const key = addr(target);
-      const family = cache.get(key) ?? (await detect(target, signal));
-      const driver = DRIVERS[family]!;
+      let entry = cache.get(key);
+      let changedFrom: Family | null = null;
+      let detectedNow = false;
+      if (entry && entry.polls > 0 && entry.polls % IDENTITY_EVERY === 0) {
+        // Identify again now and then: a rig re-flashed to another firmware is read by the right driver.
+        const before = entry.family;
+        const d = await detect(target, signal).catch(() => null);
+        detectedNow = true;
+        entry = cache.get(key);
+        if (d && d.family !== 'unknown' && d.family !== before) changedFrom = before;
+      }
+      if (!entry) {
+        const d = await detect(target, signal);
+        detectedNow = true;
+        entry = cache.get(key);
+        if (!entry) {
+          if (d.via === null)
+            throw d.failure ?? ProtoErrors.unsupported(`${key}: no reply rigtel recognises`);
+          return unsupportedReading(d);
+        }
+      }
+      entry.polls++;
       let reading: MinerReading;
-      let versionBody: unknown;
       try {
-        if (driver === antminerDriver || driver === cgminerDriver) {
-          ({ reading, versionBody } = await (driver as typeof antminerDriver).pollFull(target, signal));
-        } else reading = await driver.poll(target, signal);
+        reading = await drivers.get(entry.family)!.poll(target, signal);
       } catch (err) {
         if (suggestsWrongFamily(err)) cache.delete(key);
         throw err;
       }
-      // Signature re-check: the version reply of this very poll (antminer/cgminer), or what the driver says.
-      let seen: Family | null = null;
-      if (versionBody !== undefined) {
-        const id = identify({ version: versionBody });
-        if (id.family !== 'unknown' && id.confidence !== 'low') seen = id.family;
-      } else if (reading.identity.family !== 'unknown') seen = reading.identity.family;
-      if (seen && seen !== family && DRIVERS[seen]) {
-        cache.set(key, seen);
-        reading.support = reading.support === 'full' ? 'partial' : reading.support;
+      const doubt = reading.notes.some((n) => n.startsWith(SIGNATURE_LOST) || n.startsWith(UNKNOWN_FIRMWARE));
+      if (doubt && !detectedNow && !entry.confirmed) {
+        // This poll's replies no longer look like the cached family: identify now rather than at the next
+        // scheduled check. A rig whose firmware stays unknown is then left to the schedule.
+        const before = entry.family;
+        const d = await detect(target, signal);
+        const now = cache.get(key);
+        if (!now) return d.via === null ? reading : unsupportedReading(d);
+        now.confirmed = now.family === before;
+        if (now.family !== before) {
+          changedFrom = before;
+          now.polls++;
+          reading = await drivers.get(now.family)!.poll(target, signal);
+          entry = now;
+        }
+      }
+      if (changedFrom) {
+        if (reading.support === 'full') reading.support = 'partial';
         reading.notes.push(
-          `family signature changed from ${family} to ${seen}; the next poll uses the ${seen} driver`,
+          `family signature changed from ${changedFrom} to ${entry.family}: read with the ${entry.family} driver`,
         );
       }
       return reading;
@@ -159,12 +139,13 @@ export function createAutoDriver(): AutoDriver {
   };
 }
 
-const autoDriver = createAutoDriver();
+const drivers = createDrivers();
+const autoDriver = createAutoDriver(drivers);
 
-/** The driver for a configured family; 'auto' (and 'unknown') detect per address. */
+/** The driver for a configured family; 'auto' (and 'unknown') identify per address. */
 export function driverFor(family: Family | 'auto'): MinerDriver {
   if (family === 'auto' || family === 'unknown') return autoDriver;
-  const driver = DRIVERS[family];
+  const driver = drivers.get(family);
   if (!driver) throw ProtoErrors.unsupported(`no driver for family ${family}`);
   return driver;
 }

@@ -1,7 +1,7 @@
 /**
  * The one normalized sample type that flows protocols → collector → journal → sinks → api.
  *
- * Rules (../shared/docs/design.md):
+ * Rules (docs/ARCHITECTURE.md):
  * - units are in the field names: hashrate in H/s (`_hs`), power W (`_w`), energy Wh (`_wh`), °C (`_c`),
  *   fan speed rpm (`_rpm`), durations s (`_s`) or ms (`_ms`), times ms since epoch UTC (`_ms`);
  * - a missing reading is `null`, never 0; an offline rig has no current values;
@@ -95,6 +95,13 @@ export interface PoolReading {
 export interface MinerReading {
   identity: RigIdentity;
   state: RigState;
+  /**
+   * True when no firmware signal states the state and it was inferred from the figures instead — above all
+   * zero hashrate with no sleep signal, where a sleeping rig and a dead one look the same. `notes` then list
+   * the signals it was inferred from. False when the firmware said it (Antminer `Mode` 254, Whatsminer
+   * `btmineroff`) or the figures leave no doubt (hashing).
+   */
+  state_inferred: boolean;
   /** Current (short-window) hashrate. */
   hashrate_hs: number | null;
   /** Average since the miner process started (or the firmware's long window). */
@@ -164,6 +171,7 @@ export function emptyReading(family: Family = 'unknown'): MinerReading {
   return {
     identity: emptyIdentity(family),
     state: 'offline',
+    state_inferred: false,
     hashrate_hs: null,
     hashrate_avg_hs: null,
     hashrate_nominal_hs: null,

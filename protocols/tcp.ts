@@ -1,6 +1,6 @@
 /**
- * One request, one reply over a fresh TCP connection, as miner APIs want it (../shared/docs/protocols.md §1.1,
- * §6): the whole request in one write right after connect, read until the terminator or EOF (never trusting a
+ * One request, one reply over a fresh TCP connection, as miner APIs want it (docs/protocols.md, "## cgminer API framing",
+ * docs/protocols.md, "## Units and plausibility"): the whole request in one write right after connect, read until the terminator or EOF (never trusting a
  * single read), a connect timeout, an overall deadline, and a byte cap so a runaway reply cannot eat memory.
  */
 import net from 'node:net';
@@ -110,7 +110,7 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
         finish(received === 0 ? ProtoErrors.emptyReply(addr) : ProtoErrors.reset(addr));
         return;
       }
-      // An accept-then-close with no byte is the api-allow refusal, not a timeout (protocols.md §1.1).
+      // An accept-then-close with no byte is the api-allow refusal, not a timeout (docs/protocols.md, "## cgminer API framing").
       if (received === 0) finish(ProtoErrors.emptyReply(addr));
       else done(Buffer.concat(chunks, received), 'eof');
     });

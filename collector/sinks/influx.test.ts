@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../config/load.js';
 import { influxSinkSchema } from '../../config/sections/sinks.js';
-import { antminerDriver } from '../../protocols/antminer/driver.js';
+import { createAntminerDriver } from '../../protocols/antminer/driver.js';
 import type { Sample } from '../../protocols/sample.js';
 import { freePort, type Influxd, startInfluxd } from '../../testing/influxd.js';
 import { startEmulatedFleet } from '../emulated-fleet.js';
@@ -365,7 +365,7 @@ describe('influx sink with the journal and fan-out (outage, crash)', () => {
     });
     const rt = await startCollector(cfg, targetsFromConfig(cfg), {
       log: silentLogger,
-      driverFor: () => antminerDriver,
+      driverFor: () => createAntminerDriver(),
       autoStart: false,
     });
     const influxStatus = () => rt.health.sinks().find((s) => s.name === 'influx')!;

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { Secret } from '../../lib/secret.js';
 import { parseSystemInfo, readSystemInfo } from './system-info.js';
 
-// Shape from protocols.md §2.1 (pyasic / asic-rs); values are made up for this test server.
+// Shape from docs/protocols.md, "## Antminer" (pyasic / asic-rs); values are made up for this test server.
 const INFO = {
   minertype: 'Antminer S19 Pro',
   nettype: 'DHCP',

@@ -1,12 +1,10 @@
 /**
- * Stock Antminer web API: `GET /cgi-bin/get_system_info.cgi` behind HTTP Digest (protocols.md §2.1, §2.7).
+ * Stock Antminer web API: `GET /cgi-bin/get_system_info.cgi` behind HTTP Digest (docs/protocols.md, "## Antminer").
  * Read for identity only — serial number and MAC, which the cgminer API on 4028 does not give. Credentials come
  * from the rig config (`username`, `password` as a Secret); without them nothing is sent.
  */
 import type { Secret } from '../../lib/secret.js';
-import { isObj, normMac, str } from '../cgminer/cgjson.js';
-import { httpGetJson } from '../http/client.js';
-import { HttpErrors } from '../http/errors.js';
+import { HttpErrors, httpGetJson, isObj, normMac, str } from '../kit/index.js';
 
 export interface AntminerSystemInfo {
   model: string | null;

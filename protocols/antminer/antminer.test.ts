@@ -1,5 +1,5 @@
 /**
- * Every Antminer reply in shared/fixtures/real/INDEX.md decodes (with the repairs its notes call for) and parses
+ * Every Antminer reply in protocols/fixtures/real/INDEX.md decodes (with the repairs its notes call for) and parses
  * to a plausible reading; a representative set is compared with hand-checked expected output
  * (testdata/expected/*.json, each number checked against the raw reply).
  */
@@ -8,9 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decodeReply, REPAIR } from '../cgminer/decode.js';
-import { fixtureIndex, fixturesAvailable, readFixture } from '../fixtures.js';
-import { lookupModel } from '../models.js';
+import { fixtureIndex, readFixture } from '../fixtures.js';
+import { decodeReply, lookupModel, REPAIR } from '../kit/index.js';
 import type { MinerReading } from '../sample.js';
 import { antminerFlavour, cleanAntminerModel, parseAntminer, parseSensorString } from './parse.js';
 
@@ -66,9 +65,9 @@ function assertPlausible(r: MinerReading, file: string): void {
     );
 }
 
-const antminerRows = fixturesAvailable() ? fixtureIndex().filter((e) => e.family === 'antminer') : [];
+const antminerRows = fixtureIndex().filter((e) => e.family === 'antminer');
 
-describe('every antminer fixture', { skip: !fixturesAvailable() }, () => {
+describe('every antminer fixture', () => {
   it('covers the index', () => {
     assert.ok(antminerRows.length >= 40, `only ${antminerRows.length} antminer rows`);
   });
@@ -103,7 +102,7 @@ describe('every antminer fixture', { skip: !fixturesAvailable() }, () => {
   }
 });
 
-describe('expected normalized output (hand-checked)', { skip: !fixturesAvailable() }, () => {
+describe('expected normalized output (hand-checked)', () => {
   const files = readdirSync(expectedDir).filter((f) => f.endsWith('.json'));
   it('has the representative set', () => {
     for (const name of [
@@ -206,11 +205,10 @@ describe('antminer helpers', () => {
 });
 
 function readE3(): unknown {
-  if (!fixturesAvailable()) return { STATS: [] };
   return decodeReply(readFixture('antminer_e3_stats.txt')).value;
 }
 
-describe('parseAntminer: fuzz', { skip: !fixturesAvailable() }, () => {
+describe('parseAntminer: fuzz', () => {
   it('mutated fixtures that still decode never make the parser throw or emit NaN', () => {
     let seed = Number(process.env['RIGTEL_FUZZ_SEED'] ?? 0x1234_5678);
     const rand = () => {

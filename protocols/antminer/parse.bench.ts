@@ -1,12 +1,13 @@
 /**
- * Parser throughput on the real Antminer `stats` replies (shared/fixtures/real): rigtel's decodeReply +
+ * Parser throughput on the real Antminer `stats` replies (protocols/fixtures/real): rigtel's decodeReply +
  * parseAntminer against plain JSON.parse on the same bytes. JSON.parse cannot read the malformed captures (`}{`),
  * so its figure is measured on the strictly valid ones only; rigtel's on all of them.
  *
  *   node --import tsx protocols/antminer/parse.bench.ts
  */
-import { decodeReply } from '../cgminer/decode.js';
+
 import { fixtureIndex, readFixture } from '../fixtures.js';
+import { decodeReply } from '../kit/index.js';
 import { parseAntminer } from './parse.js';
 
 export interface ParserBench {

@@ -4,23 +4,26 @@
  * `summary`, `pools` (any may be missing) and returns what they say, normalized.
  *
  * Stock Antminer has no useful `summary` capture here: hashrate, boards, temperatures and fans come from legacy
- * `stats` (protocols.md §2.3), identity from `version`, pools from `pools`.
+ * `stats` (docs/protocols.md, "## Antminer"), identity from `version`, pools from `pools`.
  */
-import { applyPoolTotals, parsePools } from '../cgminer/pools.js';
 import {
+  type Algorithm,
+  applyPoolTotals,
+  deadChips,
   firstRow,
   isObj,
   leadingNum,
+  lookupModel,
   maxOrNull,
   num,
   type Obj,
+  parsePools,
   positive,
   rows,
   scale,
   str,
   sumOrNull,
-} from '../cgminer/values.js';
-import { type Algorithm, lookupModel } from '../models.js';
+} from '../kit/index.js';
 import {
   type BoardReading,
   emptyBoard,
@@ -205,6 +208,13 @@ function driverStats(stats: unknown): { header: Obj | null; driver: Obj | null }
   return { header, driver };
 }
 
+/** Chips answering on chain slot n: `chain_acnN` (chips found) less those marked `x` in `chain_acsN`. */
+function chipsAlive(d: Obj, n: number): number | null {
+  const found = num(d[`chain_acn${n}`]);
+  if (found === null) return null;
+  return Math.max(0, found - deadChips(d[`chain_acs${n}`]));
+}
+
 function slotPresent(d: Obj, n: number): boolean {
   const acn = num(d[`chain_acn${n}`]);
   const acs = d[`chain_acs${n}`];
@@ -252,7 +262,7 @@ function parseBoards(d: Obj, factor: number, tc: TempCollector): BoardReading[] 
         sensorsMax(d[`temp_chip${n}`], `temp_chip${n}`, tc),
       ]),
     );
-    b.chips = sumOrNull(slots.map((n) => num(d[`chain_acn${n}`])));
+    b.chips = sumOrNull(slots.map((n) => chipsAlive(d, n)));
     b.hw_errors = sumOrNull(slots.map((n) => num(d[`chain_hw${n}`])));
     const freqs = slots.map(
       (n) => positive(d[`freq_avg${n}`]) ?? positive(d[`freq${n}`]) ?? positive(d[`frequency${n}`]),
@@ -334,13 +344,18 @@ export function parseAntminer(parts: AntminerParts): MinerReading {
       }
     }
 
-    // chain_power "456.78 (AB)" (antminer_s9hiveon_stats.txt): the firmware's own total; else the board sum.
+    // chain_power "456.78 (AB)" (antminer_s9hiveon_stats.txt) and chain_powerN are computed by the firmware
+    // from its own model of the boards — an S9 has no power sensor — so they are an estimate, not a
+    // measurement (docs/protocols.md, "## Antminer"); the finish step's plausibility check judges the figure.
     const total = leadingNum(driver['chain_power']);
     const boardSum = sumOrNull(r.boards.map((b) => b.power_w));
     const power = total !== null && total > 0 ? total : boardSum;
     if (power !== null && power > 0) {
       r.power_w = power;
-      r.power_source = 'miner';
+      r.power_source = 'estimate';
+      r.notes.push(
+        `power_w ${power} W is the firmware's own computation (${total !== null && total > 0 ? `chain_power "${str(driver['chain_power']) ?? total}"` : 'sum of chain_powerN'}), not a measurement`,
+      );
     }
     r.hw_errors = num(driver['Hardware Errors']) ?? sumOrNull(r.boards.map((b) => b.hw_errors));
     if (num(driver['Difficulty Accepted']) !== null)
@@ -369,7 +384,7 @@ export function parseAntminer(parts: AntminerParts): MinerReading {
   r.temp_board_max_c = maxOrNull(r.boards.map((b) => b.temp_board_c));
   r.temp_chip_max_c = maxOrNull(r.boards.map((b) => b.temp_chip_c));
   if (r.identity.model && /hyd/i.test(r.identity.model)) {
-    // protocols.md §2.3 says hydro temp_chip is [inlet water, outlet water, 0, 0]; the real S21 XP Hyd. capture
+    // docs/protocols.md, "## Antminer" says hydro temp_chip is [inlet water, outlet water, 0, 0]; the real S21 XP Hyd. capture
     // has four populated values with "inlet" above "outlet" (antminer_s21xphyd_stats.txt: "63-59-56-61"), so they
     // are read as chip sensors and the water temperatures stay unknown.
     r.notes.push('hydro model: legacy stats carry no identifiable water inlet/outlet temperature');
@@ -382,23 +397,50 @@ export function parseAntminer(parts: AntminerParts): MinerReading {
 
 const OVERHEAT_CHIP_C = 90;
 
+/**
+ * The state and the evidence it rests on. Only `Mode` 254 is the firmware saying it sleeps (antminer_s17plus_
+ * stats.txt, antminer_t17plus_stats.txt); zero hashrate without it is an `error` marked `state_inferred`, its
+ * signals in the notes, because a rig put to sleep some other way and a dead one send the same figures
+ * (antminer_s19_stats.txt: Mode 2, 0 H/s since boot, every chip `x`, chips at 41 °C).
+ */
 function stateOf(driver: Obj | null, r: MinerReading): MinerReading['state'] {
-  if (!driver) return r.hashrate_hs !== null && r.hashrate_hs > 0 ? 'mining' : 'error';
-  // Mode 254 with zeros everywhere: sleep mode (antminer_s17plus_stats.txt, antminer_t17plus_stats.txt).
-  if (num(driver['Mode']) === 254) return 'sleeping';
+  r.state_inferred = false;
+  if (!driver) {
+    if (r.hashrate_hs !== null && r.hashrate_hs > 0) return 'mining';
+    r.state_inferred = true;
+    return 'error';
+  }
+  const mode = num(driver['Mode']);
+  if (mode === 254) {
+    r.notes.push('Mode 254: the firmware reports sleep mode');
+    return 'sleeping';
+  }
   const hs = r.hashrate_hs ?? sumOrNull(r.boards.map((b) => b.hashrate_hs));
   if (hs !== null && hs > 0) return 'mining';
+  r.state_inferred = true;
+  const signals = [`${hs === null ? 'no hashrate figure' : '0 H/s now'}`];
+  signals.push(mode === null ? 'no Mode field' : `Mode ${mode}, not the sleep mode 254`);
+  const chips = sumOrNull(r.boards.map((b) => b.chips));
+  const slots = boardGroups(driver).flatMap((g) => g.slots);
+  const found = sumOrNull(slots.map((n) => num(driver[`chain_acn${n}`])));
+  if (found !== null && found > 0)
+    signals.push(`${found - (chips ?? 0)} of ${found} chips marked x in chain_acs`);
+  if (r.temp_chip_max_c !== null) signals.push(`chips at most ${r.temp_chip_max_c} °C`);
   if (r.temp_chip_max_c !== null && r.temp_chip_max_c >= OVERHEAT_CHIP_C) {
     // antminer_s19pro_stats_2.txt / _3.txt ("overheating"): GHS 5s 0.0, chips 93–97 °C, all chips "x".
-    r.notes.push(`not hashing with chips at ${r.temp_chip_max_c} °C: overheat protection`);
+    r.notes.push(
+      `not hashing with chips at ${r.temp_chip_max_c} °C: overheat protection (${signals.join('; ')})`,
+    );
     return 'error';
   }
   if (r.hashrate_avg_hs !== null && r.hashrate_avg_hs > 0) {
-    r.notes.push('hashrate fell to 0 after hashing earlier in this run');
+    r.notes.push(`hashrate fell to 0 after hashing earlier in this run (${signals.join('; ')})`);
     return 'error';
   }
-  // Zero since start with fans and temps normal: antminer_s19_stats.txt ("sleeping" in its source test).
-  return 'sleeping';
+  r.notes.push(
+    `not hashing since boot and no sleep signal (${signals.join('; ')}): asleep or dead cannot be told apart from these replies`,
+  );
+  return 'error';
 }
 
 /** True when a version/stats body looks like an Antminer (Type "Antminer …" or a bmminer key). */

@@ -1,36 +1,28 @@
-import { type CommandPlan, finishReading, IdentityCache, runPlan } from '../braiins/driver-support.js';
-import type { MinerDriver, PollTarget } from '../driver.js';
-import type { MinerReading } from '../sample.js';
+/**
+ * Avalon driver: `estats` (older builds refuse it: `stats` carries the same MM ID strings), `devs`, `pools`, and
+ * `summary` for shares and uptime (docs/protocols.md, "## Avalon").
+ */
+import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
 import { parseAvalon } from './parse.js';
+import { recognize } from './recognize.js';
 
-// protocols.md §7: estats (stats on builds without it), devs, pools; summary for shares and uptime.
-const PLAN: CommandPlan = {
+export const AVALON_PLAN: CommandPlan = {
   commands: ['summary', 'estats', 'devs', 'pools'],
-  essential: ['summary', 'estats'],
+  essential: ['summary', 'estats', 'stats'],
   identity: ['version'],
   join: true,
+  fallbacks: { estats: ['stats'] },
+  recognize,
 };
-const STATS_PLAN: CommandPlan = { ...PLAN, commands: ['stats'], essential: ['stats'], identity: [] };
-const cache = new IdentityCache();
-const statsCache = new IdentityCache();
 
-export const avalonDriver: MinerDriver = {
-  family: 'avalon',
-  async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
-    const outcome = await runPlan(target, PLAN, cache, signal);
-    if (!('estats' in outcome.bodies)) {
-      // Older builds refuse estats; stats carries the same MM ID strings.
-      try {
-        const more = await runPlan(target, STATS_PLAN, statsCache, signal);
-        if ('stats' in more.bodies) {
-          outcome.bodies['estats'] = more.bodies['stats'];
-          outcome.failures = outcome.failures.filter((f) => f.command !== 'estats');
-        }
-      } catch {
-        // keep the estats failure as the note
-      }
-    }
-    const { estats, ...rest } = outcome.bodies;
-    return finishReading(parseAvalon({ ...rest, stats: estats }), outcome);
-  },
-};
+export function createAvalonDriver(): MinerDriver {
+  const cache = new IdentityCache();
+  return {
+    family: 'avalon',
+    async poll(target, signal) {
+      const outcome = await runPlan(target, AVALON_PLAN, cache, signal);
+      const { estats, stats, ...rest } = outcome.bodies;
+      return finishReading(parseAvalon({ ...rest, stats: estats ?? stats }), outcome);
+    },
+  };
+}

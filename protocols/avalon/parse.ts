@@ -1,5 +1,5 @@
 /**
- * Canaan Avalon (cgminer 4.11 fork), protocols.md §4.4. Everything interesting sits in one `MM ID0` string of
+ * Canaan Avalon (cgminer 4.11 fork), docs/protocols.md, "## Avalon". Everything interesting sits in one `MM ID0` string of
  * `Key[value]` tokens in `stats`/`estats` (avalon_1047_summary-stats-pools.txt). `When` is uptime-like on these
  * builds (168, 223), so it is never read as a time. Hashrates: summary/devs MH/s, MM tokens GH/s.
  */
@@ -19,7 +19,7 @@ import {
   settleState,
   str,
   temp,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 /**
@@ -162,7 +162,7 @@ export function parseAvalon(input: AvalonReplies): MinerReading {
     } else if (ps.length === 7 && (ps[6] ?? 0) > 0) {
       r.power_w = ps[6]!;
       r.power_source = 'miner';
-      r.notes.push('power from PS[6] (AC input; index meaning inferred, protocols.md §4.4)');
+      r.notes.push('power from PS[6] (AC input; index meaning inferred, docs/protocols.md, "## Avalon")');
     } else if (ps.length >= 5 && (ps[4] ?? 0) > 0) {
       r.power_w = ps[4]!;
       r.power_source = 'miner';
@@ -179,7 +179,7 @@ export function parseAvalon(input: AvalonReplies): MinerReading {
 
   if (rep.pools !== undefined) r.pools = parsePools(rep.pools);
   settleState(r, { sleeping });
-  if (r.support !== 'full') r.raw = capRaw(input as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(input));
   return r;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { expected } from '../braiins/fixture-cases.js';
+import { expected } from '../../testing/fixture-cases.js';
 import { fixtureIndex, readFixtureText } from '../fixtures.js';
 import { parseBitaxe, parseSuffixed } from './parse.js';
 

@@ -1,9 +1,9 @@
 /**
- * Bitaxe / AxeOS (ESP-Miner): `GET /api/system/info` on port 80, no auth (protocols.md §4.7).
+ * Bitaxe / AxeOS (ESP-Miner): `GET /api/system/info` on port 80, no auth (docs/protocols.md, "## Bitaxe").
  * Fixture bitaxe_supra_system-info.txt: hashRate GH/s, power W from the board's INA260 (a real measurement,
  * so `power_source: 'miner'`), vrTemp 0 = no reading, bestDiff a suffixed string ("483k"), booleans as 0/1.
  */
-import { bool, count, isObj, normMac, num, rpm, scale, str, temp } from '../cgminer/cgjson.js';
+import { bool, capRaw, count, isObj, normMac, num, rpm, scale, str, temp } from '../kit/index.js';
 import { emptyReading, HS, type MinerReading } from '../sample.js';
 
 /** "483k" → 483000, "1.2M" → 1200000, "0" → 0; anything else → null. */
@@ -36,7 +36,7 @@ export function parseBitaxe(info: unknown): MinerReading {
     r.support = 'unsupported';
     r.state = 'error';
     r.notes.push('reply is not an AxeOS /api/system/info object');
-    r.raw = JSON.stringify(info)?.slice(0, 16 * 1024) ?? null;
+    r.raw = capRaw(JSON.stringify(info) ?? 'undefined');
     return r;
   }
   const asic = str(info['ASICModel']);

@@ -1,21 +1,26 @@
-import type { MinerDriver, PollTarget } from '../driver.js';
-import type { MinerReading } from '../sample.js';
-import { type CommandPlan, finishReading, IdentityCache, runPlan } from './driver-support.js';
+/**
+ * Braiins OS driver: one joined read; the client falls back to single commands when the firmware refuses the
+ * join (docs/protocols.md, "## Braiins OS").
+ */
+import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
 import { parseBraiins } from './parse.js';
+import { recognize } from './recognize.js';
 
-// protocols.md §7: one joined read; the client falls back to single commands when the firmware refuses the join.
-const PLAN: CommandPlan = {
+export const BRAIINS_PLAN: CommandPlan = {
   commands: ['summary', 'devs', 'temps', 'fans', 'tunerstatus', 'pools'],
   essential: ['summary', 'devs'],
   identity: ['version', 'devdetails'],
   join: true,
+  recognize,
 };
-const cache = new IdentityCache();
 
-export const braiinsDriver: MinerDriver = {
-  family: 'braiins',
-  async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
-    const outcome = await runPlan(target, PLAN, cache, signal);
-    return finishReading(parseBraiins(outcome.bodies), outcome);
-  },
-};
+export function createBraiinsDriver(): MinerDriver {
+  const cache = new IdentityCache();
+  return {
+    family: 'braiins',
+    async poll(target, signal) {
+      const outcome = await runPlan(target, BRAIINS_PLAN, cache, signal);
+      return finishReading(parseBraiins(outcome.bodies), outcome);
+    },
+  };
+}

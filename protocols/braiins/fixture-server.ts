@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { decodeLoose } from '../cgminer/cgjson.js';
 import { readFixtureText } from '../fixtures.js';
+import { decodeReply } from '../kit/index.js';
 
 export interface FixtureRigOptions {
   host: string;
@@ -35,8 +35,8 @@ const invalid = (cmd: string) =>
 /** `file#part`: one command's part of a joined capture (avalon_1047_summary-stats-pools.txt#stats). */
 function partOf(spec: string): unknown {
   const [file, part] = spec.split('#') as [string, string];
-  const decoded = decodeLoose(readFixtureText(file));
-  const list = decoded?.value[part];
+  const decoded = decodeReply(readFixtureText(file)).value as Record<string, unknown>;
+  const list = decoded[part];
   return Array.isArray(list) ? list[0] : JSON.parse(invalid(part));
 }
 
@@ -57,7 +57,7 @@ export function answerFor(replies: Record<string, string>, request: string): str
   const out: Record<string, unknown> = {};
   for (const p of parts) {
     const file = replies[p];
-    const decoded = file && !file.includes('#') ? decodeLoose(readFixtureText(file)) : null;
+    const decoded = file && !file.includes('#') ? { value: decodeReply(readFixtureText(file)).value } : null;
     out[p] = file?.includes('#') ? [partOf(file)] : decoded ? [decoded.value] : [JSON.parse(invalid(p))];
   }
   out['id'] = 1;

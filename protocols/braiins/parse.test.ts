@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { expected, familyCases } from '../braiins/fixture-cases.js';
+import { expected, familyCases } from '../../testing/fixture-cases.js';
 import { parseBraiins } from './parse.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,9 +22,9 @@ for (const c of cases) {
   });
 }
 
-// Shaped from protocols.md §4.1 (no capture in shared/fixtures): tunerstatus power is a model estimate;
+// Shaped from docs/protocols.md, "## Braiins OS" (no capture in protocols/fixtures/real): tunerstatus power is a model estimate;
 // devdetails gives the model ("Bitmain " prefix dropped) and chips per board.
-test('Braiins tunerstatus and devdetails, shaped from protocols.md §4.1', () => {
+test('Braiins tunerstatus and devdetails, shaped from docs/protocols.md, "## Braiins OS"', () => {
   const r = parseBraiins({
     tunerstatus: {
       TUNERSTATUS: [{ PowerLimit: 1400, ApproximateMinerPowerConsumption: 1380, TunerChainStatus: [] }],

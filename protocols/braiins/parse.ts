@@ -1,6 +1,6 @@
 /**
  * Braiins OS / BOS+ (`BOSminer`, `BOSminer+`, later `BOSer`; and the 2018 bmminer-based bOS), cgminer-compatible
- * API on 4028 (protocols.md §4.1). BOSminer sorts keys and sends full-precision floats (braiins_s9_summary.txt);
+ * API on 4028 (docs/protocols.md, "## Braiins OS"). BOSminer sorts keys and sends full-precision floats (braiins_s9_summary.txt);
  * hashrates are MH/s; S9 chains are numbered 6–8 in devs and temps (braiins_s9_temps.txt) and are mapped to
  * 0-based positions; `Chip` 0.0 means "not reported".
  */
@@ -20,7 +20,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { type BoardReading, emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 export interface BraiinsReplies {
@@ -150,7 +150,7 @@ export function parseBraiins(rep: BraiinsReplies): MinerReading {
   if (tuner) {
     const watts = num(tuner['ApproximateMinerPowerConsumption']);
     if (watts !== null && watts > 0) {
-      // Modelled by the autotuner, not metered (protocols.md §4.1).
+      // Modelled by the autotuner, not metered (docs/protocols.md, "## Braiins OS").
       r.power_w = watts;
       r.power_source = 'estimate';
       r.notes.push('power is BOS ApproximateMinerPowerConsumption (autotuner model, not metered)');
@@ -158,6 +158,6 @@ export function parseBraiins(rep: BraiinsReplies): MinerReading {
   }
   if (rep.pools !== undefined) r.pools = parsePools(rep.pools);
   settleState(r);
-  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(rep));
   return r;
 }

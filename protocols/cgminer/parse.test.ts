@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { PollTarget } from '../driver.js';
-import { fixturesAvailable, readFixture } from '../fixtures.js';
-import { splitJoinedReply } from './client.js';
-import { decodeReply } from './decode.js';
-import { cgminerDriver } from './driver.js';
+import { readFixture } from '../fixtures.js';
+import { splitJoinedReply } from '../kit/cgminer-client.js';
+import { decodeReply, type PollTarget } from '../kit/index.js';
+import { createCgminerDriver } from './driver.js';
+
+const cgminerDriver = createCgminerDriver();
+
 import { parseCgminer, rollingRate } from './parse.js';
 
-// Constructed in the shape of cgminer 4.11.1's replies as printed by api.c (protocols.md §1.3, §1.7); there is
-// no plain-cgminer capture in shared/fixtures/real.
+// Constructed in the shape of cgminer 4.11.1's replies as printed by api.c (docs/protocols.md, "## cgminer API framing"); there is
+// no plain-cgminer capture in protocols/fixtures/real.
 const status = (code: number, msg: string, letter = 'S') =>
   `"STATUS":[{"STATUS":"${letter}","When":1700000000,"Code":${code},"Msg":"${msg}","Description":"cgminer 4.11.1"}]`;
 const SUMMARY = `{${status(11, 'Summary')},"SUMMARY":[{"Elapsed":975,"MHS av":1234.56,"MHS 5s":1300.00,"MHS 1m":1250.00,"Accepted":12,"Rejected":1,"Hardware Errors":3,"Stale":2,"Difficulty Accepted":4096.00000000}],"id":1}`;
@@ -64,7 +66,7 @@ describe('parseCgminer', () => {
     assert.ok(r.notes.some((n) => /no DEVS section/.test(n)));
   });
 
-  it('reads the real Avalon 1047 joined reply (MHS 30s)', { skip: !fixturesAvailable() }, () => {
+  it('reads the real Avalon 1047 joined reply (MHS 30s)', () => {
     const v = decodeReply(readFixture('avalon_1047_summary-stats-pools.txt')).value;
     const split = splitJoinedReply(v, ['summary', 'stats', 'pools']);
     assert.ok(split);

@@ -1,13 +1,26 @@
 /**
  * Plain cgminer / bfgminer (and unknown cgminer-API devices) → MinerReading. Pure: takes decoded `summary`,
- * `devs`, `pools`, `version` bodies (any may be missing). Stock cgminer reports MH/s (protocols.md §1.7) with the
+ * `devs`, `pools`, `version` bodies (any may be missing). Stock cgminer reports MH/s (docs/protocols.md, "## cgminer API framing") with the
  * rolling key named after the log interval (`MHS 5s`, `MHS 20s` on bfgminer, `MHS 30s` on Avalon), so it is
  * found by pattern.
  */
+
+import {
+  applyPoolTotals,
+  CGMINER_CODE,
+  firstRow,
+  maxOrNull,
+  normMac,
+  num,
+  type Obj,
+  parsePools,
+  readStatus,
+  rows,
+  scale,
+  str,
+  sumOrNull,
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, type MinerReading } from '../sample.js';
-import { applyPoolTotals, parsePools } from './pools.js';
-import { CGMINER_CODE, readStatus } from './status.js';
-import { firstRow, maxOrNull, num, type Obj, rows, scale, str, sumOrNull } from './values.js';
 
 export interface CgminerParts {
   version?: unknown;
@@ -43,12 +56,12 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
 
   if (version) {
     const base = str(version['CGMiner']) ?? str(version['BMMiner']) ?? str(version['Cgminer']);
-    // bfgminer puts its own name and version in "Miner" beside a CGMiner-compatible API version (protocols.md §1.8).
+    // bfgminer puts its own name and version in "Miner" beside a CGMiner-compatible API version (docs/protocols.md, "## cgminer API framing").
     const miner = str(version['Miner']);
     r.identity.firmware =
       miner && /[a-z]/i.test(miner) && !/^\d/.test(miner) ? miner : base ? `cgminer ${base}` : miner;
     r.identity.model = str(version['Type']) ?? str(version['PROD']) ?? str(version['MODEL']);
-    r.identity.mac = str(version['MAC']);
+    r.identity.mac = normMac(version['MAC']);
   }
 
   if (summary) {
@@ -72,7 +85,7 @@ export function parseCgminer(parts: CgminerParts): MinerReading {
     const rolling = rollingRate(d);
     b.hashrate_hs = scale(rolling.value, rolling.factor) ?? averageRate(d);
     const t = num(d['Temperature']);
-    // Device temperature; 0 and the -273 sentinel mean "no sensor" (protocols.md pitfall 22).
+    // Device temperature; 0 and the -273 sentinel mean "no sensor" (docs/protocols.md, "## Units and plausibility").
     b.temp_board_c = t !== null && t > -40 && t !== 0 && t < 130 ? t : null;
     b.hw_errors = num(d['Hardware Errors']);
     const status = str(d['Status']);

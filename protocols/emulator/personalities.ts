@@ -8,8 +8,9 @@
  * the whole personality is `synthesized` from the field names in protocols.md (Whatsminer API v3: no real v3
  * capture in the set; a stock cgminer 4.11.1). Tests that need real bytes use the fixture-backed ones.
  */
-import { decodeReply } from '../cgminer/decode.js';
+
 import { fixturesAvailable, fixturesDir, readFixture } from '../fixtures.js';
+import { decodeReply } from '../kit/decode.js';
 import type { Family } from '../sample.js';
 import { EmuErrors } from './errors.js';
 import { findElapsed } from './vary.js';

@@ -9,7 +9,7 @@ import { digestAuthorization, parseDigestChallenge } from './digest.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
-test('RFC 2617 §3.5 example response', () => {
+test('RFC 2617 docs/protocols.md, "## Whatsminer" example response', () => {
   const challenge = parseDigestChallenge(
     'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
   );

@@ -1,7 +1,7 @@
 /**
  * HTTP Digest access authentication, written from RFC 7616 (and RFC 2617 for `qop`-less servers): MD5,
  * MD5-sess, SHA-256 and SHA-256-sess with `qop=auth`. Stock Antminer web UIs challenge with
- * `Digest realm="antMiner Configuration", nonce=…, qop="auth"` (protocols.md §2.1, §2.7).
+ * `Digest realm="antMiner Configuration", nonce=…, qop="auth"` (docs/protocols.md, "## Antminer").
  * The password is a `Secret`; it is revealed only inside the hash and never stored or logged.
  */
 import { createHash, randomBytes } from 'node:crypto';

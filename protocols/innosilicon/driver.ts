@@ -1,20 +1,23 @@
-import { type CommandPlan, finishReading, IdentityCache, runPlan } from '../braiins/driver-support.js';
-import type { MinerDriver, PollTarget } from '../driver.js';
-import type { MinerReading } from '../sample.js';
+/** Innosilicon driver over the 4028 cgminer API, single commands (docs/protocols.md, "## Innosilicon"). */
+import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
 import { parseInnosilicon } from './parse.js';
+import { recognize } from './recognize.js';
 
-const PLAN: CommandPlan = {
+export const INNOSILICON_PLAN: CommandPlan = {
   commands: ['summary', 'stats', 'pools'],
   essential: ['summary', 'stats'],
   identity: ['version'],
   join: false,
+  recognize,
 };
-const cache = new IdentityCache();
 
-export const innosiliconDriver: MinerDriver = {
-  family: 'innosilicon',
-  async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
-    const outcome = await runPlan(target, PLAN, cache, signal);
-    return finishReading(parseInnosilicon(outcome.bodies), outcome);
-  },
-};
+export function createInnosiliconDriver(): MinerDriver {
+  const cache = new IdentityCache();
+  return {
+    family: 'innosilicon',
+    async poll(target, signal) {
+      const outcome = await runPlan(target, INNOSILICON_PLAN, cache, signal);
+      return finishReading(parseInnosilicon(outcome.bodies), outcome);
+    },
+  };
+}

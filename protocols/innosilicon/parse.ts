@@ -1,5 +1,5 @@
 /**
- * Innosilicon (innominer / sgminer fork) over the cgminer API on 4028 (protocols.md §4.5).
+ * Innosilicon (innominer / sgminer fork) over the cgminer API on 4028 (docs/protocols.md, "## Innosilicon").
  * - The A9 ZMaster mines Equihash: its `MHS` fields hold Sol/s-scale numbers (innosilicon_a9_summary.txt:
  *   51274.60 for a ~50 kSol/s machine). rigtel never stores those as SHA-256 H/s: `hashrate_hs` stays null, the
  *   figure goes into a note with its unit, and support is `partial`.
@@ -11,6 +11,7 @@ import {
   capRaw,
   count,
   description,
+  lookupModel,
   maxOf,
   num,
   parsePools,
@@ -21,8 +22,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../cgminer/cgjson.js';
-import { lookupModel } from '../models.js';
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
 
 export interface InnosiliconReplies {
@@ -139,7 +139,7 @@ export function parseInnosilicon(rep: InnosiliconReplies): MinerReading {
     r.state = summary || chains.length ? (hashing ? 'mining' : 'error') : 'error';
     if (!summary && !chains.length) r.notes.push('no hashrate figure in the replies');
   }
-  r.raw = r.support === 'full' ? null : capRaw(rep as Record<string, unknown>);
+  r.raw = r.support === 'full' ? null : capRaw(JSON.stringify(rep));
   return r;
 }
 

@@ -1,21 +1,26 @@
-import { type CommandPlan, finishReading, IdentityCache, runPlan } from '../braiins/driver-support.js';
-import type { MinerDriver, PollTarget } from '../driver.js';
-import type { MinerReading } from '../sample.js';
+/**
+ * LuxOS driver: reads need no LuxOS session; `stats` adds per-chain figures the others lack
+ * (docs/protocols.md, "## LuxOS").
+ */
+import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
 import { parseLuxos } from './parse.js';
+import { recognize } from './recognize.js';
 
-// protocols.md §7 (reads need no LuxOS session). `stats` adds per-chain figures the others lack.
-const PLAN: CommandPlan = {
+export const LUXOS_PLAN: CommandPlan = {
   commands: ['summary', 'stats', 'devs', 'temps', 'fans', 'power', 'pools'],
-  essential: ['summary', 'stats'],
+  essential: ['summary', 'stats', 'devs'],
   identity: ['version', 'profiles'],
   join: true,
+  recognize,
 };
-const cache = new IdentityCache();
 
-export const luxosDriver: MinerDriver = {
-  family: 'luxos',
-  async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
-    const outcome = await runPlan(target, PLAN, cache, signal);
-    return finishReading(parseLuxos(outcome.bodies), outcome);
-  },
-};
+export function createLuxosDriver(): MinerDriver {
+  const cache = new IdentityCache();
+  return {
+    family: 'luxos',
+    async poll(target, signal) {
+      const outcome = await runPlan(target, LUXOS_PLAN, cache, signal);
+      return finishReading(parseLuxos(outcome.bodies), outcome);
+    },
+  };
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { expected, familyCases } from '../braiins/fixture-cases.js';
+import { expected, familyCases } from '../../testing/fixture-cases.js';
 import { parseLuxos } from './parse.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,9 +22,9 @@ for (const c of cases) {
   });
 }
 
-// No capture of these commands exists in shared/fixtures: bodies shaped from protocols.md §4.2 (field names and
+// No capture of these commands exists in protocols/fixtures/real: bodies shaped from docs/protocols.md, "## LuxOS" (field names and
 // units), to pin the mapping, not the firmware's bytes.
-test('LuxOS power / devs IsRamping / profiles, shaped from protocols.md §4.2', () => {
+test('LuxOS power / devs IsRamping / profiles, shaped from docs/protocols.md, "## LuxOS"', () => {
   const r = parseLuxos({
     summary: { STATUS: [{ STATUS: 'S', Code: 11 }], SUMMARY: [{ 'GHS 5s': 100, 'GHS av': 98, Elapsed: 60 }] },
     devs: {

@@ -1,11 +1,12 @@
 /**
- * LuxOS (LUXminer on Antminer hardware), cgminer JSON on 4028 (protocols.md §4.2).
+ * LuxOS (LUXminer on Antminer hardware), cgminer JSON on 4028 (docs/protocols.md, "## LuxOS").
  * Quirks: `version` carries a `LUXminer` key (luxos_s19kpro_version.txt); `stats` is Bitmain-like but its
  * `"total rate"` (with a space) holds one chain's rate, not the total, so it is never read
  * (luxos_s19kpro_stats.txt: 18972.63 vs GHS 5s 59756.06); an empty 4th slot sends chain_rate4 "0" and
  * temps "0-0-0-0"; `temps` labels its four sensors in METADATA (luxos_s19kpro_temps.txt).
  */
 import {
+  applyBitmainStats,
   applySummaryCounters,
   bool,
   capRaw,
@@ -20,12 +21,12 @@ import {
   scale,
   section,
   settleState,
+  splitStats,
+  splitType,
   str,
   temp,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { emptyBoard, emptyReading, HS, type MinerReading } from '../sample.js';
-import { applyBitmainStats, splitStats } from '../vnish/bitmain-stats.js';
-import { splitType } from '../vnish/parse.js';
 
 export interface LuxosReplies {
   version?: unknown;
@@ -58,6 +59,51 @@ function sensorRoles(temps: unknown): Map<string, 'inlet' | 'outlet'> {
   return roles;
 }
 
+/** A dash-list sensor string as sorted numbers ("47-34-34-47" → [34, 34, 47, 47]); null when not one. */
+function sensorValues(v: unknown): number[] | null {
+  const s = str(v);
+  if (!s || !/^\d+(\.\d+)?(-\d+(\.\d+)?)*$/.test(s)) return null;
+  return s
+    .split('-')
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * LuxOS fills `temp_chipN` (and `temp2_N`) with the same four board sensors its `temps` reply labels as exhaust
+ * and intake (luxos_s19kpro_stats.txt "47-34-34-47" against luxos_s19kpro_temps.txt TopLeft 47 / TopRight 34 /
+ * BottomRight 34 / BottomLeft 47, labelled "Board Exhaust"/"Board Intake"): those are not chip temperatures.
+ */
+function dropRepeatedChipTemps(
+  r: MinerReading,
+  temps: Obj[],
+  roles: Map<string, 'inlet' | 'outlet'>,
+  stats: Obj | null,
+): void {
+  if (!stats) return;
+  const repeated: number[] = [];
+  for (const t of temps) {
+    const index = count(t['ID']) ?? count(t['TEMP']) ?? 0;
+    const chips = sensorValues(stats[`temp_chip${index + 1}`]);
+    const sensors = [...roles.keys()]
+      .map((k) => num(t[k]))
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
+    if (!chips || chips.length !== sensors.length || chips.some((v, i) => v !== sensors[i])) continue;
+    const b = r.boards.find((x) => x.index === index);
+    if (b && b.temp_chip_c !== null) {
+      b.temp_chip_c = null;
+      repeated.push(index);
+    }
+  }
+  if (repeated.length) {
+    r.temp_chip_max_c = maxOf(r.boards.map((b) => b.temp_chip_c));
+    r.notes.push(
+      `temp_chipN of board ${repeated.join(', ')} repeats the board's exhaust/intake sensors of the temps reply: not a chip temperature`,
+    );
+  }
+}
+
 export function parseLuxos(rep: LuxosReplies): MinerReading {
   const r = emptyReading('luxos');
   r.identity.make = 'Bitmain';
@@ -73,7 +119,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
   const summary = section(rep.summary, 'SUMMARY')[0];
   if (summary) {
     applySummaryCounters(r, summary);
-    // LuxOS summary is in GH/s like stock Bitmain (protocols.md §4.2), devs in MH/s.
+    // LuxOS summary is in GH/s like stock Bitmain (docs/protocols.md, "## LuxOS"), devs in MH/s.
     r.hashrate_hs = scale(num(summary['GHS 5s']), HS.GH) ?? r.hashrate_hs;
     r.hashrate_avg_hs = scale(num(summary['GHS av']), HS.GH) ?? r.hashrate_avg_hs;
   }
@@ -94,7 +140,9 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
     for (const b of boards) {
       const known = r.boards.find((x) => x.index === b.index);
       if (known) {
-        known.hashrate_hs ??= b.hashrate_hs;
+        // devs `MHS 5s` is the window of the total (summary `GHS 5s`); stats `chain_rateN` sums to `GHS av`
+        // (luxos_s19kpro_stats.txt: 18910.28 + 18939.95 + 19067.67 = 56917.90 = GHS av). Same window wins.
+        known.hashrate_hs = b.hashrate_hs ?? known.hashrate_hs;
         known.hashrate_nominal_hs ??= b.hashrate_nominal_hs;
         known.hw_errors ??= b.hw_errors;
       } else r.boards.push(b);
@@ -130,6 +178,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
       outlets.push(...bOut);
     }
     r.boards.sort((a, b) => a.index - b.index);
+    dropRepeatedChipTemps(r, temps, roles, body);
     r.temp_inlet_c = maxOf(inlets);
     r.temp_outlet_c = maxOf(outlets);
     r.temp_board_max_c ??= maxOf([...inlets, ...outlets]);
@@ -149,7 +198,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
     const watts = num(power['Watts']);
     if (watts !== null && watts > 0) {
       r.power_w = watts;
-      // PSU:false on an S19k Pro (no PMBus PSU) suggests a modelled figure (protocols.md §4.2, inferred).
+      // PSU:false on an S19k Pro (no PMBus PSU) suggests a modelled figure (docs/protocols.md, "## LuxOS", inferred).
       r.power_source = bool(power['PSU']) === true ? 'miner' : 'estimate';
       if (r.power_source === 'estimate') r.notes.push('LuxOS power with PSU:false is modelled, not metered');
     }
@@ -157,7 +206,7 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
 
   const profile = section(rep.profiles, 'PROFILES').find((p: Obj) => bool(p['IsActive']) === true);
   if (profile && r.hashrate_nominal_hs === null) {
-    // profiles.Hashrate is TH/s (protocols.md §6 item 21).
+    // profiles.Hashrate is TH/s (docs/protocols.md, "## LuxOS").
     r.hashrate_nominal_hs = scale(num(profile['Hashrate']), HS.TH);
   }
 
@@ -166,6 +215,6 @@ export function parseLuxos(rep: LuxosReplies): MinerReading {
     r.difficulty_accepted ??= poolsDifficultyAccepted(rep.pools);
   }
   settleState(r, { ramping });
-  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(rep));
   return r;
 }

@@ -1,21 +1,26 @@
-import { type CommandPlan, finishReading, IdentityCache, runPlan } from '../braiins/driver-support.js';
-import type { MinerDriver, PollTarget } from '../driver.js';
-import type { MinerReading } from '../sample.js';
+/**
+ * VNish driver over the 4028 cgminer API (VNish's HTTP API needs a password-unlocked token; not used)
+ * (docs/protocols.md, "## VNish").
+ */
+import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
 import { parseVnish } from './parse.js';
+import { recognize } from './recognize.js';
 
-// The 4028 cgminer API (VNish's HTTP API needs a password-unlocked token; not used yet).
-const PLAN: CommandPlan = {
+export const VNISH_PLAN: CommandPlan = {
   commands: ['summary', 'stats', 'pools'],
   essential: ['summary', 'stats'],
   identity: ['version'],
   join: true,
+  recognize,
 };
-const cache = new IdentityCache();
 
-export const vnishDriver: MinerDriver = {
-  family: 'vnish',
-  async poll(target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
-    const outcome = await runPlan(target, PLAN, cache, signal);
-    return finishReading(parseVnish(outcome.bodies), outcome);
-  },
-};
+export function createVnishDriver(): MinerDriver {
+  const cache = new IdentityCache();
+  return {
+    family: 'vnish',
+    async poll(target, signal) {
+      const outcome = await runPlan(target, VNISH_PLAN, cache, signal);
+      return finishReading(parseVnish(outcome.bodies), outcome);
+    },
+  };
+}

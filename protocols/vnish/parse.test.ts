@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { expected, familyCases } from '../braiins/fixture-cases.js';
+import { expected, familyCases } from '../../testing/fixture-cases.js';
 import { parseVnish } from './parse.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,11 +1,12 @@
 /**
- * VNish (AnthillOS) on Antminer hardware, read over the cgminer API on 4028 (protocols.md §4.3).
+ * VNish (AnthillOS) on Antminer hardware, read over the cgminer API on 4028 (docs/protocols.md, "## VNish").
  * Quirks, each seen in a fixture: the firmware sits in `Type` ("Antminer S9 (vnish 3.8.6)", vnish_s9_version.txt),
  * the version key is `Cgminer` in stats (vnish_s17plus_stats.txt), VNish 2.0.3 `version` has no Type at all
  * (vnish_s17plus_version.txt) so identity comes from stats, S9 builds send `}{` between STATS objects (repaired
  * by the decoder before it reaches here) and number their chains 6–8.
  */
 import {
+  applyBitmainStats,
   applySummaryCounters,
   capRaw,
   num,
@@ -14,25 +15,17 @@ import {
   scale,
   section,
   settleState,
+  splitStats,
+  splitType,
   str,
-} from '../cgminer/cgjson.js';
+} from '../kit/index.js';
 import { emptyReading, HS, type MinerReading } from '../sample.js';
-import { applyBitmainStats, splitStats } from './bitmain-stats.js';
 
 export interface VnishReplies {
   version?: unknown;
   stats?: unknown;
   summary?: unknown;
   pools?: unknown;
-}
-
-/** "Antminer S9 (vnish 3.8.6)" → model "Antminer S9", suffix "vnish 3.8.6". Trailing spaces and `\n…` cut. */
-export function splitType(type: string | null): { model: string | null; suffix: string | null } {
-  if (!type) return { model: null, suffix: null };
-  const firstLine = type.split('\n')[0]!.trim();
-  const m = /^(.*?)\s*\(([^)]*)\)\s*$/.exec(firstLine);
-  if (m) return { model: m[1]!.trim() || null, suffix: m[2]!.trim() };
-  return { model: firstLine || null, suffix: null };
 }
 
 export function parseVnish(rep: VnishReplies): MinerReading {
@@ -73,6 +66,6 @@ export function parseVnish(rep: VnishReplies): MinerReading {
   }
   const sleeping = str(body?.['state']) !== null && /sleep|idle|stop/i.test(str(body?.['state'])!);
   settleState(r, { sleeping });
-  if (r.support !== 'full') r.raw = capRaw(rep as Record<string, unknown>);
+  if (r.support !== 'full') r.raw = capRaw(JSON.stringify(rep));
   return r;
 }

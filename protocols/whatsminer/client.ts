@@ -3,8 +3,7 @@
  * TCP 4433 (4-byte little-endian length + JSON both ways). Read-only: no command here needs a token.
  */
 import type { RtError } from '../../lib/errors.js';
-import type { PollTarget } from '../driver.js';
-import { tcpRequest } from '../tcp.js';
+import { type PollTarget, tcpRequest } from '../kit/index.js';
 import { decodeWhatsminer, type Json, replyError, splitJoined } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
 import { v3Request } from './frame.js';

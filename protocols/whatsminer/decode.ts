@@ -6,9 +6,7 @@
  * `Msg` may be an object (fixtures whatsminer_m31s_status.txt, whatsminer_unknown_get-token.txt).
  */
 import type { RtError } from '../../lib/errors.js';
-import { decodeReply } from '../cgminer/decode.js';
-import { num } from '../cgminer/values.js';
-import { ProtoErrors } from '../errors.js';
+import { decodeReply, num, ProtoErrors } from '../kit/index.js';
 import { WhatsminerErrors } from './errors.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -22,7 +20,7 @@ export interface Decoded {
 
 /**
  * API 2.0.4 get_error_code: "error_code":["110":"2021-02-01 10:00:00","111":"…"] — key/value pairs inside a list
- * (protocols.md §3.3, pyasic _load_api_data). The generic cgminer decoder does not know it: each pair becomes
+ * (docs/protocols.md, "## Whatsminer", pyasic _load_api_data). The generic cgminer decoder does not know it: each pair becomes
  * its own object.
  */
 export const ERROR_CODE_LIST_REPAIR = 'error-code-list-as-object';
@@ -57,9 +55,10 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export { num } from '../cgminer/values.js';
+/** The kit's one set of value readers (true/false, "true"/"false", Y/N, 1/0). */
+export { bool, num } from '../kit/index.js';
 
-/** A reading where negative means "not available" (btminer `Power: -1`, protocols.md §3.3 and §6 item 23). */
+/** A reading where negative means "not available" (btminer `Power: -1`, docs/protocols.md, "## Whatsminer" and docs/protocols.md, "## Whatsminer"). */
 export function nonNeg(v: unknown): number | null {
   const n = num(v);
   return n === null || n < 0 ? null : n;
@@ -83,16 +82,6 @@ export function stripQuotes(v: unknown): string | null {
 }
 
 /** `true`, `"true"`, `"Y"`, 1 → true; the false forms → false; anything else → null. */
-export function bool(v: unknown): boolean | null {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'string') {
-    const t = v.trim().toLowerCase();
-    if (t === 'true' || t === 'y' || t === 'yes' || t === '1') return true;
-    if (t === 'false' || t === 'n' || t === 'no' || t === '0') return false;
-  }
-  return null;
-}
 
 export interface StatusInfo {
   /** S, I, W, E, F, or whatever the firmware put there. */
@@ -106,7 +95,7 @@ export interface StatusInfo {
   shape: 'array' | 'object' | 'string' | 'missing';
 }
 
-/** Read STATUS in any of its three shapes (protocols.md §1.4, §6 item 13). */
+/** Read STATUS in any of its three shapes (docs/protocols.md, "## cgminer API framing", "## Whatsminer"). */
 export function statusOf(body: Json): StatusInfo {
   const none: StatusInfo = {
     status: null,
@@ -143,7 +132,7 @@ export function statusOf(body: Json): StatusInfo {
   };
 }
 
-/** Codes 8 (No pools) and 10 (No ASCs) carry STATUS E but mean "empty" (protocols.md §1.4). */
+/** Codes 8 (No pools) and 10 (No ASCs) carry STATUS E but mean "empty" (docs/protocols.md, "## cgminer API framing"). */
 export function isEmptyStatus(st: StatusInfo): boolean {
   return st.code === 8 || st.code === 10;
 }

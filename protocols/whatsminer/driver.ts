@@ -1,21 +1,23 @@
 /**
- * Whatsminer driver: reads one MicroBT rig per poll (read-only, never a token — shared/docs/protocols.md §6
+ * Whatsminer driver: reads one MicroBT rig per poll (read-only, never a token — docs/protocols.md, "## Whatsminer"
  * item 29). API v2 on the configured port (4028): `summary+devs+pools` joined where the firmware allows, else
  * single commands, plus `status`, `get_version` and `get_psu`. When 4028 refuses, or the build no longer serves
- * the miner data there (2024-11+ firmware, §3.1), API v3 on 4433. What worked is remembered per host.
+ * the miner data there (2024-11+ firmware, docs/protocols.md, "## Whatsminer"), API v3 on 4433. What worked is remembered per host.
  */
 import { RtError } from '../../lib/errors.js';
-import type { MinerDriver, PollTarget } from '../driver.js';
-import { ProtoErrors } from '../errors.js';
+import {
+  type CommandFailure,
+  finishReading,
+  type MinerDriver,
+  type PollTarget,
+  ProtoErrors,
+} from '../kit/index.js';
 import type { MinerReading } from '../sample.js';
 import { DEFAULT_V3_PORT, type RequestKey, v2Command, v2Joined, v3Command } from './client.js';
 import { type Json, replyError } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
 import { type PsuInfo, parsePsu, parseWhatsminer, type WhatsminerParts } from './parse.js';
 import { parseWhatsminerV3, type WhatsminerV3Parts } from './parse-v3.js';
-
-/** Raw replies kept on partial samples are capped at 64 KiB. */
-export const RAW_CAP_BYTES = 64 * 1024;
 
 export type WhatsminerGeneration = 'v2' | 'v3';
 
@@ -61,41 +63,28 @@ const TRANSPORT = new Set([
 ]);
 
 const isTransport = (err: unknown): boolean => err instanceof RtError && TRANSPORT.has(err.code);
-const describe = (err: unknown): string =>
-  err instanceof RtError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
 
+/**
+ * What one poll gathered, handed to the kit's finish step: decoded bodies per command, repairs, and every
+ * command that failed (each a note, and the reading `partial`: one policy for every family).
+ */
 class Collected {
-  texts: string[] = [];
+  /** Reply text per command, as received (kept as the raw replies of a partial reading). */
+  bodies: Record<string, unknown> = {};
   repairs: string[] = [];
-  notes: string[] = [];
-  partial = false;
-  add(text: string, repairs: string[]): void {
-    this.texts.push(text);
+  failures: CommandFailure[] = [];
+  add(command: string, body: unknown, repairs: string[]): void {
+    this.bodies[command] = body;
     for (const r of repairs) if (!this.repairs.includes(r)) this.repairs.push(r);
   }
-  missing(what: string, err: unknown): void {
-    this.partial = true;
-    this.notes.push(`no ${what}: ${describe(err)}`);
+  missing(command: string, err: unknown): void {
+    const error =
+      err instanceof RtError ? err : ProtoErrors.decode(err instanceof Error ? err.message : String(err));
+    this.failures.push({ command, error });
   }
   finish(reading: MinerReading): MinerReading {
-    for (const r of this.repairs) if (!reading.repairs.includes(r)) reading.repairs.push(r);
-    reading.notes.push(...this.notes);
-    if (this.partial) {
-      reading.support = 'partial';
-      reading.raw = capRaw(this.texts.join('\n'));
-    }
-    return reading;
+    return finishReading(reading, { bodies: this.bodies, repairs: this.repairs, failures: this.failures });
   }
-}
-
-/** Cut to at most RAW_CAP_BYTES of UTF-8 without splitting a character. */
-export function capRaw(text: string): string {
-  const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= RAW_CAP_BYTES) return text;
-  return buf
-    .subarray(0, RAW_CAP_BYTES)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
 }
 
 export function createWhatsminerDriver(options: { v3Port?: number } = {}): WhatsminerDriver {
@@ -122,7 +111,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
     const parts: WhatsminerV3Parts = {};
     const summary = await v3Command(target, 'get.miner.status', 'summary', signal, v3Port);
     parts.summary = summary.body;
-    c.add(summary.text, []);
+    c.add('get.miner.status summary', summary.text, []);
     const extra: [keyof WhatsminerV3Parts, string, string | undefined][] = [
       ['edevs', 'get.miner.status', 'edevs'],
       ['pools', 'get.miner.status', 'pools'],
@@ -132,7 +121,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       try {
         const res = await v3Command(target, cmd, param, signal, v3Port);
         parts[slot] = res.body;
-        c.add(res.text, []);
+        c.add(param ? `${cmd} ${param}` : cmd, res.text, []);
       } catch (err) {
         if (ProtoErrors.aborted.is(err)) throw err;
         c.missing(param ? `${cmd} ${param}` : cmd, err);
@@ -153,7 +142,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
         const j = await v2Joined(target, [...core], signal, st.key);
         st.key = j.key;
         st.join = true;
-        c.add(j.text, j.repairs);
+        c.add(core.join('+'), j.text, j.repairs);
         for (const cmd of core) {
           const body = j.parts.get(cmd);
           // A section may carry its own error (e.g. Code 45 for one command inside the join).
@@ -169,7 +158,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
     const single = async (cmd: string): Promise<Json> => {
       const res = await v2Command(target, cmd, signal, st.key);
       st.key = res.key;
-      c.add(res.text, res.repairs);
+      c.add(cmd, res.text, res.repairs);
       return res.body;
     };
     const statsFallback = async (): Promise<Json | undefined> => {
@@ -207,8 +196,9 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       }
     }
 
-    // btminer's own commands cannot be joined (protocols.md §3.2): one connection each. Failures here do not
-    // make the sample partial (the core figures are all there); API v1 builds lack get_psu and get_version.
+    // btminer's own commands cannot be joined (docs/protocols.md, "## Whatsminer"): one connection each. A command
+    // the build does not know (Code 14: API v1 builds lack get_psu and get_version) is skipped; any other failure
+    // is a note like every failed command.
     const own: [keyof WhatsminerParts, string][] = [
       ['status', 'status'],
       ['version', 'get_version'],
@@ -220,11 +210,11 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
         const res = await v2Command(target, cmd, signal, st.ownKey);
         st.ownKey = res.key;
         parts[slot] = res.body;
-        c.add(res.text, res.repairs);
+        c.add(cmd, res.text, res.repairs);
       } catch (err) {
         if (ProtoErrors.aborted.is(err)) throw err;
         if (WhatsminerErrors.unknownCommand.is(err)) st.unknown.add(cmd);
-        else c.notes.push(`no ${cmd}: ${describe(err)}`);
+        else c.missing(cmd, err);
       }
     }
 
@@ -233,7 +223,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       try {
         psu = parsePsu(parts.psu);
       } catch (err) {
-        c.notes.push(`get_psu unreadable: ${describe(err)}`);
+        c.missing('get_psu (unreadable)', err);
         delete parts.psu;
       }
     }
@@ -276,13 +266,13 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
       v2 = await pollV2(target, signal, st);
     } catch (err) {
       if (ProtoErrors.aborted.is(err)) throw err;
-      // 4028 closed (API v3-only build, §6 item 8) or 4028 answering without the miner data: try 4433.
+      // 4028 closed (API v3-only build, docs/protocols.md, "## Whatsminer") or 4028 answering without the miner data: try 4433.
       const tryV3 =
         ProtoErrors.connectRefused.is(err) || (!isTransport(err) && !st.v3Refused && err instanceof RtError);
       if (tryV3) return tryV3After(target, signal, st, err);
       throw err;
     }
-    // Newer v2 builds still answer summary on 4028 but not board data (protocols.md §3.1, pyasic#363).
+    // Newer v2 builds still answer summary on 4028 but not board data (docs/protocols.md, "## Whatsminer", pyasic#363).
     if (v2.reading.boards.length === 0 && v2.reading.support === 'partial' && !st.v3Refused) {
       try {
         return await pollV3(target, signal, st);

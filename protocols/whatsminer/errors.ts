@@ -3,7 +3,7 @@ import { defineError } from '../../lib/errors.js';
 /**
  * Whatsminer (MicroBT btminer) specific outcomes. Generic ones (connect refused, timeout, access denied,
  * bad credentials, error status) use `ProtoErrors` from ../errors.ts; these name what only btminer says.
- * Codes per the Whatsminer API v2.0.5 document (shared/docs/protocols.md §3.2).
+ * Codes per the Whatsminer API v2.0.5 document (docs/protocols.md, "## Whatsminer").
  */
 export const WhatsminerErrors = {
   /** Code 23: the miner could not load the JSON we sent ("enc json load err" for an encrypted envelope). */
@@ -42,7 +42,7 @@ export const WhatsminerErrors = {
     'the Whatsminer API v3 (port 4433) answered with an error code',
     (cmd, code, msg) => `API v3 ${cmd} failed: code ${code} ${msg}`,
   ),
-  /** Nothing listens on 4028 nor on 4433: the API is switched off (protocols.md §3.6). */
+  /** Nothing listens on 4028 nor on 4433: the API is switched off (docs/protocols.md, "## Whatsminer"). */
   apiDisabled: defineError<[string]>(
     'RT_ERR_WHATSMINER_API_DISABLED',
     'neither API v2 (4028) nor API v3 (4433) accepts connections: enable the API in WhatsMinerTool or the web UI',

@@ -1,5 +1,5 @@
 /**
- * Whatsminer API v3 framing (port 4433, shared/docs/protocols.md §3.5): both directions are a 4-byte
+ * Whatsminer API v3 framing (port 4433, docs/protocols.md, "## Whatsminer"): both directions are a 4-byte
  * little-endian unsigned length followed by that many bytes of UTF-8 JSON. Reading is done by
  * `tcpRequest({framing: 'length-le32'})`; these helpers build requests and let tests play the miner's side.
  */

@@ -3,7 +3,6 @@ export { DEFAULT_V3_PORT, type RequestKey, v2Command, v2Joined, v3Command } from
 export { decodeWhatsminer, replyError, statusOf } from './decode.js';
 export {
   createWhatsminerDriver,
-  RAW_CAP_BYTES,
   type WhatsminerDriver,
   type WhatsminerGeneration,
   type WhatsminerPoll,
@@ -24,6 +23,7 @@ export {
   whatsminerModelName,
 } from './parse.js';
 export { parseWhatsminerV3, v3Msg, type WhatsminerV3Parts } from './parse-v3.js';
+export { recognize } from './recognize.js';
 export {
   decryptReply,
   deriveSession,
@@ -34,3 +34,14 @@ export {
   parseTokenChallenge,
   type TokenChallenge,
 } from './token.js';
+
+import type { FamilyModule } from '../kit/index.js';
+import { createWhatsminerDriver } from './driver.js';
+import { probeV3, recognize as recognizeWhatsminer } from './recognize.js';
+
+export const FAMILY: FamilyModule = {
+  family: 'whatsminer',
+  recognize: recognizeWhatsminer,
+  createDriver: () => createWhatsminerDriver(),
+  probe: probeV3,
+};

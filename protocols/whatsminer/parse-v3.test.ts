@@ -31,7 +31,7 @@ describe('whatsminer API v3 (constructed replies)', () => {
       make: 'MicroBT',
       model: 'Whatsminer M60S VK40',
       firmware: '20251209.12.REL',
-      mac: 'C4:11:04:12:34:56',
+      mac: 'c4:11:04:12:34:56',
       serial: 'HTM60SVK40-000001',
       hostname: 'WhatsMiner-M60S',
     };

@@ -1,11 +1,11 @@
 /**
  * Whatsminer API v3 (port 4433) reply parsers → `MinerReading`.
  *
- * There is NO real v3 reply in shared/fixtures/real: these follow the field names documented in
- * shared/docs/protocols.md §3.5 (from pyasic BTMinerV3RPCAPI and asic-rs whatsminer v3) and are tested on replies
+ * There is NO real v3 reply in protocols/fixtures/real: these follow the field names documented in
+ * docs/protocols.md, "## Whatsminer" (from pyasic BTMinerV3RPCAPI and asic-rs whatsminer v3) and are tested on replies
  * constructed from that description. v3 hashrates are TH/s (`hash-*`, `factory-hash`), power W, temps °C.
  */
-import { ProtoErrors } from '../errors.js';
+import { normMac, ProtoErrors } from '../kit/index.js';
 import { emptyBoard, emptyReading, HS, type MinerReading, type PoolReading } from '../sample.js';
 import { bool, isObject, type Json, type JsonObject, nonNeg, num, str, stripQuotes } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
@@ -63,7 +63,7 @@ export function parseWhatsminerV3(parts: WhatsminerV3Parts): MinerReading {
     if (type) r.identity.model = whatsminerModelName(type);
     r.identity.serial = str(miner['miner-sn']);
     const mac = str(network.mac);
-    r.identity.mac = mac ? mac.toUpperCase() : null;
+    r.identity.mac = mac ? (normMac(mac) ?? mac) : null;
     r.identity.hostname = str(network.hostname);
     r.identity.firmware = stripQuotes(system.fwversion);
   }

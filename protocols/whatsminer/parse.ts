@@ -1,11 +1,11 @@
 /**
  * Pure parsers for Whatsminer API v1/v2 replies (port 4028) → `MinerReading`.
  *
- * Field names and units: shared/docs/protocols.md §3.3, checked against the real replies in
- * shared/fixtures/real/whatsminer_*.txt. All btminer hashrates are MH/s (`HS RT` too, despite its name) except
+ * Field names and units: docs/protocols.md, "## Whatsminer", checked against the real replies in
+ * protocols/fixtures/real/whatsminer_*.txt. All btminer hashrates are MH/s (`HS RT` too, despite its name) except
  * `Factory GHS` (GH/s). Power comes from the PSU (`power_source: 'miner'`), `-1` meaning unknown.
  */
-import { ProtoErrors } from '../errors.js';
+import { normMac, ProtoErrors } from '../kit/index.js';
 import {
   type BoardReading,
   emptyBoard,
@@ -44,7 +44,7 @@ export interface WhatsminerParts {
   errorCode?: Json;
 }
 
-/** What `get_psu` says (protocols.md §3.3). Not part of `MinerReading` (it has no PSU slot). */
+/** What `get_psu` says (docs/protocols.md, "## Whatsminer"). Not part of `MinerReading` (it has no PSU slot). */
 export interface PsuInfo {
   name: string | null;
   model: string | null;
@@ -74,7 +74,7 @@ const ghs = (v: unknown): number | null => {
   const n = nonNeg(v);
   return n === null ? null : Math.round(n * HS.GH);
 };
-/** Board/chip sensors: 0 or below is an absent sensor or empty slot (protocols.md §6 item 22). */
+/** Board/chip sensors: 0 or below is an absent sensor or empty slot (docs/protocols.md, "## Whatsminer"). */
 const sensorTemp = (v: unknown): number | null => {
   const n = num(v);
   return n === null || n <= 0 ? null : n;
@@ -136,12 +136,12 @@ function applySummary(r: MinerReading, h: Hints, body: Json): void {
   const fans = fansFrom(s);
   if (fans.length) r.fans = fans;
   const mac = str(s.MAC);
-  if (mac) r.identity.mac = mac.toUpperCase();
+  if (mac) r.identity.mac = normMac(mac) ?? mac;
   const fw = stripQuotes(s['Firmware Version']);
   if (fw) h.build = fw;
   if (bool(s['Hash Stable']) === false) h.ramping = true;
   const mode = str(s['Power Mode']);
-  // "Low" is the deliberately reduced power profile (protocols.md §3.3: Normal/High/Low).
+  // "Low" is the deliberately reduced power profile (docs/protocols.md, "## Whatsminer": Normal/High/Low).
   if (mode && mode.toLowerCase() === 'low') h.curtailed = true;
   // Older builds list active error codes as `Error Code 0..N-1` (whatsminer_m30s_summary.txt, m31s).
   // The count is the firmware's word: a hostile or corrupt one (1e30) must not make this loop run forever.
@@ -161,7 +161,7 @@ function fansFrom(o: JsonObject): FanReading[] {
   return fans;
 }
 
-/** Physical position: `Slot`, else `ASC`, else `ID`, else row order (protocols.md §3.3, §6 item 24). */
+/** Physical position: `Slot`, else `ASC`, else `ID`, else row order (docs/protocols.md, "## Whatsminer"). */
 function boardIndex(row: JsonObject, position: number): number {
   for (const k of ['Slot', 'ASC', 'ID']) {
     const n = num(row[k]);
@@ -202,7 +202,7 @@ function applyDevs(r: MinerReading, h: Hints, body: Json, cmd = 'devs'): void {
     b.hw_errors = nonNeg(d['Hardware Errors']);
     b.frequency_mhz = nonNeg(d['Chip Frequency']);
     upsertBoard(r, b);
-    // 0 while the board is still raising its frequency (protocols.md §3.3).
+    // 0 while the board is still raising its frequency (docs/protocols.md, "## Whatsminer").
     if (num(d['Upfreq Complete']) === 0) h.ramping = true;
   });
   // The fan figures repeat on every row: they are the machine's fans, not the board's.
@@ -294,7 +294,7 @@ function applyDevdetails(r: MinerReading, h: Hints, body: Json): void {
 function applyMinerInfo(r: MinerReading, _h: Hints, body: Json): void {
   const m = msgOf('get_miner_info', body);
   const mac = str(m.mac);
-  if (mac) r.identity.mac = mac.toUpperCase();
+  if (mac) r.identity.mac = normMac(mac) ?? mac;
   const host = str(m.hostname);
   if (host && host.trim() !== '') r.identity.hostname = host.trim();
   const sn = str(m.minersn);
@@ -381,9 +381,27 @@ function finish(r: MinerReading, h: Hints): MinerReading {
     r.hw_errors = r.boards.reduce((a, b) => a + (b.hw_errors ?? 0), 0);
   }
   if (h.errorCodes.length) r.notes.push(`miner reports error codes: ${h.errorCodes.join(', ')}`);
-  if (h.sleeping) r.state = 'sleeping';
-  else if (h.noDevices || r.hashrate_hs === 0) r.state = 'error';
-  else if (h.ramping) r.state = 'ramping';
+  // `btmineroff`/`mineroff` (status) is the firmware's sleep signal; a summary hashing and drawing power at the
+  // same time contradicts it (whatsminer_m31s_status.txt against whatsminer_m31s_summary.txt): the figures are
+  // what was observed, so they decide, and the contradiction is noted (docs/protocols.md, "## Whatsminer").
+  const hashing = r.hashrate_hs !== null && r.hashrate_hs > 0;
+  const drawing = r.power_w !== null && r.power_w > 0;
+  r.state_inferred = false;
+  if (h.sleeping && (hashing || drawing)) {
+    r.state_inferred = true;
+    const what = [
+      hashing ? `${(r.hashrate_hs! / 1e12).toFixed(2)} TH/s` : null,
+      drawing ? `${r.power_w} W` : null,
+    ].filter(Boolean);
+    r.notes.push(
+      `status says the miner is off (btmineroff/mineroff true) but the summary shows ${what.join(' and ')}: the replies contradict each other; state read from the figures`,
+    );
+  }
+  if (h.sleeping && !hashing && !drawing) r.state = 'sleeping';
+  else if (h.noDevices || r.hashrate_hs === 0) {
+    r.state = 'error';
+    r.state_inferred = !h.noDevices;
+  } else if (h.ramping) r.state = 'ramping';
   else if (h.curtailed) r.state = 'curtailed';
   else r.state = 'mining';
   return r;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { RtError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
-import { fixturesAvailable, readFixture } from '../fixtures.js';
+import { readFixture } from '../fixtures.js';
 import { decodeWhatsminer } from './decode.js';
 import {
   decryptReply,
@@ -65,12 +65,12 @@ describe('md5crypt ($1$)', () => {
 describe('Whatsminer v2 token scheme', () => {
   const challenge = { time: '6915', salt: 'BQ5hoXV9', newsalt: 'a5TtWui2' };
 
-  it('reads the get_token fixture', { skip: !fixturesAvailable() && 'fixtures not found' }, () => {
+  it('reads the get_token fixture', () => {
     const value = decodeWhatsminer(readFixture('whatsminer_unknown_get-token.txt')).value;
     assert.deepEqual(parseTokenChallenge(value), challenge);
   });
 
-  it('derives key and sign as §3.4 describes (independently recomputed)', () => {
+  it('derives key and sign as docs/protocols.md, "## Whatsminer" describes (independently recomputed)', () => {
     const session = deriveSession(new Secret('admin'), challenge);
     const key = md5cryptHash('admin', 'BQ5hoXV9');
     assert.equal(key, 'RxmaDUO33TS7O26yeMHZ81', 'openssl passwd -1 -salt BQ5hoXV9 admin');

@@ -1,5 +1,5 @@
 /**
- * Whatsminer API v2 privileged-command scheme (shared/docs/protocols.md §3.4).
+ * Whatsminer API v2 privileged-command scheme (docs/protocols.md, "## Whatsminer").
  *
  * TELEMETRY NEVER USES THIS. The collector only sends read commands, which btminer serves in plaintext; asking for
  * a token every poll would also burn the 32-tokens-per-IP budget (Code 136). This module exists for a future
@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { Secret } from '../../lib/secret.js';
 import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../depth.js';
-import { ProtoErrors } from '../errors.js';
+import { ProtoErrors } from '../kit/index.js';
 import { isObject, type Json, statusOf, str } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
 

@@ -1,6 +1,6 @@
 /**
- * CONSTRUCTED Whatsminer API v3 replies. No real v3 capture exists in shared/fixtures/real: these are written
- * from the field names in shared/docs/protocols.md §3.5 (reply envelope {code,msg,desc,when}; TH/s hashrates;
+ * CONSTRUCTED Whatsminer API v3 replies. No real v3 capture exists in protocols/fixtures/real: these are written
+ * from the field names in docs/protocols.md, "## Whatsminer" (reply envelope {code,msg,desc,when}; TH/s hashrates;
  * W power; °C temps). The values are invented (an M60S-like rig) and are NOT evidence of real firmware output.
  */
 export const V3_DEVICE_INFO = {

@@ -36,7 +36,7 @@ export const REPAIR = {
   numberOverflow: 'number-overflow',
 } as const;
 
-/** What an API proxy prints when the miner process behind it is down (protocols.md §2.6, pitfall 11). */
+/** What an API proxy prints when the miner process behind it is down (docs/protocols.md, "## Antminer"). */
 const MINER_DOWN = /^Socket connect failed: Connection refused/;
 
 export function decodeReply(bytes: Buffer | string): DecodedReply {
@@ -51,7 +51,7 @@ export function decodeReply(bytes: Buffer | string): DecodedReply {
 
 function decodeInner(bytes: Buffer | string): DecodedReply {
   let text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
-  // cgminer ends every reply with one NUL; anything after the first NUL is not part of the reply (pitfall 4).
+  // cgminer ends every reply with one NUL; anything after the first NUL is not part of the reply (docs/protocols.md, "## cgminer API framing").
   const nul = text.indexOf('\0');
   if (nul !== -1) text = text.slice(0, nul);
   text = text.trim();
@@ -102,7 +102,7 @@ function finish(value: unknown, repairs: string[]): DecodedReply {
     throw ProtoErrors.decode(`top level is ${value === null ? 'null' : typeof value}, not an object`);
   }
   // Quoted "nan"/"inf" parse fine but are not readings: Avalon firmware sends them (pyasic rpc/base.py
-  // _load_api_data; no capture in shared/fixtures). A missing reading is null, never 0.
+  // _load_api_data; no capture in protocols/fixtures/real). A missing reading is null, never 0.
   const replaced = replaceNonReadings(value);
   if (replaced.quoted) repairs.push(REPAIR.quotedNanInf);
   // A literal too large for a double (`1e999`) parses to Infinity: not a reading either.
@@ -222,7 +222,7 @@ function mapStrings(text: string, fn: (s: string) => string): string | null {
 
 /**
  * Raw control characters (newline, tab…) inside a string: cgminer escapes only `"` and `\` (api.c, protocols.md
- * §1.3), so a newline in a pool worker name or a Whatsminer v1 version string arrives raw. Escape them.
+ * docs/protocols.md, "## cgminer API framing"), so a newline in a pool worker name or a Whatsminer v1 version string arrives raw. Escape them.
  */
 function repairRawControlChars(text: string): string | null {
   return mapStrings(text, (s) =>
@@ -317,7 +317,7 @@ function repairLeadingCommaInArray(text: string): string | null {
   return replaceOutsideStrings(text, /\[\s*,/, (m) => m.slice(0, -1));
 }
 
-/** `,}` / `,]` trailing commas: btminer (pyasic rpc/base.py; protocols.md §2.6). */
+/** `,}` / `,]` trailing commas: btminer (pyasic rpc/base.py; docs/protocols.md, "## Antminer"). */
 function repairTrailingComma(text: string): string | null {
   return mapStructure(text, (s, k, segs) => {
     let out = s.replace(/,(\s*[}\]])/g, '$1');
@@ -329,7 +329,7 @@ function repairTrailingComma(text: string): string | null {
 }
 
 /**
- * Bare `nan` / `inf` / `-nan`: a cgminer fork printing NaN or ∞ with printf("%f") (protocols.md §1.3; foreman
+ * Bare `nan` / `inf` / `-nan`: a cgminer fork printing NaN or ∞ with printf("%f") (docs/protocols.md, "## cgminer API framing"; foreman
  * CgMiner.java patches the same). A missing reading is null, not 0.
  */
 function repairBareNanInf(text: string): string | null {
@@ -440,7 +440,7 @@ const REPAIRS: ReadonlyArray<readonly [string, (text: string) => string | null]>
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
-// Plain-text API format (protocols.md §1.3): records end with `|`, fields are `Name=Value` joined by `,`, and
+// Plain-text API format (docs/protocols.md, "## cgminer API framing"): records end with `|`, fields are `Name=Value` joined by `,`, and
 // `|`, `,`, `=`, `\` are escaped with `\`. A section record starts with its bare name (`VERSION,CGMiner=…`);
 // device and pool rows start with their index field (`POOL=0,…`). A joined reply prefixes each part with
 // `CMD=<name>|`. The result has the JSON shape: {STATUS:[{…}], VERSION:[{…}]}, or {summary:[{…}], …} when joined.

@@ -1,10 +1,10 @@
 /**
  * cgminer-style API client (port 4028): one command per connection, the whole request in one write
- * (protocols.md §1.1), replies decoded by decode.ts and judged by status.ts.
+ * (docs/protocols.md, "## cgminer API framing"), replies decoded by decode.ts and judged by status.ts.
  *
  * `cgminerCommands` can join report commands (`summary+stats+pools`, API ≥ 3.1) and falls back to single
  * commands when the firmware refuses the join or leaves parts out. Commands run in sequence: cgminer serves one
- * connection at a time, so parallel requests to one miner only queue (protocols.md §5.5).
+ * connection at a time, so parallel requests to one miner only queue (docs/protocols.md, "## cgminer API framing").
  */
 import { RtError } from '../../lib/errors.js';
 import type { PollTarget } from '../driver.js';
@@ -46,7 +46,7 @@ function addr(target: PollTarget): string {
 
 /**
  * Sends one request and decodes the reply. Retries once on a fresh connection when the connection was reset
- * mid-reply (pitfall 7). Throws RtError (transport or decode).
+ * mid-reply (docs/protocols.md, "## cgminer API framing"). Throws RtError (transport or decode).
  */
 export async function cgminerRequest(
   target: PollTarget,
@@ -117,7 +117,7 @@ export interface SplitReply {
 }
 
 /**
- * Splits a multi-command reply `{"summary":[{…}],"stats":[{…}],"id":1}` (protocols.md §1.3,
+ * Splits a multi-command reply `{"summary":[{…}],"stats":[{…}],"id":1}` (docs/protocols.md, "## cgminer API framing",
  * avalon_1047_summary-stats-pools.txt) into its parts. Returns null when the reply is not a joined reply at all
  * (a top-level STATUS: the firmware answered the join as one unknown or refused command). Pure.
  */
@@ -182,7 +182,7 @@ export async function cgminerCommands(
       for (const [command, part] of Object.entries(split.parts)) {
         const status = readStatus(part);
         // A part refused inside the join (Code 45 for non-joinable commands, 14 unknown) gets one single try:
-        // some firmwares allow alone what they refuse joined (protocols.md §1.8).
+        // some firmwares allow alone what they refuse joined (docs/protocols.md, "## cgminer API framing").
         if (status?.code === CGMINER_CODE.accessDenied || status?.code === CGMINER_CODE.invalidCommand) {
           todo.push(command);
           continue;

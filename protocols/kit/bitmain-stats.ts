@@ -3,8 +3,11 @@
  * send it on Antminer hardware. Stock Antminer has its own parser in protocols/antminer; this one covers only
  * the keys seen in the vnish_* and luxos_* fixtures.
  */
+
+import { type BoardReading, emptyBoard, HS, type MinerReading } from '../sample.js';
 import {
   count,
+  deadChips,
   maxOf,
   maxOfDashList,
   num,
@@ -15,8 +18,7 @@ import {
   str,
   sumOf,
   temp,
-} from '../cgminer/cgjson.js';
-import { type BoardReading, emptyBoard, HS, type MinerReading } from '../sample.js';
+} from './values.js';
 
 export interface BitmainStats {
   /** STATS[0]: Type / Miner / CompileTime, plus `Cgminer` (VNish) — identity only. */
@@ -69,7 +71,9 @@ export function applyBitmainStats(r: MinerReading, s: Obj): { chainPowerW: numbe
     b.hashrate_nominal_hs = idealN ? scale(idealN, HS.GH) : null;
     b.temp_board_c = maxOfDashList(s[`temp_pcb${i}`]) ?? temp(s[`temp${i}`]);
     b.temp_chip_c = maxOfDashList(s[`temp_chip${i}`]) ?? temp(s[`temp2_${i}`]);
-    b.chips = count(s[`chain_acn${i}`]);
+    // Chips found less those marked dead (`x`) in chain_acsN (vnish_s17plus_stats.txt has 5).
+    const found = count(s[`chain_acn${i}`]);
+    b.chips = found === null ? null : Math.max(0, found - deadChips(s[`chain_acs${i}`]));
     b.hw_errors = count(s[`chain_hw${i}`]);
     const f = num(s[`freq_avg${i}`]) ?? num(s[`freq${i}`]);
     b.frequency_mhz = f ? f : null;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAvalon } from '../avalon/parse.js';
-import { parseBitaxe } from '../bitaxe/parse.js';
-import { maxOfDashList, num } from '../cgminer/cgjson.js';
-import { identify } from '../identify.js';
-import { parseInnosilicon } from '../innosilicon/parse.js';
-import { parseLuxos } from '../luxos/parse.js';
-import { parseVnish } from '../vnish/parse.js';
-import { parseBraiins } from './parse.js';
+import { parseAvalon } from './avalon/parse.js';
+import { parseBitaxe } from './bitaxe/parse.js';
+import { parseBraiins } from './braiins/parse.js';
+import { identify } from './identify.js';
+import { parseInnosilicon } from './innosilicon/parse.js';
+import { maxOfDashList, num } from './kit/index.js';
+import { parseLuxos } from './luxos/parse.js';
+import { parseVnish } from './vnish/parse.js';
 
 const HOSTILE: unknown[] = [
   null,

@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeLoose, type Obj } from '../cgminer/cgjson.js';
-import { fixtureIndex, readFixtureText } from '../fixtures.js';
+import { fixtureIndex, readFixtureText } from '../protocols/fixtures.js';
+import { decodeReply, isObj, type Obj } from '../protocols/kit/index.js';
 
 export interface FixtureCase {
   file: string;
@@ -20,10 +20,11 @@ export function familyCases(family: string): FixtureCase[] {
   return fixtureIndex()
     .filter((e) => e.family === family && !e.command.startsWith('GET '))
     .map((e) => {
-      const decoded = decodeLoose(readFixtureText(e.file));
-      if (!decoded) throw new Error(`fixture ${e.file} does not decode`);
+      // The production decoder, repairs and all: the parsers are tested on exactly what a poll hands them.
+      const decoded = decodeReply(readFixtureText(e.file));
+      if (!isObj(decoded.value)) throw new Error(`fixture ${e.file} does not decode to an object`);
       const command = e.command.includes('+') ? 'joined' : e.command.trim();
-      return { file: e.file, command, body: decoded.value, repairs: decoded.repairs };
+      return { file: e.file, command, body: decoded.value as Obj, repairs: decoded.repairs };
     });
 }
 

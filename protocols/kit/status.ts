@@ -1,5 +1,5 @@
 /**
- * The STATUS section of a cgminer-style reply (protocols.md §1.4). It comes as an array (cgminer), an object
+ * The STATUS section of a cgminer-style reply (docs/protocols.md, "## cgminer API framing"). It comes as an array (cgminer), an object
  * (Bitmain new_api, Whatsminer status: whatsminer_m31s_status.txt) or a bare string (Whatsminer token replies:
  * whatsminer_unknown_get-token.txt); `Msg` is a string or an object.
  */

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollTarget } from '../driver.js';
 import { ProtoErrors } from '../errors.js';
-import { cgminerCommands, cgminerRequest, splitJoinedReply } from './client.js';
+import { cgminerCommands, cgminerRequest, splitJoinedReply } from './cgminer-client.js';
 
 type Behaviour = (request: string, socket: net.Socket) => unknown;
 

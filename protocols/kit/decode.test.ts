@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RtError } from '../../lib/errors.js';
 import { ProtoErrors } from '../errors.js';
-import { fixtureIndex, fixturesAvailable, readFixture } from '../fixtures.js';
+import { fixtureIndex, readFixture } from '../fixtures.js';
 import { decodeReply, REPAIR } from './decode.js';
 
 function decodes(input: string) {
@@ -19,9 +19,7 @@ describe('decodeReply: clean replies', () => {
     assert.deepEqual(decodeReply('{"a":1}\0\0\0').value, { a: 1 });
   });
 
-  it('decodes the plain-text format into the JSON shape (avalon_mini3_version.txt)', {
-    skip: !fixturesAvailable(),
-  }, () => {
+  it('decodes the plain-text format into the JSON shape (avalon_mini3_version.txt)', () => {
     const d = decodeReply(readFixture('avalon_mini3_version.txt'));
     assert.equal(d.format, 'text');
     const v = d.value as Record<string, Array<Record<string, unknown>>>;
@@ -133,7 +131,7 @@ describe('decodeReply: failures are named', () => {
   });
 });
 
-describe('decodeReply: fixtures', { skip: !fixturesAvailable() }, () => {
+describe('decodeReply: fixtures', () => {
   it('every fixture decodes (or fails with a named error), the malformed ones with the expected repair', () => {
     const expected: Record<string, string[]> = {
       'antminer_s9k_version.txt': [REPAIR.trailingJunk],
@@ -149,7 +147,7 @@ describe('decodeReply: fixtures', { skip: !fixturesAvailable() }, () => {
   });
 });
 
-describe('decodeReply: fuzz', { skip: !fixturesAvailable() }, () => {
+describe('decodeReply: fuzz', () => {
   // Deterministic PRNG so a failure is reproducible.
   let seed = 0x2f6b_4c1d;
   const rand = () => {
