@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Alert } from '../collector/alerts.js';
+import type { EconomicsDeps } from '../collector/economics/wiring.js';
 import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   alerts?: () => Alert[];
   /** SNMP device status (PDUs, sensors, switches), when any are polled. */
   powerDevices?: () => DeviceStatus[];
+  /** Market store, providers and economics settings, when this process runs the collector. */
+  economics?: EconomicsDeps;
   /** Clock for health judgements; tests pass a fixed one. */
   now?: () => number;
 }

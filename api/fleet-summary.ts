@@ -16,6 +16,8 @@ export interface FleetSummaryOptions {
   belowShare: number;
   /** How many hottest rigs to list. */
   hottest: number;
+  /** How many rigs below nameplate to list (lowest share first); all when absent. `count` has them all. */
+  belowLimit?: number;
 }
 
 export interface FleetSummary {
@@ -48,6 +50,8 @@ export interface FleetSummary {
     share: number;
     /** Rigs with a current sample but no nameplate figure: they cannot be judged. */
     nameplate_unknown: number;
+    /** Rigs below the share; `rigs` lists the lowest `belowLimit` of them. */
+    count: number;
     rigs: Array<{
       rig_id: string;
       name: string | null;
@@ -72,6 +76,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
   let effRigs = 0;
   let nameplateUnknown = 0;
   const below: FleetSummary['below_nameplate']['rigs'] = [];
+  let belowCount = 0;
   const temps: FleetSummary['hottest'] = [];
 
   for (const rig of rigs) {
@@ -98,7 +103,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
         effRigs++;
       }
     } else sources.none++;
-    if (s.temp_chip_max_c !== null || s.temp_board_max_c !== null) {
+    if (opts.hottest > 0 && (s.temp_chip_max_c !== null || s.temp_board_max_c !== null)) {
       temps.push({
         rig_id: rig.rig_id,
         name: rig.name,
@@ -110,6 +115,8 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     else {
       const share = (s.hashrate_hs ?? 0) / s.hashrate_nominal_hs;
       if (share < opts.belowShare) {
+        belowCount++;
+        if (opts.belowLimit === 0) continue;
         below.push({
           rig_id: rig.rig_id,
           name: rig.name,
@@ -140,7 +147,12 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     efficiency_jth: effRigs && effHash > 0 ? round(effPower / (effHash / 1e12), 2) : null,
     efficiency_rigs: effRigs,
     hottest: temps.slice(0, opts.hottest),
-    below_nameplate: { share: opts.belowShare, nameplate_unknown: nameplateUnknown, rigs: below },
+    below_nameplate: {
+      share: opts.belowShare,
+      nameplate_unknown: nameplateUnknown,
+      count: belowCount,
+      rigs: opts.belowLimit === undefined ? below : below.slice(0, opts.belowLimit),
+    },
   };
 }
 

@@ -6,6 +6,7 @@
  * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped;
  * - the journal cannot write (disk full, I/O error): samples are being lost until an append succeeds again;
  * - the disk under the journal is below its free-space mark.
+ * - a market provider is failing (economics go stale or incomplete; polling is untouched).
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
 import type { SinkStatus } from '../collector/sinks/sink.js';
@@ -67,6 +68,8 @@ export function judgeHealth(deps: ApiDeps): HealthReport {
       `journal nearly full (${Math.round(journal.used_bytes / 1048576)} of ${Math.round(journal.max_bytes / 1048576)} MB): the oldest undelivered samples will be dropped`,
     );
   }
+  // A market provider outage: economics go stale or incomplete, polling is untouched.
+  problems.push(...(deps.economics?.market.problems() ?? []));
   return {
     status: problems.length ? 'degraded' : 'ok',
     problems,

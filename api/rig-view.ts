@@ -21,6 +21,9 @@ export interface RigSummary {
   temp_chip_max_c: number | null;
   temp_board_max_c: number | null;
   last_seen_ms: number | null;
+  /** When the rig last answered a poll (null: never); `age_s` is how long ago, at the time of the reply. */
+  last_answered_ms: number | null;
+  age_s: number | null;
   last_error: { code: string; message: string } | null;
   consecutive_failures: number;
   next_poll_ms: number | null;
@@ -61,7 +64,7 @@ export function rigFamily(config: Config, rig: RigStatus): Family | 'auto' | nul
   return configuredRig(config, rig)?.family ?? seen ?? null;
 }
 
-export function summarizeRig(config: Config, rig: RigStatus): RigSummary {
+export function summarizeRig(config: Config, rig: RigStatus, nowMs: number = Date.now()): RigSummary {
   const s = rig.current;
   return {
     rig_id: rig.rig_id,
@@ -78,6 +81,8 @@ export function summarizeRig(config: Config, rig: RigStatus): RigSummary {
     temp_chip_max_c: s?.temp_chip_max_c ?? null,
     temp_board_max_c: s?.temp_board_max_c ?? null,
     last_seen_ms: rig.last_seen_ms,
+    last_answered_ms: rig.last_seen_ms,
+    age_s: rig.last_seen_ms === null ? null : Math.max(0, Math.round((nowMs - rig.last_seen_ms) / 100) / 10),
     last_error: rig.last_error,
     consecutive_failures: rig.consecutive_failures,
     next_poll_ms: rig.next_poll_ms,

@@ -12,4 +12,9 @@ export const CliErrors = {
     'the HTTP API cannot listen on api.listen (address in use, or not an address of this machine)',
     (addr, why) => `the API cannot listen on ${addr}: ${why} (change api.listen or stop what uses it)`,
   ),
+  shardIndex: defineError<[string]>(
+    'RT_ERR_CLI_SHARD_INDEX',
+    "collector.shard.index is 'hostname' but the host name has no trailing number below collector.shard.count",
+    (why) => `cannot tell this collector's shard: ${why} (set collector.shard.index to a number)`,
+  ),
 } as const;

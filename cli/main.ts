@@ -6,6 +6,7 @@ import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import { redactText } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { checkConfigFile } from './config-check.js';
+import { economicsCommand, economicsUsage, marketCommand, marketUsage } from './economics.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { pollCommand, pollUsage } from './poll.js';
@@ -24,6 +25,8 @@ commands:
   poll HOST[:PORT] [--json]    poll one miner once and print what rigtel reads
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
+  economics [--from --to]      revenue, costs, cost per BTC and break-even from the store (--json, --csv)
+  market import FILE           record market values (difficulty, fees, price) from a CSV or JSON file
   help [COMMAND]               this text, or a command's help
 
 Run \`rigtel <command> --help\` for a command's options.
@@ -65,6 +68,8 @@ const helpFor: Record<string, string> = {
   poll: pollUsage,
   config: configCheckUsage,
   scan: scanUsage,
+  economics: economicsUsage,
+  market: marketUsage,
 };
 
 export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
@@ -143,6 +148,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     }
     case 'scan':
       return scanCommand(rest, io);
+    case 'economics':
+      return economicsCommand(rest, io);
+    case 'market':
+      return marketCommand(rest, io);
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }

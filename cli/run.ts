@@ -3,15 +3,19 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { targetsFromScan } from '../collector/adopt.js';
+import { AlertLog } from '../collector/alert-log.js';
 import { AlertEngine } from '../collector/alerts.js';
 import { scheduleRescans } from '../collector/discovery.js';
+import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
+import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
@@ -90,6 +94,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     stack.length = 0;
   };
 
+  // The built-in demo records fixed demo market values; a configured site calls only what it lists.
+  let demoMarket = false;
   try {
     if (emulatorWanted(config)) {
       const fleet = await startEmulatedFleet({
@@ -99,6 +105,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
       const demo = config.rigs.length === 0;
+      demoMarket = demo;
       config = withEmulatedRigs(config, fleet.rigs);
       if (demo) {
         // The demo polls faster than real miners need, so a newcomer sees figures move within seconds.
@@ -148,13 +155,38 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       meter = snmp.meter;
       powerDevices = () => snmp.status();
     }
-    const collector = await startCollector(config, targetsFromConfig(config), {
+    // Several collectors per site: this one polls the rigs rendezvous hashing gives its shard.
+    const shard = resolveShard(config.collector.shard, hostname());
+    const targets = ownTargets(targetsFromConfig(config), shard);
+    if (shard.count > 1)
+      log.info(
+        { shard: shard.index, of: shard.count, rigs: targets.length, configured: config.rigs.length },
+        'polling this shard of the site',
+      );
+    const collector = await startCollector(config, targets, {
       log,
       driverFor,
       estimatePowerW,
       ...(meter ? { meter } : {}),
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
+
+    // Market inputs on their own timers, in <storage.dir>/market.sqlite: a provider outage never blocks polls.
+    const market = marketFromConfig(config, { log, demo: demoMarket });
+    market.start();
+    stack.push({
+      name: 'market',
+      close: () => {
+        market.stop();
+        market.store.close();
+      },
+    });
+    const economics = {
+      market,
+      rollups: collector.store,
+      settings: economicsSettings(config, config.poll.interval_ms, demoMarket),
+      meta: rigMetaFrom(collector.fleet, config),
+    };
 
     // Scheduled rescans: identified rigs the config does not list are polled from the next round on.
     const rescans = scheduleRescans(config.discovery, {
@@ -167,7 +199,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           );
         if (!config.discovery.adopt) return;
         const known = new Set(collector.fleet.list().map((r) => r.address));
-        collector.addTargets(targetsFromScan(report, known, config));
+        collector.addTargets(ownTargets(targetsFromScan(report, known, config), shard));
       },
       onError: (err) => log.error({ code: errorCode(err), err: errorMessage(err) }, 'rescan failed'),
     });
@@ -175,11 +207,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     // Alerts go to the log here; the MQTT sink publishes its own events.
     const alerts = new AlertEngine(config.alerts);
+    // One line per alert change up to a budget, then a digest a minute: never a line per rig per poll.
+    const alertLog = new AlertLog(log, { active: () => alerts.active() });
+    alertLog.start();
+    stack.push({ name: 'alert log', close: async () => alertLog.stop() });
     collector.onSample((sample) => {
-      for (const event of alerts.observe(sample)) {
-        const level = event.type === 'cleared' ? 'info' : 'warn';
-        log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
-      }
+      for (const event of alerts.observe(sample)) alertLog.event(event);
     });
 
     let app: FastifyInstance | undefined;
@@ -199,6 +232,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         config,
         log,
         alerts: () => alerts.active(),
+        economics,
         ...(powerDevices ? { powerDevices } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
@@ -277,7 +311,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
 /** `12:00:05  rigs up 22/24 · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
 export function liveLine(fleet: FleetView): string {
-  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0 });
+  const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0, belowLimit: 0 });
   const up = f.rigs - f.states.offline;
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;
@@ -316,4 +350,17 @@ function waitForStop(signal: AbortSignal | undefined): Promise<string> {
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The shard this process is: a number from the config, or the host name's trailing number. */
+export function resolveShard(cfg: { index: number | 'hostname'; count: number }, host: string): Shard {
+  if (cfg.index !== 'hostname') return { index: cfg.index, count: cfg.count };
+  const index = shardIndexFromHostname(host);
+  if (index === null || index >= cfg.count)
+    throw CliErrors.shardIndex(
+      index === null
+        ? `host name ${JSON.stringify(host)} has no trailing -N`
+        : `${index} ≥ count ${cfg.count}`,
+    );
+  return { index, count: cfg.count };
 }

@@ -37,14 +37,20 @@ export class Fleet implements FleetView {
   private readonly byId = new Map<string, Entry>();
   private readonly byName = new Map<string, Entry>();
   private readonly nextPoll: ((t: RigTarget) => number | null) | undefined;
+  private changes = 0;
 
   constructor(targets: readonly RigTarget[], opts: FleetOptions = {}) {
     this.nextPoll = opts.nextPoll;
     this.add(targets);
   }
 
+  version(): number {
+    return this.changes;
+  }
+
   /** Track more rigs (found by a rescan); addresses already known are left as they are. */
   add(targets: readonly RigTarget[]): void {
+    this.changes += 1;
     for (const t of targets) {
       if (this.byAddress.has(t.address)) continue;
       const e: Entry = {
@@ -60,6 +66,7 @@ export class Fleet implements FleetView {
 
   /** Record a sample (from the poll path, after it is journalled). */
   update(sample: Sample): void {
+    this.changes += 1;
     let e = this.byAddress.get(sample.address);
     if (!e) {
       e = {

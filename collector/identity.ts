@@ -63,6 +63,7 @@ export class IdentityMap implements RigIdResolver {
         rig_id: string;
       }[]) {
         this.aliases.set(r.alias, r.rig_id);
+        if (r.alias.startsWith('addr:')) this.addrAliasesOf(r.rig_id).add(r.alias);
       }
       for (const r of db.prepare('SELECT rig_id, mac FROM rig_ids WHERE mac IS NOT NULL').all() as {
         rig_id: string;
@@ -104,6 +105,15 @@ export class IdentityMap implements RigIdResolver {
   }
 
   private bind(id: string, key: IdentityKey, mac: string | null, atMs: number): void {
+    // Hot path (every healthy poll): nothing changed, so no arrays, closures or writes.
+    if (
+      this.knownIds.has(id) &&
+      (mac === null || this.macOf.has(id)) &&
+      this.aliases.get(`addr:${key.address}`) === id &&
+      (!key.name || this.aliases.get(`name:${key.name}`) === id) &&
+      (mac === null || this.aliases.get(`mac:${mac}`) === id)
+    )
+      return;
     const wanted: string[] = [`addr:${key.address}`];
     if (key.name) wanted.push(`name:${key.name}`);
     if (mac) wanted.push(`mac:${mac}`);
@@ -115,11 +125,14 @@ export class IdentityMap implements RigIdResolver {
     // failed poll there is not booked to this asset (it is up elsewhere).
     const stale: string[] = [];
     if (mac && changed.includes(`addr:${key.address}`)) {
-      for (const [alias, target] of this.aliases) {
-        if (target === id && alias.startsWith('addr:') && alias !== `addr:${key.address}`) stale.push(alias);
+      // Only this id's own address aliases (indexed below): a scan of every alias per new rig is O(n²) at start-up.
+      for (const alias of this.addrAliasesOf(id)) {
+        if (alias !== `addr:${key.address}` && this.aliases.get(alias) === id) stale.push(alias);
       }
       for (const a of stale) this.aliases.delete(a);
     }
+    for (const a of changed) if (a.startsWith('addr:')) this.addrAliasesOf(id).add(a);
+    for (const a of stale) this.addrAliasesOf(id).delete(a);
     if (newMac) this.macOf.set(id, mac);
     this.knownIds.add(id);
     if (this.db && this.put && this.putRig) {
@@ -135,4 +148,15 @@ export class IdentityMap implements RigIdResolver {
   }
 
   private readonly knownIds = new Set<string>();
+  /** Address aliases that were bound to each id (may include some rebound since: check `aliases`). */
+  private readonly addrAliases = new Map<string, Set<string>>();
+
+  private addrAliasesOf(id: string): Set<string> {
+    let set = this.addrAliases.get(id);
+    if (!set) {
+      set = new Set();
+      this.addrAliases.set(id, set);
+    }
+    return set;
+  }
 }

@@ -14,7 +14,7 @@ import { IdentityMap } from './identity.js';
 import { Journal, type Logger } from './journal.js';
 import { pollRig, type RigTarget } from './poll.js';
 import type { PowerMeter } from './power.js';
-import { type RoundStats, Scheduler } from './scheduler.js';
+import { type RoundStats, Scheduler, type SkipReason } from './scheduler.js';
 import { EmbeddedStore } from './sinks/embedded.js';
 import { sinksFromConfig } from './sinks/index.js';
 import type { Sink } from './sinks/sink.js';
@@ -74,9 +74,16 @@ export function targetsFromConfig(config: Config): RigTarget[] {
   });
 }
 
-/** Append samples in small groups: one commit (one fsync) per group instead of per rig. */
-const APPEND_GROUP = 256;
-const APPEND_WAIT_MS = 20;
+/**
+ * Group commit: samples are appended to the journal in groups — one transaction, and with
+ * `storage.journal_fsync: always` one fsync, per group — when APPEND_GROUP samples are waiting or the oldest has
+ * waited APPEND_WAIT_MS. Each commit also wakes the sinks, whose acknowledgements are commits of their own, so
+ * the window bounds the commits (and fsyncs, each one blocking the loop) per second: at most about
+ * 1000 / APPEND_WAIT_MS + rate / APPEND_GROUP, whatever the fleet size. A sample reaches the journal, the live
+ * fleet state and the sinks at most APPEND_WAIT_MS after its poll. docs/scaling.md has the measured costs.
+ */
+const APPEND_GROUP = 1024;
+const APPEND_WAIT_MS = 250;
 
 export async function startCollector(
   config: Config,
@@ -105,6 +112,7 @@ export async function startCollector(
     store = EmbeddedStore.open(dir, {
       rawRetentionHours: config.storage.raw_retention_hours,
       rollupRetentionDays: config.storage.rollup_retention_days,
+      maxBytes: Math.floor(config.storage.store_max_mb * 1024 * 1024),
       intervalMs: config.poll.interval_ms,
       backoffMaxMs: config.poll.backoff_max_ms,
       log,
@@ -168,6 +176,22 @@ export async function startCollector(
     else if (!queueTimer) queueTimer = setTimeout(drain, APPEND_WAIT_MS);
   };
 
+  // Slots not polled: counted by the scheduler, recorded per rig and hour in the store (one transaction a second).
+  let skips: Array<{ rig_id: string; at_ms: number; reason: SkipReason }> = [];
+  let skipTimer: NodeJS.Timeout | null = null;
+  const flushSkips = () => {
+    if (skipTimer) clearTimeout(skipTimer);
+    skipTimer = null;
+    if (skips.length === 0) return;
+    const batch = skips;
+    skips = [];
+    try {
+      store.recordSkips(batch);
+    } catch (err) {
+      log.error({ err: errorMessage(err), skips: batch.length }, 'skipped polls could not be recorded');
+    }
+  };
+
   const scheduler: Scheduler = new Scheduler(
     targets,
     (t, signal) =>
@@ -187,6 +211,10 @@ export async function startCollector(
       backoffMaxMs: config.poll.backoff_max_ms,
       now,
       log,
+      onSkip: (t, reason, dueMs) => {
+        skips.push({ rig_id: fleet.get(t.address)?.rig_id ?? t.name ?? t.address, at_ms: dueMs, reason });
+        if (!skipTimer) skipTimer = setTimeout(flushSkips, 1000);
+      },
     },
   );
   const fleet = new Fleet(targets, { nextPoll: (t) => scheduler.nextPollMs(t) });
@@ -201,6 +229,7 @@ export async function startCollector(
         up: fleet.upCount(),
         last_sweep_ms: r?.started_ms ?? null,
         last_sweep_duration_ms: r?.duration_ms ?? null,
+        polls: scheduler.stats(),
       };
     },
   };
@@ -240,6 +269,7 @@ export async function startCollector(
       stopping ??= (async () => {
         await scheduler.stop();
         drain();
+        flushSkips();
         const flushed = await fanout.flush(2000);
         if (!flushed)
           log.warn(

@@ -183,7 +183,7 @@ describe('scheduler', () => {
     assert.equal(samples.length, 0, 'polls cancelled by shutdown are not reported as the rigs being offline');
   });
 
-  it('start() runs rounds on its own timer until stop()', async () => {
+  it('start() polls each rig once per interval on its own timer until stop()', async () => {
     const targets = [target(9000), target(9001)];
     let n = 0;
     let enough: () => void = () => {};
@@ -195,7 +195,7 @@ describe('scheduler', () => {
       (t, signal) => pollRig(t, sleeper(0), { deadlineMs: 1000, now: Date.now, site: 's', signal }),
       () => {
         n += 1;
-        if (n === 6) enough();
+        if (n === 10) enough();
       },
       { intervalMs: 20, concurrency: 2, backoffMaxMs: 0 },
     );

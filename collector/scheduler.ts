@@ -1,14 +1,30 @@
 /**
- * Poll scheduling. Rounds start every `intervalMs` (drift-free: round k at start + k·interval). A round polls
- * every target that is not in backoff and not still in flight, with at most `concurrency` polls at once. Each
- * poll has its own deadline (enforced by the poll function), so a hanging rig only holds one slot until then and
- * never delays the rest of the round. Dead rigs back off exponentially (interval · 2^(failures-1), capped at
- * `backoffMaxMs`, ±jitter so rigs that died together do not come back in lockstep); one answer resets it.
+ * Poll scheduling. There are no synchronized rounds: each rig has its own phase inside the interval (a hash of
+ * its address, so it is stable across restarts and when rigs are added), and is due at
+ * `start + k·interval + phase`. At most `concurrency` polls run at once; each poll has its own deadline
+ * (enforced by the poll function), so a hanging rig only holds one slot until then.
+ *
+ * Every due slot ends in exactly one of: a poll that started, or a skip recorded with its reason (`onSkip`,
+ * counters in `stats()`); nothing is dropped silently.
+ * - A rig due while its previous poll is still in flight is marked **late**: it is polled as soon as that poll
+ *   settles. If it is due again before then, the owed slot is recorded as `skipped_busy`.
+ * - A rig due while every slot is taken waits in a FIFO queue; if it is due again before it got a slot, the
+ *   owed slot is recorded as `deadline`.
+ * - A dead rig backs off exponentially (interval · 2^(failures-1), capped at `backoffMaxMs`, ±jitter so rigs
+ *   that died together do not come back in lockstep); each slot it sits out is recorded as `backoff`. One
+ *   answer resets it.
+ *
+ * Invariant (tested): `due = started + skipped(all reasons) + owed`, where `owed` are slots waiting to start.
+ *
+ * `runRound()` and `sweep()` poll every target at once and await the lot: tests and benchmarks drive them.
  */
 import { errorMessage } from '../lib/errors.js';
 import type { Sample } from '../protocols/sample.js';
 import { type Logger, silentLogger } from './journal.js';
 import type { RigTarget } from './poll.js';
+
+export const SKIP_REASONS = ['skipped_busy', 'deadline', 'backoff'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export interface SchedulerOptions {
   intervalMs: number;
@@ -19,44 +35,114 @@ export interface SchedulerOptions {
   now?: () => number;
   log?: Logger;
   random?: () => number;
+  /** Called once for every due poll that will not happen, with its reason and the time it was due. */
+  onSkip?: (t: RigTarget, reason: SkipReason, dueMs: number) => void;
 }
 
 export interface RoundStats {
   round: number;
   started_ms: number;
-  /** Until the last poll of the round settled. */
+  /** For a round: until its last poll settled. For a cycle of the timer: the cycle's length. */
   duration_ms: number | null;
   polled: number;
   answered: number;
-  /** Targets skipped because they were in backoff or still in flight. */
+  /** Due slots that were not polled (backoff, busy, deadline). */
   skipped: number;
+}
+
+export interface SchedulerCounters {
+  /** Slots that came due (timer and rounds). */
+  due: number;
+  /** Polls started. */
+  started: number;
+  /** Polls that settled (answered or failed). */
+  settled: number;
+  answered: number;
+  /** Polls that started after their slot because the previous poll of the rig was still in flight. */
+  late: number;
+  /** Slots owed and not started yet (queued or waiting for the rig's poll in flight). */
+  owed: number;
+  in_flight: number;
+  skipped: Record<SkipReason, number>;
 }
 
 export interface TargetState {
   failures: number;
-  /** Not polled by a round before this time (backoff). */
+  /** Slots before this time are sat out (backoff). */
   not_before_ms: number;
   in_flight: boolean;
   last_poll_ms: number | null;
+  /** Offset of the rig's slot inside the interval. */
+  phase_ms: number;
+  /** Due time of the slot owed to this rig and not started yet, null when none is owed. */
+  owed_ms: number | null;
+  /** The owed slot is late: it came due while the previous poll was in flight. */
+  late: boolean;
+}
+
+interface Slot extends TargetState {
+  target: RigTarget;
+  queued: boolean;
 }
 
 export type PollFn = (target: RigTarget, signal: AbortSignal) => Promise<Sample>;
 
+/** FNV-1a of the address with a murmur3 finalizer (neighbouring addresses land far apart): the rig's phase. */
+function phaseOf(address: string, intervalMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) {
+    h ^= address.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return Math.floor(((h >>> 0) / 0x1_0000_0000) * intervalMs);
+}
+
+/** Timer resolution: slots due within this much are started together. */
+const TICK_MS = 10;
+
 export class Scheduler {
-  private readonly targets: RigTarget[];
-  private readonly state = new Map<RigTarget, TargetState>();
+  /** Sorted by phase: the timer walks them in order, one cycle per interval. */
+  private readonly slots: Slot[] = [];
+  private readonly byTarget = new Map<RigTarget, Slot>();
+  private readonly addresses = new Set<string>();
   private readonly poll: PollFn;
   private readonly onSample: (s: Sample, t: RigTarget) => void;
-  private readonly opts: Required<Omit<SchedulerOptions, 'log'>> & { log: Logger };
+  private readonly opts: Required<Omit<SchedulerOptions, 'log' | 'onSkip'>> & {
+    log: Logger;
+    onSkip: SchedulerOptions['onSkip'];
+  };
   private readonly shutdown = new AbortController();
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** FIFO of work waiting for a slot; `head` is the next to run. */
+  private waiting: (() => void)[] = [];
+  private head = 0;
   private timer: NodeJS.Timeout | null = null;
   private startedAt: number | null = null;
+  /** Timer position: cycle number and index into `slots`. */
+  private cycle = 0;
+  private cursor = 0;
+  private cycleStats: RoundStats | null = null;
+  /** The cycle before: published as `lastRound()` one cycle later, once its polls had time to settle. */
+  private prevCycle: RoundStats | null = null;
   private roundNo = 0;
   private last: RoundStats | null = null;
   private readonly pending = new Set<Promise<unknown>>();
   private stopped = false;
+  private readonly counters: SchedulerCounters = {
+    due: 0,
+    started: 0,
+    settled: 0,
+    answered: 0,
+    late: 0,
+    owed: 0,
+    in_flight: 0,
+    skipped: { skipped_busy: 0, deadline: 0, backoff: 0 },
+  };
 
   constructor(
     targets: RigTarget[],
@@ -64,7 +150,6 @@ export class Scheduler {
     onSample: (s: Sample, t: RigTarget) => void,
     opts: SchedulerOptions,
   ) {
-    this.targets = [...targets];
     this.poll = poll;
     this.onSample = onSample;
     this.opts = {
@@ -75,25 +160,46 @@ export class Scheduler {
       now: opts.now ?? Date.now,
       log: opts.log ?? silentLogger,
       random: opts.random ?? Math.random,
+      onSkip: opts.onSkip,
     };
-    for (const t of this.targets) {
-      this.state.set(t, { failures: 0, not_before_ms: 0, in_flight: false, last_poll_ms: null });
-    }
+    this.add(targets);
   }
 
-  /** Poll more targets from the next round on (rigs found by a rescan). Returns those not already polled. */
+  /** Poll more targets (rigs found by a rescan), each at its own phase. Returns those not already polled. */
   add(targets: readonly RigTarget[]): RigTarget[] {
-    const known = new Set(this.targets.map((t) => t.address));
-    const added = targets.filter((t) => !known.has(t.address));
-    for (const t of added) {
-      this.targets.push(t);
-      this.state.set(t, { failures: 0, not_before_ms: 0, in_flight: false, last_poll_ms: null });
+    const added: RigTarget[] = [];
+    for (const t of targets) {
+      if (this.addresses.has(t.address)) continue;
+      this.addresses.add(t.address);
+      added.push(t);
+      const slot: Slot = {
+        target: t,
+        failures: 0,
+        not_before_ms: 0,
+        in_flight: false,
+        last_poll_ms: null,
+        phase_ms: phaseOf(t.address, this.opts.intervalMs),
+        owed_ms: null,
+        late: false,
+        queued: false,
+      };
+      this.byTarget.set(t, slot);
+      // Insert in phase order; one before the timer's cursor waits for the next cycle.
+      let lo = 0;
+      let hi = this.slots.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.slots[mid]!.phase_ms <= slot.phase_ms) lo = mid + 1;
+        else hi = mid;
+      }
+      this.slots.splice(lo, 0, slot);
+      if (lo < this.cursor) this.cursor += 1;
     }
     return added;
   }
 
   size(): number {
-    return this.targets.length;
+    return this.slots.length;
   }
 
   /** Signal aborted on stop(): pass it to polls so shutdown cancels them. */
@@ -101,97 +207,214 @@ export class Scheduler {
     return this.shutdown.signal;
   }
 
-  /** Start rounds on a timer: the first now, then every interval. */
+  /** Start the timer: every rig is first due within one interval from now, at its phase. */
   start(): void {
     if (this.timer || this.stopped) return;
     this.startedAt = this.opts.now();
-    const tick = () => {
-      if (this.stopped) return;
-      void this.runRound().catch((err) =>
-        this.opts.log.error({ err: errorMessage(err) }, 'poll round failed'),
-      );
-      const { intervalMs, now } = this.opts;
-      // If the process stalled past whole rounds, skip them instead of firing a burst.
-      const behind = Math.floor((now() - this.startedAt!) / intervalMs);
-      if (behind > this.roundNo) this.roundNo = behind;
-      const next = this.startedAt! + this.roundNo * intervalMs;
-      this.timer = setTimeout(tick, Math.max(0, next - now()));
-    };
-    tick();
+    this.cycle = 0;
+    this.cursor = 0;
+    this.cycleStats = this.newStats(++this.roundNo, this.startedAt);
+    this.tick();
+  }
+
+  /** Counters since construction (see the invariant in the module comment). */
+  stats(): SchedulerCounters {
+    return { ...this.counters, skipped: { ...this.counters.skipped } };
+  }
+
+  private newStats(round: number, startedMs: number): RoundStats {
+    return { round, started_ms: startedMs, duration_ms: null, polled: 0, answered: 0, skipped: 0 };
+  }
+
+  private tick = (): void => {
+    this.timer = null;
+    if (this.stopped || this.startedAt === null) return;
+    const { intervalMs, now } = this.opts;
+    const t = now();
+    const n = this.slots.length;
+    for (;;) {
+      const base = this.startedAt + this.cycle * intervalMs;
+      if (this.cursor >= n) {
+        // A cycle closed: keep its figures if anything settled in it (a cycle of hung polls is not a sweep).
+        const closed = this.cycleStats!;
+        closed.duration_ms = intervalMs;
+        const settled = this.prevCycle;
+        if (settled && (settled.polled > 0 || n === 0)) this.last = settled;
+        this.prevCycle = closed;
+        this.cycle += 1;
+        this.cursor = 0;
+        this.cycleStats = this.newStats(++this.roundNo, base + intervalMs);
+        if (base + intervalMs > t) break;
+        continue;
+      }
+      const slot = this.slots[this.cursor]!;
+      const dueMs = base + slot.phase_ms;
+      if (dueMs > t + TICK_MS / 2) break;
+      this.cursor += 1;
+      this.due(slot, dueMs, this.cycleStats!);
+    }
+    this.dispatch();
+    const base = this.startedAt + this.cycle * intervalMs;
+    const nextDue = this.cursor < n ? base + this.slots[this.cursor]!.phase_ms : base + intervalMs;
+    this.timer = setTimeout(this.tick, Math.max(TICK_MS, nextDue - now()));
+  };
+
+  /** One slot comes due for this rig. */
+  private due(slot: Slot, dueMs: number, stats: RoundStats): void {
+    this.counters.due += 1;
+    if (slot.owed_ms !== null) {
+      // The slot owed before this one never started: it is lost, with its reason.
+      this.skip(slot, slot.in_flight ? 'skipped_busy' : 'deadline', slot.owed_ms, stats);
+      this.counters.owed -= 1;
+      slot.owed_ms = null;
+    }
+    // A rig in backoff sits out a slot that comes before the middle of its backoff time, so a ±jittered delay
+    // of exactly k intervals maps to k slots.
+    if (slot.not_before_ms > dueMs + this.opts.intervalMs / 2) {
+      this.skip(slot, 'backoff', dueMs, stats);
+      return;
+    }
+    slot.owed_ms = dueMs;
+    this.counters.owed += 1;
+    if (slot.in_flight) {
+      slot.late = true;
+      return; // started when the poll in flight settles
+    }
+    slot.late = false;
+    this.enqueue(slot, stats);
+  }
+
+  private skip(slot: Slot, reason: SkipReason, dueMs: number, stats: RoundStats): void {
+    this.counters.skipped[reason] += 1;
+    stats.skipped += 1;
+    try {
+      this.opts.onSkip?.(slot.target, reason, dueMs);
+    } catch (err) {
+      this.opts.log.error({ address: slot.target.address, err: errorMessage(err) }, 'skip handler failed');
+    }
+  }
+
+  private enqueue(slot: Slot, stats: RoundStats, done?: () => void): void {
+    if (slot.queued) return;
+    slot.queued = true;
+    this.waiting.push(() => {
+      slot.queued = false;
+      // The owed slot may have been recorded as skipped while this waited, or be already running.
+      if (slot.owed_ms === null || slot.in_flight || this.stopped) {
+        this.running -= 1;
+        done?.();
+        return;
+      }
+      this.start1(slot, stats, done);
+    });
+  }
+
+  /** Run queued work while slots are free. */
+  private dispatch(): void {
+    while (this.running < this.opts.concurrency && this.head < this.waiting.length) {
+      const job = this.waiting[this.head]!;
+      this.head += 1;
+      this.running += 1;
+      job();
+    }
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private start1(slot: Slot, stats: RoundStats, done?: () => void): void {
+    this.counters.owed -= 1;
+    this.counters.started += 1;
+    if (slot.late) this.counters.late += 1;
+    slot.owed_ms = null;
+    slot.late = false;
+    slot.in_flight = true;
+    this.counters.in_flight += 1;
+    const startMs = this.opts.now();
+    slot.last_poll_ms = startMs;
+    const p = this.poll(slot.target, this.shutdown.signal).then(
+      (sample) => this.settle(slot, stats, startMs, sample),
+      (err) => {
+        // The poll function should never throw (pollRig returns offline samples); keep scheduling anyway.
+        this.opts.log.error({ address: slot.target.address, err: errorMessage(err) }, 'poll function threw');
+        this.settle(slot, stats, startMs, null);
+      },
+    );
+    this.pending.add(p);
+    void p.finally(() => {
+      this.pending.delete(p);
+      done?.();
+    });
+  }
+
+  private settle(slot: Slot, stats: RoundStats, startMs: number, sample: Sample | null): void {
+    slot.in_flight = false;
+    this.counters.in_flight -= 1;
+    this.counters.settled += 1;
+    this.running -= 1;
+    stats.polled += 1;
+    // The timer's current cycle counts it too when a round is not the one tracking it.
+    if (sample?.poll.ok) {
+      stats.answered += 1;
+      this.counters.answered += 1;
+      slot.failures = 0;
+      slot.not_before_ms = 0;
+    } else {
+      this.fail(slot, startMs);
+    }
+    if (sample && !(this.stopped && !sample.poll.ok)) {
+      // A poll cancelled by shutdown is not a real observation.
+      try {
+        this.onSample(sample, slot.target);
+      } catch (err) {
+        this.opts.log.error(
+          { address: slot.target.address, err: errorMessage(err) },
+          'sample handler failed',
+        );
+      }
+    }
+    // A late slot starts now that the rig is free.
+    if (slot.owed_ms !== null && !this.stopped) this.enqueue(slot, this.cycleStats ?? stats);
+    this.dispatch();
   }
 
   /**
-   * One scheduled round: poll every target not in backoff and not in flight. Resolves when all its polls
-   * settled. Tests drive this directly with an injected clock.
+   * One synchronized round (tests drive this with an injected clock): every target not in backoff is due now;
+   * those still in flight are recorded `skipped_busy`. Resolves when the round's polls settled.
    */
   async runRound(): Promise<RoundStats> {
     const now = this.opts.now();
-    this.roundNo += 1;
-    // A target in backoff is eligible if its time comes before the middle of this round's interval, so
-    // a ±jittered delay of exactly k intervals maps to k rounds.
-    const horizon = now + this.opts.intervalMs / 2;
-    const due = this.targets.filter((t) => {
-      const st = this.state.get(t)!;
-      return !st.in_flight && st.not_before_ms <= horizon;
-    });
-    return this.pollAll(due, now, this.targets.length - due.length, false);
+    const stats = this.newStats(++this.roundNo, now);
+    return this.roundOf(now, stats, false);
   }
 
-  /** Poll every target once now, ignoring backoff (those in flight are skipped). For benchmarks and `sweepNow`. */
+  /** Poll every target once now, ignoring backoff (those in flight are recorded `skipped_busy`). */
   sweep(): Promise<RoundStats> {
     const now = this.opts.now();
-    const due = this.targets.filter((t) => !this.state.get(t)!.in_flight);
-    return this.pollAll(due, now, this.targets.length - due.length, true);
+    return this.roundOf(now, this.newStats(0, now), true);
   }
 
-  /** The last completed round. */
-  lastRound(): RoundStats | null {
-    return this.last ? { ...this.last } : null;
-  }
-
-  stateOf(t: RigTarget): TargetState | undefined {
-    const st = this.state.get(t);
-    return st ? { ...st } : undefined;
-  }
-
-  /** When this target will next be polled (collector clock), null if not scheduled. */
-  nextPollMs(t: RigTarget): number | null {
-    const st = this.state.get(t);
-    if (!st || this.stopped || this.startedAt === null) return null;
-    const nextRound = this.startedAt + this.roundNo * this.opts.intervalMs;
-    if (st.not_before_ms <= nextRound + this.opts.intervalMs / 2) return nextRound;
-    const k = Math.ceil(
-      (st.not_before_ms - this.opts.intervalMs / 2 - this.startedAt) / this.opts.intervalMs,
-    );
-    return this.startedAt + k * this.opts.intervalMs;
-  }
-
-  inFlight(): number {
-    return this.running;
-  }
-
-  /** Stop the timer, abort polls in flight and wait for them to settle. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.shutdown.abort();
-    await Promise.allSettled([...this.pending]);
-  }
-
-  private async pollAll(due: RigTarget[], now: number, skipped: number, sweep: boolean): Promise<RoundStats> {
-    const stats: RoundStats = {
-      round: sweep ? 0 : this.roundNo,
-      started_ms: now,
-      duration_ms: null,
-      polled: 0,
-      answered: 0,
-      skipped,
-    };
+  private async roundOf(now: number, stats: RoundStats, sweep: boolean): Promise<RoundStats> {
     const t0 = performance.now();
-    for (const t of due) this.state.get(t)!.in_flight = true;
-    const jobs = due.map((t) => this.pollOne(t, stats));
-    const all = Promise.allSettled(jobs);
+    const waits: Promise<void>[] = [];
+    for (const slot of this.slots) {
+      this.counters.due += 1;
+      if (slot.in_flight || slot.owed_ms !== null) {
+        this.skip(slot, 'skipped_busy', now, stats);
+        continue;
+      }
+      if (!sweep && slot.not_before_ms > now + this.opts.intervalMs / 2) {
+        this.skip(slot, 'backoff', now, stats);
+        continue;
+      }
+      slot.owed_ms = now;
+      slot.late = false;
+      this.counters.owed += 1;
+      waits.push(new Promise<void>((resolve) => this.enqueue(slot, stats, resolve)));
+    }
+    this.dispatch();
+    const all = Promise.all(waits);
     this.pending.add(all);
     await all;
     this.pending.delete(all);
@@ -200,61 +423,63 @@ export class Scheduler {
     return stats;
   }
 
-  private async pollOne(t: RigTarget, stats: RoundStats): Promise<void> {
-    const st = this.state.get(t)!;
-    await this.acquire();
-    try {
-      if (this.stopped) return;
-      const startMs = this.opts.now();
-      st.last_poll_ms = startMs;
-      let sample: Sample;
-      try {
-        sample = await this.poll(t, this.shutdown.signal);
-      } catch (err) {
-        // The poll function should never throw (pollRig returns offline samples); keep scheduling anyway.
-        this.opts.log.error({ address: t.address, err: errorMessage(err) }, 'poll function threw');
-        this.fail(st, startMs);
-        return;
-      }
-      stats.polled += 1;
-      if (sample.poll.ok) {
-        stats.answered += 1;
-        st.failures = 0;
-        st.not_before_ms = 0;
-      } else {
-        this.fail(st, startMs);
-      }
-      if (this.stopped && !sample.poll.ok) return; // cancelled by shutdown: not a real observation
-      try {
-        this.onSample(sample, t);
-      } catch (err) {
-        this.opts.log.error({ address: t.address, err: errorMessage(err) }, 'sample handler failed');
-      }
-    } finally {
-      st.in_flight = false;
-      this.release();
+  /** The last completed round, or the last timer cycle in which a poll settled. */
+  lastRound(): RoundStats | null {
+    return this.last ? { ...this.last } : null;
+  }
+
+  stateOf(t: RigTarget): TargetState | undefined {
+    const slot = this.byTarget.get(t);
+    if (!slot) return undefined;
+    const { target: _t, queued: _q, ...st } = slot;
+    return st;
+  }
+
+  /** When this target will next be polled (collector clock), null if not scheduled. */
+  nextPollMs(t: RigTarget): number | null {
+    const slot = this.byTarget.get(t);
+    if (!slot || this.stopped || this.startedAt === null) return null;
+    if (slot.owed_ms !== null) return slot.owed_ms;
+    const { intervalMs } = this.opts;
+    // Slots are in phase order: one whose phase is before the cursor's already came due in this cycle.
+    const next = this.slots[this.cursor];
+    const passed = next === undefined || slot.phase_ms < next.phase_ms;
+    let due = this.startedAt + (this.cycle + (passed ? 1 : 0)) * intervalMs + slot.phase_ms;
+    if (slot.not_before_ms > due + intervalMs / 2) {
+      due += Math.ceil((slot.not_before_ms - intervalMs / 2 - due) / intervalMs) * intervalMs;
+    }
+    return due;
+  }
+
+  inFlight(): number {
+    return this.counters.in_flight;
+  }
+
+  /** Stop the timer, abort polls in flight and wait for them to settle. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.shutdown.abort();
+    // Work still queued never starts: release whoever awaits it.
+    this.dispatchAllStopped();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private dispatchAllStopped(): void {
+    while (this.head < this.waiting.length) {
+      const job = this.waiting[this.head]!;
+      this.head += 1;
+      this.running += 1;
+      job();
     }
   }
 
-  private fail(st: TargetState, startMs: number): void {
-    st.failures += 1;
+  private fail(slot: Slot, startMs: number): void {
+    slot.failures += 1;
     const { intervalMs, backoffMaxMs, jitter, random } = this.opts;
     const ceiling = Math.max(intervalMs, backoffMaxMs);
-    const base = Math.min(ceiling, intervalMs * 2 ** Math.min(st.failures - 1, 40));
-    st.not_before_ms = startMs + base * (1 + jitter * (2 * random() - 1));
-  }
-
-  private acquire(): Promise<void> {
-    if (this.running < this.opts.concurrency) {
-      this.running += 1;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => this.waiting.push(() => resolve()));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running -= 1;
+    const base = Math.min(ceiling, intervalMs * 2 ** Math.min(slot.failures - 1, 40));
+    slot.not_before_ms = startMs + base * (1 + jitter * (2 * random() - 1));
   }
 }

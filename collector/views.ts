@@ -3,6 +3,7 @@
  * it can be served from another source (MQTT, InfluxDB) in multi-collector mode.
  */
 import type { RigState, Sample } from '../protocols/sample.js';
+import type { SchedulerCounters } from './scheduler.js';
 import type { SinkStatus } from './sinks/sink.js';
 
 export interface RigStatus {
@@ -22,6 +23,8 @@ export interface RigStatus {
 
 export interface FleetView {
   list(): RigStatus[];
+  /** Changes whenever the fleet does (a sample arrived, a rig was added); lets readers cache what they derive. */
+  version?(): number;
   /** By rig id, configured name or address. */
   get(idOrAddress: string): RigStatus | undefined;
 }
@@ -64,5 +67,7 @@ export interface HealthView {
     up: number;
     last_sweep_ms: number | null;
     last_sweep_duration_ms: number | null;
+    /** Scheduler counters: slots due, polls started, late, skipped by reason (absent when not polling here). */
+    polls?: SchedulerCounters;
   };
 }

@@ -9,6 +9,7 @@ import { hostPortCheck } from './address.js';
 import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
+import { economicsSection, marketSection, timezoneField } from './sections/economics.js';
 import { sinksSection } from './sections/sinks.js';
 import { snmpSection } from './sections/snmp.js';
 
@@ -103,6 +104,13 @@ export const storageSchema = z
       .positive()
       .default(3650)
       .describe('How long hourly per-rig rollups are kept.'),
+    store_max_mb: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'Disk the embedded store may use (MB); past it the oldest raw samples go first, in small steps, and the file shrinks. 0: bounded by raw_retention_hours alone. Hourly rollups are not pruned by size.',
+      ),
     journal_fsync: z
       .enum(['always', 'off'])
       .default('always')
@@ -209,9 +217,10 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only (it is used in MQTT topics and tags)')
           .default('site-1')
           .describe('Site name: tags every sample and forms MQTT topics.'),
+        timezone: timezoneField,
       })
       .strict()
-      .default({ name: 'site-1' }),
+      .default({ name: 'site-1', timezone: 'UTC' }),
     rigs: z.array(rigSchema).default([]).describe('Miners to poll.'),
     poll: pollSchema.default(pollSchema.parse({})),
     storage: storageSchema.default(storageSchema.parse({})),
@@ -226,11 +235,38 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' }),
     emulator: emulatorSchema.default(emulatorSchema.parse({})),
+    collector: z
+      .object({
+        shard: z
+          .object({
+            index: z
+              .union([z.number().int().min(0), z.literal('hostname')])
+              .default(0)
+              .describe(
+                "This collector's shard, 0-based; 'hostname' takes it from the host name's trailing number (a Kubernetes StatefulSet ordinal, e.g. rigtel-collector-2). Also RIGTEL_COLLECTOR__SHARD__INDEX.",
+              ),
+            count: z
+              .number()
+              .int()
+              .min(1)
+              .max(1024)
+              .default(1)
+              .describe(
+                'Collectors sharing this site. Each polls the rigs that rendezvous hashing of the rig name (else address) gives it, rescans included. Also RIGTEL_COLLECTOR__SHARD__COUNT.',
+              ),
+          })
+          .strict()
+          .default({ index: 0, count: 1 }),
+      })
+      .strict()
+      .default({ shard: { index: 0, count: 1 } }),
     snmp: snmpSection,
     sinks: sinksSection,
     alerts: alertsSection,
     discovery: discoverySection,
     shutdown: shutdownSchema.default(shutdownSchema.parse({})),
+    economics: economicsSection,
+    market: marketSection,
   })
   .strict()
   .superRefine(
@@ -243,6 +279,19 @@ export const configSchema = z
 
 function crossFieldChecks(config: Partial<Config> | undefined, ctx: z.RefinementCtx): void {
   if (!config || typeof config !== 'object') return;
+  const shard = config.collector?.shard;
+  if (
+    shard &&
+    typeof shard.index === 'number' &&
+    typeof shard.count === 'number' &&
+    shard.index >= shard.count
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['collector', 'shard', 'index'],
+      message: `must be below collector.shard.count (${shard.count})`,
+    });
+  }
   const rigs = Array.isArray(config.rigs) ? config.rigs : [];
   {
     // Names and addresses must each be unique: two entries for one address would poll it twice and merge

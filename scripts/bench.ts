@@ -9,6 +9,9 @@
  *   snmp       one sweep of 500 PDU outlets: time and CPU
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
  *
+ *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
+ *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s]`
+ *
  * `npm run bench -- sweep parser` runs a subset.
  */
 import { runDiscoveryBench } from '../collector/discovery.bench.js';
@@ -20,6 +23,7 @@ import { runParserBench } from '../protocols/antminer/parse.bench.js';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { driverFor } from '../protocols/registry.js';
 import { runSnmpBench } from '../protocols/snmp/snmp.bench.js';
+import { parseSustainedArgs, runSustained } from './bench-sustained.js';
 
 const RIGS = Number(process.env.BENCH_RIGS ?? 1000);
 
@@ -134,7 +138,12 @@ const BENCHES: Record<string, () => Promise<void>> = {
   discovery: discoveryBench,
 };
 
-const wanted = process.argv.slice(2).filter((a) => a !== '--');
+const argv = process.argv.slice(2).filter((a) => a !== '--');
+if (argv[0] === 'sustained') {
+  await runSustained(parseSustainedArgs(argv.slice(1)));
+  process.exit(0);
+}
+const wanted = argv;
 const unknown = wanted.filter((w) => !(w in BENCHES));
 if (unknown.length) {
   console.error(

@@ -1,6 +1,9 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
+import { snapshotsFor } from '../snapshot.js';
+import { economicsMetrics } from './economics.js';
 
 /** Prometheus label values: backslash, quote and newline escaped (exposition format 0.0.4). */
 function label(v: string): string {
@@ -30,9 +33,29 @@ class Exposition {
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
  */
 export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  // Event-loop delay of this process since the API started: what keeps polls and requests waiting.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  app.addHook('onClose', async () => loop.disable());
+  const now = () => deps.now?.() ?? Date.now();
+  // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change.
+  const snapshots = snapshotsFor(deps.fleet, deps.config, now);
   app.get('/metrics', async (_request, reply) => {
     const e = new Exposition();
-    const fleet = summarizeFleet(deps.fleet.list(), { belowShare: 0.9, hottest: 0 });
+    e.metric(
+      'rigtel_event_loop_delay_seconds',
+      'gauge',
+      'Event-loop delay since start, by quantile (and max), seconds.',
+      [
+        [{ quantile: '0.5' }, loop.percentile(50) / 1e9],
+        [{ quantile: '0.99' }, loop.percentile(99) / 1e9],
+        [{ quantile: '1' }, loop.max / 1e9],
+      ],
+    );
+    const snap = snapshots.get();
+    const fleet = snapshots.memo('metrics:summary', (sn) =>
+      summarizeFleet(sn.rigs, { belowShare: 0.9, hottest: 0, belowLimit: 0 }),
+    );
     e.metric(
       'rigtel_rigs',
       'gauge',
@@ -49,6 +72,34 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
       [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
     ]);
+    const polls = polling.polls;
+    if (polls) {
+      e.metric('rigtel_polls_due_total', 'counter', 'Poll slots that came due (one per rig per interval).', [
+        [{}, polls.due],
+      ]);
+      e.metric('rigtel_polls_started_total', 'counter', 'Polls started.', [[{}, polls.started]]);
+      e.metric('rigtel_polls_answered_total', 'counter', 'Polls the rig answered.', [[{}, polls.answered]]);
+      e.metric(
+        'rigtel_polls_late_total',
+        'counter',
+        'Polls started after their slot because the previous poll of the rig was still in flight.',
+        [[{}, polls.late]],
+      );
+      e.metric(
+        'rigtel_polls_skipped_total',
+        'counter',
+        'Poll slots that did not happen, by reason (skipped_busy: previous poll still in flight; deadline: no free slot before the next one; backoff: dead rig sitting out).',
+        Object.entries(polls.skipped).map(([reason, n]) => [{ reason }, n]),
+      );
+    }
+    // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
+    const nowMs = now();
+    const ages: Array<[Record<string, string>, number | null]> = [];
+    for (const rig of snap.rigs) {
+      if (rig.last_seen_ms !== null)
+        ages.push([{ rig_id: rig.rig_id }, Math.max(0, (nowMs - rig.last_seen_ms) / 1000)]);
+    }
+    e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
     const sinks = deps.health.sinks();
     e.metric(
       'rigtel_sink_up',
@@ -103,6 +154,7 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         ]);
       }
     }
+    if (deps.economics) economicsMetrics(deps, (...m) => e.metric(...m));
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
   });
 };

@@ -23,6 +23,8 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       last_sweep_ms: health.polling.last_sweep_ms,
       last_sweep_duration_ms: health.polling.last_sweep_duration_ms,
       poll_interval_ms: health.polling.interval_ms,
+      // Poll slots due, started, late and skipped by reason since start; null when this process does not poll.
+      polls: deps.health.polling().polls ?? null,
       sinks: health.sinks,
       // null when the collector does not expose journal figures.
       journal: deps.health.journal?.() ?? null,
@@ -35,6 +37,11 @@ export const statusRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         '/v1/rigs/:id/history',
         '/v1/alerts',
         '/v1/power/devices',
+        '/v1/market',
+        '/v1/market/history',
+        '/v1/market/hashprice',
+        '/v1/economics',
+        '/v1/economics/live',
         '/metrics',
       ],
     };

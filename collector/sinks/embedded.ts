@@ -2,10 +2,20 @@
  * The embedded store: zero-config history in SQLite (`<storage.dir>/store.db`, WAL). A `Sink` for the fan-out
  * and the `HistoryStore` the API reads.
  *
- * - `samples`: raw samples (key columns + JSON of boards/fans/pools/identity), kept `raw_retention_hours`.
- *   A sample's identity is (rig_id, at_ms) — one poll of one rig — so replaying a batch (the journal re-sends
+ * - `readings`: raw samples, kept `raw_retention_hours` and within `storage.store_max_mb`. Typed numeric columns
+ *   (rig as an integer from `rigs`, state and power source as small integers); the rest of the sample (identity,
+ *   boards, fans, pools…) is split into its *shape* — the JSON with every number zeroed, stored once per distinct
+ *   shape in `details` — and the row's numbers in order (`nums`, a JSON array). A rig's shape changes only when
+ *   its identity, pools or board layout do, so a sample costs its typed columns plus its numbers (see
+ *   docs/scaling.md for measured bytes per sample). The `samples` view shows them as before (rig_id, state…).
+ *   A sample's identity is (rig, at_ms) — one poll of one rig — so replaying a batch (the journal re-sends
  *   from the last acknowledged seq after a crash) inserts nothing twice. We do not key on the journal seq alone:
  *   a journal moved aside after corruption starts again at seq 1 and must not collide with stored history.
+ * - Retention: readings are deleted oldest first (by insertion order, which is time order but for replays) in
+ *   steps sized to take about `PRUNE_STEP_TARGET_MS`, yielding to the event loop between steps, until they are
+ *   within the age and the size bound; the freed pages go back to the file system with
+ *   `PRAGMA incremental_vacuum` (the file is created with `auto_vacuum = INCREMENTAL`; an older store file is
+ *   migrated once at open, which rewrites it).
  * - `rollups`: hourly per-rig aggregates kept `rollup_retention_days`, updated as samples arrive (only for newly
  *   inserted samples, so replays do not double count).
  *
@@ -14,13 +24,15 @@
  * 2 × (backoff max + interval) after a failed one (the scheduler polls dead rigs less often on purpose). A longer
  * gap (collector down, rig removed) is not integrated: a gap stays a gap.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../../lib/errors.js';
-import type { PowerSource, RigState, Sample } from '../../protocols/sample.js';
+import { type PowerSource, RIG_STATES, type RigState, type Sample } from '../../protocols/sample.js';
 import { StoreErrors } from '../errors.js';
 import { type Logger, silentLogger } from '../journal.js';
 import type { HistoryPoint, HistoryQuery, HistoryStore } from '../views.js';
+import { Checkpointer } from './checkpointer.js';
 import type { JournalEntry, Sink } from './sink.js';
 
 export interface EmbeddedStoreOptions {
@@ -34,6 +46,21 @@ export interface EmbeddedStoreOptions {
   now?: () => number;
   /** How often retention pruning runs (default 10 min). */
   pruneEveryMs?: number;
+  /** Bound on the store file in bytes (0 or absent: by age only). Hourly rollups are not pruned by size. */
+  maxBytes?: number;
+}
+
+export interface PruneStats {
+  /** Prune passes run and steps taken (each step one short transaction). */
+  passes: number;
+  steps: number;
+  /** Longest single step (delete or vacuum), wall ms; on a loaded machine this includes waiting for a core. */
+  max_step_ms: number;
+  /** Longest single step in CPU ms (process CPU over the step: the work the step itself does). */
+  max_step_cpu_ms: number;
+  raw_deleted: number;
+  rollups_deleted: number;
+  pages_vacuumed: number;
 }
 
 export interface RollupRow {
@@ -60,23 +87,30 @@ const SOURCE_RANK: Record<PowerSource, number> = { pdu: 1, miner: 2, estimate: 3
 const RANK_SOURCE: (PowerSource | null)[] = [null, 'pdu', 'miner', 'estimate'];
 const HASHING: ReadonlySet<RigState> = new Set(['mining', 'ramping', 'curtailed']);
 
+const STATE_CASE = `CASE r.state ${RIG_STATES.map((st, i) => `WHEN ${i} THEN '${st}'`).join(' ')} END`;
+const SOURCE_CASE = `CASE r.power_source ${RANK_SOURCE.map((src, i) => (src ? `WHEN ${i} THEN '${src}'` : '')).join(' ')} END`;
+const STATE_INDEX = new Map<string, number>(RIG_STATES.map((st, i) => [st, i]));
+
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS samples (
-  rig_id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS rigs (id INTEGER PRIMARY KEY, rig_id TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS details (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, shape TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS readings (
+  id INTEGER PRIMARY KEY,
+  rig INTEGER NOT NULL,
   at_ms INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   ok INTEGER NOT NULL,
-  state TEXT NOT NULL,
+  state INTEGER NOT NULL,
   hashrate_hs REAL,
   power_w REAL,
-  power_source TEXT,
+  power_source INTEGER,
   temp_chip_max_c REAL,
   temp_board_max_c REAL,
   error_code TEXT,
-  detail TEXT NOT NULL,
-  PRIMARY KEY (rig_id, at_ms)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS samples_at ON samples (at_ms);
+  shape INTEGER,
+  nums TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS readings_rig_at ON readings (rig, at_ms);
 CREATE TABLE IF NOT EXISTS rollups (
   rig_id TEXT NOT NULL,
   hour_ms INTEGER NOT NULL,
@@ -105,7 +139,29 @@ CREATE TABLE IF NOT EXISTS rig_last (
   power_w REAL,
   first_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS poll_skips (
+  rig_id TEXT NOT NULL,
+  hour_ms INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  n INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (rig_id, hour_ms, reason)
+) WITHOUT ROWID;
 `;
+
+const SAMPLES_VIEW = `
+CREATE VIEW IF NOT EXISTS samples AS
+SELECT g.rig_id AS rig_id, r.at_ms AS at_ms, r.seq AS seq, r.ok AS ok, ${STATE_CASE} AS state,
+  r.hashrate_hs AS hashrate_hs, r.power_w AS power_w, ${SOURCE_CASE} AS power_source,
+  r.temp_chip_max_c AS temp_chip_max_c, r.temp_board_max_c AS temp_board_max_c, r.error_code AS error_code
+FROM readings r JOIN rigs g ON g.id = r.rig;
+`;
+
+/** Aim of one prune step; the step size adapts to it, so a step stays well under the 50 ms loop bound. */
+const PRUNE_STEP_TARGET_MS = 10;
+const VACUUM_STEP_PAGES = 512;
+/** Size pruning starts past this share of `maxBytes` and goes down to PRUNE_LOW. */
+const PRUNE_HIGH = 0.9;
+const PRUNE_LOW = 0.8;
 
 /** The slice of a sample the integration needs. */
 interface Point {
@@ -125,6 +181,23 @@ export class EmbeddedStore implements Sink, HistoryStore {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly st: Record<string, Database.Statement>;
+  /** Rig id → integer key in `rigs`. */
+  private readonly rigKeys = new Map<string, number>();
+  /** Per rig: hash and id of the detail shape of its last sample, to skip the lookup when unchanged. */
+  private readonly lastShape = new Map<number, { hash: string; id: number }>();
+  private pruning: Promise<void> | null = null;
+  private checkpointer: Checkpointer | null = null;
+  /** Rows per delete step; adapted to PRUNE_STEP_TARGET_MS. */
+  private stepRows = 2000;
+  readonly pruneStats: PruneStats = {
+    passes: 0,
+    steps: 0,
+    max_step_ms: 0,
+    max_step_cpu_ms: 0,
+    raw_deleted: 0,
+    rollups_deleted: 0,
+    pages_vacuumed: 0,
+  };
 
   private constructor(file: string, db: Database.Database, opts: EmbeddedStoreOptions) {
     this.file = file;
@@ -134,9 +207,28 @@ export class EmbeddedStore implements Sink, HistoryStore {
     this.now = opts.now ?? Date.now;
     this.st = {
       insert: db.prepare(
-        `INSERT OR IGNORE INTO samples (rig_id, at_ms, seq, ok, state, hashrate_hs, power_w, power_source,
-           temp_chip_max_c, temp_board_max_c, error_code, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+        `INSERT OR IGNORE INTO readings (rig, at_ms, seq, ok, state, hashrate_hs, power_w, power_source,
+           temp_chip_max_c, temp_board_max_c, error_code, shape, nums) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       ),
+      rigKey: db.prepare('SELECT id FROM rigs WHERE rig_id = ?'),
+      addRig: db.prepare('INSERT INTO rigs (rig_id) VALUES (?)'),
+      shapeId: db.prepare('SELECT id FROM details WHERE hash = ?'),
+      addShape: db.prepare('INSERT INTO details (hash, shape) VALUES (?, ?)'),
+      detailOf: db.prepare(
+        'SELECT d.shape AS shape, r.nums AS nums FROM readings r JOIN details d ON d.id = r.shape WHERE r.rig = ? AND r.at_ms = ?',
+      ),
+      skip: db.prepare(
+        `INSERT INTO poll_skips (rig_id, hour_ms, reason, n) VALUES (?,?,?,1)
+         ON CONFLICT(rig_id, hour_ms, reason) DO UPDATE SET n = n + 1`,
+      ),
+      skipsOf: db.prepare(
+        'SELECT reason, SUM(n) AS n FROM poll_skips WHERE rig_id = ? AND hour_ms >= ? AND hour_ms < ? GROUP BY reason',
+      ),
+      idSpan: db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM readings'),
+      oldest: db.prepare('SELECT id, at_ms FROM readings ORDER BY id LIMIT 1 OFFSET ?'),
+      deleteBefore: db.prepare('DELETE FROM readings WHERE id < ?'),
+      deleteOldBefore: db.prepare('DELETE FROM readings WHERE id < ? AND at_ms < ?'),
+      deleteAllOld: db.prepare('DELETE FROM readings WHERE at_ms < ?'),
       last: db.prepare('SELECT at_ms, ok, state, power_w, first_ms FROM rig_last WHERE rig_id = ?'),
       setLast: db.prepare(
         `INSERT INTO rig_last (rig_id, at_ms, ok, state, power_w, first_ms) VALUES (?,?,?,?,?,?)
@@ -160,14 +252,15 @@ export class EmbeddedStore implements Sink, HistoryStore {
          WHERE rig_id = ? AND hour_ms = ?`,
       ),
       rawRange: db.prepare(
-        `SELECT at_ms, ok, state, hashrate_hs, power_w, power_source, temp_chip_max_c FROM samples
-         WHERE rig_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms`,
+        `SELECT r.at_ms AS at_ms, r.ok AS ok, ${STATE_CASE} AS state, r.hashrate_hs AS hashrate_hs,
+           r.power_w AS power_w, ${SOURCE_CASE} AS power_source, r.temp_chip_max_c AS temp_chip_max_c
+         FROM readings r WHERE r.rig = (SELECT id FROM rigs WHERE rig_id = ?) AND r.at_ms >= ? AND r.at_ms < ?
+         ORDER BY r.at_ms`,
       ),
       rollRange: db.prepare(
         'SELECT * FROM rollups WHERE rig_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms',
       ),
       rigIds: db.prepare('SELECT rig_id FROM rig_last ORDER BY rig_id'),
-      pruneRaw: db.prepare('DELETE FROM samples WHERE at_ms < ?'),
       pruneRoll: db.prepare('DELETE FROM rollups WHERE hour_ms < ?'),
     };
   }
@@ -181,12 +274,20 @@ export class EmbeddedStore implements Sink, HistoryStore {
       throw StoreErrors.open.with({ cause: err }, file, errorMessage(err));
     }
     try {
+      const tables = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+        n: number;
+      };
+      // Freed pages go back to the file system in steps (incremental_vacuum); set before the first table.
+      if (tables.n === 0) db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       // The journal is the durable copy: the store may lose its last commits on power loss and get them replayed.
       db.pragma('synchronous = NORMAL');
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new Error(String(check));
+      const migrated = migrateV1(db, opts.log ?? silentLogger);
       db.exec(SCHEMA);
+      if (migrated) copyV1(db, opts.log ?? silentLogger);
+      db.exec(SAMPLES_VIEW);
       return new EmbeddedStore(file, db, opts);
     } catch (err) {
       db.close();
@@ -200,9 +301,171 @@ export class EmbeddedStore implements Sink, HistoryStore {
   async open(): Promise<void> {
     if (this.closed) throw StoreErrors.open(this.file, 'the store was closed');
     if (this.timer) return;
-    this.prune();
-    this.timer = setInterval(() => this.prune(), this.opts.pruneEveryMs ?? 600_000);
+    // Checkpoints (with their fsync) run in a worker; the loop only ever appends to the WAL.
+    try {
+      this.checkpointer = new Checkpointer(this.file, 1000);
+      this.db.pragma('wal_autocheckpoint = 0');
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'checkpoint worker did not start: SQLite checkpoints inline');
+    }
+    void this.pruneInSteps();
+    this.timer = setInterval(() => void this.pruneInSteps(), this.opts.pruneEveryMs ?? 600_000);
     this.timer.unref();
+  }
+
+  /** Bytes the store file uses (pages in use; free pages are returned by the incremental vacuum). */
+  usedBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  /** Bytes of the store file on disk (pages in use plus free pages not yet returned). */
+  fileBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    return (this.db.pragma('page_count', { simple: true }) as number) * pageSize;
+  }
+
+  /**
+   * One prune pass in small steps: readings past their age, then the oldest readings while the store is over
+   * PRUNE_HIGH of its size bound (down to PRUNE_LOW; a write past PRUNE_HIGH also starts a pass), then rollups past their age, then free pages back to the file
+   * system. Each step is one short transaction; the loop runs other work between steps. Resolves when done.
+   */
+  pruneInSteps(nowMs = this.now()): Promise<void> {
+    this.pruning ??= (async () => {
+      // Yield first: `finally` must clear `pruning` after it was assigned, even for a pass with nothing to do.
+      await null;
+      try {
+        this.pruneStats.passes += 1;
+        const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
+        const cutoff = nowMs - this.opts.rawRetentionHours * HOUR;
+        while (!this.closed && this.pruneStepByAge(cutoff) > 0) await yieldLoop();
+        const max = this.opts.maxBytes ?? 0;
+        if (max > 0 && this.usedBytes() > max * PRUNE_HIGH) {
+          while (
+            !this.closed &&
+            this.usedBytes() > max * PRUNE_LOW &&
+            this.pruneStepOldest(this.usedBytes() - max * PRUNE_LOW) > 0
+          )
+            await yieldLoop();
+        }
+        if (this.closed) return;
+        this.timed(() => {
+          this.pruneStats.rollups_deleted += this.st.pruneRoll!.run(
+            nowMs - this.opts.rollupRetentionDays * 24 * HOUR,
+          ).changes;
+        });
+        while (!this.closed && this.vacuumStep() > 0) await yieldLoop();
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'embedded store pruning failed');
+      } finally {
+        this.pruning = null;
+      }
+    })();
+    return this.pruning;
+  }
+
+  /** Delete raw samples and rollups past their retention, now (all steps at once; tests and tools). */
+  prune(nowMs = this.now()): { raw: number; rollups: number } {
+    if (this.closed) return { raw: 0, rollups: 0 };
+    try {
+      const raw = this.st.deleteAllOld!.run(nowMs - this.opts.rawRetentionHours * HOUR).changes;
+      const rollups = this.st.pruneRoll!.run(nowMs - this.opts.rollupRetentionDays * 24 * HOUR).changes;
+      if (raw || rollups) this.log.debug({ raw, rollups }, 'embedded store pruned');
+      return { raw, rollups };
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'embedded store pruning failed');
+      return { raw: 0, rollups: 0 };
+    }
+  }
+
+  private timed<T>(fn: () => T): T {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    try {
+      return fn();
+    } finally {
+      const c = process.cpuUsage(c0);
+      const cpuMs = (c.user + c.system) / 1000;
+      if (cpuMs > this.pruneStats.max_step_cpu_ms) this.pruneStats.max_step_cpu_ms = cpuMs;
+      const ms = performance.now() - t0;
+      this.pruneStats.steps += 1;
+      if (ms > this.pruneStats.max_step_ms) this.pruneStats.max_step_ms = ms;
+    }
+  }
+
+  /** Adapt the rows per step to the time per row the last step took (steps that deleted little say nothing). */
+  private adapt(ms: number, rows: number): void {
+    if (rows < 100 || ms <= 0) return;
+    const next = (PRUNE_STEP_TARGET_MS * rows) / ms;
+    this.stepRows = Math.max(100, Math.min(20_000, Math.round(Math.min(next, this.stepRows * 2))));
+  }
+
+  /** Delete up to one step of the oldest readings older than `cutoff`; returns rows deleted. */
+  private pruneStepByAge(cutoff: number): number {
+    const t0 = performance.now();
+    const n = this.timed(() => {
+      const edge = this.st.oldest!.get(this.stepRows) as { id: number; at_ms: number } | undefined;
+      if (!edge) return this.st.deleteOldBefore!.run(Number.MAX_SAFE_INTEGER, cutoff).changes;
+      return this.st.deleteOldBefore!.run(edge.id, cutoff).changes;
+    });
+    this.adapt(performance.now() - t0, n);
+    this.pruneStats.raw_deleted += n;
+    return n;
+  }
+
+  /** Delete one step of the oldest readings whatever their age, no more than `excessBytes` worth. */
+  private pruneStepOldest(excessBytes: number): number {
+    const t0 = performance.now();
+    const n = this.timed(() => {
+      const span = this.st.idSpan!.get() as { lo: number | null; hi: number | null };
+      if (span.lo === null || span.hi === null) return 0;
+      const perRow = this.usedBytes() / (span.hi - span.lo + 1);
+      const rows = Math.max(1, Math.min(this.stepRows, Math.ceil(excessBytes / perRow)));
+      const edge = this.st.oldest!.get(rows) as { id: number } | undefined;
+      return this.st.deleteBefore!.run(edge ? edge.id : Number.MAX_SAFE_INTEGER).changes;
+    });
+    this.adapt(performance.now() - t0, n);
+    this.pruneStats.raw_deleted += n;
+    // Free pages count as used until vacuumed: return them now so the size check sees the effect.
+    while (this.vacuumStep() > 0) {}
+    return n;
+  }
+
+  /** Return up to one step of free pages to the file system; returns pages freed. */
+  private vacuumStep(): number {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free === 0) return 0;
+    const pages = Math.min(free, VACUUM_STEP_PAGES);
+    this.timed(() => this.db.pragma(`incremental_vacuum(${pages})`));
+    this.pruneStats.pages_vacuumed += pages;
+    return pages;
+  }
+
+  /** Count polls that did not happen, per rig, hour and reason (one transaction per call). */
+  recordSkips(skips: ReadonlyArray<{ rig_id: string; at_ms: number; reason: string }>): void {
+    if (this.closed || skips.length === 0) return;
+    this.db.transaction(() => {
+      for (const k of skips) this.st.skip!.run(k.rig_id, Math.floor(k.at_ms / HOUR) * HOUR, k.reason);
+    })();
+  }
+
+  /** Skipped polls of one rig by reason over [fromMs, toMs) (whole hours). */
+  skipsOf(rigId: string, fromMs: number, toMs: number): Record<string, number> {
+    const rows = this.st.skipsOf!.all(rigId, Math.floor(fromMs / HOUR) * HOUR, toMs) as {
+      reason: string;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+  }
+
+  /** The stored detail of one sample (identity, boards, fans, pools…), null when not stored. */
+  detail(rigId: string, atMs: number): Record<string, unknown> | null {
+    const key = this.rigKeys.get(rigId) ?? (this.st.rigKey!.get(rigId) as { id: number } | undefined)?.id;
+    if (key === undefined) return null;
+    const row = this.st.detailOf!.get(key, atMs) as { shape: string; nums: string } | undefined;
+    return row ? joinDetail(row.shape, row.nums) : null;
   }
 
   async write(batch: readonly JournalEntry[]): Promise<void> {
@@ -211,6 +474,9 @@ export class EmbeddedStore implements Sink, HistoryStore {
     } catch (err) {
       throw StoreErrors.write.with({ cause: err }, errorMessage(err));
     }
+    // Near the size bound: prune now (in steps, in the background) rather than at the next timer pass.
+    const max = this.opts.maxBytes ?? 0;
+    if (max > 0 && !this.pruning && this.usedBytes() > max * PRUNE_HIGH) void this.pruneInSteps();
   }
 
   /** Insert a batch in one transaction; returns how many samples were new. */
@@ -227,21 +493,10 @@ export class EmbeddedStore implements Sink, HistoryStore {
     this.timer = null;
     if (this.closed) return;
     this.closed = true;
+    await this.pruning;
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     this.db.close();
-  }
-
-  /** Delete raw samples and rollups past their retention. */
-  prune(nowMs = this.now()): { raw: number; rollups: number } {
-    if (this.closed) return { raw: 0, rollups: 0 };
-    try {
-      const raw = this.st.pruneRaw!.run(nowMs - this.opts.rawRetentionHours * HOUR).changes;
-      const rollups = this.st.pruneRoll!.run(nowMs - this.opts.rollupRetentionDays * 24 * HOUR).changes;
-      if (raw || rollups) this.log.debug({ raw, rollups }, 'embedded store pruned');
-      return { raw, rollups };
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'embedded store pruning failed');
-      return { raw: 0, rollups: 0 };
-    }
   }
 
   rigIds(): string[] {
@@ -393,7 +648,8 @@ export class EmbeddedStore implements Sink, HistoryStore {
       return false;
     }
     const ok = s.poll?.ok === true;
-    const detail = JSON.stringify({
+    const rig = this.rigKey(s.rig_id);
+    const { shape, nums } = splitDetail({
       identity: s.identity,
       boards: s.boards,
       fans: s.fans,
@@ -411,18 +667,19 @@ export class EmbeddedStore implements Sink, HistoryStore {
       duration_ms: s.poll?.duration_ms ?? null,
     });
     const r = this.st.insert!.run(
-      s.rig_id,
+      rig,
       s.at_ms,
       e.seq,
       ok ? 1 : 0,
-      s.state,
+      STATE_INDEX.get(s.state) ?? STATE_INDEX.get('error')!,
       s.hashrate_hs,
       s.power_w,
-      s.power_source,
+      s.power_source ? SOURCE_RANK[s.power_source] : null,
       s.temp_chip_max_c,
       s.temp_board_max_c,
       s.poll?.error_code ?? null,
-      detail,
+      this.shapeId(rig, shape),
+      nums,
     );
     if (r.changes === 0) return false; // replay: already stored and already rolled up
 
@@ -478,6 +735,25 @@ export class EmbeddedStore implements Sink, HistoryStore {
     return true;
   }
 
+  private rigKey(rigId: string): number {
+    let key = this.rigKeys.get(rigId);
+    if (key !== undefined) return key;
+    const row = this.st.rigKey!.get(rigId) as { id: number } | undefined;
+    key = row ? row.id : Number(this.st.addRig!.run(rigId).lastInsertRowid);
+    this.rigKeys.set(rigId, key);
+    return key;
+  }
+
+  private shapeId(rig: number, shape: string): number {
+    const hash = createHash('sha1').update(shape).digest('base64');
+    const last = this.lastShape.get(rig);
+    if (last && last.hash === hash) return last.id;
+    const row = this.st.shapeId!.get(hash) as { id: number } | undefined;
+    const id = row ? row.id : Number(this.st.addShape!.run(hash, shape).lastInsertRowid);
+    this.lastShape.set(rig, { hash, id });
+    return id;
+  }
+
   private ensureHour(rigId: string, hour: number, firstMs: number): void {
     // Polls expected in this hour: from the rig's first sighting (or the hour start) to the hour's end.
     const from = Math.max(hour, Math.min(firstMs, hour + HOUR));
@@ -511,4 +787,121 @@ function newAcc(): Acc {
     energy: null,
     mining_s: 0,
   };
+}
+
+/**
+ * Split a detail object into its shape (JSON with every number replaced by 0) and its numbers in document
+ * order (a JSON array). `joinDetail` puts them back together.
+ */
+export function splitDetail(detail: unknown): { shape: string; nums: string } {
+  const nums: number[] = [];
+  const shape = JSON.stringify(detail, (_k, v) => {
+    if (typeof v === 'number') {
+      // JSON has no NaN/Infinity: JSON.stringify writes them as null, and so do we.
+      if (!Number.isFinite(v)) return null;
+      nums.push(v);
+      return 0;
+    }
+    return v;
+  });
+  return { shape, nums: JSON.stringify(nums) };
+}
+
+export function joinDetail(shape: string, nums: string): Record<string, unknown> {
+  const values = JSON.parse(nums) as number[];
+  let i = 0;
+  // JSON.parse's reviver visits values depth-first, in document order like JSON.stringify's replacer.
+  const out = JSON.parse(shape, (_k, v) => (typeof v === 'number' ? (values[i++] ?? null) : v));
+  return out as Record<string, unknown>;
+}
+
+/** A store file from before `readings`: its `samples` table is renamed aside, to be copied by `copyV1`. */
+function migrateV1(db: Database.Database, log: Logger): boolean {
+  const old = db.prepare("SELECT type FROM sqlite_master WHERE name = 'samples'").get() as
+    | { type: string }
+    | undefined;
+  if (old?.type !== 'table') return false;
+  log.info({}, 'embedded store: migrating raw samples to the compact layout (once)');
+  db.exec('ALTER TABLE samples RENAME TO samples_v1;');
+  return true;
+}
+
+/** Copy the old rows into `readings`, drop the old table, and rewrite the file with incremental vacuum on. */
+function copyV1(db: Database.Database, log: Logger): void {
+  const t0 = performance.now();
+  const addRig = db.prepare('INSERT OR IGNORE INTO rigs (rig_id) VALUES (?)');
+  const rigKey = db.prepare('SELECT id FROM rigs WHERE rig_id = ?');
+  const shapeId = db.prepare('SELECT id FROM details WHERE hash = ?');
+  const addShape = db.prepare('INSERT INTO details (hash, shape) VALUES (?, ?)');
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO readings (rig, at_ms, seq, ok, state, hashrate_hs, power_w, power_source,
+       temp_chip_max_c, temp_board_max_c, error_code, shape, nums) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+  );
+  const keys = new Map<string, number>();
+  const shapes = new Map<string, number>();
+  let n = 0;
+  // In time order (its at_ms index), a page at a time: readings keep insertion order ≈ time order for pruning.
+  const page = db.prepare(
+    'SELECT * FROM samples_v1 WHERE (at_ms, rig_id) > (?, ?) ORDER BY at_ms, rig_id LIMIT 5000',
+  );
+  db.transaction(() => {
+    let after: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
+    for (;;) {
+      const rows = page.all(after[0], after[1]) as Record<string, unknown>[];
+      if (rows.length === 0) break;
+      const lastRow = rows[rows.length - 1]!;
+      after = [Number(lastRow.at_ms), String(lastRow.rig_id)];
+      for (const row of rows) copyRow(row);
+    }
+    db.exec('DROP TABLE samples_v1');
+  })();
+  function copyRow(row: Record<string, unknown>): void {
+    {
+      const rigId = String(row.rig_id);
+      let rig = keys.get(rigId);
+      if (rig === undefined) {
+        addRig.run(rigId);
+        rig = (rigKey.get(rigId) as { id: number }).id;
+        keys.set(rigId, rig);
+      }
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(String(row.detail));
+      } catch {
+        parsed = null;
+      }
+      const { shape, nums } = splitDetail(parsed);
+      const hash = createHash('sha1').update(shape).digest('base64');
+      let sid = shapes.get(hash);
+      if (sid === undefined) {
+        sid =
+          (shapeId.get(hash) as { id: number } | undefined)?.id ??
+          Number(addShape.run(hash, shape).lastInsertRowid);
+        shapes.set(hash, sid);
+      }
+      const src = row.power_source as PowerSource | null;
+      insert.run(
+        rig,
+        row.at_ms,
+        row.seq,
+        row.ok,
+        STATE_INDEX.get(String(row.state)) ?? STATE_INDEX.get('error')!,
+        row.hashrate_hs,
+        row.power_w,
+        src ? SOURCE_RANK[src] : null,
+        row.temp_chip_max_c,
+        row.temp_board_max_c,
+        row.error_code,
+        sid,
+        nums,
+      );
+      n += 1;
+    }
+  }
+  // Switching an existing file to incremental auto-vacuum takes one full rewrite.
+  if ((db.pragma('auto_vacuum', { simple: true }) as number) !== 2) {
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
+  }
+  log.info({ samples: n, ms: Math.round(performance.now() - t0) }, 'embedded store migrated');
 }

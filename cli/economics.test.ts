@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MarketStore } from '../collector/market/store.js';
+import { EmbeddedStore } from '../collector/sinks/embedded.js';
+import { makeSample } from '../collector/sinks/sample-factory.js';
+import type { Io } from './io.js';
+import { main } from './main.js';
+
+const T0 = Date.UTC(2026, 0, 14);
+const H = 3_600_000;
+
+function captureIo(): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    env: {},
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
+  };
+  return io;
+}
+
+describe('rigtel economics and rigtel market import', () => {
+  let dir = '';
+  let cfg = '';
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rigtel-econ-cli-'));
+    cfg = join(dir, 'rigtel.yaml');
+    writeFileSync(
+      cfg,
+      `storage:\n  dir: ${dir}\npoll:\n  interval_ms: 300000\n  poll_deadline_ms: 20000\nsite:\n  timezone: UTC\neconomics:\n  tariff:\n    usd_per_kwh: 0.04\n`,
+    );
+    const store = EmbeddedStore.open(dir, {
+      rawRetentionHours: 24 * 400,
+      rollupRetentionDays: 3650,
+      intervalMs: 300_000,
+      backoffMaxMs: 300_000,
+    });
+    let seq = 0;
+    for (let t = T0 - 600_000; t <= T0 + 24 * H + 600_000; t += 300_000) {
+      store.writeSync([
+        {
+          seq: ++seq,
+          sample: makeSample('rig-1', t, {
+            hashrate_hs: 100e12,
+            power_w: 3000,
+            power_source: 'pdu',
+            state: 'mining',
+          }),
+        },
+      ]);
+    }
+    await store.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a bad row imports nothing and names its line', async () => {
+    const file = join(dir, 'bad.csv');
+    writeFileSync(
+      file,
+      'time,kind,value\n2026-01-09T00:00:00Z,difficulty,100e12\n2026-01-14T12:00:00Z,price_usd,-5\n',
+    );
+    const io = captureIo();
+    assert.equal(await main(['market', 'import', file, '--config', cfg], io), 1);
+    assert.match(io.stderr, /RT_ERR_MARKET_IMPORT: .*bad\.csv:3: value/);
+    const m = MarketStore.open(dir);
+    assert.equal(m.latest('difficulty'), null);
+    m.close();
+  });
+
+  test('imports a CSV, then prints the day as CSV and JSON', async () => {
+    const file = join(dir, 'market.csv');
+    writeFileSync(
+      file,
+      [
+        'time,kind,value,basis',
+        '2026-01-09T00:00:00Z,difficulty,100000000000000,retarget',
+        '2026-01-09T00:00:00Z,height,899136,retarget block',
+        '2026-01-13T23:00:00Z,fees_btc_per_block,0.075,144-block average',
+        '2026-01-14T12:00:00Z,price_usd,100000,daily close',
+        '',
+      ].join('\n'),
+    );
+    const io = captureIo();
+    assert.equal(await main(['market', 'import', file, '--config', cfg], io), 0, io.stderr);
+    assert.match(io.stdout, /recorded 4 values/);
+
+    const csv = captureIo();
+    const args = [
+      'economics',
+      '--from',
+      '2026-01-14T00:00:00Z',
+      '--to',
+      '2026-01-15T00:00:00Z',
+      '--config',
+      cfg,
+    ];
+    assert.equal(await main([...args, '--csv'], csv), 0, csv.stderr);
+    const [head, row] = csv.stdout.trim().split('\n');
+    const rec = Object.fromEntries(head!.split(',').map((k, i) => [k, row!.split(',')[i]]));
+    // 100 TH/s · 64.373016357421875 sats/TH/day (D = 100 T, 3.125 + 0.075 BTC) = 6,437.30 sats → 0.00006437 BTC;
+    // at $100,000: $6.4373 → 6.44. 3 kW · 24 h = 72 kWh, all metered; at $0.04 = $2.88.
+    assert.equal(rec.btc, '0.00006437');
+    assert.equal(rec.revenue_usd, '6.44');
+    assert.equal(rec.kwh, '72.000');
+    assert.equal(rec.pdu_share, '1');
+    assert.equal(rec.energy_usd, '2.88');
+    assert.equal(rec.j_per_th, '30');
+    assert.equal(rec.complete, 'true');
+
+    const json = captureIo();
+    assert.equal(await main([...args, '--json'], json), 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.totals.revenue.expected_sats, 6437);
+    assert.deepEqual(report.market_sources.length > 0, true);
+
+    const table = captureIo();
+    assert.equal(await main(args, table), 0, table.stderr);
+    assert.match(table.stdout, /^fleet\s+1\s+100\s+0\.00006437\s+6\.44/m);
+  });
+
+  test('usage errors exit 2', async () => {
+    const io = captureIo();
+    assert.equal(await main(['economics', '--group', 'planet', '--config', cfg], io), 2);
+    assert.equal(await main(['market', 'export'], captureIo()), 2);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Economics from config: the settings the report reads, the market service with its providers, and what the
+ * API needs (the store's rollups, rig model and rack).
+ */
+import type { Config } from '../../config/schema.js';
+import type { Logger } from '../journal.js';
+import {
+  bitcoindProvider,
+  DEMO_MARKET,
+  fixedProvider,
+  mempoolProvider,
+  type Provider,
+} from '../market/providers.js';
+import { MarketService } from '../market/service.js';
+import { MarketStore } from '../market/store.js';
+import type { FleetView } from '../views.js';
+import type { EconomicsSettings, RigMeta, RollupSource } from './report.js';
+
+export interface EconomicsDeps {
+  market: MarketService;
+  rollups: RollupSource;
+  settings: EconomicsSettings;
+  meta: (rigId: string) => RigMeta;
+  /** Poll counts: what /metrics and live read for the fleet. */
+  fleet?: FleetView;
+}
+
+/** The built-in demo's tariff when none is configured: flat $0.05/kWh (the demo shows cost figures). */
+export const DEMO_TARIFF = { usd_per_kwh: 0.05, windows: [], demand_usd_per_kw_month: 0 };
+
+export function economicsSettings(config: Config, intervalMs: number, demo = false): EconomicsSettings {
+  const e = config.economics;
+  return {
+    timezone: config.site.timezone,
+    pool_fee: e.pool_fee,
+    payout_scheme: e.payout_scheme,
+    tariff: e.tariff ?? (demo ? DEMO_TARIFF : null),
+    hosting_usd_per_kwh: e.hosting_usd_per_kwh,
+    hosting_usd_per_rig_month: e.hosting_usd_per_rig_month,
+    other_opex_usd_per_month: e.other_opex_usd_per_month,
+    depreciation_usd_per_rig_month: e.depreciation_usd_per_rig_month,
+    depreciation_usd_per_model_month: e.depreciation_usd_per_model_month,
+    curtailment_credits: e.curtailment_credits,
+    fees_valid_ms: config.market.fees_valid_ms,
+    interval_ms: intervalMs,
+  };
+}
+
+/**
+ * Providers from config: fixed values first (recorded on every refresh), then live providers. With `demo`
+ * and nothing configured, the built-in demo values are recorded under source `demo` (no outside call).
+ */
+export function providersFromConfig(config: Config, demo = false): Provider[] {
+  const out: Provider[] = [];
+  const m = config.market;
+  if (m.fixed) out.push(fixedProvider('config', m.fixed));
+  for (const p of m.providers) {
+    if (p.kind === 'mempool') out.push(mempoolProvider(p));
+    else
+      out.push(
+        bitcoindProvider({
+          name: p.name,
+          url: p.url,
+          username: p.username,
+          password: p.password,
+          timeout_ms: p.timeout_ms,
+          refresh_ms: p.refresh_ms,
+        }),
+      );
+  }
+  if (demo && out.length === 0) out.push(fixedProvider('demo', DEMO_MARKET));
+  return out;
+}
+
+export function marketFromConfig(
+  config: Config,
+  opts: { log?: Logger; now?: () => number; demo?: boolean } = {},
+): MarketService {
+  const store = MarketStore.open(config.storage.dir);
+  return new MarketService(store, providersFromConfig(config, opts.demo), {
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+}
+
+/** Rig model from its latest sample, rack from the configured rig's `rack` tag. */
+export function rigMetaFrom(fleet: FleetView, config: Config): (rigId: string) => RigMeta {
+  const rackByName = new Map(config.rigs.map((r) => [r.name ?? r.address, r.tags['rack'] ?? null]));
+  return (rigId) => {
+    const st = fleet.get(rigId);
+    return {
+      model: st?.current?.identity.model ?? null,
+      rack: st ? (rackByName.get(st.name ?? st.address) ?? null) : null,
+    };
+  };
+}

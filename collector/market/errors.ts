@@ -1,0 +1,32 @@
+import { defineError } from '../../lib/errors.js';
+
+/** Market inputs: the recorded store, providers and imports. */
+export const MarketErrors = {
+  storeOpen: defineError<[string, string]>(
+    'RT_ERR_MARKET_STORE_OPEN',
+    'the market store (market.sqlite in storage.dir) cannot be opened or is corrupt',
+    (file, why) => `${file}: cannot open the market store: ${why}`,
+  ),
+  provider: defineError<[string, string]>(
+    'RT_ERR_MARKET_PROVIDER',
+    'a market provider did not answer usefully (down, timed out, or a reply of an unexpected shape); the last recorded values stay in use until they expire',
+    (name, why) => `market provider ${name}: ${why}`,
+    502,
+  ),
+  importFile: defineError<[string, string]>(
+    'RT_ERR_MARKET_IMPORT',
+    'a market import file is unreadable or has a bad row; nothing from it was recorded',
+    (where, why) => `${where}: ${why}`,
+    400,
+  ),
+};
+
+/** Economics routes when this process has no market store (the API runs without a collector). */
+export const EconomicsApiErrors = {
+  unavailable: defineError(
+    'RT_ERR_ECON_UNAVAILABLE',
+    'economics are not available in this process (no collector store or market store)',
+    () => 'economics are not available here: run them in the collector process (rigtel run)',
+    503,
+  ),
+};
