@@ -12,6 +12,7 @@ import Fastify, {
 import { splitAddress } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redactText } from '../lib/secret.js';
+import { registerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { allowedHostSet, hostName } from './host-guard.js';
@@ -20,6 +21,7 @@ import { economicsRoutes } from './routes/economics.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { loansPageRoutes, loansRoutes } from './routes/loans.js';
 import { marketRoutes } from './routes/market.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { powerDevicesRoutes } from './routes/power-devices.js';
@@ -98,6 +100,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     reply.code(404).send(renderError(err).body);
   });
 
+  registerAuth(app, deps.tokens);
   app.register(healthRoutes, deps);
   app.register(statusRoutes, { ...deps, prefix: '/v1' });
   app.register(fleetRoutes, { ...deps, prefix: '/v1' });
@@ -105,10 +108,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
   app.register(alertsRoutes, { ...deps, prefix: '/v1' });
   app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
+  app.register(loansRoutes, { ...deps, prefix: '/v1' });
   app.register(marketRoutes, { ...deps, prefix: '/v1' });
   app.register(economicsRoutes, { ...deps, prefix: '/v1' });
   app.register(metricsRoutes, deps);
   app.register(uiRoutes);
+  if (deps.loans) app.register(loansPageRoutes);
   return app;
 }
 

@@ -5,6 +5,8 @@ import type { JournalPressure } from '../collector/journal.js';
 import type { DeviceStatus } from '../collector/snmp-poller.js';
 import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { LoanService } from '../loans/service.js';
+import type { TokenStore } from './tokens.js';
 
 export type { JournalPressure } from '../collector/journal.js';
 
@@ -19,6 +21,10 @@ export interface ApiDeps {
   alerts?: () => Alert[];
   /** SNMP device status (PDUs, sensors, switches), when any are polled. */
   powerDevices?: () => DeviceStatus[];
+  /** API tokens; without it (or with none active) the API is open to loopback clients only. */
+  tokens?: TokenStore;
+  /** Loans, reports and the signing key, when the config has a loans section. */
+  loans?: LoanService;
   /** Market store, providers and economics settings, when this process runs the collector. */
   economics?: EconomicsDeps;
   /** Clock for health judgements; tests pass a fixed one. */

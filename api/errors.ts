@@ -1,4 +1,5 @@
 import { defineError } from '../lib/errors.js';
+import type { Role } from './tokens.js';
 
 /** HTTP API failures. Each carries its HTTP status; the app renders them as `{ error: { code, message, field? } }`. */
 export const ApiErrors = {
@@ -31,5 +32,31 @@ export const ApiErrors = {
     'the API failed while answering; the collector log has the cause',
     () => 'internal error while answering; the collector log has the cause',
     500,
+  ),
+
+  unauthorized: defineError(
+    'RT_ERR_API_UNAUTHORIZED',
+    'the API needs a valid token (Authorization: Bearer rt_…); it is missing, unknown or revoked',
+    () => 'a valid API token is required (Authorization: Bearer rt_…)',
+    401,
+  ),
+  forbidden: defineError<[Role, string]>(
+    'RT_ERR_API_FORBIDDEN',
+    "the token's role may not use this endpoint (engineer: no money routes; lender: only its own loan)",
+    (role, path) => `role ${role} may not use ${path}`,
+    403,
+  ),
+  notLoopback: defineError(
+    'RT_ERR_API_NOT_LOOPBACK',
+    'no API token is configured, so the API answers loopback clients only',
+    () =>
+      'no API token is configured: the API answers loopback clients only (create one with rigtel token create)',
+    403,
+  ),
+  listenWithoutTokens: defineError<[string]>(
+    'RT_ERR_API_LISTEN_WITHOUT_TOKENS',
+    'api.listen is not a loopback address and no API token exists: create one (rigtel token create --role admin) first',
+    (addr) =>
+      `refusing to listen on ${addr} without API tokens: anyone on that network could read the fleet and loans; create one with 'rigtel token create --role admin' or listen on 127.0.0.1`,
   ),
 } as const;

@@ -1,9 +1,15 @@
+/**
+ * `rigtel config check FILE`: validate without connecting to anything. Valid: `ok` and a summary (secrets
+ * print as [redacted]). Invalid: one line per problem naming the field, exit 2.
+ */
+import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigErrors } from '../config/errors.js';
 import { applyEnvOverrides, blameEnv, checkConfig, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redacted } from '../lib/secret.js';
+import { loadFacilities } from '../loans/register.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -34,6 +40,13 @@ export function checkConfigFile(
     const problems = blameEnv(result.problems, env).flatMap((p) => p.split('\n').map((l) => l.trim()));
     const head = `${ConfigErrors.invalid.code}: ${file}: ${problems.length} problem(s)`;
     return { ok: false, text: `${head}\n${problems.join('\n')}\n` };
+  }
+  // Loan files and asset registers live beside the config: read them too, so a bad register line fails here.
+  try {
+    loadFacilities(result.config.loans, dirname(file));
+  } catch (err) {
+    if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
+    throw err;
   }
   return { ok: true, text: `ok ${file}\n${full ? fullDump(result.config) : summarize(result.config)}` };
 }

@@ -9,6 +9,7 @@ import { checkConfigFile } from './config-check.js';
 import { economicsCommand, economicsUsage, marketCommand, marketUsage } from './economics.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
+import { auditCommand, auditUsage, reportCommand, reportUsage, tokenCommand, tokenUsage } from './loans.js';
 import { pollCommand, pollUsage } from './poll.js';
 import { scanCommand, scanUsage } from './scan.js';
 
@@ -25,6 +26,9 @@ commands:
   poll HOST[:PORT] [--json]    poll one miner once and print what rigtel reads
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
+  token create|list|revoke     API tokens (roles admin, engineer, lender)
+  audit verify                 check the audit log's hash chain
+  report verify FILE           check a signed loan report offline (signature, chain, which field changed)
   economics [--from --to]      revenue, costs, cost per BTC and break-even from the store (--json, --csv)
   market import FILE           record market values (difficulty, fees, price) from a CSV or JSON file
   help [COMMAND]               this text, or a command's help
@@ -68,6 +72,9 @@ const helpFor: Record<string, string> = {
   poll: pollUsage,
   config: configCheckUsage,
   scan: scanUsage,
+  token: tokenUsage,
+  audit: auditUsage,
+  report: reportUsage,
   economics: economicsUsage,
   market: marketUsage,
 };
@@ -148,6 +155,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     }
     case 'scan':
       return scanCommand(rest, io);
+    case 'token':
+      return tokenCommand(rest, io);
+    case 'audit':
+      return auditCommand(rest, io);
+    case 'report':
+      return reportCommand(rest, io);
     case 'economics':
       return economicsCommand(rest, io);
     case 'market':

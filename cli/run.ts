@@ -4,9 +4,12 @@
 
  */
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
+import { assertListenAllowed } from '../api/auth.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
+import { TokenStore } from '../api/tokens.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertLog } from '../collector/alert-log.js';
 import { AlertEngine } from '../collector/alerts.js';
@@ -16,12 +19,14 @@ import { startEmulatedFleet } from '../collector/emulated-fleet.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
+import { MqttSink } from '../collector/sinks/mqtt.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
+import { LoanService } from '../loans/service.js';
 import { loadPersonality } from '../protocols/emulator/personalities.js';
 import { estimatePowerW, lookupModel } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
@@ -215,8 +220,46 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       for (const event of alerts.observe(sample)) alertLog.event(event);
     });
 
+    // Loans: pledged-vs-seen on every poll (alerts and audit entries on change), reports for the API.
+    let loans: LoanService | undefined;
+    if (config.loans.facilities.length > 0 || config.loans.loans_dir) {
+      const service = new LoanService({
+        config,
+        store: collector.store,
+        alerts,
+        market: { store: market.store, feesValidMs: config.market.fees_valid_ms },
+        ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
+      });
+      loans = service;
+      stack.push({ name: 'loans', close: () => service.close() });
+      // Pledge alerts join the alert list (/v1/alerts) and, when the MQTT sink runs, its alerts topic.
+      const mqtt = collector.sinks.find((s): s is MqttSink => s instanceof MqttSink);
+      collector.onSample((sample) => {
+        const events = service.observe(sample);
+        for (const event of events) {
+          const level = event.type === 'cleared' ? 'info' : 'warn';
+          log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
+        }
+        if (mqtt && events.length)
+          mqtt
+            .publishAlerts(events)
+            .catch((err) =>
+              log.warn(
+                { code: errorCode(err), err: errorMessage(err) },
+                'pledge alerts not published on MQTT',
+              ),
+            );
+      });
+      io.out(
+        `loans: ${service.facilities.length} facilities, signing key ${service.key.fingerprint.slice(0, 16)}…\n`,
+      );
+    }
+
     let app: FastifyInstance | undefined;
     if (config.api.enabled) {
+      const tokens = new TokenStore(config.storage.dir);
+      // No token, no network: without tokens the API stays on loopback.
+      assertListenAllowed(splitAddress(config.api.listen, 8080).host, config.api.listen, tokens);
       const h = collector.health;
       // HealthView has no journal figures; add the collector's journal pressure for /v1/status and /healthz.
       const health = {
@@ -234,6 +277,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         alerts: () => alerts.active(),
         economics,
         ...(powerDevices ? { powerDevices } : {}),
+        tokens,
+        ...(loans ? { loans } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
       try {

@@ -20,7 +20,13 @@ export type AlertKind =
   | 'temperature_high'
   | 'fan_failed'
   | 'board_missing'
-  | 'power_source_changed';
+  | 'power_source_changed'
+  // Raised by the loans watcher (loans/pledges.ts) through `raiseExternal`.
+  | 'pledge_missing'
+  | 'pledge_swapped'
+  | 'pledge_changed'
+  | 'pledge_derated'
+  | 'unpledged_rig';
 
 export type AlertSeverity = 'warning' | 'critical';
 
@@ -75,6 +81,11 @@ const SEVERITY: Record<AlertKind, AlertSeverity> = {
   fan_failed: 'critical',
   board_missing: 'warning',
   power_source_changed: 'warning',
+  pledge_missing: 'critical',
+  pledge_swapped: 'critical',
+  pledge_changed: 'warning',
+  pledge_derated: 'warning',
+  unpledged_rig: 'warning',
 };
 
 const THS = 1e12;
@@ -145,9 +156,28 @@ export class AlertEngine {
     return events;
   }
 
+  /**
+   * A condition judged elsewhere (pledged-rig reconciliation): raise it under `alert.id` (severity from its
+   * kind), or with `alert` null clear it. Returns the event, or null when nothing changed.
+   */
+  raiseExternal(id: string, alert: Omit<Alert, 'id' | 'severity'> | null, atMs: number): AlertEvent | null {
+    const before = this.#external.get(id);
+    if (!alert) {
+      if (!before) return null;
+      this.#external.delete(id);
+      return { type: 'cleared', at_ms: atMs, alert: before };
+    }
+    const next: Alert = { ...alert, id, severity: SEVERITY[alert.kind] };
+    if (before && before.kind === next.kind && before.message === next.message) return null;
+    this.#external.set(id, next);
+    return { type: 'raised', at_ms: atMs, alert: next };
+  }
+
+  readonly #external = new Map<string, Alert>();
+
   /** Alerts currently raised, oldest first. */
   active(): Alert[] {
-    const out: Alert[] = [];
+    const out: Alert[] = [...this.#external.values()];
     for (const rig of this.#rigs.values())
       for (const r of rig.rules.values()) if (r.active) out.push(r.active);
     return out.sort((a, b) => a.raised_ms - b.raised_ms || a.id.localeCompare(b.id));

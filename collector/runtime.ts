@@ -42,6 +42,8 @@ export interface CollectorRuntime {
   fanout: Fanout;
   /** The embedded store (also `history`), for rollups and identity. */
   store: EmbeddedStore;
+  /** Every sink the fan-out delivers to (e.g. to publish alerts raised outside the sinks on MQTT). */
+  sinks: readonly Sink[];
   onSample(fn: (s: Sample) => void): () => void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
@@ -249,6 +251,7 @@ export async function startCollector(
     journal,
     fanout,
     store,
+    sinks,
     onSample(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

@@ -10,6 +10,7 @@ import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
 import { economicsSection, marketSection, timezoneField } from './sections/economics.js';
+import { auditSection, loansSection } from './sections/loans.js';
 import { sinksSection } from './sections/sinks.js';
 import { snmpSection } from './sections/snmp.js';
 
@@ -265,6 +266,8 @@ export const configSchema = z
     alerts: alertsSection,
     discovery: discoverySection,
     shutdown: shutdownSchema.default(shutdownSchema.parse({})),
+    loans: loansSection,
+    audit: auditSection,
     economics: economicsSection,
     market: marketSection,
   })

@@ -100,16 +100,29 @@ function renderRigs(rigs) {
 
 let lastRigs = [];
 
+// When the API has tokens (rigtel token create), the page asks once for an engineer or admin token and keeps it in
+// this tab's sessionStorage; `#token=…` in the address works too and is removed at once. Sent as a Bearer header.
+const TOKEN_KEY = 'rigtel_token';
+if (location.hash.startsWith('#token=')) {
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(7)));
+  history.replaceState(null, '', location.pathname + location.search);
+}
+let asked = false;
+function getJson(path) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return fetch(path, token ? { headers: { authorization: `Bearer ${token}` } } : {}).then((r) => {
+    if (r.status === 401 && !asked) {
+      asked = true;
+      const t = window.prompt('This rigtel API needs a token (engineer or admin):');
+      if (t) sessionStorage.setItem(TOKEN_KEY, t.trim());
+    }
+    return r.ok ? r.json() : Promise.reject(new Error(`${path}: HTTP ${r.status}`));
+  });
+}
+
 async function refresh() {
   try {
-    const [fleet, list] = await Promise.all([
-      fetch('/v1/fleet').then((r) =>
-        r.ok ? r.json() : Promise.reject(new Error(`/v1/fleet: HTTP ${r.status}`)),
-      ),
-      fetch('/v1/rigs').then((r) =>
-        r.ok ? r.json() : Promise.reject(new Error(`/v1/rigs: HTTP ${r.status}`)),
-      ),
-    ]);
+    const [fleet, list] = await Promise.all([getJson('/v1/fleet'), getJson('/v1/rigs')]);
     lastRigs = list.rigs;
     renderTotals(fleet);
     renderRigs(lastRigs);

@@ -83,6 +83,26 @@ export interface RollupRow {
 }
 
 const HOUR = 3_600_000;
+/** Column order of the rollup reads (`rollups()` maps them by index). */
+const ROLLUP_COLUMNS = [
+  'rig_id',
+  'hour_ms',
+  'polls',
+  'polls_ok',
+  'polls_expected',
+  'hashrate_sum',
+  'hashrate_n',
+  'power_sum',
+  'power_n',
+  'source_rank',
+  'energy_wh',
+  'energy_s',
+  'temp_chip_max_c',
+  'mining_s',
+  'curtailed_s',
+  'offline_s',
+  'covered_s',
+] as const;
 const SOURCE_RANK: Record<PowerSource, number> = { pdu: 1, miner: 2, estimate: 3 };
 const RANK_SOURCE: (PowerSource | null)[] = [null, 'pdu', 'miner', 'estimate'];
 const HASHING: ReadonlySet<RigState> = new Set(['mining', 'ramping', 'curtailed']);
@@ -257,9 +277,13 @@ export class EmbeddedStore implements Sink, HistoryStore {
          FROM readings r WHERE r.rig = (SELECT id FROM rigs WHERE rig_id = ?) AND r.at_ms >= ? AND r.at_ms < ?
          ORDER BY r.at_ms`,
       ),
-      rollRange: db.prepare(
-        'SELECT * FROM rollups WHERE rig_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms',
-      ),
+      // Rows as arrays (columns in ROLLUP_COLUMNS order): a month of hours for a thousand rigs is 720,000 rows,
+      // and arrays cost better-sqlite3 less than half the time of keyed objects.
+      rollRange: db
+        .prepare(
+          `SELECT ${ROLLUP_COLUMNS.join(', ')} FROM rollups WHERE rig_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms`,
+        )
+        .raw(true),
       rigIds: db.prepare('SELECT rig_id FROM rig_last ORDER BY rig_id'),
       pruneRoll: db.prepare('DELETE FROM rollups WHERE hour_ms < ?'),
     };
@@ -504,24 +528,24 @@ export class EmbeddedStore implements Sink, HistoryStore {
   }
 
   rollups(rigId: string, fromMs: number, toMs: number): RollupRow[] {
-    const rows = this.st.rollRange!.all(rigId, fromMs, toMs) as Record<string, number | string | null>[];
+    const rows = this.st.rollRange!.all(rigId, fromMs, toMs) as (number | string | null)[][];
     return rows.map((r) => {
-      const n = (k: string) => Number(r[k] ?? 0);
+      const n = (i: number) => Number(r[i] ?? 0);
       return {
-        rig_id: String(r.rig_id),
-        hour_ms: n('hour_ms'),
-        polls: n('polls'),
-        polls_ok: n('polls_ok'),
-        polls_expected: Math.round(n('polls_expected') * 100) / 100,
-        hashrate_hs: n('hashrate_n') > 0 ? n('hashrate_sum') / n('hashrate_n') : null,
-        power_w: n('power_n') > 0 ? n('power_sum') / n('power_n') : null,
-        power_source: RANK_SOURCE[n('source_rank')] ?? null,
-        energy_wh: n('energy_s') > 0 ? n('energy_wh') : null,
-        temp_chip_max_c: r.temp_chip_max_c === null ? null : Number(r.temp_chip_max_c),
-        mining_s: n('mining_s'),
-        curtailed_s: n('curtailed_s'),
-        offline_s: n('offline_s'),
-        covered_s: n('covered_s'),
+        rig_id: String(r[0]),
+        hour_ms: n(1),
+        polls: n(2),
+        polls_ok: n(3),
+        polls_expected: Math.round(n(4) * 100) / 100,
+        hashrate_hs: n(6) > 0 ? n(5) / n(6) : null,
+        power_w: n(8) > 0 ? n(7) / n(8) : null,
+        power_source: RANK_SOURCE[n(9)] ?? null,
+        energy_wh: n(11) > 0 ? n(10) : null,
+        temp_chip_max_c: r[12] === null ? null : Number(r[12]),
+        mining_s: n(13),
+        curtailed_s: n(14),
+        offline_s: n(15),
+        covered_s: n(16),
       };
     });
   }

@@ -1,0 +1,417 @@
+/**
+ * The loans runtime: facilities, the live pledged-vs-seen watchers, the audit log, the signing key and the
+ * report chain (`<storage.dir>/loans.db`: which rig id each pledge was last matched to, and every issued
+ * report's hash and predecessor). `rigtel run` builds one and feeds it every sample; the API reads it.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AlertEngine, AlertEvent } from '../collector/alerts.js';
+import { marketSeries } from '../collector/market/inputs.js';
+import type { MarketStore } from '../collector/market/store.js';
+import type { EmbeddedStore, RollupRow } from '../collector/sinks/embedded.js';
+import type { Config } from '../config/schema.js';
+import { subsidySats } from '../economics/subsidy.js';
+import { emptyReading, type Sample } from '../protocols/sample.js';
+import { AuditLog } from './audit.js';
+import { canonicalJson } from './canonical.js';
+import { computeCovenants, FORMULA_VERSION, type RigInput } from './covenants.js';
+import { LoanErrors } from './errors.js';
+import { loadOrCreateKey, type SigningKey } from './keys.js';
+import { type PledgeChange, type PledgeState, PledgeWatcher, type UnpledgedChange } from './pledges.js';
+import { type LoanFacility, loadFacilities } from './register.js';
+import { buildReportBody, REPORT_KIND, type ReportBody } from './report.js';
+import { type SignedDoc, serializeDoc, signDoc } from './signed.js';
+
+const HOUR = 3_600_000;
+/** Raw samples replayed for the pledged-vs-seen part of a report: the last hours of the period. */
+export const RECONCILE_WINDOW_MS = 6 * HOUR;
+const MAX_PERIOD_MS = 400 * 24 * HOUR;
+
+export interface LoanServiceOptions {
+  config: Config;
+  store: EmbeddedStore;
+  /** Folder relative paths in the loans section resolve against (the config file's folder). */
+  baseDir?: string;
+  alerts?: AlertEngine;
+  now?: () => number;
+  /** The economics market store: read when the config gives no loan market series (`loans.market`). */
+  market?: { store: MarketStore; feesValidMs: number };
+  /** Called with alert events raised by pledge changes (e.g. to publish them on MQTT). */
+  onAlert?: (events: AlertEvent[]) => void;
+}
+
+export interface IssuedReport {
+  doc: SignedDoc<ReportBody>;
+  bytes: string;
+}
+
+export class LoanService {
+  readonly facilities: LoanFacility[];
+  readonly key: SigningKey;
+  readonly audit: AuditLog | null;
+  readonly #cfg: Config;
+  readonly #store: EmbeddedStore;
+  readonly #db: Database.Database;
+  readonly #watchers = new Map<string, PledgeWatcher>();
+  readonly #alerts: AlertEngine | undefined;
+  readonly #now: () => number;
+  readonly #onAlert: ((events: AlertEvent[]) => void) | undefined;
+  readonly #market: LoanServiceOptions['market'];
+
+  constructor(opts: LoanServiceOptions) {
+    this.#cfg = opts.config;
+    this.#store = opts.store;
+    this.#alerts = opts.alerts;
+    this.#now = opts.now ?? Date.now;
+    this.#onAlert = opts.onAlert;
+    this.#market = opts.market;
+    const dir = opts.config.storage.dir;
+    this.facilities = loadFacilities(opts.config.loans, opts.baseDir ?? '.');
+    this.key = loadOrCreateKey(dir);
+    this.audit = opts.config.audit.enabled ? new AuditLog(dir, this.#now) : null;
+    this.#db = new Database(join(dir, 'loans.db'));
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS pledge_rigs (loan_id TEXT NOT NULL, key TEXT NOT NULL, rig_id TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL, PRIMARY KEY (loan_id, key));
+      CREATE TABLE IF NOT EXISTS reports (loan_id TEXT NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL,
+        hash TEXT NOT NULL, prev_hash TEXT, issued_ms INTEGER NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (loan_id, from_ms, to_ms));
+    `);
+    const start = this.#now();
+    for (const f of this.facilities) this.#watchers.set(f.id, new PledgeWatcher(f, start));
+    this.recordConfigState();
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Config-sourced state into the audit log: only what differs from the last recorded value is appended. */
+  recordConfigState(): void {
+    const a = this.audit;
+    if (!a) return;
+    const loans = new Set<string>();
+    const pledges = new Set<string>();
+    for (const f of this.facilities) {
+      const { pledges: ps, ...terms } = f;
+      loans.add(f.id);
+      a.recordState('loan', f.id, 'config', terms);
+      for (const p of ps) {
+        pledges.add(`${f.id}/${p.key}`);
+        a.recordState('pledge', `${f.id}/${p.key}`, 'config', p);
+      }
+    }
+    for (const s of a.subjects('loan')) if (!loans.has(s)) a.recordState('loan', s, 'config', null);
+    for (const s of a.subjects('pledge')) if (!pledges.has(s)) a.recordState('pledge', s, 'config', null);
+    const l = this.#cfg.loans;
+    a.recordState('tariff', 'site', 'config', {
+      tariff_usd_per_kwh: l.tariff_usd_per_kwh,
+      hosting_usd_per_kwh: l.hosting_usd_per_kwh,
+      pool_fee: l.pool_fee,
+      other_opex_usd_per_month: l.other_opex_usd_per_month,
+    });
+    a.recordState('market_override', 'config', 'config', l.market);
+    // The economics settings and fixed market values (collector/economics, collector/market) are money inputs too.
+    a.recordState('tariff', 'economics', 'config', this.#cfg.economics);
+    a.recordState('market_override', 'market.fixed', 'config', this.#cfg.market.fixed ?? null);
+    const outlets = new Map<string, unknown[]>();
+    for (const m of this.#cfg.snmp.map) {
+      const list = outlets.get(m.rig) ?? [];
+      list.push({ device: m.device, outlet: m.outlet ?? null, port: m.port ?? null });
+      outlets.set(m.rig, list);
+    }
+    for (const [rig, list] of outlets) a.recordState('outlet_mapping', rig, 'config', list);
+    for (const s of a.subjects('outlet_mapping'))
+      if (!outlets.has(s)) a.recordState('outlet_mapping', s, 'config', null);
+  }
+
+  facility(id: string): LoanFacility {
+    const f = this.facilities.find((x) => x.id === id);
+    if (!f) throw LoanErrors.notFound(id);
+    return f;
+  }
+
+  /** Live pledged-vs-seen state of a loan. */
+  live(id: string): { pledged: PledgeState[]; unpledged: ReturnType<PledgeWatcher['unpledged']> } {
+    const w = this.#watchers.get(this.facility(id).id)!;
+    return { pledged: w.pledged(), unpledged: w.unpledged() };
+  }
+
+  /** Every poll: update the watchers; status changes raise alerts and go to the audit log. */
+  observe(sample: Sample): AlertEvent[] {
+    const events: AlertEvent[] = [];
+    for (const w of this.#watchers.values()) {
+      const { changes, unpledged } = w.observe(sample);
+      for (const c of changes) events.push(...this.#onChange(w, c, sample));
+      for (const u of unpledged) events.push(...this.#onUnpledged(u, sample));
+    }
+    if (events.length) this.#onAlert?.(events);
+    return events;
+  }
+
+  #onChange(w: PledgeWatcher, c: PledgeChange, sample: Sample): AlertEvent[] {
+    const st = w.pledged().find((s) => s.key === c.key);
+    if (st?.rig_id)
+      this.#db
+        .prepare('INSERT OR REPLACE INTO pledge_rigs (loan_id, key, rig_id, updated_ms) VALUES (?, ?, ?, ?)')
+        .run(c.loan_id, c.key, st.rig_id, c.at_ms);
+    this.audit?.append(
+      'rig',
+      `${c.loan_id}/${c.key}`,
+      'collector',
+      { status: c.from },
+      { status: c.to, detail: c.detail },
+    );
+    if (!this.#alerts) return [];
+    const id = `${sample.site}/loan:${c.loan_id}/${c.key}`;
+    const kind = c.to === 'seen' ? null : (`pledge_${c.to}` as const);
+    const ev = this.#alerts.raiseExternal(
+      id,
+      kind
+        ? {
+            kind,
+            site: sample.site,
+            rig_id: st?.rig_id ?? c.key,
+            message: `loan ${c.loan_id}: pledged rig ${c.key} is ${c.to}${c.detail ? ` (${c.detail})` : ''}`,
+            since_ms: c.at_ms,
+            raised_ms: c.at_ms,
+            value: null,
+            threshold: null,
+          }
+        : null,
+      c.at_ms,
+    );
+    return ev ? [ev] : [];
+  }
+
+  #onUnpledged(u: UnpledgedChange, sample: Sample): AlertEvent[] {
+    this.audit?.append('rig', `${u.loan_id}/unpledged/${u.rig_id}`, 'collector', null, {
+      address: u.address,
+      ...u.identity,
+    });
+    if (!this.#alerts) return [];
+    const ev = this.#alerts.raiseExternal(
+      `${sample.site}/loan:${u.loan_id}/unpledged/${u.rig_id}`,
+      {
+        kind: 'unpledged_rig',
+        site: sample.site,
+        rig_id: u.rig_id,
+        message: `loan ${u.loan_id}: rig ${u.rig_id} at ${u.address} answers at the site but is not pledged`,
+        since_ms: u.at_ms,
+        raised_ms: u.at_ms,
+        value: null,
+        threshold: null,
+      },
+      u.at_ms,
+    );
+    return ev ? [ev] : [];
+  }
+
+  /** Parse from/to (ISO or ms); default: the last 24 h up to now. */
+  period(from: string | undefined, to: string | undefined): { fromMs: number; toMs: number } {
+    const parse = (v: string, name: string) => {
+      const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+      if (!Number.isFinite(n)) throw LoanErrors.badPeriod(`${name}: not a time: ${v.slice(0, 40)}`);
+      return n;
+    };
+    const toMs = to ? parse(to, 'to') : this.#now();
+    const fromMs = from ? parse(from, 'from') : toMs - 24 * HOUR;
+    if (fromMs >= toMs) throw LoanErrors.badPeriod('from must be before to');
+    if (toMs - fromMs > MAX_PERIOD_MS) throw LoanErrors.badPeriod('a period is at most 400 days');
+    return { fromMs, toMs };
+  }
+
+  /** Replays the stored raw samples of the window through a fresh watcher (deterministic). */
+  #replay(f: LoanFacility, fromMs: number, toMs: number): { watcher: PledgeWatcher; samples: number } {
+    const watcher = new PledgeWatcher(f, fromMs);
+    const rows = this.#store.db
+      .prepare(
+        'SELECT rig_id, at_ms, ok, state, hashrate_hs FROM samples WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, rig_id',
+      )
+      .all(fromMs, toMs) as {
+      rig_id: string;
+      at_ms: number;
+      ok: number;
+      state: string;
+      hashrate_hs: number | null;
+    }[];
+    let n = 0;
+    for (const row of rows) {
+      n++;
+      // Identity, boards and address are in the sample's stored detail (the store's own reader).
+      const d = (this.#store.detail(row.rig_id, row.at_ms) ?? {}) as {
+        identity?: Sample['identity'];
+        boards?: Sample['boards'];
+        address?: string;
+      };
+      const base = emptyReading();
+      const sample = {
+        ...base,
+        identity: d.identity ?? base.identity,
+        boards: d.boards ?? [],
+        state: row.state,
+        hashrate_hs: row.hashrate_hs,
+        v: 1,
+        rig_id: row.rig_id,
+        site: this.#cfg.site.name,
+        address: d.address ?? row.rig_id,
+        at_ms: row.at_ms,
+        power_miner_w: null,
+        energy_wh: null,
+        poll: { ok: row.ok === 1, duration_ms: 0, error_code: null, error_message: null },
+      } as Sample;
+      watcher.observe(sample);
+    }
+    return { watcher, samples: n };
+  }
+
+  /** The signed report of a loan over [from, to). */
+  report(id: string, fromMs: number, toMs: number): IssuedReport {
+    const f = this.facility(id);
+    const tz = this.#cfg.loans.timezone;
+    const closed = toMs <= this.#now();
+    const windowFrom = Math.max(fromMs, toMs - RECONCILE_WINDOW_MS);
+    const { watcher, samples } = this.#replay(f, windowFrom, toMs);
+    const pledged = watcher.pledged();
+    const mapped = new Map(
+      (
+        this.#db.prepare('SELECT key, rig_id FROM pledge_rigs WHERE loan_id = ?').all(f.id) as {
+          key: string;
+          rig_id: string;
+        }[]
+      ).map((r) => [r.key, r.rig_id]),
+    );
+    const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
+    const rigs: RigInput[] = f.pledges.map((p) => {
+      const rigId = pledged.find((s) => s.key === p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
+      const rollups: RollupRow[] = rigId ? this.#store.rollups(rigId, hourFrom, toMs) : [];
+      return { pledge: p, rig_id: rigId, rollups };
+    });
+    const siteCovered = new Map<number, number>();
+    for (const row of this.#store.db
+      .prepare(
+        'SELECT hour_ms, MAX(covered_s) AS c FROM rollups WHERE hour_ms >= ? AND hour_ms < ? GROUP BY hour_ms',
+      )
+      .all(hourFrom, toMs) as { hour_ms: number; c: number }[])
+      if (row.c > 0) siteCovered.set(row.hour_ms, row.c);
+    const m = this.#market;
+    let recorded: Parameters<typeof computeCovenants>[0]['recorded'];
+    if (this.#cfg.loans.market.length === 0 && m) {
+      const hourTo = Math.ceil(toMs / HOUR) * HOUR;
+      const heights = m.store.series('height', toMs - 60 * 24 * HOUR, toMs);
+      const h = heights.at(-1);
+      recorded = {
+        series: marketSeries(m.store, hourFrom, hourTo, tz, m.feesValidMs),
+        subsidy_sats_at_end: h ? Number(subsidySats(Number(h.value))) : null,
+      };
+    }
+    const result = computeCovenants({
+      ...(recorded ? { recorded } : {}),
+      facility: f,
+      fromMs,
+      toMs,
+      tz,
+      costs: this.#cfg.loans,
+      market: this.#cfg.loans.market,
+      intervalMs: this.#cfg.poll.interval_ms,
+      rigs,
+      siteCovered,
+      pledged,
+      unpledged: watcher.unpledged(),
+    });
+    const body = buildReportBody({
+      facility: f,
+      fromMs,
+      toMs,
+      closed,
+      tz,
+      costs: this.#cfg.loans,
+      result,
+      unpledged: watcher.unpledged(),
+      reconciliation_window: { from_ms: windowFrom, to_ms: toMs, samples },
+      audit_head_hash: this.audit?.headHash() ?? null,
+      site: this.#cfg.site.name,
+    });
+    const prev = this.#prevHash(f.id, fromMs, toMs);
+    const doc = signDoc(REPORT_KIND, body, prev, this.key);
+    if (closed) this.#record(f.id, fromMs, toMs, doc);
+    return { doc, bytes: serializeDoc(doc) };
+  }
+
+  /** A period already issued keeps its place in the chain; a new one follows the latest issued report. */
+  #prevHash(loanId: string, fromMs: number, toMs: number): string | null {
+    const known = this.#db
+      .prepare('SELECT prev_hash FROM reports WHERE loan_id = ? AND from_ms = ? AND to_ms = ?')
+      .get(loanId, fromMs, toMs) as { prev_hash: string | null } | undefined;
+    if (known) return known.prev_hash;
+    const head = this.#db
+      .prepare('SELECT hash FROM reports WHERE loan_id = ? ORDER BY seq DESC LIMIT 1')
+      .get(loanId) as { hash: string } | undefined;
+    return head?.hash ?? null;
+  }
+
+  #record(loanId: string, fromMs: number, toMs: number, doc: SignedDoc): void {
+    const exists = this.#db
+      .prepare('SELECT 1 FROM reports WHERE loan_id = ? AND from_ms = ? AND to_ms = ?')
+      .get(loanId, fromMs, toMs);
+    if (exists) return;
+    const seq =
+      ((
+        this.#db.prepare('SELECT MAX(seq) AS s FROM reports WHERE loan_id = ?').get(loanId) as {
+          s: number | null;
+        }
+      ).s ?? 0) + 1;
+    this.#db
+      .prepare(
+        'INSERT INTO reports (loan_id, from_ms, to_ms, hash, prev_hash, issued_ms, seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(loanId, fromMs, toMs, doc.hash, doc.prev_hash, this.#now(), seq);
+  }
+
+  /** Signed hourly rollups of the pledged rigs, so a lender can recompute any figure. */
+  rollups(id: string, fromMs: number, toMs: number): { doc: SignedDoc; bytes: string } {
+    const f = this.facility(id);
+    const mapped = new Map(
+      (
+        this.#db.prepare('SELECT key, rig_id FROM pledge_rigs WHERE loan_id = ?').all(f.id) as {
+          key: string;
+          rig_id: string;
+        }[]
+      ).map((r) => [r.key, r.rig_id]),
+    );
+    const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
+    const body = {
+      loan_id: f.id,
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      formula_version: FORMULA_VERSION,
+      rigs: f.pledges.map((p) => {
+        const rigId = mapped.get(p.key) ?? p.mac_norm;
+        return { key: p.key, rig_id: rigId, hours: rigId ? this.#store.rollups(rigId, hourFrom, toMs) : [] };
+      }),
+    };
+    const doc = signDoc('pledged-rollups', JSON.parse(canonicalJson(body)), null, this.key);
+    return { doc, bytes: serializeDoc(doc) };
+  }
+
+  /** Summary for GET /v1/loans and /v1/loans/:id. */
+  summary(id: string) {
+    const f = this.facility(id);
+    const live = this.live(id);
+    const by: Record<string, number> = {};
+    for (const s of live.pledged) by[s.status] = (by[s.status] ?? 0) + 1;
+    return {
+      id: f.id,
+      lender: f.lender,
+      principal_usd: f.principal_usd,
+      rate_apr: f.rate_apr,
+      start: f.start,
+      term_months: f.term_months,
+      pledged_rigs: f.pledges.length,
+      nameplate_ths: f.pledges.reduce((s, p) => s + p.nominal_ths, 0),
+      pledges_by_status: by,
+      covenants: f.covenants,
+    };
+  }
+}
