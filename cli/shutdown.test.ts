@@ -63,8 +63,9 @@ describe('shutdown', () => {
       exited.then((code) => reject(new Error(`rigtel run exited ${code}: ${stderr}`)));
     });
     // Samples reach the journal; the InfluxDB write hangs, so they stay undelivered.
-    await new Promise((r) => setTimeout(r, 2500));
+    for (let i = 0; i < 100 && sockets.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(sockets.length > 0, 'the sink connected to the hanging server');
+    await new Promise((r) => setTimeout(r, 1000));
     const t0 = Date.now();
     proc.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
