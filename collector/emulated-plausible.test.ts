@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { checkPlausibility } from '../protocols/plausibility.js';
 import { pollOnce } from '../protocols/registry.js';
-import { startEmulatedFleet } from './emulated-fleet.js';
 
 describe('emulated fleet is plausible', () => {
   it('every personality passes checkPlausibility, twice over time', async (t) => {

@@ -14,6 +14,7 @@ import { after, describe, it } from 'node:test';
 import { buildApp } from '../api/app.js';
 import { pollCommand } from '../cli/poll.js';
 import { validateConfig } from '../config/load.js';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { driverFor } from '../protocols/registry.js';
 import type { Sample } from '../protocols/sample.js';
 import {
@@ -23,7 +24,6 @@ import {
   VALUE_ATTACKS,
   type ValueAttack,
 } from '../testing/hostile.js';
-import { startEmulatedFleet } from './emulated-fleet.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
 
