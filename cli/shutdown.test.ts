@@ -42,7 +42,7 @@ describe('shutdown', () => {
         `storage: { dir: ${JSON.stringify(join(dir, 'data'))}, journal_fsync: off }`,
         'api: { listen: "127.0.0.1:0" }',
         'poll: { interval_ms: 1000, poll_deadline_ms: 800, command_timeout_ms: 500, connect_timeout_ms: 300 }',
-        `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${basePort} }`,
+        `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${basePort}, write_sinks: true }`,
         `sinks: { influx: { url: "http://127.0.0.1:${hangPort}", create_database: false, timeout_ms: 60000, flush_interval_ms: 0 } }`,
         'shutdown: { deadline_ms: 2500 }',
         'log: { level: warn }',
