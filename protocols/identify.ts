@@ -8,9 +8,9 @@
  * framing").
  */
 import { RtError } from '../lib/errors.js';
-import { excessiveNestingAt } from './depth.js';
 import { FAMILY_ORDER } from './families.js';
 import { httpRequest } from './http/client.js';
+import { excessiveNestingAt } from './kit/depth.js';
 import { digestReplies, type Identification, identified, type ProbeReplies } from './kit/index.js';
 import { tcpRequest } from './tcp.js';
 

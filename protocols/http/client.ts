@@ -6,8 +6,8 @@
  */
 import http from 'node:http';
 import type { Secret } from '../../lib/secret.js';
-import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../depth.js';
 import { ProtoErrors } from '../errors.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../kit/depth.js';
 import { socketError } from '../socket-error.js';
 import { digestAuthorization, digestSupported, parseDigestChallenge } from './digest.js';
 import { HttpErrors } from './errors.js';

@@ -7,8 +7,8 @@
  * an RtError (ProtoErrors.decode / ProtoErrors.minerDown), whatever the bytes.
  */
 import { RtError } from '../../lib/errors.js';
-import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../depth.js';
 import { ProtoErrors } from '../errors.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from './depth.js';
 
 export type ReplyFormat = 'json' | 'text';
 

@@ -11,7 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { Secret } from '../../lib/secret.js';
-import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../depth.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../kit/depth.js';
 import { ProtoErrors } from '../kit/index.js';
 import { isObject, type Json, statusOf, str } from './decode.js';
 import { WhatsminerErrors } from './errors.js';

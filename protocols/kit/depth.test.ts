@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ProtoErrors } from '../errors.js';
+import { decodeReply } from './decode.js';
 import { excessiveNestingAt, MAX_NESTING_DEPTH } from './depth.js';
-import { ProtoErrors } from './errors.js';
-import { decodeReply } from './kit/decode.js';
 
 describe('nesting depth scan', () => {
   it('refuses a 100,000-deep reply with RT_ERR_PROTO_DECODE before parsing, in milliseconds', () => {
