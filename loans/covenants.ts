@@ -28,7 +28,7 @@ import type { PledgeState, PledgeStatus, UnpledgedRig } from './pledges.js';
 import type { LoanFacility, PledgedRig } from './register.js';
 import { balanceAt, debtSchedule, debtServiceIn } from './schedule.js';
 
-export const FORMULA_VERSION = 'rigtel-loans/1';
+export const FORMULA_VERSION = 'rigtel-loans/2';
 const HOUR = 3_600_000;
 
 export type CovenantStatus = 'pass' | 'at_risk' | 'breach' | 'cured';
