@@ -33,6 +33,8 @@ export interface RigSummary {
   location: { site: string; row: string; rack: string; slot: number | null } | null;
   consecutive_failures: number;
   next_poll_ms: number | null;
+  /** True for a rig of the built-in emulated fleet: its figures are not a real machine's. */
+  emulated: boolean;
 }
 
 type RigConfig = Config['rigs'][number];
@@ -87,6 +89,7 @@ export function summarizeRig(config: Config, rig: RigStatus, nowMs: number = Dat
     location: rigLocation(config, configuredRig(config, rig)),
     consecutive_failures: rig.consecutive_failures,
     next_poll_ms: rig.next_poll_ms,
+    emulated: configuredRig(config, rig)?.tags?.['emulated'] === 'true',
   };
 }
 
