@@ -1,7 +1,8 @@
 /**
  * End to end: a real embedded store filled with a two-rig fleet's polls at controlled times (one rig metered
  * by a PDU, one reporting its own power), a mempool-shaped market provider on loopback serving a recorded
- * series, a flat tariff, and the API answering /v1/economics. Then the provider stops for a day.
+ * series, a flat tariff, and the API answering /v1/economics. Then the provider stops for a day, and when it
+ * comes back the missed day's price is fetched from its price history.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,6 +60,15 @@ function startProvider(port = 0): Promise<Server> {
         totalFee: '1080000000',
         totalTx: '512345',
       });
+    }
+    if (path.startsWith('/api/v1/historical-price?')) {
+      // The latest 4-hour close at or before the timestamp, priced at that local day's recorded price.
+      const q = new URL(path, 'http://x').searchParams;
+      if (q.get('currency') !== 'USD') return send({ prices: [], exchangeRates: {} });
+      const ts = Number(q.get('timestamp'));
+      const close = ts - (ts % 14_400);
+      const price = PRICES[Math.floor((close * 1000 - T0) / DAY)];
+      return send({ prices: price ? [{ time: close, USD: price, EUR: 1 }] : [], exchangeRates: {} });
     }
     if (path === '/api/v1/prices') {
       const day = Math.floor((clock - T0) / DAY);
@@ -122,7 +132,7 @@ describe('/v1/economics end to end', () => {
     market = new MarketService(
       MarketStore.open(dir),
       [mempoolProvider({ name: 'mempool-local', url, timeout_ms: 2000, refresh_ms: H })],
-      { now: () => clock },
+      { now: () => clock, tz: 'America/Chicago' },
     );
     app = buildApp({
       fleet,
@@ -268,5 +278,31 @@ describe('/v1/economics end to end', () => {
     // Energy of the gap is missing, not estimated: 72 kWh (pdu) + 1.5 kW · 20.9167 h = 31.375 kWh (miner).
     assert.equal(r.totals.energy.kwh_by_source.pdu, 72);
     assert.equal(r.totals.energy.kwh_by_source.miner, 31.375);
+  });
+
+  test('back after the outage, the provider fills the missed day from its price history', async () => {
+    // The previous test restarted the provider; its first fetch asked historical-price for 2026-01-16 (the
+    // only ended day without a price) at 05:59:59 UTC on the 17th and got the 04:00 UTC close, inside the day.
+    assert.equal(market.statuses()[0]!.prices_backfilled, 1);
+    const backfilled = market.store
+      .series('price_usd', T0 + 2 * DAY, T0 + 3 * DAY)
+      .filter((v) => v.at_ms >= T0 + 2 * DAY);
+    assert.deepEqual(
+      backfilled.map((v) => [new Date(v.at_ms).toISOString(), v.value, v.basis]),
+      [['2026-01-17T04:00:00.000Z', '95000', 'historical close (historical-price)']],
+    );
+    const r = await economics(T0, T0 + 3 * DAY);
+    assert.equal(r.complete, true, JSON.stringify(r.incomplete));
+    const [d1, d2, d3] = r.days;
+    assert.deepEqual([d1, d2], twoDays.days);
+    assert.equal(d3.complete, true);
+    assert.equal(d3.btc_price_usd, 95_000);
+    // 9,655.95245361328125 sats × 950 µ$/sat = 9,173,154.83 µ$; three days 18,346,309.66 + 9,173,154.83.
+    assert.equal(d3.expected_usd_micro, 9_173_155);
+    assert.equal(r.totals.revenue.sats_without_price, 0);
+    assert.equal(r.totals.revenue.expected_usd_micro, 27_519_464);
+    // Asked once: a later fetch finds the day priced and asks nothing more.
+    await market.refreshAll();
+    assert.equal(market.statuses()[0]!.prices_backfilled, 1);
   });
 });

@@ -126,6 +126,40 @@ describe('rigtel economics and rigtel market import', () => {
     assert.match(table.stdout, /^fleet\s+1\s+100\s+0\.00006437\s+6\.44/m);
   });
 
+  test('--group model reads each rig’s model from its stored samples', async () => {
+    // Day 2: rig-2 reports another model; rig-3 reports none (its model is unknown, never guessed).
+    const store = EmbeddedStore.open(dir, {
+      rawRetentionHours: 24 * 400,
+      rollupRetentionDays: 3650,
+      intervalMs: 300_000,
+      backoffMaxMs: 300_000,
+    });
+    let seq = 10_000;
+    for (let t = T0 + 24 * H; t < T0 + 48 * H; t += 300_000) {
+      const s2 = makeSample('rig-2', t, { hashrate_hs: 200e12, power_w: 3400, state: 'mining' });
+      const s3 = makeSample('rig-3', t, { hashrate_hs: 50e12, power_w: 1500, state: 'mining' });
+      s2.identity = { ...s2.identity, model: 'WhatsMiner M50S' };
+      s3.identity = { ...s3.identity, model: null };
+      store.writeSync([
+        { seq: ++seq, sample: s2 },
+        { seq: ++seq, sample: s3 },
+      ]);
+    }
+    await store.close();
+    const io = captureIo();
+    const args = ['economics', '--from', '2026-01-14T00:00:00Z', '--to', '2026-01-16T00:00:00Z'];
+    assert.equal(await main([...args, '--group', 'model', '--json', '--config', cfg], io), 0, io.stderr);
+    const report = JSON.parse(io.stdout);
+    assert.deepEqual(
+      report.groups.map((g: { key: string; rigs: number }) => [g.key, g.rigs]),
+      [
+        ['Antminer S19 Pro', 1],
+        ['unknown', 1],
+        ['WhatsMiner M50S', 1],
+      ],
+    );
+  });
+
   test('usage errors exit 2', async () => {
     const io = captureIo();
     assert.equal(await main(['economics', '--group', 'planet', '--config', cfg], io), 2);

@@ -125,7 +125,8 @@ export async function economicsCommand(argv: readonly string[], io: Io): Promise
       rollups: store,
       market,
       settings: economicsSettings(config, config.poll.interval_ms),
-      meta: (rigId) => ({ model: null, rack: rackByName.get(rigId) ?? null }),
+      // Offline: the model each rig reported in its last stored sample of the period.
+      meta: (rigId) => ({ model: store.modelBefore(rigId, to), rack: rackByName.get(rigId) ?? null }),
       fromMs: from,
       toMs: to,
       group: group as Group,

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { marketSeries } from '../collector/market/inputs.js';
 import { MarketStore, type MarketValue } from '../collector/market/store.js';
 import type { RollupRow } from '../collector/sinks/embedded.js';
+import { economicsSection } from '../config/sections/economics.js';
 import { facilitySchema, loansSection } from '../config/sections/loans.js';
+import { loanCostBasis } from './costs.js';
 import { computeCovenants, judge } from './covenants.js';
 import type { PledgeState } from './pledges.js';
 import { normalizePledge } from './register.js';
@@ -65,8 +67,6 @@ const facility = (() => {
 })();
 
 const loans = loansSection.parse({
-  tariff_usd_per_kwh: 0.05,
-  pool_fee: 0.02,
   market: [
     {
       at: '2026-11-01T00:00:00Z',
@@ -78,6 +78,10 @@ const loans = loansSection.parse({
     },
   ],
 });
+
+// The loan's cash flow takes the economics section's cost lines: a flat $0.05/kWh and a 2 % pool fee.
+const economics = economicsSection.parse({ tariff: { usd_per_kwh: 0.05 }, pool_fee: 0.02 });
+const costs = loanCostBasis({ economics, loans });
 
 describe('covenant engine (hand-checked)', () => {
   it('computes DSCR, LTV, performance ratio, uptime and units online from hourly rollups', () => {
@@ -101,7 +105,7 @@ describe('covenant engine (hand-checked)', () => {
       fromMs: FROM,
       toMs: TO,
       tz: 'UTC',
-      costs: loans,
+      costs,
       market: loans.market,
       intervalMs: 30_000,
       rigs: [
@@ -181,7 +185,7 @@ describe('covenant engine (hand-checked)', () => {
       fromMs: FROM,
       toMs: TO,
       tz: 'UTC',
-      costs: loans,
+      costs,
       market: [],
       recorded: {
         series: marketSeries(store, FROM, TO, 'UTC', 2 * 86_400_000),
@@ -212,7 +216,7 @@ describe('covenant engine (hand-checked)', () => {
       fromMs: FROM,
       toMs: TO,
       tz: 'UTC',
-      costs: loans,
+      costs,
       market: loans.market,
       intervalMs: 30_000,
       rigs: [{ pledge: facility.pledges[0]!, rig_id: 'aa:00:00:00:00:01', rollups: r1 }],
@@ -240,7 +244,7 @@ describe('covenant engine (hand-checked)', () => {
       fromMs: FROM,
       toMs: TO,
       tz: 'UTC',
-      costs: loans,
+      costs,
       market: loans.market,
       intervalMs: 30_000,
       rigs: [{ pledge: facility.pledges[1]!, rig_id: 'aa:00:00:00:00:02', rollups: r2 }],
@@ -251,6 +255,103 @@ describe('covenant engine (hand-checked)', () => {
     assert.equal(out.covenants.uptime.value, 1);
     // Performance still counts the hours it did not hash: 4 320 000 / 86 400 / 100 = 0.5.
     assert.equal(out.covenants.performance_ratio.value, 0.5);
+  });
+
+  it('prices energy at the economics time-of-use tariff, hour by hour, and DSCR moves with it', () => {
+    // Same rigs as the first case; 2026-11-02 is a Monday. On-peak Mon 12:00–24:00 at $0.10/kWh, base $0.05.
+    const r1 = Array.from({ length: 24 }, (_, h) => row('aa:00:00:00:00:01', h, 90));
+    const r2 = Array.from({ length: 12 }, (_, h) => row('aa:00:00:00:00:02', h, 100));
+    const run = (c: typeof costs) =>
+      computeCovenants({
+        facility,
+        fromMs: FROM,
+        toMs: TO,
+        tz: 'UTC',
+        costs: c,
+        market: loans.market,
+        intervalMs: 30_000,
+        rigs: [
+          { pledge: facility.pledges[0]!, rig_id: 'aa:00:00:00:00:01', rollups: r1 },
+          { pledge: facility.pledges[1]!, rig_id: 'aa:00:00:00:00:02', rollups: r2 },
+        ],
+        siteCovered: new Map(Array.from({ length: 24 }, (_, h) => [FROM + h * H, 3600] as const)),
+        pledged: [],
+        unpledged: [],
+      });
+    const tou = economicsSection.parse({
+      pool_fee: 0.02,
+      tariff: {
+        usd_per_kwh: 0.05,
+        windows: [{ name: 'on-peak', days: ['mon'], from_hour: 12, to_hour: 24, usd_per_kwh: 0.1 }],
+      },
+    });
+    const out = run(loanCostBasis({ economics: tou, loans }));
+    // Off-peak 00–12: both rigs, 24 rig-hours × 3 kWh = 72 kWh × $0.05 = $3.60. On-peak 12–24: only rig 1,
+    // 12 × 3 kWh = 36 kWh × $0.10 = $3.60. Energy = $7.20 (flat $0.05 over the same 108 kWh: $5.40).
+    // CFADS = 9.681098 − 0.193622 − 7.20 = $2.287476; DSCR = 2.287476 / 3 = 0.762492 (< 1.25: breach).
+    assert.ok(Math.abs(out.totals.energy_usd! - 7.2) < 1e-9, String(out.totals.energy_usd));
+    assert.ok(Math.abs(out.covenants.dscr.value! - 0.7624920666) < 1e-8, String(out.covenants.dscr.value));
+    assert.equal(out.covenants.dscr.status, 'breach');
+    // −30 % hashprice: 0.7 × 9.681098 × 0.98 − 7.20 = −0.558767 → /3 = −0.186256.
+    assert.ok(Math.abs(out.stress.dscr_hashprice_minus_30! - -0.1862555534) < 1e-8);
+    // The daily series carries the same money: one day, CFADS $2.287476.
+    assert.ok(Math.abs(out.daily[0]!.cfads_usd! - 2.2874761998) < 1e-8, String(out.daily[0]!.cfads_usd));
+
+    // A loan-level flat price is an override: it replaces the time-of-use windows, and the report cites it.
+    const overridden = loanCostBasis({ economics: tou, loans: { ...loans, tariff_usd_per_kwh: 0.05 } });
+    assert.equal(overridden.sources.tariff, 'loans override');
+    assert.equal(overridden.sources.pool_fee, 'economics');
+    assert.ok(Math.abs(run(overridden).covenants.dscr.value! - 1.3624920666) < 1e-8);
+
+    // No tariff anywhere: energy is not priced, so CFADS and DSCR are unknown (null), never free power.
+    const none = run(loanCostBasis({ economics: economicsSection.parse({ pool_fee: 0.02 }), loans }));
+    assert.equal(none.totals.energy_usd, null);
+    assert.equal(none.totals.cfads_usd, null);
+    assert.equal(none.covenants.dscr.value, null);
+    assert.equal(none.stress.dscr_hashprice_minus_30, null);
+  });
+
+  it('carries demand charge, and its share of site opex and curtailment credits, from the economics lines', () => {
+    const r1 = Array.from({ length: 24 }, (_, h) => row('aa:00:00:00:00:01', h, 90));
+    const r2 = Array.from({ length: 12 }, (_, h) => row('aa:00:00:00:00:02', h, 100));
+    const e = economicsSection.parse({
+      pool_fee: 0.02,
+      tariff: { usd_per_kwh: 0.05, demand_usd_per_kw_month: 9 },
+      other_opex_usd_per_month: 3000,
+      curtailment_credits: [
+        { date: '2026-11-02', usd: 10 },
+        { date: '2026-11-05', usd: 1000 },
+      ],
+    });
+    // The site drew another 108 kWh on unpledged rigs (4.5 kWh every hour): the loan's share is 108 / 216 = 0.5.
+    const siteWh = new Map(
+      Array.from({ length: 24 }, (_, h) => [FROM + h * H, (h < 12 ? 6000 : 3000) + 4500]),
+    );
+    const out = computeCovenants({
+      facility,
+      fromMs: FROM,
+      toMs: TO,
+      tz: 'UTC',
+      costs: loanCostBasis({ economics: e, loans }),
+      siteWh,
+      market: loans.market,
+      intervalMs: 30_000,
+      rigs: [
+        { pledge: facility.pledges[0]!, rig_id: 'aa:00:00:00:00:01', rollups: r1 },
+        { pledge: facility.pledges[1]!, rig_id: 'aa:00:00:00:00:02', rollups: r2 },
+      ],
+      siteCovered: new Map(Array.from({ length: 24 }, (_, h) => [FROM + h * H, 3600] as const)),
+      pledged: [],
+      unpledged: [],
+    });
+    // Demand: the pledged rigs' peak hour draws 6 kWh (both rigs) = 6 kW × $9 × 1/30 of November = $1.80.
+    // Other opex: $3000 × 1/30 = $100 × 0.5 = $50. Credits: only 2026-11-02 is in the period: −$10 × 0.5 = −$5.
+    // CFADS = 9.681098 − 0.193622 − 5.40 − 1.80 − 50 + 5 = −$42.712524; DSCR = −42.712524 / 3 = −14.237508.
+    assert.ok(Math.abs(out.totals.demand_usd! - 1.8) < 1e-9, String(out.totals.demand_usd));
+    assert.ok(Math.abs(out.totals.other_opex_usd - 50) < 1e-9, String(out.totals.other_opex_usd));
+    assert.ok(Math.abs(out.totals.curtailment_credits_usd - -5) < 1e-9);
+    assert.ok(Math.abs(out.totals.cfads_usd! - -42.7125238002) < 1e-8, String(out.totals.cfads_usd));
+    assert.ok(Math.abs(out.covenants.dscr.value! - -14.2375079334) < 1e-8);
   });
 
   it('judges pass, at_risk, breach and cured with trend and cure deadline', () => {

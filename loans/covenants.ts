@@ -9,7 +9,8 @@
  *   J/TH = energy J / TH·s; uptime = mining_s / (expected_s − curtailed_s − maintenance_s);
  * - performance ratio = Σ measured TH/s / Σ nameplate TH/s of the pledged rigs;
  * - revenue = expected BTC of the pledged rigs' work, cut at every market change (economics/), × price;
- *   CFADS = revenue − energy (tariff × metered/estimated kWh) − hosting − pool fee − other opex;
+ *   CFADS = revenue − the economics cost lines of the pledged rigs (loans/costs.ts: energy at the tariff's rate
+ *   of each local hour, demand, hosting, pool fee, their share of other opex and curtailment credits);
  *   DSCR = CFADS / debt service accrued in the period (loans/schedule.ts);
  * - collateral = Σ TH/s × $/TH of the rig's efficiency tier × (1 − haircut), marked on measured TH/s and J/TH
  *   and, beside it, on nameplate; LTV = balance at period end / measured collateral;
@@ -22,11 +23,12 @@ import { btcToSats, decimal, MICRO_PER_USD, Ratio } from '../economics/exact.js'
 import { type MarketKey, revenueBySegment, type WorkHour } from '../economics/revenue.js';
 import { cutSegments, type Step } from '../economics/segments.js';
 import { dayStartMs, daysBetween } from '../economics/timezone.js';
+import { type LoanCostBasis, loanCashLines } from './costs.js';
 import type { PledgeState, PledgeStatus, UnpledgedRig } from './pledges.js';
 import type { LoanFacility, PledgedRig } from './register.js';
 import { balanceAt, debtSchedule, debtServiceIn } from './schedule.js';
 
-export const FORMULA_VERSION = 'rigtel-loans/1';
+export const FORMULA_VERSION = 'rigtel-loans/2';
 const HOUR = 3_600_000;
 
 export type CovenantStatus = 'pass' | 'at_risk' | 'breach' | 'cured';
@@ -42,10 +44,9 @@ export interface EngineInput {
   fromMs: number;
   toMs: number;
   tz: string;
-  costs: Pick<
-    LoansConfig,
-    'tariff_usd_per_kwh' | 'hosting_usd_per_kwh' | 'pool_fee' | 'other_opex_usd_per_month'
-  >;
+  costs: LoanCostBasis;
+  /** The whole site's energy per hour (Wh): the loan carries the pledged share of site-wide cost lines. */
+  siteWh?: ReadonlyMap<number, number>;
   market: LoansConfig['market'];
   /**
    * The economics market store's series (collector/market), used when `market` (the config's loan series) is
@@ -105,11 +106,14 @@ export interface EngineResult {
     energy_kwh: number;
     revenue_usd: number;
     revenue_rigs_sum_usd: number;
-    energy_usd: number;
+    /** Null when no tariff is configured (energy not priced). */
+    energy_usd: number | null;
+    demand_usd: number | null;
+    curtailment_credits_usd: number;
     hosting_usd: number;
     pool_fees_usd: number;
     other_opex_usd: number;
-    cfads_usd: number;
+    cfads_usd: number | null;
     debt_service_usd: number;
     balance_usd: number;
     collateral_measured_usd: number;
@@ -138,7 +142,7 @@ export interface EngineResult {
   daily: {
     date: string;
     revenue_usd: number;
-    cfads_usd: number;
+    cfads_usd: number | null;
     debt_service_usd: number;
     energy_kwh: number;
   }[];
@@ -264,6 +268,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
     return i;
   };
   const fleetTh = new Map<number, number>();
+  const fleetWh = new Map<number, number>();
   type Daily = { th_s: number; expected: number; mining: number; denom: number; wh: number; nominal: number };
   const daily = days.map(
     () =>
@@ -291,6 +296,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
       const ths = row.hashrate_hs === null ? 0 : (row.hashrate_hs / 1e12) * hashingS;
       thS += ths;
       wh += row.energy_wh ?? 0;
+      if (row.energy_wh !== null) fleetWh.set(row.hour_ms, (fleetWh.get(row.hour_ms) ?? 0) + row.energy_wh);
       mining += row.mining_s;
       curtailed += row.curtailed_s;
       polls += row.polls;
@@ -371,14 +377,17 @@ export function computeCovenants(input: EngineInput): EngineResult {
   const revenue = revenueUsd(fleetWork, steps, fromMs, toMs, validUntil);
 
   const energyKwh = rigs.reduce((s, r) => s + r.energy_kwh, 0);
-  const cashLines = (rev: number, kwh: number, a: number, b: number) => {
-    const energy = kwh * input.costs.tariff_usd_per_kwh;
-    const hosting = kwh * input.costs.hosting_usd_per_kwh;
-    const pool = rev * input.costs.pool_fee;
-    const other = (input.costs.other_opex_usd_per_month * (b - a)) / monthMs(a, b, tz);
-    return { energy, hosting, pool, other, cfads: rev - energy - hosting - pool - other };
-  };
-  const lines = cashLines(revenue, energyKwh, input.fromMs, input.toMs);
+  const cashLines = (rev: number, a: number, b: number) =>
+    loanCashLines(input.costs, {
+      revenue_usd: rev,
+      pledgedWh: fleetWh,
+      siteWh: input.siteWh,
+      rigs: input.rigs.length,
+      fromMs: a,
+      toMs: b,
+      tz,
+    });
+  const lines = cashLines(revenue, input.fromMs, input.toMs);
   const startMs = dayStartMs(f.start, tz);
   const schedule = debtSchedule(f, tz);
   const debtService = debtServiceIn(schedule, startMs, input.fromMs, input.toMs);
@@ -389,10 +398,10 @@ export function computeCovenants(input: EngineInput): EngineResult {
   const measured = rigs.reduce((s, r) => s + r.measured_ths, 0);
   const online = rigs.filter((r) => ONLINE.has(r.status)).length;
 
-  const dscr = debtService > 0 ? lines.cfads / debtService : null;
+  const dscr = debtService > 0 && lines.cfads !== null ? lines.cfads / debtService : null;
   const stressed = (k: number) => {
-    if (debtService <= 0) return null;
-    return cashLines(revenue * k, energyKwh, input.fromMs, input.toMs).cfads / debtService;
+    const c = cashLines(revenue * k, input.fromMs, input.toMs).cfads;
+    return debtService > 0 && c !== null ? c / debtService : null;
   };
   let halvingFactor: number | null = null;
   if (useRecorded) {
@@ -422,7 +431,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
     for (const [h, th] of fleetTh) if (h >= d.from && h < d.to) rev += th * (rates.get(h) ?? 0);
     const kwh = dd.wh / 1000;
     const ds = debtServiceIn(schedule, startMs, d.from, d.to);
-    const c = cashLines(rev, kwh, d.from, d.to);
+    const c = cashLines(rev, d.from, d.to);
     dailyMoney.push({
       date: d.date,
       revenue_usd: rev,
@@ -430,7 +439,7 @@ export function computeCovenants(input: EngineInput): EngineResult {
       debt_service_usd: ds,
       energy_kwh: kwh,
     });
-    return { date: d.date, value: ds > 0 && dd.expected > 0 ? c.cfads / ds : null };
+    return { date: d.date, value: ds > 0 && dd.expected > 0 && c.cfads !== null ? c.cfads / ds : null };
   });
   // Performance per day: Σ rig TH·s / site-covered seconds / Σ nameplate.
   const dailyPerf = days.map((d, i) => {
@@ -466,6 +475,8 @@ export function computeCovenants(input: EngineInput): EngineResult {
       revenue_usd: revenue,
       revenue_rigs_sum_usd: rigs.reduce((s, r) => s + r.revenue_usd, 0),
       energy_usd: lines.energy,
+      demand_usd: lines.demand,
+      curtailment_credits_usd: lines.curtailment_credits,
       hosting_usd: lines.hosting,
       pool_fees_usd: lines.pool,
       other_opex_usd: lines.other,
@@ -528,11 +539,6 @@ function marketUsed(steps: MarketSteps, fromMs: number, toMs: number): EngineRes
     });
   }
   return out.sort((a, b) => a.at.localeCompare(b.at) || a.kind.localeCompare(b.kind));
-}
-
-/** Other opex is quoted per month; a month here is 1/12 of a 365-day year (docs/loans.md). */
-function monthMs(_a: number, _b: number, _tz: string): number {
-  return (365 / 12) * 86_400_000;
 }
 
 function gapsOf(

@@ -88,10 +88,10 @@ before(async () => {
   const config = validateConfig({
     ...base,
     rigs: rigList,
+    // Loan cash flow takes its cost lines from the economics section (no loan-level override here).
+    economics: { tariff: { usd_per_kwh: 0.05 }, pool_fee: 0.02 },
     loans: {
       timezone: 'UTC',
-      tariff_usd_per_kwh: 0.05,
-      pool_fee: 0.02,
       market: [
         {
           at: '2026-11-19T00:00:00Z',

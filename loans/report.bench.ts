@@ -24,6 +24,17 @@ export async function runLoanBench(rigs = 1000, days = 30) {
   const config = validateConfig({
     storage: { dir, journal_fsync: 'off' },
     emulator: { mode: 'off' },
+    // Loan cash flow prices energy with the economics tariff: a time-of-use one, so every hour is looked up.
+    economics: {
+      pool_fee: 0.02,
+      tariff: {
+        usd_per_kwh: 0.05,
+        windows: [
+          { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from_hour: 14, to_hour: 20, usd_per_kwh: 0.09 },
+        ],
+        demand_usd_per_kw_month: 8,
+      },
+    },
     loans: {
       market: [
         {

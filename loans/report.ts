@@ -4,7 +4,7 @@
  * same stored data give the same canonical bytes. `reportCsv` renders the same body as CSV for spreadsheets;
  * it carries the JSON report's hash and signature so it can be tied back to the signed file.
  */
-import type { LoansConfig } from '../config/sections/loans.js';
+import type { LoanCostBasis } from './costs.js';
 import type { CovenantFigure, EngineResult } from './covenants.js';
 import { FORMULA_VERSION } from './covenants.js';
 import type { UnpledgedRig } from './pledges.js';
@@ -29,10 +29,7 @@ export interface ReportContext {
   toMs: number;
   closed: boolean;
   tz: string;
-  costs: Pick<
-    LoansConfig,
-    'tariff_usd_per_kwh' | 'hosting_usd_per_kwh' | 'pool_fee' | 'other_opex_usd_per_month'
-  >;
+  costs: LoanCostBasis;
   result: EngineResult;
   unpledged: readonly UnpledgedRig[];
   /** Raw samples replayed for the pledged-vs-seen check. */
@@ -80,10 +77,13 @@ export function buildReportBody(ctx: ReportContext) {
     inputs: {
       market: e.market_used,
       costs: {
-        tariff_usd_per_kwh: ctx.costs.tariff_usd_per_kwh,
+        tariff: ctx.costs.tariff,
         hosting_usd_per_kwh: ctx.costs.hosting_usd_per_kwh,
+        hosting_usd_per_rig_month: ctx.costs.hosting_usd_per_rig_month,
         pool_fee: ctx.costs.pool_fee,
         other_opex_usd_per_month: ctx.costs.other_opex_usd_per_month,
+        curtailment_credits: ctx.costs.curtailment_credits,
+        sources: ctx.costs.sources,
       },
       collateral: {
         tiers: f.collateral.tiers,
@@ -118,6 +118,8 @@ export function buildReportBody(ctx: ReportContext) {
       revenue_usd: usd(t.revenue_usd),
       energy_kwh: r(t.energy_kwh, 3),
       energy_usd: usd(t.energy_usd),
+      demand_usd: usd(t.demand_usd),
+      curtailment_credits_usd: usd(t.curtailment_credits_usd),
       hosting_usd: usd(t.hosting_usd),
       pool_fees_usd: usd(t.pool_fees_usd),
       other_opex_usd: usd(t.other_opex_usd),

@@ -14,6 +14,7 @@ import { subsidySats } from '../economics/subsidy.js';
 import { emptyReading, type Sample } from '../protocols/sample.js';
 import { AuditLog } from './audit.js';
 import { canonicalJson } from './canonical.js';
+import { loanCostBasis } from './costs.js';
 import { computeCovenants, FORMULA_VERSION, type RigInput } from './covenants.js';
 import { LoanErrors } from './errors.js';
 import { loadOrCreateKey, type SigningKey } from './keys.js';
@@ -105,12 +106,8 @@ export class LoanService {
     for (const s of a.subjects('loan')) if (!loans.has(s)) a.recordState('loan', s, 'config', null);
     for (const s of a.subjects('pledge')) if (!pledges.has(s)) a.recordState('pledge', s, 'config', null);
     const l = this.#cfg.loans;
-    a.recordState('tariff', 'site', 'config', {
-      tariff_usd_per_kwh: l.tariff_usd_per_kwh,
-      hosting_usd_per_kwh: l.hosting_usd_per_kwh,
-      pool_fee: l.pool_fee,
-      other_opex_usd_per_month: l.other_opex_usd_per_month,
-    });
+    // The cost basis loan cash flow uses: economics lines with any loan-level override in place.
+    a.recordState('tariff', 'site', 'config', loanCostBasis(this.#cfg));
     a.recordState('market_override', 'config', 'config', l.market);
     // The economics settings and fixed market values (collector/economics, collector/market) are money inputs too.
     a.recordState('tariff', 'economics', 'config', this.#cfg.economics);
@@ -295,6 +292,15 @@ export class LoanService {
       )
       .all(hourFrom, toMs) as { hour_ms: number; c: number }[])
       if (row.c > 0) siteCovered.set(row.hour_ms, row.c);
+    // The whole site's energy per hour: the loan carries its pledged rigs' share of site-wide cost lines.
+    const siteWh = new Map<number, number>();
+    for (const row of this.#store.db
+      .prepare(
+        'SELECT hour_ms, SUM(energy_wh) AS wh FROM rollups WHERE hour_ms >= ? AND hour_ms < ? AND energy_wh IS NOT NULL GROUP BY hour_ms',
+      )
+      .all(hourFrom, toMs) as { hour_ms: number; wh: number }[])
+      siteWh.set(row.hour_ms, row.wh);
+    const costs = loanCostBasis(this.#cfg);
     const m = this.#market;
     let recorded: Parameters<typeof computeCovenants>[0]['recorded'];
     if (this.#cfg.loans.market.length === 0 && m) {
@@ -312,7 +318,8 @@ export class LoanService {
       fromMs,
       toMs,
       tz,
-      costs: this.#cfg.loans,
+      costs,
+      siteWh,
       market: this.#cfg.loans.market,
       intervalMs: this.#cfg.poll.interval_ms,
       rigs,
@@ -326,7 +333,7 @@ export class LoanService {
       toMs,
       closed,
       tz,
-      costs: this.#cfg.loans,
+      costs,
       result,
       unpledged: watcher.unpledged(),
       reconciliation_window: { from_ms: windowFrom, to_ms: toMs, samples },

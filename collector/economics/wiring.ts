@@ -78,6 +78,7 @@ export function marketFromConfig(
 ): MarketService {
   const store = MarketStore.open(config.storage.dir);
   return new MarketService(store, providersFromConfig(config, opts.demo), {
+    tz: config.site.timezone,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });

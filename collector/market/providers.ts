@@ -5,7 +5,9 @@
  * - mempool-style HTTP API (mempool.space REST): `GET /api/v1/mining/difficulty-adjustments/3m` (tuples
  *   `[time_s, height, difficulty, change]`), `GET /api/blocks/tip/height` (plain number),
  *   `GET /api/v1/mining/reward-stats/144` (`{startBlock, endBlock, totalReward, totalFee, totalTx}`, sat
- *   amounts as strings), `GET /api/v1/prices` (`{time, USD, …}`).
+ *   amounts as strings), `GET /api/v1/prices` (`{time, USD, …}`), and for days missed during an outage
+ *   `GET /api/v1/historical-price?currency=USD&timestamp=<s>` (`{prices: [{time, USD, …}], exchangeRates}`: the
+ *   latest recorded close at or before the timestamp).
  * - Bitcoin Core JSON-RPC: `getblockchaininfo` (`blocks`, `difficulty`), the retarget block's header
  *   (`getblockhash`, `getblockheader`: its `time` is when the difficulty took effect) and `getblockstats` of the
  *   tip (`height`, `time`, `subsidy`, `totalfee`, per-block actual).
@@ -20,6 +22,11 @@ export interface Provider {
   kind: 'mempool' | 'bitcoind' | 'fixed';
   refresh_ms: number;
   fetch(nowMs: number): Promise<MarketValue[]>;
+  /**
+   * The USD price recorded at or before `atMs` (a past close), for days missed while the provider was down;
+   * null when the source has none. Only providers with a price history have it.
+   */
+  historicalPrice?(atMs: number, nowMs: number): Promise<MarketValue | null>;
 }
 
 type Fail = (why: string) => never;
@@ -133,6 +140,30 @@ export function mempoolProvider(opts: {
       if (usd === null || typeof prices?.time !== 'number') fail('prices: expected {time, USD}');
       out.push(value('price_usd', (prices.time as number) * 1000, usd!, src, 'spot (prices)', now));
       return out;
+    },
+    async historicalPrice(atMs, now) {
+      const ts = Math.floor(atMs / 1000);
+      const reply = (await getJson(
+        `${base}/api/v1/historical-price?currency=USD&timestamp=${ts}`,
+        opts.timeout_ms,
+        fail,
+      )) as { prices?: unknown };
+      if (!Array.isArray(reply?.prices)) fail('historical-price: expected {prices: [{time, USD}]}');
+      const first = (reply.prices as unknown[])[0] as Record<string, unknown> | undefined;
+      if (first === undefined) return null;
+      const usd = decimalText(first?.USD);
+      if (usd === null || typeof first.time !== 'number' || !Number.isFinite(first.time))
+        fail('historical-price: a price is not {time, USD}');
+      // A close after the asked instant, or a zero/negative price, is not a price in force then.
+      if ((first.time as number) > ts || !(Number(usd) > 0)) return null;
+      return value(
+        'price_usd',
+        (first.time as number) * 1000,
+        usd!,
+        opts.name,
+        'historical close (historical-price)',
+        now,
+      );
     },
   };
 }

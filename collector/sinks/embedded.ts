@@ -234,6 +234,9 @@ export class EmbeddedStore implements Sink, HistoryStore {
       addRig: db.prepare('INSERT INTO rigs (rig_id) VALUES (?)'),
       shapeId: db.prepare('SELECT id FROM details WHERE hash = ?'),
       addShape: db.prepare('INSERT INTO details (hash, shape) VALUES (?, ?)'),
+      recentDetails: db.prepare(
+        'SELECT d.shape AS shape, r.nums AS nums FROM readings r JOIN details d ON d.id = r.shape WHERE r.rig = ? AND r.at_ms < ? ORDER BY r.at_ms DESC LIMIT 100',
+      ),
       detailOf: db.prepare(
         'SELECT d.shape AS shape, r.nums AS nums FROM readings r JOIN details d ON d.id = r.shape WHERE r.rig = ? AND r.at_ms = ?',
       ),
@@ -490,6 +493,21 @@ export class EmbeddedStore implements Sink, HistoryStore {
     if (key === undefined) return null;
     const row = this.st.detailOf!.get(key, atMs) as { shape: string; nums: string } | undefined;
     return row ? joinDetail(row.shape, row.nums) : null;
+  }
+
+  /**
+   * The model a rig reported in its latest stored sample before `beforeMs` that names one (identity.model),
+   * null when none of its stored samples does. Looks at the last 100 samples with a stored detail.
+   */
+  modelBefore(rigId: string, beforeMs: number): string | null {
+    const key = this.rigKeys.get(rigId) ?? (this.st.rigKey!.get(rigId) as { id: number } | undefined)?.id;
+    if (key === undefined) return null;
+    const rows = this.st.recentDetails!.all(key, beforeMs) as { shape: string; nums: string }[];
+    for (const row of rows) {
+      const identity = joinDetail(row.shape, row.nums).identity as { model?: unknown } | undefined;
+      if (typeof identity?.model === 'string' && identity.model !== '') return identity.model;
+    }
+    return null;
   }
 
   async write(batch: readonly JournalEntry[]): Promise<void> {

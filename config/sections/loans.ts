@@ -171,7 +171,7 @@ export const facilitySchema = z
   })
   .strict();
 
-/** Costs and market for loan reports: the inputs a report cites. */
+/** Market for loan reports and loan-only cost overrides (costs come from the economics section otherwise). */
 export const loansSection = z
   .object({
     timezone: z.string().default('UTC').describe('Site time zone for periods and daily trends (IANA name).'),
@@ -180,10 +180,35 @@ export const loansSection = z
       .optional()
       .describe('Folder of loan files (one YAML or JSON facility per file), added to facilities.'),
     facilities: z.array(facilitySchema).default([]).describe('Loans secured by the site’s rigs.'),
-    tariff_usd_per_kwh: z.number().min(0).default(0.05).describe('Power price for cash flow.'),
-    hosting_usd_per_kwh: z.number().min(0).default(0).describe('Hosting charge per kWh.'),
-    pool_fee: z.number().min(0).max(1).default(0.02).describe('Pool fee share (FPPS).'),
-    other_opex_usd_per_month: z.number().min(0).default(0).describe('Other cash opex per month, pro rata.'),
+    tariff_usd_per_kwh: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        'Override for loan cash flow only: a flat power price in $/kWh replacing economics.tariff (its time-of-use windows; its demand charge still applies). Unset: loan CFADS uses economics.tariff.',
+      ),
+    hosting_usd_per_kwh: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        'Override for loan cash flow only: hosting charge per kWh replacing economics.hosting_usd_per_kwh. Unset: the economics value.',
+      ),
+    pool_fee: z
+      .number()
+      .min(0)
+      .max(0.99)
+      .optional()
+      .describe(
+        'Override for loan cash flow only: pool fee share replacing economics.pool_fee. Unset: the economics value.',
+      ),
+    other_opex_usd_per_month: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        'Override for loan cash flow only: site-wide other cash opex per month replacing economics.other_opex_usd_per_month (a loan carries its pledged rigs’ share of site energy). Unset: the economics value.',
+      ),
     market: z
       .array(
         z
@@ -204,10 +229,6 @@ export const loansSection = z
   .default({
     timezone: 'UTC',
     facilities: [],
-    tariff_usd_per_kwh: 0.05,
-    hosting_usd_per_kwh: 0,
-    pool_fee: 0.02,
-    other_opex_usd_per_month: 0,
     market: [],
   })
   .describe(
