@@ -27,6 +27,8 @@ export interface RigSummary {
   last_error: { code: string; message: string } | null;
   consecutive_failures: number;
   next_poll_ms: number | null;
+  /** The collector that polls this rig went away (standalone API only): its figures are the last known ones. */
+  stale: boolean;
 }
 
 type RigConfig = Config['rigs'][number];
@@ -84,6 +86,7 @@ export function summarizeRig(config: Config, rig: RigStatus, nowMs: number = Dat
     last_error: rig.last_error,
     consecutive_failures: rig.consecutive_failures,
     next_poll_ms: rig.next_poll_ms,
+    stale: rig.stale ?? false,
   };
 }
 

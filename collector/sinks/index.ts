@@ -2,9 +2,11 @@
  * The sinks a collector writes to, built from validated config. The embedded store is always first (it is the
  * API's history in single-site mode); other sinks are added below.
  */
+import { hostname } from 'node:os';
 import type { Config } from '../../config/schema.js';
 import { AlertEngine } from '../alerts.js';
 import type { Logger } from '../journal.js';
+import { shardIndexFromHostname } from '../shard.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
@@ -28,7 +30,20 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
   if (config.sinks.influx?.enabled) sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log }));
   if (config.sinks.mqtt?.enabled) {
     const alerts = config.alerts.enabled ? new AlertEngine(config.alerts) : undefined;
-    sinks.push(new MqttSink(config.sinks.mqtt, { site: config.site.name, log: deps.log, alerts }));
+    const { index, count } = config.collector.shard;
+    // Several collectors on one site: each announces its own availability under its shard index.
+    const collectorId =
+      count > 1
+        ? String(index === 'hostname' ? (shardIndexFromHostname(hostname()) ?? hostname()) : index)
+        : undefined;
+    sinks.push(
+      new MqttSink(config.sinks.mqtt, {
+        site: config.site.name,
+        log: deps.log,
+        alerts,
+        ...(collectorId !== undefined ? { collectorId } : {}),
+      }),
+    );
   }
   return sinks;
 }

@@ -3,9 +3,11 @@
  * Home Assistant discovery.
  *
  * Topics (`<p>` = topic_prefix, default `rigtel`):
- *   <p>/<site>/<rig>/state               JSON snapshot per sample, QoS `qos` (default 1), not retained
+ *   <p>/<site>/<rig>/state               JSON snapshot per sample, QoS `qos` (default 1), retained (`retain_state`)
+ *                                        so a late subscriber (a standalone `rigtel api`) gets every rig's last state
  *   <p>/<site>/<rig>/availability        `online` / `offline`, retained
- *   <p>/<site>/collector/availability    `online` on connect, `offline` as the MQTT will and on clean stop, retained
+ *   <p>/<site>/collector/availability    `online` on connect, `offline` as the MQTT will and on clean stop, retained;
+ *                                        with several shards each has its own: <p>/<site>/collector/<index>/availability
  *   <p>/<site>/alerts                    alert events (raised / cleared / event), QoS 1
  *   <ha>/sensor/<uid>/config             Home Assistant discovery, retained
  *
@@ -37,6 +39,12 @@ export interface MqttSinkDeps {
   name?: string;
   /** When given, every written sample is fed to it and the resulting events are published on <p>/<site>/alerts. */
   alerts?: AlertEngine;
+  /**
+   * This collector's id among several on one site (its shard index): its availability topic becomes
+   * <p>/<site>/collector/<id>/availability and every state message names it, so a standalone API knows whose
+   * rigs went stale when one collector goes away.
+   */
+  collectorId?: string;
 }
 
 /** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
@@ -51,12 +59,14 @@ function haId(value: string): string {
 }
 
 /** The state JSON: the live figures, without raw replies or pool worker names. */
-export function statePayload(s: Sample): Record<string, unknown> {
+export function statePayload(s: Sample, collectorId: string | null = null): Record<string, unknown> {
   const active = s.pools.find((p) => p.active) ?? null;
   return {
     v: 1,
     site: s.site,
     rig_id: s.rig_id,
+    address: s.address,
+    collector: collectorId,
     at_ms: s.at_ms,
     state: s.state,
     online: s.poll.ok && s.state !== 'offline',
@@ -69,6 +79,7 @@ export function statePayload(s: Sample): Record<string, unknown> {
     hashrate_nominal_hs: s.hashrate_nominal_hs,
     power_w: s.power_w,
     power_source: s.power_source,
+    power_miner_w: s.power_miner_w,
     energy_wh: s.energy_wh,
     temp_chip_max_c: s.temp_chip_max_c,
     temp_board_max_c: s.temp_board_max_c,
@@ -142,6 +153,7 @@ export class MqttSink implements Sink {
   readonly #site: string;
   readonly #log: MqttSinkLog;
   readonly #alerts: AlertEngine | undefined;
+  readonly #collectorId: string | null;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -157,10 +169,13 @@ export class MqttSink implements Sink {
     this.name = deps.name ?? 'mqtt';
     this.#log = deps.log ?? { warn() {} };
     this.#alerts = deps.alerts;
+    this.#collectorId = deps.collectorId ?? null;
   }
 
   get collectorTopic(): string {
-    return `${this.#base()}/collector/availability`;
+    return this.#collectorId === null
+      ? `${this.#base()}/collector/availability`
+      : `${this.#base()}/collector/${topicSegment(this.#collectorId)}/availability`;
   }
 
   #base(): string {
@@ -340,6 +355,7 @@ export class MqttSink implements Sink {
     const client = this.#connected();
     const qos = this.#cfg.qos;
     const retainAvail = this.#cfg.retain_availability;
+    const retainState = this.#cfg.retain_state;
     const pubs: Promise<void>[] = [];
     const newAvailability = new Map<string, string>();
     const newDiscovered = new Set<string>();
@@ -351,7 +367,7 @@ export class MqttSink implements Sink {
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
         topic = this.rigTopic(sample.rig_id, 'state');
-        body = JSON.stringify(statePayload(sample));
+        body = JSON.stringify(statePayload(sample, this.#collectorId));
         if (this.#alerts) events = this.#alerts.observe(sample);
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
@@ -359,7 +375,7 @@ export class MqttSink implements Sink {
         this.#log.warn({ code: e.code, seq }, e.message);
         continue;
       }
-      pubs.push(this.#publish(client, topic, body, qos, false));
+      pubs.push(this.#publish(client, topic, body, qos, retainState));
       latest.set(sample.rig_id, sample);
       // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
       if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
