@@ -177,9 +177,11 @@ export class BrokerFleet implements FleetView {
         const err = BrokerFleetErrors.collectorGone(
           `no state for ${Math.round(age / 1000)} s from the collector that polls this rig`,
         );
+        // Dated just after the last real state, so any newer state from the collector (its clock, not ours)
+        // replaces it.
         this.#fleet.update({
           ...t.last,
-          at_ms: now,
+          at_ms: t.at_ms + 1,
           state: 'offline',
           poll: { ok: false, duration_ms: 0, error_code: err.code, error_message: err.message },
         });
