@@ -2,6 +2,8 @@
  * The HTTP API. `buildApp` wires the route plugins and one error handler and never listens: `rigtel run`
  * calls `listen`, tests use `app.inject` (fastify's Testing guide).
  */
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -14,7 +16,9 @@ import { registerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { docsRoutes } from './routes/docs.js';
 import { economicsRoutes } from './routes/economics.js';
+import { eventsRoutes } from './routes/events.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
@@ -28,13 +32,20 @@ import { uiRoutes } from './routes/ui.js';
 
 export type { ApiDeps } from './deps.js';
 
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
 }
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
-    ...(deps.log ? { loggerInstance: deps.log as FastifyBaseLogger } : { logger: false }),
+    // Fastify needs a full pino logger (child, level); a plain `Logger` slice means no request logging.
+    ...(deps.log && 'child' in deps.log
+      ? { loggerInstance: deps.log as FastifyBaseLogger }
+      : { logger: false }),
     // Query keys repeated or unknown are judged by the route's zod schema, not silently merged.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     // Router-level failures (bad %-encoding, over-long path segment) bypass setErrorHandler; render them alike.
@@ -52,11 +63,55 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (rendered.status >= 500) request.log.error({ err }, 'api request failed');
     reply.code(rendered.status).send(rendered.body);
   });
+  // Every route's path as a pattern, so an unknown method on a known path answers 405 with `Allow`.
+  const routes: Array<{ pattern: RegExp; methods: string[] }> = [];
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+    const source = route.url
+      .replace(/\/$/, '')
+      .split('/')
+      .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    routes.push({ pattern: new RegExp(`^${source}/?$`), methods });
+  });
   app.setNotFoundHandler((request, reply) => {
-    const err = ApiErrors.routeNotFound(request.method, request.url.split('?')[0]!.slice(0, 200));
+    const path = request.url.split('?')[0]!;
+    const allow = new Set<string>();
+    for (const r of routes) if (r.pattern.test(path)) for (const m of r.methods) allow.add(m);
+    if (allow.size > 0 && !allow.has(request.method)) {
+      const list = [...allow].sort().join(', ');
+      const err = ApiErrors.methodNotAllowed(request.method, path.slice(0, 200), list);
+      reply.code(405).header('allow', list).send(renderError(err).body);
+      return;
+    }
+    const err = ApiErrors.routeNotFound(request.method, path.slice(0, 200));
     reply.code(404).send(renderError(err).body);
   });
 
+  // Route schemas document the API (OpenAPI at /docs/openapi.json). Parameters are checked by each route's zod
+  // schema, so fastify's own validation is off; replies go out with JSON.stringify so no field is ever dropped.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'rigtel API',
+        version: VERSION,
+        description:
+          'Live fleet state, history, alerts and metrics of a rigtel collector. Units are in field names; a missing reading is null.',
+      },
+      tags: [
+        { name: 'fleet' },
+        { name: 'rigs' },
+        { name: 'alerts' },
+        { name: 'live' },
+        { name: 'power' },
+        { name: 'collector' },
+      ],
+    },
+  });
+  app.register(docsRoutes);
   registerAuth(app, deps.tokens);
   app.register(healthRoutes, deps);
   app.register(statusRoutes, { ...deps, prefix: '/v1' });
@@ -64,6 +119,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.register(rigsRoutes, { ...deps, prefix: '/v1' });
   app.register(historyRoutes, { ...deps, prefix: '/v1' });
   app.register(alertsRoutes, { ...deps, prefix: '/v1' });
+  app.register(eventsRoutes, { ...deps, prefix: '/v1' });
   app.register(powerDevicesRoutes, { ...deps, prefix: '/v1' });
   app.register(loansRoutes, { ...deps, prefix: '/v1' });
   app.register(marketRoutes, { ...deps, prefix: '/v1' });

@@ -28,6 +28,18 @@ export const ApiErrors = {
       'history is not served by this standalone API (it reads live state from MQTT only); ask a collector API or query InfluxDB',
     501,
   ),
+  methodNotAllowed: defineError<[string, string, string]>(
+    'RT_ERR_API_METHOD_NOT_ALLOWED',
+    'the endpoint exists but not for this HTTP method; the Allow header lists those it takes',
+    (method, url, allow) => `${method} is not allowed on ${url}; use ${allow}`,
+    405,
+  ),
+  pollUnavailable: defineError(
+    'RT_ERR_API_POLL_UNAVAILABLE',
+    'this API is not served by a collector that can poll rigs on demand',
+    () => 'poll now is not available: this API is not served by a running collector',
+    503,
+  ),
   internal: defineError(
     'RT_ERR_API_INTERNAL',
     'the API failed while answering; the collector log has the cause',

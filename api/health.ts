@@ -1,5 +1,5 @@
 /**
- * What "degraded" means, in one place (README "GET /healthz"):
+ * What "degraded" means, in one place (GET /healthz answers 503 and lists the problems):
  * - polling stalled: rigs are configured but no sweep finished within 3 poll intervals (after start, or since
  *   the last sweep);
  * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`;
@@ -7,7 +7,7 @@
  * - a market provider is failing (economics go stale or incomplete; polling is untouched).
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
-import type { SinkStatus } from '../collector/sinks/sink.js';
+import type { SinkStatus } from '../collector/views.js';
 import type { ApiDeps } from './deps.js';
 
 export interface HealthReport {

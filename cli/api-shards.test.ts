@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
-import { type EmulatedFleet, startEmulatedFleet } from '../collector/emulated-fleet.js';
+import { type EmulatedFleet, startEmulatedFleet } from '../protocols/emulator/fleet.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'rigtel.js');

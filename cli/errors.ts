@@ -24,3 +24,17 @@ export const CliErrors = {
       '`rigtel api` reads live state from the MQTT broker the collectors publish to: set sinks.mqtt (url, topic_prefix) as the collectors have it',
   ),
 } as const;
+
+/** `rigtel layout import`: the rack layout CSV and the config it updates. */
+export const LayoutErrors = {
+  csv: defineError<[string, number, string]>(
+    'RT_ERR_LAYOUT_CSV',
+    'a rack layout CSV row is malformed; the message names the file, line and column',
+    (file, line, why) => `${file}:${line}: ${why}`,
+  ),
+  read: defineError<[string, string]>(
+    'RT_ERR_LAYOUT_READ',
+    'the layout CSV or the config file cannot be read or written',
+    (file, why) => `${file}: ${why}`,
+  ),
+} as const;

@@ -3,6 +3,7 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,27 +11,29 @@ import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { TokenStore } from '../api/tokens.js';
+import { addressKey } from '../collector/address.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertLog } from '../collector/alert-log.js';
-import { AlertEngine } from '../collector/alerts.js';
+import { type DirLock, lockDir } from '../collector/dir-lock.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
-import { startEmulatedFleet } from '../collector/emulated-fleet.js';
+import { StorageErrors } from '../collector/errors.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
-import { MqttSink } from '../collector/sinks/mqtt.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
+import { demoSnmpSection } from '../config/demo.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { LoanService } from '../loans/service.js';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { loadPersonality } from '../protocols/emulator/personalities.js';
 import { estimatePowerW, lookupModel } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
-import { demoSnmpSection, startEmulatedPdu } from '../protocols/snmp/emulator.js';
+import { startEmulatedPdu } from '../protocols/snmp/emulator.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import type { Io } from './io.js';
@@ -52,8 +55,18 @@ export function withEmulatedRigs(
   const known = new Set(rigSchema.shape.family.unwrap().options as readonly string[]);
   return {
     ...config,
-    rigs: rigs.map((r) =>
-      rigSchema.parse({ name: r.name, address: r.address, family: known.has(r.family) ? r.family : 'auto' }),
+    // A demo floor: rows of two racks of six, so the floor map shows its layout.
+    rigs: rigs.map((r, i) =>
+      rigSchema.parse({
+        name: r.name,
+        address: r.address,
+        family: known.has(r.family) ? r.family : 'auto',
+        location: {
+          row: String.fromCharCode(65 + Math.floor(i / 12)),
+          rack: `r${String((Math.floor(i / 6) % 2) + 1).padStart(2, '0')}`,
+          slot: (i % 6) + 1,
+        },
+      }),
     ),
   };
 }
@@ -90,6 +103,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   // The built-in demo records fixed demo market values; a configured site calls only what it lists.
   let demoMarket = false;
   try {
+    // One owner per storage dir, checked before anything starts (the collector releases it on stop).
+    let dirLock: DirLock | undefined;
+    try {
+      mkdirSync(config.storage.dir, { recursive: true });
+      dirLock = lockDir(config.storage.dir);
+    } catch (err) {
+      // A dir that cannot be made or locked: the collector reports it with the journal's named error.
+      if (StorageErrors.locked.is(err)) throw err;
+    }
+    if (dirLock) stack.push({ name: 'storage lock', close: () => dirLock.release() });
     if (emulatorWanted(config)) {
       const fleet = await startEmulatedFleet({
         count: config.emulator.rigs,
@@ -98,6 +121,24 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
       const demo = config.rigs.length === 0;
+      // Emulated samples stay out of real databases unless asked (emulator.write_sinks).
+      const real = [
+        config.sinks.influx?.enabled ? 'influx' : null,
+        config.sinks.mqtt?.enabled ? 'mqtt' : null,
+      ].filter((n) => n !== null);
+      if (real.length > 0 && !config.emulator.write_sinks) {
+        config = {
+          ...config,
+          sinks: {
+            ...config.sinks,
+            ...(config.sinks.influx ? { influx: { ...config.sinks.influx, enabled: false } } : {}),
+            ...(config.sinks.mqtt ? { mqtt: { ...config.sinks.mqtt, enabled: false } } : {}),
+          },
+        };
+        io.out(
+          `emulated fleet: not writing to the configured ${real.join(' and ')} sink(s) (set emulator.write_sinks: true to)\n`,
+        );
+      }
       demoMarket = demo;
       config = withEmulatedRigs(config, fleet.rigs);
       if (demo) {
@@ -159,6 +200,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const collector = await startCollector(config, targets, {
       log,
       driverFor,
+      ...(dirLock ? { dirLock } : {}),
       estimatePowerW,
       ...(meter ? { meter } : {}),
     });
@@ -187,7 +229,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         const unknown = report.results.filter((r) => r.status === 'unidentified');
         if (unknown.length)
           log.warn(
-            { hosts: unknown.map((r) => `${r.ip}:${r.port}`) },
+            { hosts: unknown.map((r) => addressKey({ host: r.ip, port: r.port })) },
             'rescan: hosts answered but could not be identified',
           );
         if (!config.discovery.adopt) return;
@@ -198,14 +240,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     });
     stack.push({ name: 'rescans', close: () => rescans.stop() });
 
-    // Alerts go to the log here; the MQTT sink publishes its own events.
-    const alerts = new AlertEngine(config.alerts);
-    // One line per alert change up to a budget, then a digest a minute: never a line per rig per poll.
-    const alertLog = new AlertLog(log, { active: () => alerts.active() });
+    // The collector's one alert engine: its events go to the log here (one line per change up to a budget, then
+    // a digest a minute: never a line per rig per poll), to MQTT when configured, and the API lists its alerts.
+    const alertLog = new AlertLog(log, { active: () => collector.alerts.active() });
     alertLog.start();
     stack.push({ name: 'alert log', close: async () => alertLog.stop() });
-    collector.onSample((sample) => {
-      for (const event of alerts.observe(sample)) alertLog.event(event);
+    collector.alerts.onEvent((event) => {
+      alertLog.event(event);
     });
 
     // Loans: pledged-vs-seen on every poll (alerts and audit entries on change), reports for the API.
@@ -214,29 +255,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       const service = new LoanService({
         config,
         store: collector.store,
-        alerts,
+        alerts: collector.alerts,
         market: { store: market.store, feesValidMs: config.market.fees_valid_ms },
         ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
       });
       loans = service;
       stack.push({ name: 'loans', close: () => service.close() });
-      // Pledge alerts join the alert list (/v1/alerts) and, when the MQTT sink runs, its alerts topic.
-      const mqtt = collector.sinks.find((s): s is MqttSink => s instanceof MqttSink);
+      // Pledge alerts are raised on the collector's one engine: they join /v1/alerts, the alert log and, when the
+      // MQTT sink runs, its alerts topics, through the engine's listeners.
       collector.onSample((sample) => {
-        const events = service.observe(sample);
-        for (const event of events) {
-          const level = event.type === 'cleared' ? 'info' : 'warn';
-          log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
-        }
-        if (mqtt && events.length)
-          mqtt
-            .publishAlerts(events)
-            .catch((err) =>
-              log.warn(
-                { code: errorCode(err), err: errorMessage(err) },
-                'pledge alerts not published on MQTT',
-              ),
-            );
+        service.observe(sample);
       });
       io.out(
         `loans: ${service.facilities.length} facilities, signing key ${service.key.fingerprint.slice(0, 16)}…\n`,
@@ -262,13 +290,22 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         health,
         config,
         log,
-        alerts: () => alerts.active(),
+        alerts: () => collector.alerts.active(),
+        onSample: (fn) => collector.onSample(fn),
+        pollNow: (address) => collector.pollNow(address),
         economics,
         ...(powerDevices ? { powerDevices } : {}),
         tokens,
         ...(loans ? { loans } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
+      try {
+        // Plugins load first (the floor page reads web/ here): their failure is not a listen problem.
+        await app.ready();
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
       try {
         await app.listen({ host, port });
       } catch (err) {
@@ -312,14 +349,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 }
 
-/** `12:00:05  rigs up 22/24 · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
+/** `12:00:05  mining 20/24 (error 1, offline 1, sleeping 2) · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
 export function liveLine(fleet: FleetView): string {
   const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0, belowLimit: 0 });
-  const up = f.rigs - f.states.offline;
+  const st = f.states;
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;
   const time = new Date().toISOString().slice(11, 19);
-  return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
+  // Each state counted apart: a rig in error answers but does not hash, so it is not "up".
+  const others = (['error', 'offline', 'sleeping', 'curtailed', 'ramping'] as const)
+    .filter((k) => st[k] > 0)
+    .map((k) => `${k} ${st[k]}`);
+  return `${time}  mining ${st.mining}/${f.rigs}${others.length ? ` (${others.join(', ')})` : ''} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
 }
 
 function waitForStop(signal: AbortSignal | undefined): Promise<void> {

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { makeSample } from '../testing/sample-factory.js';
 import { BrokerFleet, sampleFromState } from './broker-fleet.js';
 import { statePayload } from './sinks/mqtt.js';
-import { makeSample } from './sinks/sample-factory.js';
 
 const T0 = 1_700_000_000_000;
 
 describe('broker fleet', () => {
   test('a state message round-trips into the figures the API reads', () => {
     const s = makeSample('rig-a', T0, {}, 'site');
-    const back = sampleFromState('p/site/rig-a/state', JSON.stringify(statePayload(s, '2')));
+    const back = sampleFromState('p/site/rig-a/state', JSON.stringify(statePayload(s, undefined, '2')));
     assert.equal(back.rig_id, 'rig-a');
     assert.equal(back.address, s.address);
     assert.equal(back.at_ms, T0);
@@ -35,8 +35,8 @@ describe('broker fleet', () => {
     const fleet = new BrokerFleet([], { staleAfterMs: 3000, offlineAfterMs: 10_000, now: () => now });
     const a = makeSample('rig-a', T0, {}, 'site');
     const b = { ...makeSample('rig-b', T0, {}, 'site'), address: '127.0.0.2:4028' };
-    fleet.state('p/site/rig-a/state', 'site', JSON.stringify(statePayload(a, '0')));
-    fleet.state('p/site/rig-b/state', 'site', JSON.stringify(statePayload(b, '1')));
+    fleet.state('p/site/rig-a/state', 'site', JSON.stringify(statePayload(a, undefined, '0')));
+    fleet.state('p/site/rig-b/state', 'site', JSON.stringify(statePayload(b, undefined, '1')));
     assert.deepEqual(
       fleet.list().map((r) => [r.rig_id, r.stale]),
       [
@@ -52,7 +52,11 @@ describe('broker fleet', () => {
     assert.equal(fleet.upCount(), 1);
 
     now = T0 + 2000;
-    fleet.state('p/site/rig-a/state', 'site', JSON.stringify(statePayload({ ...a, at_ms: now }, '0')));
+    fleet.state(
+      'p/site/rig-a/state',
+      'site',
+      JSON.stringify(statePayload({ ...a, at_ms: now }, undefined, '0')),
+    );
     now = T0 + 10_001;
     fleet.tick();
     const gone = fleet.get('rig-b')!;
@@ -65,11 +69,19 @@ describe('broker fleet', () => {
 
     // The shard comes back: fresh state makes rig-b live again.
     fleet.collector('site', '1', 'online');
-    fleet.state('p/site/rig-b/state', 'site', JSON.stringify(statePayload({ ...b, at_ms: now + 1 }, '1')));
+    fleet.state(
+      'p/site/rig-b/state',
+      'site',
+      JSON.stringify(statePayload({ ...b, at_ms: now + 1 }, undefined, '1')),
+    );
     assert.equal(fleet.get('rig-b')?.stale, false);
     assert.notEqual(fleet.get('rig-b')?.current, null);
     // An older (replayed) state never overwrites a newer one.
-    fleet.state('p/site/rig-b/state', 'site', JSON.stringify(statePayload({ ...b, at_ms: T0 }, '1')));
+    fleet.state(
+      'p/site/rig-b/state',
+      'site',
+      JSON.stringify(statePayload({ ...b, at_ms: T0 }, undefined, '1')),
+    );
     assert.equal(fleet.get('rig-b')?.last_poll_ms, now + 1);
   });
 });

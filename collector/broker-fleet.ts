@@ -66,7 +66,7 @@ export function sampleFromState(topic: string, payload: string): Sample {
       make: str(m['make']),
       model: str(m['model']),
       firmware: str(m['firmware']),
-      mac: null,
+      mac: str(m['mac']),
       serial: null,
       hostname: null,
     },

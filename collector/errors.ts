@@ -32,6 +32,21 @@ export const JournalErrors = {
   ),
 } as const;
 
+/** The storage dir has one owner at a time (collector/dir-lock.ts). */
+export const StorageErrors = {
+  locked: defineError<[string, string, string, string]>(
+    'RT_ERR_STORAGE_LOCKED',
+    'another rigtel process owns this storage dir (its PID is in rigtel.lock); stop it or use another storage.dir',
+    (dir, pid, host, since) =>
+      `${dir} is in use by rigtel process ${pid} on ${host} (since ${since}); stop it or point storage.dir elsewhere`,
+  ),
+  lock: defineError<[string, string]>(
+    'RT_ERR_STORAGE_LOCK',
+    'the storage dir lock file cannot be created (folder missing or not writable)',
+    (file, why) => `${file}: cannot create the lock: ${why} (check storage.dir exists and is writable)`,
+  ),
+} as const;
+
 export const StoreErrors = {
   corrupt: defineError<[string, string]>(
     'RT_ERR_STORE_CORRUPT',

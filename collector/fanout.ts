@@ -4,8 +4,9 @@
  * nor the poll path (polls only append to the journal and `kick()`).
  */
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import { poisonCodes } from './errors.js';
-import { type Journal, type Logger, silentLogger } from './journal.js';
+import type { Journal } from './journal.js';
 import type { JournalEntry, Sink, SinkStatus } from './sinks/sink.js';
 
 export interface FanoutOptions {

@@ -15,19 +15,12 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import type { Sample } from '../protocols/sample.js';
 import { JournalErrors } from './errors.js';
 import type { JournalEntry } from './sinks/sink.js';
 
-/** The slice of a pino logger the collector uses (a pino Logger satisfies it). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export { type Logger, silentLogger };
 
 export interface JournalOptions {
   fsync: 'always' | 'off';

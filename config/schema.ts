@@ -1,6 +1,6 @@
 /**
- * The one schema for every rigtel setting. Each key is described here and nowhere else: the README's config
- * reference is generated from this file (`npm run docs:config`) and a test fails when it drifts.
+ * The one schema for every rigtel setting. Each key is described here and nowhere else: docs/configuration.md
+ * is generated from this file (`npm run docs:config`) and a test fails when it drifts.
  * Unknown keys are rejected so a typo is an error, not a silently ignored setting.
  */
 import { z } from 'zod';
@@ -18,6 +18,27 @@ const RIG_FAMILIES = ['auto', ...FAMILIES.filter((f) => f !== 'unknown')] as con
 
 /** `host:port`, `host` (default port 4028) or `[ipv6]:port`. */
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+
+/** Where a rig stands on the floor: the floor map groups by site, row and rack and orders by slot. */
+export const locationSchema = z
+  .object({
+    site: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Building or container the rig is in, when the floor has several (defaults to site.name).'),
+    row: z.string().min(1).max(64).describe('Row (or aisle) name, e.g. "A".'),
+    rack: z.string().min(1).max(64).describe('Rack (or shelf) name within the row, e.g. "r01".'),
+    slot: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .optional()
+      .describe('Position within the rack, counted from 0 or 1.'),
+  })
+  .strict();
 
 export const rigSchema = z
   .object({
@@ -51,6 +72,11 @@ export const rigSchema = z
       .record(z.string(), z.string())
       .default({})
       .describe('Free labels (rack, row, owner) kept with the rig.'),
+    location: locationSchema
+      .optional()
+      .describe(
+        'Where the rig stands (row, rack, slot): the floor map, alerts, MQTT areas and InfluxDB tags use it. Without it the map groups rigs by address.',
+      ),
   })
   .strict();
 
@@ -161,6 +187,12 @@ export const emulatorSchema = z
       .default(5000)
       .describe(
         'Poll interval for the built-in demo (emulated fleet, no rigs configured), so figures move at once.',
+      ),
+    write_sinks: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let the emulated fleet write to the InfluxDB and MQTT sinks configured here. Off by default so demo samples never land in a production database.',
       ),
   })
   .strict();
@@ -277,6 +309,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Validated, typed config with defaults applied; secrets are `Secret` objects. */
 export type Config = z.output<typeof configSchema>;
 export type RigConfig = Config['rigs'][number];
+export type RigLocation = z.output<typeof locationSchema>;
 
 /** `host:port` → parts; host alone gets `defaultPort`. */
 export function splitAddress(address: string, defaultPort = 4028): { host: string; port: number } {

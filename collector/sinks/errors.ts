@@ -1,4 +1,4 @@
-/** Named errors of the InfluxDB and MQTT sinks (issue 4). Kept in an `errors.ts` so the README error table finds them. */
+/** Named errors of the InfluxDB and MQTT sinks. Kept in an `errors.ts` so docs/errors.md (generated) finds them. */
 import { defineError } from '../../lib/errors.js';
 
 export const InfluxSinkErrors = {

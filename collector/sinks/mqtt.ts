@@ -20,25 +20,33 @@ import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
 import type { Sample } from '../../protocols/sample.js';
-import type { AlertEngine, AlertEvent } from '../alerts.js';
+import type { AlertEvent, AlertFeed } from '../alerts.js';
+import type { RigNames } from '../rig-names.js';
 import { MqttSinkErrors } from './errors.js';
 import type { JournalEntry, Sink } from './sink.js';
 
 export { MqttSinkErrors };
 
-export interface MqttSinkLog {
-  warn(obj: object, msg?: string): void;
-  info?(obj: object, msg?: string): void;
-}
+/** The sink logs through the one `Logger` type (lib/log.ts). */
+export type MqttSinkLog = Logger;
 
 export interface MqttSinkDeps {
   /** Site name (config.site.name): the second topic level. */
   site: string;
   log?: MqttSinkLog;
   name?: string;
-  /** When given, every written sample is fed to it and the resulting events are published on <p>/<site>/alerts. */
-  alerts?: AlertEngine;
+  /**
+   * The collector's alert engine (the same one the API lists): its events are published on <p>/<site>/alerts,
+   * queued (bounded) while the broker is away.
+   */
+  alerts?: AlertFeed;
+  /**
+   * Configured rig names and locations by polled address (collector/rig-names.ts): a named rig's topics use its
+   * name in place of its id, and its Home Assistant device carries the name and a suggested area.
+   */
+  names?: (address: string) => RigNames;
   /**
    * This collector's id among several on one site (its shard index): its availability topic becomes
    * <p>/<site>/collector/<id>/availability and every state message names it, so a standalone API knows whose
@@ -59,7 +67,11 @@ function haId(value: string): string {
 }
 
 /** The state JSON: the live figures, without raw replies or pool worker names. */
-export function statePayload(s: Sample, collectorId: string | null = null): Record<string, unknown> {
+export function statePayload(
+  s: Sample,
+  names?: RigNames,
+  collectorId: string | null = null,
+): Record<string, unknown> {
   const active = s.pools.find((p) => p.active) ?? null;
   return {
     v: 1,
@@ -67,12 +79,15 @@ export function statePayload(s: Sample, collectorId: string | null = null): Reco
     rig_id: s.rig_id,
     address: s.address,
     collector: collectorId,
+    name: names?.name ?? null,
+    location: names?.location ?? null,
     at_ms: s.at_ms,
     state: s.state,
     online: s.poll.ok && s.state !== 'offline',
     make: s.identity.make,
     model: s.identity.model,
     firmware: s.identity.firmware,
+    mac: s.identity.mac,
     family: s.identity.family,
     hashrate_hs: s.hashrate_hs,
     hashrate_avg_hs: s.hashrate_avg_hs,
@@ -102,7 +117,7 @@ interface HaSensor {
 }
 
 // Hashrate has no HA device class; TH/s is what operators read. Energy must be Wh/kWh + total_increasing for
-// HA's Energy dashboard (stack.md §6).
+// HA's Energy dashboard (Home Assistant docs: "Sensor entity", state classes and the Energy dashboard).
 const HA_SENSORS: HaSensor[] = [
   {
     key: 'hashrate',
@@ -152,7 +167,11 @@ export class MqttSink implements Sink {
   readonly #cfg: MqttSinkConfig;
   readonly #site: string;
   readonly #log: MqttSinkLog;
-  readonly #alerts: AlertEngine | undefined;
+  #unsubscribeAlerts: (() => void) | null = null;
+  readonly #feed: AlertFeed | undefined;
+  /** The retained list of active alerts needs publishing (an event happened, or a new session started). */
+  #activeStale = false;
+  readonly #names: (address: string) => RigNames;
   readonly #collectorId: string | null;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
@@ -162,14 +181,22 @@ export class MqttSink implements Sink {
   /** Alert events not yet acknowledged by the broker (bounded). */
   #pendingAlerts: AlertEvent[] = [];
   #lastError = 'not connected';
+  #flushing: Promise<void> | null = null;
 
   constructor(cfg: MqttSinkConfig, deps: MqttSinkDeps) {
     this.#cfg = cfg;
     this.#site = deps.site;
     this.name = deps.name ?? 'mqtt';
-    this.#log = deps.log ?? { warn() {} };
-    this.#alerts = deps.alerts;
+    this.#log = deps.log ?? silentLogger;
+    this.#feed = deps.alerts;
+    if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
+    this.#names = deps.names ?? (() => ({ name: null, location: null }));
     this.#collectorId = deps.collectorId ?? null;
+  }
+
+  /** The topic level for a rig: its configured name, else its id. */
+  #rigKey(sample: Sample): string {
+    return this.#names(sample.address).name ?? sample.rig_id;
   }
 
   get collectorTopic(): string {
@@ -184,6 +211,11 @@ export class MqttSink implements Sink {
 
   rigTopic(rigId: string, leaf: 'state' | 'availability'): string {
     return `${this.#base()}/${topicSegment(rigId)}/${leaf}`;
+  }
+
+  /** Retained: the alerts active now, as the API lists them (replaced on every change and on every connect). */
+  get activeAlertsTopic(): string {
+    return `${this.#base()}/alerts/active`;
   }
 
   get alertsTopic(): string {
@@ -234,6 +266,13 @@ export class MqttSink implements Sink {
       this.#discovered.clear();
       this.#lastError = '';
       client.publish(this.collectorTopic, 'online', { qos: 1, retain: true }, () => {});
+      // A restarted collector's engine starts empty: replace what the broker retained from before.
+      if (this.#feed) {
+        this.#activeStale = true;
+        this.#startFlush(client).catch((err) =>
+          this.#log.warn({ err: errorMessage(err) }, 'active alerts wait for the next write'),
+        );
+      }
       if (this.#cfg.home_assistant.enabled) {
         client.subscribe(`${this.#cfg.home_assistant.prefix}/status`, { qos: 0 }, () => {});
       }
@@ -363,12 +402,10 @@ export class MqttSink implements Sink {
     for (const { seq, sample } of batch) {
       let body: string;
       let topic: string;
-      let events: AlertEvent[] = [];
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
-        topic = this.rigTopic(sample.rig_id, 'state');
-        body = JSON.stringify(statePayload(sample, this.#collectorId));
-        if (this.#alerts) events = this.#alerts.observe(sample);
+        topic = this.rigTopic(this.#rigKey(sample), 'state');
+        body = JSON.stringify(statePayload(sample, this.#names(sample.address), this.#collectorId));
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
         const e = MqttSinkErrors.badSample(seq, errorMessage(err));
@@ -377,13 +414,13 @@ export class MqttSink implements Sink {
       }
       pubs.push(this.#publish(client, topic, body, qos, retainState));
       latest.set(sample.rig_id, sample);
-      // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
-      if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
     }
     for (const [rigId, sample] of latest) {
       const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
       if (this.#availability.get(rigId) !== avail) {
-        pubs.push(this.#publish(client, this.rigTopic(rigId, 'availability'), avail, 1, retainAvail));
+        pubs.push(
+          this.#publish(client, this.rigTopic(this.#rigKey(sample), 'availability'), avail, 1, retainAvail),
+        );
         newAvailability.set(rigId, avail);
       }
       if (this.#cfg.home_assistant.enabled && !this.#discovered.has(rigId)) {
@@ -392,33 +429,83 @@ export class MqttSink implements Sink {
         newDiscovered.add(rigId);
       }
     }
-    const alerts = this.#pendingAlerts;
-    for (const ev of alerts) {
-      pubs.push(this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false));
-    }
     await this.#settle(client, pubs);
     for (const [rigId, avail] of newAvailability) this.#availability.set(rigId, avail);
     for (const rigId of newDiscovered) this.#discovered.add(rigId);
-    this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    // Events queued while the broker was away go out now.
+    await this.#startFlush(client);
   }
 
-  /** Publish alert events now (when the engine is wired elsewhere). Throws RT_ERR_SINK_MQTT_UNAVAILABLE when down. */
-  async publishAlerts(events: readonly AlertEvent[]): Promise<void> {
-    const client = this.#connected();
-    await Promise.all(
-      events.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
-    );
+  /** An event from the engine: queue it and publish it now when connected, else with the next write. */
+  #queueAlert(ev: AlertEvent): void {
+    this.#activeStale = true;
+    // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
+    this.#pendingAlerts = [...this.#pendingAlerts, ev].slice(-10_000);
+    const client = this.#client;
+    if (client?.connected)
+      this.#startFlush(client).catch((err) =>
+        this.#log.warn({ err: errorMessage(err) }, 'alert events wait for the next write'),
+      );
+  }
+
+  /**
+   * One flush at a time, so an event is never published twice; a second caller waits for the running one, and
+   * events that arrived meanwhile go out in a follow-up flush.
+   */
+  #startFlush(client: MqttClient): Promise<void> {
+    if (!this.#flushing) {
+      this.#flushing = this.#flushAlerts(client).then(
+        () => {
+          this.#flushing = null;
+          if ((this.#pendingAlerts.length || this.#activeStale) && client.connected)
+            return this.#startFlush(client);
+        },
+        (err) => {
+          this.#flushing = null;
+          throw err;
+        },
+      );
+    }
+    return this.#flushing;
+  }
+
+  async #flushAlerts(client: MqttClient): Promise<void> {
+    while (this.#pendingAlerts.length && client.connected) {
+      const alerts = this.#pendingAlerts;
+      await this.#settle(
+        client,
+        alerts.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
+      );
+      this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    }
+    if (this.#feed && this.#activeStale && client.connected) {
+      this.#activeStale = false;
+      const active = JSON.stringify(this.#feed.active());
+      try {
+        await this.#settle(client, [this.#publish(client, this.activeAlertsTopic, active, 1, true)]);
+      } catch (err) {
+        this.#activeStale = true;
+        throw err;
+      }
+    }
   }
 
   /** Home Assistant discovery configs for one rig: [topic, JSON] pairs. */
   discoveryConfigs(sample: Sample): [string, string][] {
     const prefix = this.#cfg.home_assistant.prefix;
+    const place = this.#names(sample.address);
+    const key = this.#rigKey(sample);
+    const loc = place.location;
+    // Home Assistant's device registry: identifiers stay the rig id, so renaming a rig keeps its history.
     const device = {
       identifiers: [`rigtel_${haId(this.#site)}_${haId(sample.rig_id)}`],
-      name: sample.rig_id,
+      name: place.name ?? sample.rig_id,
       manufacturer: sample.identity.make ?? undefined,
       model: sample.identity.model ?? undefined,
       sw_version: sample.identity.firmware ?? undefined,
+      serial_number: sample.identity.serial ?? undefined,
+      connections: sample.identity.mac ? [['mac', sample.identity.mac.toLowerCase()]] : undefined,
+      suggested_area: loc ? `${loc.site} row ${loc.row} rack ${loc.rack}` : undefined,
       via_device: undefined,
     };
     return HA_SENSORS.map((s) => {
@@ -427,12 +514,9 @@ export class MqttSink implements Sink {
         name: s.name,
         unique_id: uid,
         object_id: uid,
-        state_topic: this.rigTopic(sample.rig_id, 'state'),
+        state_topic: this.rigTopic(key, 'state'),
         value_template: s.template,
-        availability: [
-          { topic: this.rigTopic(sample.rig_id, 'availability') },
-          { topic: this.collectorTopic },
-        ],
+        availability: [{ topic: this.rigTopic(key, 'availability') }, { topic: this.collectorTopic }],
         availability_mode: 'all',
         device,
         origin: { name: 'rigtel' },
@@ -445,6 +529,8 @@ export class MqttSink implements Sink {
   }
 
   async close(): Promise<void> {
+    this.#unsubscribeAlerts?.();
+    this.#unsubscribeAlerts = null;
     const client = this.#client;
     this.#client = null;
     if (!client) return;

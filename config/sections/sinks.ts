@@ -77,6 +77,14 @@ export const influxSinkSchema = z
     token: secretField(
       'API token for 2.x/3.x v1-compatible endpoints, sent as `Authorization: Token …`. Use instead of username/password.',
     ).optional(),
+    measurement_prefix: z
+      .string()
+      .max(32)
+      .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and _ only')
+      .default('')
+      .describe(
+        'Prefix for every measurement name (rigtel_ gives rigtel_rig, rigtel_board…), to share a database with other writers.',
+      ),
     tags: z
       .array(z.enum(INFLUX_OPTIONAL_TAGS))
       .default([...INFLUX_OPTIONAL_TAGS])
@@ -188,7 +196,7 @@ export const mqttSinkSchema = z
     }
   });
 
-/** Sinks besides the embedded store. Owned by the sinks work (issue 4). */
+/** Sinks besides the embedded store. */
 export const sinksSection = z
   .object({
     influx: influxSinkSchema.optional().describe('InfluxDB sink (v1 HTTP API). Absent: not used.'),

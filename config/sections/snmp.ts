@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GENERIC_UNITS, PROFILE_NAMES } from '../../protocols/snmp/profiles.js';
 import { secretField } from '../secret-field.js';
 
-/** SNMP devices (PDUs, sensors, switches) and their mapping to rigs. Owned by the SNMP work (issue 3). */
+/** SNMP devices (PDUs, sensors, switches) and their mapping to rigs. */
 
 const NAME = /^[A-Za-z0-9._:-]+$/;
 const OID = /^\.?[0-9]+(\.[0-9]+)+$/;
