@@ -11,10 +11,13 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from 'fastify';
+import { splitAddress } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
+import { redactText } from '../lib/secret.js';
 import { registerAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiErrors } from './errors.js';
+import { allowedHostSet, hostName } from './host-guard.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { docsRoutes } from './routes/docs.js';
 import { economicsRoutes } from './routes/economics.js';
@@ -56,8 +59,48 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
     // Per-request lines would drown the poll log; errors are logged by our handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // Requests Node's HTTP parser refuses (URL or headers too long, malformed request line) get the same
+    // {error:{code,message}} body as every other failure, not a bare status line.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const bad = ApiErrors.badRequest(
+        'request',
+        `the HTTP request could not be read (${err.code ?? 'parse error'})`,
+      );
+      const body = JSON.stringify({ error: { code: bad.code, message: bad.message } });
+      const reason =
+        status === 431
+          ? 'Request Header Fields Too Large'
+          : status === 408
+            ? 'Request Timeout'
+            : 'Bad Request';
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   });
 
+  const listen = deps.config.api?.listen;
+  const allowed = allowedHostSet(
+    listen ? splitAddress(listen, 8080).host : undefined,
+    deps.config.api?.allowed_hosts ?? [],
+  );
+  app.addHook('onRequest', async (request, reply) => {
+    const header = request.headers.host;
+    const name = hostName(header);
+    if (name !== null && allowed.has(name)) return;
+    const err = ApiErrors.hostNotAllowed(String(header ?? '').slice(0, 100));
+    reply.code(err.httpStatus).send(renderError(err).body);
+    return reply;
+  });
+
+  // Every text body leaves through the one redaction (URL userinfo, known secret values): /healthz, /v1/status,
+  // /metrics and error bodies alike.
+  app.addHook('onSend', async (_request, _reply, payload) =>
+    typeof payload === 'string' ? redactText(payload) : payload,
+  );
   app.setErrorHandler((err: FastifyError | RtError, request, reply) => {
     const rendered = renderError(err);
     if (rendered.status >= 500) request.log.error({ err }, 'api request failed');

@@ -28,6 +28,12 @@ export const ApiErrors = {
       'history is not served by this standalone API (it reads live state from MQTT only); ask a collector API or query InfluxDB',
     501,
   ),
+  hostNotAllowed: defineError<[string]>(
+    'RT_ERR_API_HOST_NOT_ALLOWED',
+    'the request named a Host the API does not answer for (DNS-rebinding guard); add it to api.allowed_hosts',
+    (host) => `Host '${host}' is not one this API answers for; add it to api.allowed_hosts if it is yours`,
+    421,
+  ),
   methodNotAllowed: defineError<[string, string, string]>(
     'RT_ERR_API_METHOD_NOT_ALLOWED',
     'the endpoint exists but not for this HTTP method; the Allow header lists those it takes',

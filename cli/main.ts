@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { redactText } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
@@ -107,7 +108,13 @@ export function version(): string {
   ).version;
 }
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  // Everything a command prints passes the one redaction (URL userinfo, known secret values).
+  const io: Io = {
+    out: (text) => rawIo.out(redactText(text)),
+    err: (text) => rawIo.err(redactText(text)),
+    env: rawIo.env,
+  };
   try {
     return await dispatch(argv, io);
   } catch (err) {

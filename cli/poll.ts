@@ -4,6 +4,7 @@ import { rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import type { PollTarget } from '../protocols/driver.js';
 import { estimatePowerW } from '../protocols/models.js';
+import { checkPlausibility } from '../protocols/plausibility.js';
 import { pollOnce } from '../protocols/registry.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
@@ -71,6 +72,8 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
       target,
       AbortSignal.any([controller.signal, AbortSignal.timeout(timeout * 4)]),
     );
+    // The same physical-bounds and unit check the collector applies: a verdict here matches the collector's.
+    checkPlausibility(reading);
     // As the collector does: with no power figure from the miner, estimate it from the model table, labelled so.
     if (reading.power_w === null) {
       const estimate = estimatePowerW(reading);

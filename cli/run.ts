@@ -45,9 +45,18 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Live line period; 0 disables it. */
   liveEveryMs?: number;
+  /** Called when shutdown overruns its hard deadline (default process.exit). */
+  exit?: (code: number) => void;
 }
 
-/** Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike. */
+/** Exit code when shutdown overran its deadline: the process stopped without finishing its flush. */
+export const EXIT_STOP_DEADLINE = 1;
+
+/**
+ * Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike; each
+ * carries the tag `emulated: "true"`, which the rig views show as `emulated: true`. They replace the configured
+ * rigs (the demo: there are none) or, with emulator.alongside_rigs, join them.
+ */
 export function withEmulatedRigs(
   config: Config,
   rigs: ReadonlyArray<{ name: string; address: string; family: string }>,
@@ -56,18 +65,22 @@ export function withEmulatedRigs(
   return {
     ...config,
     // A demo floor: rows of two racks of six, so the floor map shows its layout.
-    rigs: rigs.map((r, i) =>
-      rigSchema.parse({
-        name: r.name,
-        address: r.address,
-        family: known.has(r.family) ? r.family : 'auto',
-        location: {
-          row: String.fromCharCode(65 + Math.floor(i / 12)),
-          rack: `r${String((Math.floor(i / 6) % 2) + 1).padStart(2, '0')}`,
-          slot: (i % 6) + 1,
-        },
-      }),
-    ),
+    rigs: [
+      ...(config.emulator.alongside_rigs ? config.rigs : []),
+      ...rigs.map((r, i) =>
+        rigSchema.parse({
+          name: r.name,
+          address: r.address,
+          family: known.has(r.family) ? r.family : 'auto',
+          tags: { emulated: 'true' },
+          location: {
+            row: String.fromCharCode(65 + Math.floor(i / 12)),
+            rack: `r${String((Math.floor(i / 6) % 2) + 1).padStart(2, '0')}`,
+            slot: (i % 6) + 1,
+          },
+        }),
+      ),
+    ],
   };
 }
 
@@ -335,12 +348,42 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     const every = opts.liveEveryMs ?? 5000;
     const timer =
-      every > 0 ? setInterval(() => io.out(`${liveLine(collector.fleet)}\n`), every).unref() : undefined;
+      every > 0
+        ? setInterval(
+            () => io.out(`${liveLine(collector.fleet)}${journalNote(collector.journal.pressure())}\n`),
+            every,
+          ).unref()
+        : undefined;
 
-    await waitForStop(opts.signal);
+    const stopping = await waitForStop(opts.signal);
     if (timer) clearInterval(timer);
-    io.out('stopping: closing the API, aborting in-flight polls, closing the store…\n');
-    await closeAll();
+    // From here on a further SIGTERM/SIGINT is logged and ignored (a second Ctrl-C must not cut the flush short);
+    // only the hard deadline ends a shutdown that hangs, and it says what the journal still holds.
+    const deadlineMs = config.shutdown.deadline_ms;
+    const onAgain = (sig: NodeJS.Signals) =>
+      log.warn({ signal: sig, deadline_ms: deadlineMs }, `${sig} while stopping: ignored, still flushing`);
+    process.on('SIGINT', onAgain);
+    process.on('SIGTERM', onAgain);
+    const hard = setTimeout(() => {
+      const p = collector.journal.pressure();
+      const left =
+        p.oldest_unacked_seq === null
+          ? 'every journal entry was delivered'
+          : `journal entries from seq ${p.oldest_unacked_seq} on are not yet delivered to every sink (${p.entries} entries kept on disk; they are sent on the next start)`;
+      const message = `stop deadline of ${deadlineMs} ms passed; exiting without finishing shutdown: ${left}`;
+      log.error({ code: 'RT_ERR_STOP_DEADLINE', journal: p }, message);
+      io.err(`${message}\n`);
+      (opts.exit ?? process.exit)(EXIT_STOP_DEADLINE);
+    }, deadlineMs);
+    hard.unref();
+    try {
+      io.out(`stopping (${stopping}): closing the API, aborting in-flight polls, closing the store…\n`);
+      await closeAll();
+    } finally {
+      clearTimeout(hard);
+      process.off('SIGINT', onAgain);
+      process.off('SIGTERM', onAgain);
+    }
     io.out('stopped\n');
     return 0;
   } catch (err) {
@@ -363,18 +406,36 @@ export function liveLine(fleet: FleetView): string {
   return `${time}  mining ${st.mining}/${f.rigs}${others.length ? ` (${others.join(', ')})` : ''} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+/** Resolves with what asked for the stop: a signal name, or `abort`. */
+/** What the live line adds when samples are being lost: nothing while the journal writes. */
+export function journalNote(p: {
+  write_error: { code: string } | null;
+  write_lost_samples: number;
+  disk_low: boolean;
+  disk_free_bytes: number | null;
+}): string {
+  const parts: string[] = [];
+  if (p.write_error) {
+    parts.push(`JOURNAL CANNOT WRITE (${p.write_error.code}): ${p.write_lost_samples} samples lost`);
+  } else if (p.write_lost_samples > 0) parts.push(`journal: ${p.write_lost_samples} samples lost earlier`);
+  if (p.disk_low) parts.push(`disk low: ${Math.round((p.disk_free_bytes ?? 0) / 1048576)} MB free`);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
+}
+
+function waitForStop(signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
+    const done = (why: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
     };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (signal?.aborted) done();
-    else signal?.addEventListener('abort', done, { once: true });
+    const onSignal = (sig: NodeJS.Signals) => done(sig);
+    const onAbort = () => done('abort');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

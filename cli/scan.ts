@@ -8,6 +8,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import { addressKey, normalizeAddress } from '../collector/address.js';
 import {
+  checkScanTargets,
   DEFAULT_SCAN_PORTS,
   parsePorts,
   type ScanProgress,
@@ -37,7 +38,11 @@ const flags: FlagSpecs = {
     value: 'FILE',
     description: 'add identified rigs that are not there yet to this config file (YAML)',
   },
-  force: { type: 'boolean', description: 'allow ranges larger than a /16' },
+  force: { type: 'boolean', description: 'allow ranges larger than a /16 (up to a /12)' },
+  'allow-public': {
+    type: 'boolean',
+    description: 'allow public addresses (anything but RFC 1918, loopback, link-local and CGNAT 100.64/10)',
+  },
   user: {
     type: 'string',
     value: 'NAME',
@@ -211,6 +216,17 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
   }
   try {
     if (parsed.positionals.length === 0) throw CliErrors.usage('give at least one range, e.g. 10.0.0.0/22');
+    // Ranges are judged before anything is allocated or any socket is opened.
+    const allowPublic = Boolean(parsed.flags['allow-public']);
+    const targets = checkScanTargets(parsed.positionals, {
+      force: Boolean(parsed.flags['force']),
+      allowPublic,
+    });
+    if (targets.publicRanges.length > 0) {
+      io.err(
+        `warning: scanning public addresses (${targets.publicRanges.join(' ')}): probes leave the site's networks\n`,
+      );
+    }
     const ports = parsed.flags['ports'] ? parsePorts(String(parsed.flags['ports'])) : [...DEFAULT_SCAN_PORTS];
     const concurrency = intFlag(parsed.flags['concurrency'], 'concurrency', 256, 1, 4096);
     const timeout = intFlag(parsed.flags['timeout'], 'timeout', 1000, 50, 60_000);
@@ -228,6 +244,7 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
         connectTimeoutMs: timeout,
         deadlineMs: Math.max(2000, timeout * 3),
         force: Boolean(parsed.flags['force']),
+        allowPublic,
         webAuth: password
           ? { username: typeof parsed.flags['user'] === 'string' ? parsed.flags['user'] : 'root', password }
           : undefined,

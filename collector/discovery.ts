@@ -22,6 +22,18 @@ export { DiscoveryErrors };
 export const DEFAULT_SCAN_PORTS = [4028, 80, 4433] as const;
 /** Largest scan without `force`: a /16. */
 export const MAX_SCAN_ADDRESSES = 65_536;
+/** Largest scan even with `force`: a /12 (a whole RFC 1918 172.16/12 block). Checked before anything is allocated. */
+export const HARD_MAX_SCAN_ADDRESSES = 2 ** 20;
+
+/** Address blocks a scan may reach without `allowPublic`: RFC 1918, loopback, link-local (RFC 3927), CGNAT (RFC 6598). */
+export const LOCAL_BLOCKS = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '100.64.0.0/10',
+];
 
 function ipToInt(ip: string): number | null {
   const parts = ip.split('.');
@@ -70,11 +82,50 @@ export function parseCidr(text: string): IpRange {
   return { text: t, first: base + 1, last: base + size - 2 };
 }
 
+/** True when every address of `r` lies in one of LOCAL_BLOCKS. */
+export function isLocalRange(r: IpRange): boolean {
+  return LOCAL_BLOCKS.some((b) => {
+    const block = parseCidr(b);
+    const size = block.last - block.first + 1;
+    // parseCidr leaves out network/broadcast; the block's true bounds are one either side.
+    const lo = size >= 4 ? block.first - 1 : block.first;
+    const hi = size >= 4 ? block.last + 1 : block.last;
+    return r.first >= lo && r.last <= hi;
+  });
+}
+
+/** The ranges (as written) that reach beyond LOCAL_BLOCKS. Throws on a malformed range. */
+export function publicRanges(cidrs: string[]): string[] {
+  return cidrs.filter((c) => !isLocalRange(parseCidr(c)));
+}
+
+/**
+ * Refuse a scan before any socket or list exists: bad ranges, more addresses than allowed (a hard cap even with
+ * `force`), and public addresses unless `allowPublic`. Returns the public ranges that were allowed, to warn about.
+ */
+export function checkScanTargets(
+  cidrs: string[],
+  opts: { force?: boolean | undefined; allowPublic?: boolean | undefined; max?: number } = {},
+): { addresses: number; publicRanges: string[] } {
+  if (cidrs.length === 0) throw DiscoveryErrors.badRange('', 'no range given');
+  const ranges = cidrs.map(parseCidr);
+  const total = ranges.reduce((t, r) => t + (r.last - r.first + 1), 0);
+  const max = opts.max ?? MAX_SCAN_ADDRESSES;
+  if (total > HARD_MAX_SCAN_ADDRESSES)
+    throw DiscoveryErrors.rangeLimit(cidrs.join(' '), total, HARD_MAX_SCAN_ADDRESSES);
+  if (total > max && !opts.force) throw DiscoveryErrors.rangeTooLarge(cidrs.join(' '), total, max);
+  const pub = publicRanges(cidrs);
+  if (pub.length > 0 && !opts.allowPublic) throw DiscoveryErrors.publicTarget(pub.join(' '));
+  return { addresses: total, publicRanges: pub };
+}
+
 /** Every address of the ranges, deduplicated, in order. Throws on a bad range or a scan larger than allowed. */
 export function expandRanges(cidrs: string[], force = false, max = MAX_SCAN_ADDRESSES): string[] {
   if (cidrs.length === 0) throw DiscoveryErrors.badRange('', 'no range given');
   const ranges = cidrs.map(parseCidr);
   const total = ranges.reduce((t, r) => t + (r.last - r.first + 1), 0);
+  if (total > HARD_MAX_SCAN_ADDRESSES)
+    throw DiscoveryErrors.rangeLimit(cidrs.join(' '), total, HARD_MAX_SCAN_ADDRESSES);
   if (total > max && !force) throw DiscoveryErrors.rangeTooLarge(cidrs.join(' '), total, max);
   const seen = new Set<number>();
   const out: string[] = [];
@@ -189,8 +240,10 @@ export interface ScanOptions {
   /** Deadline of one identification command. */
   deadlineMs: number;
   onProgress?: (p: ScanProgress) => void;
-  /** Allow ranges larger than a /16. */
+  /** Allow ranges larger than a /16 (never more than HARD_MAX_SCAN_ADDRESSES). */
   force?: boolean;
+  /** Allow addresses outside LOCAL_BLOCKS (public internet). */
+  allowPublic?: boolean;
   /** Retry rounds for probes that timed out (default 2). */
   retries?: number;
   signal?: AbortSignal;
@@ -246,6 +299,7 @@ const WEB_PORTS = new Set([80, 8080]);
 
 export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
+  checkScanTargets(opts.cidrs, { force: opts.force, allowPublic: opts.allowPublic });
   const hosts = expandRanges(opts.cidrs, opts.force);
   const ports = [...new Set(opts.ports)];
   if (ports.length === 0) throw DiscoveryErrors.badPort('');

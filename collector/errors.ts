@@ -26,6 +26,10 @@ export const JournalErrors = {
     'RT_ERR_JOURNAL_DROPPED',
     'the journal was full: the oldest samples not yet delivered to every sink were dropped (counted in pressure)',
   ),
+  diskLow: defineError(
+    'RT_ERR_JOURNAL_DISK_LOW',
+    'free space under the journal is below storage.disk_low_mb: acknowledged data is shed first; free space before writes fail',
+  ),
   closed: defineError(
     'RT_ERR_JOURNAL_CLOSED',
     'the journal was used after it was closed (shutdown in progress)',
@@ -130,6 +134,20 @@ export const DiscoveryErrors = {
     'the scan ranges hold more addresses than allowed without --force',
     (ranges, count, max) =>
       `${ranges}: ${count} addresses is more than ${max} (a /16); split the range or pass --force`,
+    400,
+  ),
+  rangeLimit: defineError<[string, number, number]>(
+    'RT_ERR_DISCOVERY_RANGE_LIMIT',
+    'the scan ranges hold more addresses than rigtel scans even with --force',
+    (ranges, count, max) =>
+      `${ranges}: ${count} addresses is more than ${max}, the most rigtel scans even with --force; scan the site's own blocks`,
+    400,
+  ),
+  publicTarget: defineError<[string]>(
+    'RT_ERR_DISCOVERY_PUBLIC_TARGET',
+    'a scan range holds public addresses (not RFC 1918, loopback, link-local or CGNAT); pass --allow-public to scan them',
+    (ranges) =>
+      `${ranges}: public addresses (not RFC 1918, loopback, link-local or CGNAT 100.64.0.0/10): a scan stays on the site's own networks unless --allow-public is given`,
     400,
   ),
   badPort: defineError<[string]>(

@@ -2,7 +2,8 @@
  * The collector, composed: scheduler → poll → journal → live fleet → fan-out → sinks (embedded store, …).
  * Each sample: journal.append → fleet update → fanout.kick → listeners.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -107,7 +108,9 @@ export async function startCollector(
   const now = deps.now ?? Date.now;
   const dir = config.storage.dir;
   try {
-    mkdirSync(dir, { recursive: true });
+    // The journal and the store hold pool worker names (identifying data): owner-only, dir 0700, files 0600.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
   } catch {
     // Journal.open reports the problem with a named error.
   }
@@ -126,6 +129,7 @@ export async function startCollector(
     journal = Journal.open(dir, {
       fsync: config.storage.journal_fsync,
       maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
+      diskLowBytes: Math.floor((config.storage.disk_low_mb ?? 256) * 1024 * 1024),
       log,
       now,
     });
@@ -149,6 +153,7 @@ export async function startCollector(
     lock.release();
     throw err;
   }
+  privateFiles(dir);
   const identity = new IdentityMap(store.db);
   // Alerts name rigs the way the config does (name and location), not by MAC or address.
   const rigNames = rigNamesFromConfig(config);
@@ -162,7 +167,12 @@ export async function startCollector(
       journal.unregister(old);
     }
   }
-  const fanout = new Fanout(journal, sinks, { log, now });
+  const retry = config.sinks.retry;
+  const fanout = new Fanout(journal, sinks, {
+    log,
+    now,
+    ...(retry ? { retryMinMs: retry.min_ms, retryMaxMs: retry.max_ms, probeEveryMs: retry.probe_ms } : {}),
+  });
   const started = now();
 
   const listeners = new Set<(s: Sample) => void>();
@@ -325,4 +335,15 @@ export async function startCollector(
       return stopping;
     },
   };
+}
+
+/** Owner-only files in the storage dir (SQLite gives its -wal/-shm files the database file's mode). */
+function privateFiles(dir: string): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isFile()) chmodSync(join(dir, e.name), 0o600);
+    }
+  } catch {
+    // A file that vanished meanwhile (a checkpointed WAL) needs no mode.
+  }
 }

@@ -119,7 +119,18 @@ describe('bad config files', () => {
       lines: ['site.name: letters, digits', 'rigs[0].family: ', 'api.listen: expected host:port'],
     },
     {
-      // Cross-field checks run once every field is valid on its own.
+      // Cross-field problems are reported together with field errors, not only once those are fixed.
+      name: 'cross-and-field.yaml',
+      text: `rigs:\n  - name: a\n    address: 10.0.0.300:4028\n  - name: a\n    address: 10.0.0.2:0\npoll:\n  interval_ms: 10000\n  poll_deadline_ms: 20000\napi:\n  listen: ":99999"\n`,
+      lines: [
+        'rigs[0].address: "10.0.0.300" is not an IPv4 address',
+        'rigs[1].address: port "0" is not a number from 1 to 65535',
+        'api.listen: expected host:port',
+        'rigs[1].name: duplicate',
+        'poll.poll_deadline_ms: must be below poll.interval_ms (10000)',
+      ],
+    },
+    {
       name: 'cross-field.yaml',
       text: `rigs:\n  - name: a\n    address: 10.0.0.1\n  - name: a\n    address: 10.0.0.2\npoll:\n  interval_ms: 10000\n  poll_deadline_ms: 20000\n`,
       lines: ['rigs[1].name: duplicate', 'poll.poll_deadline_ms: must be below poll.interval_ms (10000)'],

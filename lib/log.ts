@@ -3,7 +3,7 @@
  * as `[redacted]`, and the paths below censor plain strings that slipped through under a secret-looking key.
  */
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
-import { redacted } from './secret.js';
+import { redacted, redactText } from './secret.js';
 
 /**
  * The one logger type every module takes: the slice of pino the code calls. A pino logger (what `createLogger`
@@ -69,6 +69,9 @@ export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {})
     redact: { paths: redactPaths(), censor: redacted },
     // Error objects keep their code; RtError details never hold secrets by contract (lib/errors.ts).
     serializers: { err: pino.stdSerializers.err },
+    // Last line of defence: URL userinfo and known secret values are censored in the finished line, whatever
+    // field or message carried them.
+    hooks: { streamWrite: redactText },
   };
   const destination =
     opts.destination ?? (opts.stderr ? pino.destination({ dest: 2, sync: true }) : undefined);

@@ -24,6 +24,11 @@ function bad(field: string, why: string) {
   return ApiErrors.badRequest.with({ details: { field } }, field, why);
 }
 
+/** Absurd ranges are refused with 400 rather than computed: a step over a year, a `to` past tomorrow. */
+const MAX_STEP_S = 366 * 86_400;
+const MAX_FUTURE_MS = 86_400_000;
+const EARLIEST_MS = Date.UTC(2009, 0, 3);
+
 /** `GET /v1/rigs/:id/history?from&to&step`: buckets from the store, nulls where nothing was polled. */
 export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get(
@@ -49,6 +54,7 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       const fromMs = q.from ?? toMs - DEFAULT_RANGE_MS;
       if (fromMs >= toMs) throw bad(q.from === undefined ? 'to' : 'from', 'must be before to');
       if (stepS < MIN_STEP_S) throw bad('step', `must be at least 1m (${MIN_STEP_S} s)`);
+      if (stepS > MAX_STEP_S) throw bad('step', `must be at most 366d (${MAX_STEP_S} s)`);
       const range = toMs - fromMs;
       const buckets = Math.ceil(range / 1000 / stepS);
       if (buckets > MAX_BUCKETS) {
@@ -57,6 +63,8 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           `${buckets} buckets requested, at most ${MAX_BUCKETS}: use a larger step or a shorter range`,
         );
       }
+      if (toMs > now + MAX_FUTURE_MS) throw bad('to', 'is more than a day in the future');
+      if (fromMs < EARLIEST_MS) throw bad('from', 'is before 2009-01-03, the first bitcoin block');
 
       // A rig no longer configured still has history under its id.
       const rig = findRig(deps.fleet, id);

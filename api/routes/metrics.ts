@@ -227,6 +227,26 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           'Samples dropped from the journal before every sink had them.',
           [[{}, journal.dropped_entries]],
         );
+        e.metric(
+          'rigtel_journal_write_failures_total',
+          'counter',
+          'Journal appends that failed (disk full, I/O error).',
+          [[{}, journal.write_failures ?? 0]],
+        );
+        e.metric(
+          'rigtel_journal_lost_samples_total',
+          'counter',
+          'Samples that could not be journalled (in failed appends): never delivered to any sink.',
+          [[{}, journal.write_lost_samples ?? 0]],
+        );
+        e.metric('rigtel_journal_write_failing', 'gauge', '1 while the last journal append failed.', [
+          [{}, journal.write_error ? 1 : 0],
+        ]);
+        if (journal.disk_free_bytes != null) {
+          e.metric('rigtel_storage_free_bytes', 'gauge', 'Free bytes on the storage file system.', [
+            [{}, journal.disk_free_bytes],
+          ]);
+        }
       }
       if (deps.economics) economicsMetrics(deps, (...m) => e.metric(...m));
       e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [

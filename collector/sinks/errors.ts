@@ -58,6 +58,13 @@ export const MqttSinkErrors = {
     (seq, why) => `journal entry ${seq} is not a valid sample (${why}); skipped for MQTT`,
     500,
   ),
+  tlsVerify: defineError<[string, string]>(
+    'RT_ERR_SINK_MQTT_TLS_VERIFY',
+    'the broker certificate did not verify (unknown CA, self-signed, expired, wrong name): a configuration problem, not an outage',
+    (url, why) =>
+      `${url}: the broker's certificate did not verify (${why}); check sinks.mqtt.tls.ca and the broker name — retrying will not help until that is fixed`,
+    500,
+  ),
   tls: defineError<[string, string]>(
     'RT_ERR_SINK_MQTT_TLS',
     'could not read the MQTT TLS files (sinks.mqtt.tls ca/cert/key)',

@@ -289,6 +289,16 @@ export class InfluxSink implements Sink {
     return this.#databaseReady;
   }
 
+  /** InfluxDB `/ping` (204 when the HTTP service answers), for the fan-out's quick check while backing off. */
+  async probe(): Promise<boolean> {
+    try {
+      const hosts = await this.#db.ping(Math.min(1000, this.#cfg.timeout_ms));
+      return hosts.some((h) => h.online);
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#wake?.();

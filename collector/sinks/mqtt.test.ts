@@ -494,14 +494,22 @@ describe('mqtt sink', () => {
       await assert.rejects(
         sinkFor({ username: 'rigtel', password: 'pw-Tls-42' }).open(),
         (err: Error & { code?: string }) => {
-          assert.equal(err.code, 'RT_ERR_SINK_MQTT_UNAVAILABLE');
+          // A certificate that does not verify is a configuration problem with its own code, not an outage.
+          assert.equal(err.code, 'RT_ERR_SINK_MQTT_TLS_VERIFY');
           assert.match(err.message, /certificate/i);
           return true;
         },
       );
-      await assert.rejects(sinkFor({ tls: { ca: join(broker.dir, 'missing.crt') } }).open(), {
-        code: 'RT_ERR_SINK_MQTT_TLS',
-      });
+      // A missing CA file is refused by the config check; one that vanishes after it is a named error at open.
+      assert.throws(
+        () => sinkFor({ tls: { ca: join(broker.dir, 'missing.crt') } }),
+        /missing\.crt does not exist/,
+      );
+      const vanishing = join(broker.dir, 'vanishing.crt');
+      writeFileSync(vanishing, readFileSync(ca));
+      const sink = sinkFor({ tls: { ca: vanishing } });
+      rmSync(vanishing);
+      await assert.rejects(sink.open(), { code: 'RT_ERR_SINK_MQTT_TLS' });
     });
   });
 });

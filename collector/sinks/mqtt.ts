@@ -16,6 +16,7 @@
  * RT_ERR_SINK_MQTT_UNAVAILABLE at once and publishes nothing: the offline queue is the journal, not memory.
  */
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSinkConfig } from '../../config/sections/sinks.js';
@@ -162,6 +163,10 @@ const HA_SENSORS: HaSensor[] = [
   { key: 'state', name: 'State', template: '{{ value_json.state }}' },
 ];
 
+/** OpenSSL / Node codes of a certificate that did not verify (as opposed to a broker that is down). */
+const TLS_VERIFY_CODES =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_REVOKED|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
+
 export class MqttSink implements Sink {
   readonly name: string;
   readonly #cfg: MqttSinkConfig;
@@ -181,6 +186,8 @@ export class MqttSink implements Sink {
   /** Alert events not yet acknowledged by the broker (bounded). */
   #pendingAlerts: AlertEvent[] = [];
   #lastError = 'not connected';
+  /** The last connect failed certificate verification (see TLS_VERIFY_CODES). */
+  #tlsFailure = false;
   #flushing: Promise<void> | null = null;
 
   constructor(cfg: MqttSinkConfig, deps: MqttSinkDeps) {
@@ -286,8 +293,10 @@ export class MqttSink implements Sink {
     client.on('close', () => {
       if (!this.#lastError) this.#lastError = 'connection closed';
     });
-    client.on('error', (err) => {
+    this.#tlsFailure = false;
+    client.on('error', (err: Error & { code?: string | number }) => {
       this.#lastError = errorMessage(err);
+      if (typeof err.code === 'string' && TLS_VERIFY_CODES.test(err.code)) this.#tlsFailure = true;
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -309,10 +318,14 @@ export class MqttSink implements Sink {
           }
         };
         // The socket closed before a CONNACK (refused, reset): fail now, the fan-out retries open() with backoff.
+        // A certificate that did not verify is its own error: a configuration problem, not the broker being down.
         const onClose = () => {
           cleanup();
+          const why = this.#lastError || 'connection closed before CONNACK';
           reject(
-            MqttSinkErrors.unavailable(this.#cfg.url, this.#lastError || 'connection closed before CONNACK'),
+            this.#tlsFailure
+              ? MqttSinkErrors.tlsVerify(this.#cfg.url, why)
+              : MqttSinkErrors.unavailable(this.#cfg.url, why),
           );
         };
         const cleanup = () => {
@@ -525,6 +538,30 @@ export class MqttSink implements Sink {
       if (s.device_class) body.device_class = s.device_class;
       if (s.state_class) body.state_class = s.state_class;
       return [`${prefix}/sensor/${uid}/config`, JSON.stringify(body)];
+    });
+  }
+
+  /** A TCP connect to the broker: true once it accepts again, so open() is retried at once rather than later. */
+  probe(): Promise<boolean> {
+    let host: string;
+    let port: number;
+    try {
+      const u = new URL(this.#cfg.url);
+      host = u.hostname.replace(/^\[|\]$/g, '');
+      port = u.port ? Number(u.port) : u.protocol === 'mqtts:' ? 8883 : 1883;
+    } catch {
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      const socket = tcpConnect({ host, port });
+      const done = (up: boolean) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(up);
+      };
+      const timer = setTimeout(() => done(false), Math.min(1000, this.#cfg.connect_timeout_ms));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
     });
   }
 
