@@ -212,7 +212,13 @@ describe('mqtt sink', () => {
     const sub = await subscriber(SHARED, [`${prefix}/+/+/state`]);
     const warned: unknown[] = [];
     const sink = new MqttSink(
-      mqttSinkSchema.parse({ url: SHARED, topic_prefix: prefix, retain_availability: false }),
+      // Nothing retained: this test leaves no state behind on the shared broker.
+      mqttSinkSchema.parse({
+        url: SHARED,
+        topic_prefix: prefix,
+        retain_availability: false,
+        retain_state: false,
+      }),
       {
         site,
         log: { ...silentLogger, warn: (obj) => warned.push(obj) },
@@ -259,6 +265,7 @@ describe('mqtt sink', () => {
       mqttSinkSchema.parse({
         url: SHARED,
         topic_prefix: prefix,
+        retain_state: false,
         home_assistant: { enabled: true, prefix: ha },
       }),
       { site },
