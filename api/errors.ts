@@ -21,6 +21,13 @@ export const ApiErrors = {
     (method, url) => `no endpoint ${method} ${url}; see GET /v1/status and the README for the list`,
     404,
   ),
+  historyUnavailable: defineError(
+    'RT_ERR_API_HISTORY_UNAVAILABLE',
+    'history is not served by a standalone `rigtel api` (live state only; history queries against InfluxDB are not built yet)',
+    () =>
+      'history is not served by this standalone API (it reads live state from MQTT only); ask a collector API or query InfluxDB',
+    501,
+  ),
   hostNotAllowed: defineError<[string]>(
     'RT_ERR_API_HOST_NOT_ALLOWED',
     'the request named a Host the API does not answer for (DNS-rebinding guard); add it to api.allowed_hosts',

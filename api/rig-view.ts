@@ -33,6 +33,8 @@ export interface RigSummary {
   location: { site: string; row: string; rack: string; slot: number | null } | null;
   consecutive_failures: number;
   next_poll_ms: number | null;
+  /** The collector that polls this rig went away (standalone API only): its figures are the last known ones. */
+  stale: boolean;
   /** True for a rig of the built-in emulated fleet: its figures are not a real machine's. */
   emulated: boolean;
 }
@@ -89,6 +91,7 @@ export function summarizeRig(config: Config, rig: RigStatus, nowMs: number = Dat
     location: rigLocation(config, configuredRig(config, rig)),
     consecutive_failures: rig.consecutive_failures,
     next_poll_ms: rig.next_poll_ms,
+    stale: rig.stale ?? false,
     emulated: configuredRig(config, rig)?.tags?.['emulated'] === 'true',
   };
 }

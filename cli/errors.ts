@@ -17,6 +17,12 @@ export const CliErrors = {
     "collector.shard.index is 'hostname' but the host name has no trailing number below collector.shard.count",
     (why) => `cannot tell this collector's shard: ${why} (set collector.shard.index to a number)`,
   ),
+  apiNeedsMqtt: defineError(
+    'RT_ERR_CLI_API_NEEDS_MQTT',
+    '`rigtel api` reads live state from the MQTT broker the collectors publish to: configure sinks.mqtt',
+    () =>
+      '`rigtel api` reads live state from the MQTT broker the collectors publish to: set sinks.mqtt (url, topic_prefix) as the collectors have it',
+  ),
 } as const;
 
 /** `rigtel layout import`: the rack layout CSV and the config it updates. */

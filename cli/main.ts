@@ -21,6 +21,7 @@ usage: rigtel <command> [options]
 
 commands:
   run [--config FILE]          collector + HTTP API in one process (no config: built-in emulated demo fleet)
+  api --config FILE            the HTTP API alone: live state of every collector (shard) from the MQTT broker
   poll HOST[:PORT] [--json]    poll one miner once and print what rigtel reads
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
@@ -51,6 +52,25 @@ Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight polls are aborted and the store 
 ${flagHelp(runFlags)}
 `;
 
+const apiFlags: FlagSpecs = {
+  config: { type: 'string', short: 'c', value: 'FILE', description: 'config file (YAML or JSON)' },
+  'all-sites': {
+    type: 'boolean',
+    description: 'serve every site under sinks.mqtt.topic_prefix, not only site.name',
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+export const apiUsage = `usage: rigtel api --config FILE [--all-sites]
+
+Serve the HTTP API without polling: live state of every rig comes from the MQTT broker in sinks.mqtt, where
+any number of collectors (\`rigtel run\` shards) publish each rig's state retained. A rig whose collector
+announced offline (clean stop or MQTT last will) or sent nothing for 3 poll intervals is marked stale;
+after 10 intervals it is offline. History routes answer RT_ERR_API_HISTORY_UNAVAILABLE in this mode.
+
+${flagHelp(apiFlags)}
+`;
+
 const checkFlags: FlagSpecs = {
   full: {
     type: 'boolean',
@@ -69,6 +89,7 @@ ${flagHelp(checkFlags)}
 
 const helpFor: Record<string, () => Promise<string>> = {
   run: async () => runUsage,
+  api: async () => apiUsage,
   poll: async () => (await import('./poll.js')).pollUsage,
   config: async () => configCheckUsage,
   scan: async () => (await import('./scan.js')).scanUsage,
@@ -142,6 +163,20 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       if (positionals.length) throw CliErrors.usage(`run takes no arguments (got '${positionals[0]}')`);
       const { runCommand } = await import('./run.js');
       return runCommand({ configFile: flags['config'] as string | undefined, io });
+    }
+    case 'api': {
+      const { positionals, flags } = parseArgs(rest, apiFlags);
+      if (flags['help']) {
+        io.out(apiUsage);
+        return EXIT_OK;
+      }
+      if (positionals.length) throw CliErrors.usage(`api takes no arguments (got '${positionals[0]}')`);
+      const { apiCommand } = await import('./api.js');
+      return apiCommand({
+        configFile: flags['config'] as string | undefined,
+        io,
+        allSites: flags['all-sites'] === true,
+      });
     }
     case 'poll':
       return (await import('./poll.js')).pollCommand(rest, io);

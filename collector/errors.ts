@@ -157,3 +157,17 @@ export const DiscoveryErrors = {
     400,
   ),
 };
+
+/** Live state read back from the MQTT broker (a standalone `rigtel api`). */
+export const BrokerFleetErrors = {
+  badState: defineError<[string, string]>(
+    'RT_ERR_BROKER_BAD_STATE',
+    'a message on a rig state topic is not a rigtel state JSON (another publisher, or a truncated message); it is ignored',
+    (topic, why) => `${topic}: not a rigtel state message (${why}); ignored`,
+  ),
+  collectorGone: defineError<[string]>(
+    'RT_ERR_BROKER_COLLECTOR_GONE',
+    'no state from the collector that polls this rig for longer than the offline bound (collector stopped, crashed or cut off)',
+    (why) => why,
+  ),
+} as const;

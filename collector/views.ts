@@ -36,6 +36,11 @@ export interface RigStatus {
   last_error: { code: string; message: string } | null;
   consecutive_failures: number;
   next_poll_ms: number | null;
+  /**
+   * Set by a standalone API reading state from MQTT: the collector that polls this rig went away (it announced
+   * offline, or sent nothing for a while), so `current` is its last known state, not a fresh one.
+   */
+  stale?: boolean;
 }
 
 export interface FleetView {

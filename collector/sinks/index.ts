@@ -2,10 +2,12 @@
  * The sinks a collector writes to, built from validated config. The embedded store is always first (it is the
  * API's history in single-site mode); other sinks are added below.
  */
+import { hostname } from 'node:os';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../lib/log.js';
 import type { AlertFeed } from '../alerts.js';
 import { rigNamesFromConfig } from '../rig-names.js';
+import { shardIndexFromHostname } from '../shard.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
@@ -30,12 +32,19 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
     sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log, names: rigNamesFromConfig(config) }));
   if (config.sinks.mqtt?.enabled) {
     const names = rigNamesFromConfig(config);
+    const { index, count } = config.collector.shard;
+    // Several collectors on one site: each announces its own availability under its shard index.
+    const collectorId =
+      count > 1
+        ? String(index === 'hostname' ? (shardIndexFromHostname(hostname()) ?? hostname()) : index)
+        : undefined;
     sinks.push(
       new MqttSink(config.sinks.mqtt, {
         site: config.site.name,
         log: deps.log,
         ...(deps.alerts ? { alerts: deps.alerts } : {}),
         names,
+        ...(collectorId !== undefined ? { collectorId } : {}),
       }),
     );
   }

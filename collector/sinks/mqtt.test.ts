@@ -168,13 +168,18 @@ describe('mqtt sink', () => {
       // A subscriber that joins later sees retained availability, the collector's status and discovery configs.
       const late = await subscriber(SHARED, [`${prefix}/#`, `${ha}/#`]);
       try {
-        await waitFor('retained messages', () => late.got.filter((g) => g.retain).length >= 3 + 12);
+        await waitFor('retained messages', () => late.got.filter((g) => g.retain).length >= 3 + 2 + 12);
         const retained = new Map(late.got.filter((g) => g.retain).map((g) => [g.topic, g.payload]));
         for (const t of retained.keys()) retainedTopics.add(t);
         assert.equal(retained.get(`${prefix}/${site}/rig_1__/availability`), 'online');
         assert.equal(retained.get(`${prefix}/${site}/rig-2/availability`), 'offline');
         assert.equal(retained.get(`${prefix}/${site}/collector/availability`), 'online');
-        assert.ok(!late.got.some((g) => g.topic.endsWith('/state')), 'state is not retained');
+        // State is retained too: a late subscriber (a standalone API) gets every rig's last state at once.
+        const lateState = JSON.parse(retained.get(stateTopic)!);
+        assert.equal(lateState.rig_id, 'rig/1+#');
+        assert.equal(lateState.address, makeSample('rig/1+#', T0, {}, site).address);
+        assert.equal(lateState.collector, null);
+        assert.ok(retained.has(`${prefix}/${site}/rig-2/state`));
         const power = JSON.parse(retained.get(`${ha}/sensor/rigtel_site-test_rig_1___power/config`)!);
         assert.equal(power.device_class, 'power');
         assert.equal(power.unit_of_measurement, 'W');
@@ -188,7 +193,8 @@ describe('mqtt sink', () => {
     } finally {
       // Whatever happened above, leave nothing retained on the shared broker.
       for (const [t] of sink.discoveryConfigs(makeSample('rig/1+#', T0, {}, site))) retainedTopics.add(t);
-      for (const rig of ['rig_1__', 'rig-2']) retainedTopics.add(`${prefix}/${site}/${rig}/availability`);
+      for (const rig of ['rig_1__', 'rig-2'])
+        for (const leaf of ['availability', 'state']) retainedTopics.add(`${prefix}/${site}/${rig}/${leaf}`);
       retainedTopics.add(`${prefix}/${site}/collector/availability`);
       await sink.close();
       const collectorStatus = `${prefix}/${site}/collector/availability`;
@@ -206,7 +212,13 @@ describe('mqtt sink', () => {
     const sub = await subscriber(SHARED, [`${prefix}/+/+/state`]);
     const warned: unknown[] = [];
     const sink = new MqttSink(
-      mqttSinkSchema.parse({ url: SHARED, topic_prefix: prefix, retain_availability: false }),
+      // Nothing retained: this test leaves no state behind on the shared broker.
+      mqttSinkSchema.parse({
+        url: SHARED,
+        topic_prefix: prefix,
+        retain_availability: false,
+        retain_state: false,
+      }),
       {
         site,
         log: { ...silentLogger, warn: (obj) => warned.push(obj) },
@@ -253,6 +265,7 @@ describe('mqtt sink', () => {
       mqttSinkSchema.parse({
         url: SHARED,
         topic_prefix: prefix,
+        retain_state: false,
         home_assistant: { enabled: true, prefix: ha },
       }),
       { site },

@@ -3,9 +3,11 @@
  * Home Assistant discovery.
  *
  * Topics (`<p>` = topic_prefix, default `rigtel`):
- *   <p>/<site>/<rig>/state               JSON snapshot per sample, QoS `qos` (default 1), not retained
+ *   <p>/<site>/<rig>/state               JSON snapshot per sample, QoS `qos` (default 1), retained (`retain_state`)
+ *                                        so a late subscriber (a standalone `rigtel api`) gets every rig's last state
  *   <p>/<site>/<rig>/availability        `online` / `offline`, retained
- *   <p>/<site>/collector/availability    `online` on connect, `offline` as the MQTT will and on clean stop, retained
+ *   <p>/<site>/collector/availability    `online` on connect, `offline` as the MQTT will and on clean stop, retained;
+ *                                        with several shards each has its own: <p>/<site>/collector/<index>/availability
  *   <p>/<site>/alerts                    alert events (raised / cleared / event), QoS 1
  *   <ha>/sensor/<uid>/config             Home Assistant discovery, retained
  *
@@ -46,6 +48,12 @@ export interface MqttSinkDeps {
    * name in place of its id, and its Home Assistant device carries the name and a suggested area.
    */
   names?: (address: string) => RigNames;
+  /**
+   * This collector's id among several on one site (its shard index): its availability topic becomes
+   * <p>/<site>/collector/<id>/availability and every state message names it, so a standalone API knows whose
+   * rigs went stale when one collector goes away.
+   */
+  collectorId?: string;
 }
 
 /** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
@@ -60,12 +68,18 @@ function haId(value: string): string {
 }
 
 /** The state JSON: the live figures, without raw replies or pool worker names. */
-export function statePayload(s: Sample, names?: RigNames): Record<string, unknown> {
+export function statePayload(
+  s: Sample,
+  names?: RigNames,
+  collectorId: string | null = null,
+): Record<string, unknown> {
   const active = s.pools.find((p) => p.active) ?? null;
   return {
     v: 1,
     site: s.site,
     rig_id: s.rig_id,
+    address: s.address,
+    collector: collectorId,
     name: names?.name ?? null,
     location: names?.location ?? null,
     at_ms: s.at_ms,
@@ -81,6 +95,7 @@ export function statePayload(s: Sample, names?: RigNames): Record<string, unknow
     hashrate_nominal_hs: s.hashrate_nominal_hs,
     power_w: s.power_w,
     power_source: s.power_source,
+    power_miner_w: s.power_miner_w,
     energy_wh: s.energy_wh,
     temp_chip_max_c: s.temp_chip_max_c,
     temp_board_max_c: s.temp_board_max_c,
@@ -162,6 +177,7 @@ export class MqttSink implements Sink {
   /** The retained list of active alerts needs publishing (an event happened, or a new session started). */
   #activeStale = false;
   readonly #names: (address: string) => RigNames;
+  readonly #collectorId: string | null;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -182,6 +198,7 @@ export class MqttSink implements Sink {
     this.#feed = deps.alerts;
     if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
     this.#names = deps.names ?? (() => ({ name: null, location: null }));
+    this.#collectorId = deps.collectorId ?? null;
   }
 
   /** The topic level for a rig: its configured name, else its id. */
@@ -190,7 +207,9 @@ export class MqttSink implements Sink {
   }
 
   get collectorTopic(): string {
-    return `${this.#base()}/collector/availability`;
+    return this.#collectorId === null
+      ? `${this.#base()}/collector/availability`
+      : `${this.#base()}/collector/${topicSegment(this.#collectorId)}/availability`;
   }
 
   #base(): string {
@@ -388,6 +407,7 @@ export class MqttSink implements Sink {
     const client = this.#connected();
     const qos = this.#cfg.qos;
     const retainAvail = this.#cfg.retain_availability;
+    const retainState = this.#cfg.retain_state;
     const pubs: Promise<void>[] = [];
     const newAvailability = new Map<string, string>();
     const newDiscovered = new Set<string>();
@@ -398,14 +418,14 @@ export class MqttSink implements Sink {
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
         topic = this.rigTopic(this.#rigKey(sample), 'state');
-        body = JSON.stringify(statePayload(sample, this.#names(sample.address)));
+        body = JSON.stringify(statePayload(sample, this.#names(sample.address), this.#collectorId));
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
         const e = MqttSinkErrors.badSample(seq, errorMessage(err));
         this.#log.warn({ code: e.code, seq }, e.message);
         continue;
       }
-      pubs.push(this.#publish(client, topic, body, qos, false));
+      pubs.push(this.#publish(client, topic, body, qos, retainState));
       latest.set(sample.rig_id, sample);
     }
     for (const [rigId, sample] of latest) {

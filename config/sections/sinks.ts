@@ -177,6 +177,12 @@ export const mqttSinkSchema = z
       .describe(
         'Publish rig and collector online/offline retained, so a late subscriber sees the current state.',
       ),
+    retain_state: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Publish each rig's state retained, so a late subscriber (a standalone `rigtel api`) gets every rig's last state at once.",
+      ),
     keepalive_s: z.number().int().min(5).max(3600).default(30).describe('MQTT keepalive.'),
     connect_timeout_ms: z.number().int().min(100).default(10_000).describe('Broker connect timeout.'),
     home_assistant: z

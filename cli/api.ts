@@ -1,0 +1,206 @@
+/**
+ * `rigtel api`: the HTTP API on its own, polling nothing. Live state comes from the MQTT broker the collectors
+ * (one or several shards) publish to: every rig's retained state and every collector's availability, for the
+ * configured site or all sites. The same routes as `rigtel run` read it through a `BrokerFleet`. History is not
+ * served in this mode (RT_ERR_API_HISTORY_UNAVAILABLE): the history route's store is synchronous and an InfluxDB
+ * reader for it is not built yet.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions } from 'mqtt';
+import { buildApp } from '../api/app.js';
+import { assertListenAllowed } from '../api/auth.js';
+import { ApiErrors } from '../api/errors.js';
+import { TokenStore } from '../api/tokens.js';
+import { BrokerFleet } from '../collector/broker-fleet.js';
+import { targetsFromConfig } from '../collector/runtime.js';
+import { topicSegment } from '../collector/sinks/mqtt.js';
+import type { SinkStatus } from '../collector/sinks/sink.js';
+import type { HistoryStore } from '../collector/views.js';
+import { loadConfig } from '../config/load.js';
+import { splitAddress } from '../config/schema.js';
+import type { MqttSinkConfig } from '../config/sections/sinks.js';
+import { errorCode, errorMessage } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import { checkConfigFile } from './config-check.js';
+import { CliErrors } from './errors.js';
+import type { Io } from './io.js';
+
+/** No state from a rig's collector for this many poll intervals: stale. */
+export const STALE_INTERVALS = 3;
+/** … and for this many: offline. */
+export const OFFLINE_INTERVALS = 10;
+
+export interface ApiOptions {
+  configFile: string | undefined;
+  io: Io;
+  /** Every site on the broker under the topic prefix, not only config.site.name. */
+  allSites?: boolean;
+  signal?: AbortSignal;
+}
+
+/** History is not served in this mode; every query answers a named error. */
+const noHistory: HistoryStore = {
+  history() {
+    throw ApiErrors.historyUnavailable();
+  },
+  rigIds: () => [],
+};
+
+function clientOptions(c: MqttSinkConfig): IClientOptions {
+  const opts: IClientOptions = {
+    clientId: `rigtel-api-${Math.random().toString(36).slice(2, 10)}`,
+    clean: true,
+    keepalive: c.keepalive_s,
+    connectTimeout: c.connect_timeout_ms,
+    reconnectPeriod: 1000,
+  };
+  if (c.username) opts.username = c.username;
+  if (c.password) opts.password = c.password.reveal();
+  if (c.url.startsWith('mqtts:')) {
+    opts.rejectUnauthorized = c.tls.reject_unauthorized;
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const path = c.tls[k];
+      if (path) opts[k] = readFileSync(path);
+    }
+  }
+  return opts;
+}
+
+export async function apiCommand(opts: ApiOptions): Promise<number> {
+  const { io } = opts;
+  if (opts.configFile) {
+    const check = checkConfigFile(opts.configFile, io.env);
+    if (!check.ok) {
+      io.err(check.text);
+      return 2;
+    }
+  }
+  const config = loadConfig(opts.configFile, io.env);
+  const mqttCfg = config.sinks.mqtt;
+  if (!mqttCfg) throw CliErrors.apiNeedsMqtt();
+  const log = createLogger(config.log.level, { base: { site: config.site.name, role: 'api' }, stderr: true });
+  const interval = config.poll.interval_ms;
+  const fleet = new BrokerFleet(targetsFromConfig(config), {
+    staleAfterMs: STALE_INTERVALS * interval,
+    offlineAfterMs: OFFLINE_INTERVALS * interval,
+  });
+  const startedMs = Date.now();
+
+  // <prefix>/<site>/<rig>/state, <prefix>/<site>/collector[/<id>]/availability
+  const prefix = mqttCfg.topic_prefix;
+  const site = opts.allSites ? '+' : topicSegment(config.site.name);
+  const depth = prefix.split('/').length;
+  const client = mqtt.connect(mqttCfg.url, clientOptions(mqttCfg));
+  let lastError: { code: string; message: string; at_ms: number } | null = null;
+  let lastOkMs: number | null = null;
+  let badStates = 0;
+  client.on('connect', () => {
+    lastError = null;
+    lastOkMs = Date.now();
+    client.subscribe(
+      [
+        `${prefix}/${site}/+/state`,
+        `${prefix}/${site}/collector/availability`,
+        `${prefix}/${site}/collector/+/availability`,
+      ],
+      { qos: 1 },
+      (err) => {
+        if (err) log.error({ err: errorMessage(err) }, 'MQTT subscribe failed');
+      },
+    );
+  });
+  client.on('error', (err) => {
+    lastError = { code: 'RT_ERR_SINK_MQTT_UNAVAILABLE', message: errorMessage(err), at_ms: Date.now() };
+  });
+  client.on('message', (topic, payload) => {
+    lastOkMs = Date.now();
+    const levels = topic.split('/').slice(depth);
+    const text = payload.toString();
+    try {
+      const [siteLevel, second, third, fourth] = levels;
+      if (!siteLevel) return;
+      if (levels.length === 3 && third === 'state') fleet.state(topic, siteLevel, text);
+      else if (second === 'collector' && levels.length === 3 && third === 'availability')
+        fleet.collector(siteLevel, null, text);
+      else if (second === 'collector' && levels.length === 4 && fourth === 'availability')
+        fleet.collector(siteLevel, third ?? null, text);
+    } catch (err) {
+      // One warning per 100 bad messages: another publisher on the prefix must not flood the log.
+      if (badStates++ % 100 === 0) log.warn({ code: errorCode(err), err: errorMessage(err) }, 'ignored');
+    }
+  });
+  const ticker = setInterval(() => fleet.tick(), Math.min(1000, Math.max(100, interval / 4)));
+  ticker.unref();
+
+  const sourceStatus = (): SinkStatus => ({
+    name: 'mqtt (live state source)',
+    state: client.connected ? 'ok' : 'retrying',
+    lag_samples: 0,
+    acked_seq: 0,
+    last_ok_ms: lastOkMs,
+    last_error: client.connected ? null : lastError,
+  });
+
+  const tokens = new TokenStore(config.storage.dir);
+  assertListenAllowed(splitAddress(config.api.listen, 8080).host, config.api.listen, tokens);
+  const app = buildApp({
+    fleet,
+    history: noHistory,
+    health: {
+      started_ms: startedMs,
+      sinks: () => [sourceStatus()],
+      polling: () => ({
+        rigs: fleet.size(),
+        up: fleet.upCount(),
+        last_sweep_ms: fleet.newestMs(),
+        last_sweep_duration_ms: null,
+      }),
+    },
+    config,
+    log,
+    tokens,
+  });
+  const { host, port } = splitAddress(config.api.listen, 8080);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close();
+    clearInterval(ticker);
+    await client.endAsync(true);
+    throw CliErrors.listen.with(
+      { cause: err },
+      config.api.listen,
+      (err as NodeJS.ErrnoException).code ?? String(err),
+    );
+  }
+  const addr = app.server.address();
+  const base =
+    addr && typeof addr === 'object'
+      ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : `http://${config.api.listen}`;
+  io.out(
+    `rigtel api: live state from ${mqttCfg.url} (${prefix}/${opts.allSites ? '+' : site}/…), no polling here\n` +
+      `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
+      `  health   ${base}/healthz\n` +
+      'Ctrl-C to stop.\n',
+  );
+
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      opts.signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (opts.signal?.aborted) done();
+    else opts.signal?.addEventListener('abort', done, { once: true });
+  });
+  io.out('stopping\n');
+  clearInterval(ticker);
+  await app.close();
+  await client.endAsync(true);
+  io.out('stopped\n');
+  return 0;
+}

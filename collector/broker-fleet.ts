@@ -1,0 +1,229 @@
+/**
+ * Live fleet state read back from the MQTT broker, for an API that polls nothing itself (`rigtel api`): every
+ * collector publishes each rig's state retained on `<p>/<site>/<rig>/state` and its own availability on
+ * `<p>/<site>/collector[/<shard>]/availability` (collector/sinks/mqtt.ts). The messages feed the same `Fleet` the
+ * collector keeps, so the API's routes read it unchanged.
+ *
+ * A rig whose collector went away is first **stale** (its collector announced `offline`, by clean stop or MQTT
+ * last will, or no state for `staleAfterMs`), then **offline** (no state for `offlineAfterMs`): its last values
+ * become history and `last_error` names RT_ERR_BROKER_COLLECTOR_GONE.
+ */
+import { errorMessage } from '../lib/errors.js';
+import type { Family, PowerSource, RigState, Sample, Support } from '../protocols/sample.js';
+import { BrokerFleetErrors } from './errors.js';
+import { Fleet } from './fleet.js';
+import type { RigTarget } from './poll.js';
+import type { FleetView, RigStatus } from './views.js';
+
+export interface BrokerFleetOptions {
+  /** No state for this long: the rig is marked stale. */
+  staleAfterMs: number;
+  /** No state for this long: the rig is marked offline. */
+  offlineAfterMs: number;
+  now?: () => number;
+}
+
+interface Tracked {
+  /** Collector key `<site>/<collector id or ->` that published the rig's latest state. */
+  collector: string;
+  at_ms: number;
+  last: Sample;
+  gone: boolean;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * A Sample rebuilt from a state message (`statePayload`): the fields the message carries; what it leaves out
+ * (per-board readings, pool users, raw replies) is empty or null. Throws RT_ERR_BROKER_BAD_STATE.
+ */
+export function sampleFromState(topic: string, payload: string): Sample {
+  let m: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    m = parsed as Record<string, unknown>;
+  } catch (err) {
+    throw BrokerFleetErrors.badState(topic, errorMessage(err));
+  }
+  const rigId = str(m['rig_id']);
+  const atMs = num(m['at_ms']);
+  if (m['v'] !== 1 || !rigId || atMs === null)
+    throw BrokerFleetErrors.badState(topic, 'needs v 1, rig_id and at_ms');
+  const poll = (m['poll'] && typeof m['poll'] === 'object' ? m['poll'] : {}) as Record<string, unknown>;
+  const fans = Array.isArray(m['fan_rpm']) ? (m['fan_rpm'] as unknown[]) : [];
+  const poolUrl = str(m['pool_url']);
+  return {
+    v: 1,
+    rig_id: rigId,
+    site: str(m['site']) ?? '',
+    // Collectors before the address was published: the rig id stands in for it.
+    address: str(m['address']) ?? rigId,
+    at_ms: atMs,
+    identity: {
+      family: (str(m['family']) ?? 'unknown') as Family,
+      make: str(m['make']),
+      model: str(m['model']),
+      firmware: str(m['firmware']),
+      mac: str(m['mac']),
+      serial: null,
+      hostname: null,
+    },
+    state: (str(m['state']) ?? 'error') as RigState,
+    state_inferred: false,
+    hashrate_hs: num(m['hashrate_hs']),
+    hashrate_avg_hs: num(m['hashrate_avg_hs']),
+    hashrate_nominal_hs: num(m['hashrate_nominal_hs']),
+    temp_board_max_c: num(m['temp_board_max_c']),
+    temp_chip_max_c: num(m['temp_chip_max_c']),
+    temp_inlet_c: null,
+    temp_outlet_c: null,
+    power_w: num(m['power_w']),
+    power_source: (str(m['power_source']) as PowerSource | null) ?? null,
+    power_miner_w: num(m['power_miner_w']),
+    energy_wh: num(m['energy_wh']),
+    uptime_s: num(m['uptime_s']),
+    shares_accepted: null,
+    shares_rejected: null,
+    shares_stale: null,
+    hw_errors: null,
+    difficulty_accepted: null,
+    boards: [],
+    fans: fans.map((rpm, index) => ({ index, rpm: num(rpm) })),
+    pools: poolUrl
+      ? [
+          {
+            index: 0,
+            url: poolUrl,
+            user: null,
+            status: null,
+            active: true,
+            accepted: null,
+            rejected: null,
+            stale: null,
+          },
+        ]
+      : [],
+    support: (str(m['support']) ?? 'partial') as Support,
+    repairs: [],
+    notes: [],
+    raw: null,
+    poll: {
+      ok: poll['ok'] === true,
+      duration_ms: num(poll['duration_ms']) ?? 0,
+      error_code: str(poll['error_code']),
+      error_message: null,
+    },
+  };
+}
+
+export class BrokerFleet implements FleetView {
+  readonly #fleet: Fleet;
+  readonly #opts: BrokerFleetOptions;
+  readonly #now: () => number;
+  /** By address (the Fleet's key). */
+  readonly #rigs = new Map<string, Tracked>();
+  readonly #collectorsDown = new Set<string>();
+  #stale = new Set<string>();
+  #changes = 0;
+  #newest: number | null = null;
+
+  constructor(targets: readonly RigTarget[], opts: BrokerFleetOptions) {
+    this.#fleet = new Fleet(targets);
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** A message on `<p>/<site>/<rig>/state`. Throws RT_ERR_BROKER_BAD_STATE (the caller logs and goes on). */
+  state(topic: string, site: string, payload: string): void {
+    if (payload.length === 0) return; // a cleared retained message
+    const sample = sampleFromState(topic, payload);
+    const collectorId = str((JSON.parse(payload) as Record<string, unknown>)['collector']);
+    const prev = this.#rigs.get(sample.address);
+    if (prev && sample.at_ms <= prev.at_ms) return;
+    this.#rigs.set(sample.address, {
+      collector: `${site}/${collectorId ?? '-'}`,
+      at_ms: sample.at_ms,
+      last: sample,
+      gone: false,
+    });
+    this.#fleet.update(sample);
+    if (this.#newest === null || sample.at_ms > this.#newest) this.#newest = sample.at_ms;
+    this.#changes += 1;
+    this.tick();
+  }
+
+  /** A message on a collector's availability topic (`online` / `offline`, the latter also its last will). */
+  collector(site: string, collectorId: string | null, payload: string): void {
+    const key = `${site}/${collectorId ?? '-'}`;
+    const down = payload === 'offline';
+    if (down === this.#collectorsDown.has(key)) return;
+    if (down) this.#collectorsDown.add(key);
+    else this.#collectorsDown.delete(key);
+    this.#changes += 1;
+    this.tick();
+  }
+
+  /** Re-judge staleness and offline bounds; call it periodically (and it runs on every message). */
+  tick(): void {
+    const now = this.#now();
+    const stale = new Set<string>();
+    for (const [address, t] of this.#rigs) {
+      const age = now - t.at_ms;
+      if (age > this.#opts.staleAfterMs || this.#collectorsDown.has(t.collector)) stale.add(address);
+      if (age > this.#opts.offlineAfterMs && !t.gone) {
+        t.gone = true;
+        const err = BrokerFleetErrors.collectorGone(
+          `no state for ${Math.round(age / 1000)} s from the collector that polls this rig`,
+        );
+        // Dated just after the last real state, so any newer state from the collector (its clock, not ours)
+        // replaces it.
+        this.#fleet.update({
+          ...t.last,
+          at_ms: t.at_ms + 1,
+          state: 'offline',
+          poll: { ok: false, duration_ms: 0, error_code: err.code, error_message: err.message },
+        });
+        this.#changes += 1;
+      }
+    }
+    if (stale.size !== this.#stale.size || [...stale].some((a) => !this.#stale.has(a))) {
+      this.#stale = stale;
+      this.#changes += 1;
+    }
+  }
+
+  version(): number {
+    return this.#changes;
+  }
+
+  list(): RigStatus[] {
+    return this.#fleet.list().map((r) => this.#mark(r));
+  }
+
+  get(idOrAddress: string): RigStatus | undefined {
+    const r = this.#fleet.get(idOrAddress);
+    return r ? this.#mark(r) : undefined;
+  }
+
+  #mark(r: RigStatus): RigStatus {
+    return { ...r, stale: this.#stale.has(r.address) };
+  }
+
+  size(): number {
+    return this.#fleet.size();
+  }
+
+  /** Rigs up and fresh. */
+  upCount(): number {
+    let n = 0;
+    for (const r of this.#fleet.list()) if (r.current && !this.#stale.has(r.address)) n += 1;
+    return n;
+  }
+
+  /** Time of the newest state received, ms. */
+  newestMs(): number | null {
+    return this.#newest;
+  }
+}
