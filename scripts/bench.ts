@@ -10,7 +10,7 @@
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
  *
  *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
- *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s]`
+ *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
  *
  * `npm run bench -- sweep parser` runs a subset.
  */
