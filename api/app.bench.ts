@@ -3,9 +3,9 @@
  * Serves 10,000 rigs of realistic S19 Pro samples from memory through the real app (fastify inject, no socket).
  */
 import { pathToFileURL } from 'node:url';
-import { makeSample } from '../collector/sinks/sample-factory.js';
 import type { FleetView, RigStatus } from '../collector/views.js';
 import { validateConfig } from '../config/load.js';
+import { makeSample } from '../testing/sample-factory.js';
 import { buildApp } from './app.js';
 
 export interface ApiBenchResult {

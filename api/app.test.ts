@@ -441,6 +441,11 @@ describe('health and status', () => {
       drop_at_estimate_ms: NOW + 600_000,
       dropped_entries: 0,
       entries: 123_456,
+      write_failures: 0,
+      write_lost_samples: 0,
+      write_error: null,
+      disk_free_bytes: 10e9,
+      disk_low: false,
     };
     const withJournal = buildApp({
       fleet: new TestFleet(rigs),

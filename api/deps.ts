@@ -1,14 +1,19 @@
-import type { Logger } from 'pino';
-import type { Alert } from '../collector/alerts.js';
-import type { EconomicsDeps } from '../collector/economics/wiring.js';
-import type { JournalPressure } from '../collector/journal.js';
-import type { DeviceStatus } from '../collector/snmp-poller.js';
-import type { FleetView, HealthView, HistoryStore } from '../collector/views.js';
+import type {
+  Alert,
+  DeviceStatus,
+  EconomicsDeps,
+  FleetView,
+  HealthView,
+  HistoryStore,
+  JournalPressure,
+} from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import type { Logger } from '../lib/log.js';
 import type { LoanService } from '../loans/service.js';
+import type { Sample } from '../protocols/sample.js';
 import type { TokenStore } from './tokens.js';
 
-export type { JournalPressure } from '../collector/journal.js';
+export type { JournalPressure } from '../collector/views.js';
 
 export interface ApiDeps {
   fleet: FleetView;
@@ -21,6 +26,10 @@ export interface ApiDeps {
   alerts?: () => Alert[];
   /** SNMP device status (PDUs, sensors, switches), when any are polled. */
   powerDevices?: () => DeviceStatus[];
+  /** Subscribe to the collector's samples as they land in the live fleet (feeds `GET /v1/events`). */
+  onSample?: (fn: (sample: Sample) => void) => () => void;
+  /** Poll one rig now, outside its schedule (`POST /v1/rigs/:id/poll`); resolves with the new sample. */
+  pollNow?: (rigId: string) => Promise<Sample | null>;
   /** API tokens; without it (or with none active) the API is open to loopback clients only. */
   tokens?: TokenStore;
   /** Loans, reports and the signing key, when the config has a loans section. */

@@ -16,10 +16,10 @@ import { mempoolProvider } from '../collector/market/providers.js';
 import { MarketService } from '../collector/market/service.js';
 import { MarketStore } from '../collector/market/store.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
-import { makeSample } from '../collector/sinks/sample-factory.js';
 import type { FleetView } from '../collector/views.js';
 import { validateConfig } from '../config/load.js';
 import type { Sample } from '../protocols/sample.js';
+import { makeSample } from '../testing/sample-factory.js';
 import { buildApp } from './app.js';
 
 const H = 3_600_000;

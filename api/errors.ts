@@ -21,6 +21,24 @@ export const ApiErrors = {
     (method, url) => `no endpoint ${method} ${url}; see GET /v1/status and the README for the list`,
     404,
   ),
+  hostNotAllowed: defineError<[string]>(
+    'RT_ERR_API_HOST_NOT_ALLOWED',
+    'the request named a Host the API does not answer for (DNS-rebinding guard); add it to api.allowed_hosts',
+    (host) => `Host '${host}' is not one this API answers for; add it to api.allowed_hosts if it is yours`,
+    421,
+  ),
+  methodNotAllowed: defineError<[string, string, string]>(
+    'RT_ERR_API_METHOD_NOT_ALLOWED',
+    'the endpoint exists but not for this HTTP method; the Allow header lists those it takes',
+    (method, url, allow) => `${method} is not allowed on ${url}; use ${allow}`,
+    405,
+  ),
+  pollUnavailable: defineError(
+    'RT_ERR_API_POLL_UNAVAILABLE',
+    'this API is not served by a collector that can poll rigs on demand',
+    () => 'poll now is not available: this API is not served by a running collector',
+    503,
+  ),
   internal: defineError(
     'RT_ERR_API_INTERNAL',
     'the API failed while answering; the collector log has the cause',

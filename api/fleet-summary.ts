@@ -8,7 +8,7 @@ import { lookupModel } from '../protocols/models.js';
 import { type PowerSource, RIG_STATES, type RigState } from '../protocols/sample.js';
 
 const STATES: readonly RigState[] = RIG_STATES;
-/** Weakest first: a total is only as good as its weakest input (design.md "Units, nulls and sources"). */
+/** Weakest first: a total is only as good as its weakest input (docs/ARCHITECTURE.md "Units, nulls and sources"). */
 const SOURCE_STRENGTH: readonly PowerSource[] = ['estimate', 'miner', 'pdu'];
 
 export interface FleetSummaryOptions {
@@ -35,6 +35,8 @@ export interface FleetSummary {
   power_kw: number | null;
   /** Rigs with a current sample, by where their power figure came from (`none`: no figure). */
   power_sources: Record<PowerSource | 'none', number>;
+  /** `power_w` split by where each rig's figure came from (W; 0 when no rig used that source). */
+  power_w_by_source: Record<PowerSource, number>;
   /** The weakest source in `power_w`. */
   power_source_weakest: PowerSource | null;
   /** J/TH over rigs with both known power and hashrate > 0; null when there are none. */
@@ -65,6 +67,7 @@ export interface FleetSummary {
 export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOptions): FleetSummary {
   const states = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<RigState, number>;
   const sources: Record<PowerSource | 'none', number> = { pdu: 0, miner: 0, estimate: 0, none: 0 };
+  const bySource: Record<PowerSource, number> = { pdu: 0, miner: 0, estimate: 0 };
   let hashrate = 0;
   let hashrateRigs = 0;
   let otherAlgorithm = 0;
@@ -92,6 +95,7 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     }
     if (s.power_w !== null && s.power_source !== null) {
       sources[s.power_source]++;
+      bySource[s.power_source] += s.power_w;
       power += s.power_w;
       powerRigs++;
       if (weakest === null || SOURCE_STRENGTH.indexOf(s.power_source) < SOURCE_STRENGTH.indexOf(weakest)) {
@@ -143,6 +147,11 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     power_w: powerRigs ? round(power, 1) : null,
     power_kw: powerRigs ? round(power / 1000, 3) : null,
     power_sources: sources,
+    power_w_by_source: {
+      pdu: round(bySource.pdu, 1),
+      miner: round(bySource.miner, 1),
+      estimate: round(bySource.estimate, 1),
+    },
     power_source_weakest: weakest,
     efficiency_jth: effRigs && effHash > 0 ? round(effPower / (effHash / 1e12), 2) : null,
     efficiency_rigs: effRigs,

@@ -1,13 +1,15 @@
 /**
- * What "degraded" means, in one place (README "GET /healthz"):
+ * What "degraded" means, in one place (GET /healthz answers 503 and lists the problems):
  * - polling stalled: rigs are configured but no sweep finished within 3 poll intervals (after start, or since
  *   the last sweep);
  * - a sink cannot deliver: its state is `retrying` (its lag grows in the journal) or `closed`;
  * - the journal is past its warning mark (`will_drop`): undelivered samples will soon be dropped;
+ * - the journal cannot write (disk full, I/O error): samples are being lost until an append succeeds again;
+ * - the disk under the journal is below its free-space mark.
  * - a market provider is failing (economics go stale or incomplete; polling is untouched).
  * A sink still `starting` and a collector with no rigs are not degraded.
  */
-import type { SinkStatus } from '../collector/sinks/sink.js';
+import type { SinkStatus } from '../collector/views.js';
 import type { ApiDeps } from './deps.js';
 
 export interface HealthReport {
@@ -50,6 +52,17 @@ export function judgeHealth(deps: ApiDeps): HealthReport {
     }
   }
   const journal = deps.health.journal?.() ?? null;
+  if (journal?.write_error) {
+    const e = journal.write_error;
+    problems.push(
+      `journal cannot write since ${new Date(e.since_ms).toISOString()} (${e.code}: ${e.message}): ${journal.write_lost_samples} samples lost so far in ${journal.write_failures} failed writes; it retries on every poll`,
+    );
+  }
+  if (journal?.disk_low) {
+    problems.push(
+      `disk nearly full under the journal: ${Math.round((journal.disk_free_bytes ?? 0) / 1048576)} MB free; acknowledged data is being shed`,
+    );
+  }
   if (journal?.will_drop) {
     problems.push(
       `journal nearly full (${Math.round(journal.used_bytes / 1048576)} of ${Math.round(journal.max_bytes / 1048576)} MB): the oldest undelivered samples will be dropped`,

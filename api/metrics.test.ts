@@ -78,8 +78,8 @@ test('metrics expose rigs by state, fleet figures, sink lag and journal use; mis
       const lines = new Set(res.body.split('\n'));
       assert.ok(lines.has('rigtel_rigs{state="mining"} 2'));
       assert.ok(lines.has('rigtel_rigs{state="offline"} 1'));
-      assert.ok(lines.has('rigtel_fleet_hashrate_hs 150000000000000'));
-      assert.ok(lines.has('rigtel_fleet_power_w 3000'));
+      assert.ok(lines.has('rigtel_fleet_hashrate_hashes_per_second 150000000000000'));
+      assert.ok(lines.has('rigtel_fleet_power_watts{source="pdu"} 3000'));
       assert.ok(lines.has('rigtel_sink_up{sink="influx"} 0'));
       assert.ok(lines.has('rigtel_sink_lag_samples{sink="influx"} 2'));
       assert.ok(lines.has('rigtel_journal_will_drop 0'));

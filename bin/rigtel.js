@@ -1,7 +1,29 @@
 #!/usr/bin/env node
-// Entry point: rigtel ships TypeScript run through tsx, so there is no build step between `npm ci` and use.
-import { register } from 'tsx/esm/api';
+// Entry point. `npm ci` compiles the TypeScript into dist/ (the `prepare` script); while dist/ matches the sources
+// (bin/stamp.js) it is loaded directly, so `rigtel --help` starts in a fraction of a second. Otherwise (a source
+// changed, or no build) the TypeScript runs through tsx, as in development.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sourceStamp } from './stamp.js';
 
-register();
-const { main } = await import('../cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function freshDist() {
+  if (process.env.RIGTEL_NO_DIST) return false;
+  try {
+    return readFileSync(join(root, 'dist', '.stamp'), 'utf8').trim() === sourceStamp(root);
+  } catch {
+    return false;
+  }
+}
+
+let main;
+if (freshDist()) {
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,8 @@
 /**
- * A small argument parser: `--flag value`, `--flag=value`, boolean `--flag`, `--` ends flags. Unknown flags and
- * missing values are usage errors (exit 2), never silently ignored.
+ * Arguments through `node:util.parseArgs` (strict): `--flag value`, `--flag=value`, `-f value`, boolean `--flag`,
+ * `--` ends flags. Unknown flags and missing values are usage errors (exit 2), never silently ignored.
  */
+import { parseArgs as utilParseArgs } from 'node:util';
 import { CliErrors } from './errors.js';
 
 export interface FlagSpec {
@@ -21,42 +22,43 @@ export interface Parsed {
 }
 
 export function parseArgs(argv: readonly string[], specs: FlagSpecs): Parsed {
-  const positionals: string[] = [];
-  const flags: Parsed['flags'] = {};
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(specs))
+    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}) };
   const byShort = new Map(Object.entries(specs).flatMap(([name, s]) => (s.short ? [[s.short, name]] : [])));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    let name: string | undefined;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    } else if (/^-[A-Za-z]$/.test(arg)) {
-      name = byShort.get(arg.slice(1));
-      if (!name) throw CliErrors.usage(`unknown flag ${arg}`);
-    } else {
-      positionals.push(arg);
-      continue;
-    }
-    const spec = specs[name];
-    if (!spec) throw CliErrors.usage(`unknown flag --${name}`);
-    if (spec.type === 'boolean') {
-      if (inline !== undefined) throw CliErrors.usage(`--${name} takes no value`);
-      flags[name] = true;
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('-') && value.length > 1)) {
-      throw CliErrors.usage(`--${name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
-    }
-    flags[name] = value;
+  let parsed: ReturnType<typeof utilParseArgs>;
+  try {
+    parsed = utilParseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw CliErrors.usage(usageMessage(err as NodeJS.ErrnoException & { message: string }, byShort));
   }
-  return { positionals, flags };
+  const flags: Parsed['flags'] = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    // A repeated string flag keeps its last value, as the previous parser did.
+    flags[name] = Array.isArray(value) ? value[value.length - 1] : (value as string | boolean | undefined);
+  }
+  return { positionals: parsed.positionals, flags };
+}
+
+/** node:util's messages, reworded to rigtel's one style (`--config needs a value (FILE)`). */
+function usageMessage(
+  err: NodeJS.ErrnoException & { message: string },
+  byShort: Map<string, string>,
+): string {
+  // Messages quote the option as '--name', '-n' or '-n, --name <value>'.
+  const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
+  const flag = /--[^\s,<]+/.exec(quoted)?.[0] ?? /^-[^\s,]+/.exec(quoted)?.[0] ?? quoted;
+  const long = flag.startsWith('--') ? flag.slice(2) : (byShort.get(flag.slice(1)) ?? flag.slice(1));
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown flag ${flag}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument (missing|is ambiguous)/.test(err.message)
+        ? `--${long} needs a value`
+        : `--${long} takes no value`;
+    default:
+      return err.message;
+  }
 }
 
 /** The flag lines of a help text. */

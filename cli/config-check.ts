@@ -2,13 +2,11 @@
  * `rigtel config check FILE`: validate without connecting to anything. Valid: `ok` and a summary (secrets
  * print as [redacted]). Invalid: one line per problem naming the field, exit 2.
  */
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigErrors } from '../config/errors.js';
-import { formatIssues } from '../config/issues.js';
-import { applyEnvOverrides, parseConfigText } from '../config/load.js';
-import { type Config, configSchema } from '../config/schema.js';
+import { applyEnvOverrides, blameEnv, checkConfig, readConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { RtError } from '../lib/errors.js';
 import { redacted } from '../lib/secret.js';
 import { loadFacilities } from '../loans/register.js';
@@ -26,38 +24,31 @@ export function checkConfigFile(
 ): CheckResult {
   let raw: unknown;
   try {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw ConfigErrors.unreadable(file, (err as NodeJS.ErrnoException).code ?? String(err));
-    }
-    raw = parseConfigText(text, file);
+    raw = readConfigFile(file);
   } catch (err) {
+    const listed = ConfigErrors.invalid.is(err) ? err.details?.['problems'] : undefined;
+    if (Array.isArray(listed)) {
+      const head = `${ConfigErrors.invalid.code}: ${file}: ${listed.length} problem(s)`;
+      return { ok: false, text: `${head}\n${listed.join('\n')}\n` };
+    }
     if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
     throw err;
   }
-  // applyEnvOverrides turns a non-object into {}, which would pass as an empty config: refuse it here.
-  if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    const got = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
-    const head = `${ConfigErrors.invalid.code}: ${file}: 1 problem(s)`;
-    return { ok: false, text: `${head}\n(root): expected a mapping of settings (key: value), got ${got}\n` };
-  }
-  const result = configSchema.safeParse(applyEnvOverrides(raw, env));
-  if (!result.success) {
+  const result = checkConfig(applyEnvOverrides(raw, env));
+  if (!result.ok) {
     // formatIssues joins several unknown keys of one object into one entry; print each on its own line.
-    const problems = formatIssues(result.error).flatMap((p) => p.split('\n').map((l) => l.trim()));
+    const problems = blameEnv(result.problems, env).flatMap((p) => p.split('\n').map((l) => l.trim()));
     const head = `${ConfigErrors.invalid.code}: ${file}: ${problems.length} problem(s)`;
     return { ok: false, text: `${head}\n${problems.join('\n')}\n` };
   }
   // Loan files and asset registers live beside the config: read them too, so a bad register line fails here.
   try {
-    loadFacilities(result.data.loans, dirname(file));
+    loadFacilities(result.config.loans, dirname(file));
   } catch (err) {
     if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
     throw err;
   }
-  return { ok: true, text: `ok ${file}\n${full ? fullDump(result.data) : summarize(result.data)}` };
+  return { ok: true, text: `ok ${file}\n${full ? fullDump(result.config) : summarize(result.config)}` };
 }
 
 /** The effective config (defaults applied) as YAML; Secret.toJSON turns every secret into [redacted]. */
@@ -89,7 +80,7 @@ export function summarize(config: Config): string {
   lines.push(`emulator     ${emu} (mode ${config.emulator.mode})`);
   const snmp = (config.snmp as { devices?: unknown[] }).devices;
   if (Array.isArray(snmp)) lines.push(`snmp         ${snmp.length} device(s)`);
-  const sinks = Object.keys(config.sinks as object);
+  const sinks = Object.keys(config.sinks as object).filter((k) => k !== 'retry');
   lines.push(`sinks        embedded store${sinks.length ? `, ${sinks.join(', ')}` : ''}`);
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MarketStore } from '../collector/market/store.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
-import { makeSample } from '../collector/sinks/sample-factory.js';
+import { makeSample } from '../testing/sample-factory.js';
 import type { Io } from './io.js';
 import { main } from './main.js';
 

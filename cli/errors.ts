@@ -18,3 +18,17 @@ export const CliErrors = {
     (why) => `cannot tell this collector's shard: ${why} (set collector.shard.index to a number)`,
   ),
 } as const;
+
+/** `rigtel layout import`: the rack layout CSV and the config it updates. */
+export const LayoutErrors = {
+  csv: defineError<[string, number, string]>(
+    'RT_ERR_LAYOUT_CSV',
+    'a rack layout CSV row is malformed; the message names the file, line and column',
+    (file, line, why) => `${file}:${line}: ${why}`,
+  ),
+  read: defineError<[string, string]>(
+    'RT_ERR_LAYOUT_READ',
+    'the layout CSV or the config file cannot be read or written',
+    (file, why) => `${file}: ${why}`,
+  ),
+} as const;

@@ -2,15 +2,14 @@
  * The `rigtel` command. `bin/rigtel.js` calls `main(argv)` and uses the result as the exit code:
  * 0 ok, 1 the work failed (poll error, run failure), 2 usage error or invalid config.
  */
+import { readFileSync } from 'node:fs';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { redactText } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
-import { checkConfigFile } from './config-check.js';
-import { economicsCommand, economicsUsage, marketCommand, marketUsage } from './economics.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
-import { auditCommand, auditUsage, reportCommand, reportUsage, tokenCommand, tokenUsage } from './loans.js';
-import { pollCommand, pollUsage } from './poll.js';
-import { scanCommand, scanUsage } from './scan.js';
+
+// Commands are imported when used, so `rigtel --help` and `--version` load almost nothing.
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -25,12 +24,14 @@ commands:
   poll HOST[:PORT] [--json]    poll one miner once and print what rigtel reads
   config check FILE            validate a config file (exit 2 with one line per problem)
   scan RANGE…                  find miners on the network
+  layout import FILE.csv       set rigs' row/rack/slot in a config from a rack layout CSV
   token create|list|revoke     API tokens (roles admin, engineer, lender)
   audit verify                 check the audit log's hash chain
   report verify FILE           check a signed loan report offline (signature, chain, which field changed)
   economics [--from --to]      revenue, costs, cost per BTC and break-even from the store (--json, --csv)
   market import FILE           record market values (difficulty, fees, price) from a CSV or JSON file
   help [COMMAND]               this text, or a command's help
+  --version                    print the version
 
 Run \`rigtel <command> --help\` for a command's options.
 `;
@@ -66,24 +67,38 @@ to anything. Prints \`ok\` and a summary, or one line per problem naming the fie
 ${flagHelp(checkFlags)}
 `;
 
-const helpFor: Record<string, string> = {
-  run: runUsage,
-  poll: pollUsage,
-  config: configCheckUsage,
-  scan: scanUsage,
-  token: tokenUsage,
-  audit: auditUsage,
-  report: reportUsage,
-  economics: economicsUsage,
-  market: marketUsage,
+const helpFor: Record<string, () => Promise<string>> = {
+  run: async () => runUsage,
+  poll: async () => (await import('./poll.js')).pollUsage,
+  config: async () => configCheckUsage,
+  scan: async () => (await import('./scan.js')).scanUsage,
+  layout: async () => (await import('./layout.js')).layoutUsage,
+  economics: async () => (await import('./economics.js')).economicsUsage,
+  market: async () => (await import('./economics.js')).marketUsage,
+  token: async () => (await import('./loans.js')).tokenUsage,
+  audit: async () => (await import('./loans.js')).auditUsage,
+  report: async () => (await import('./loans.js')).reportUsage,
 };
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** package.json's version, read once. */
+export function version(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
+
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  // Everything a command prints passes the one redaction (URL userinfo, known secret values).
+  const io: Io = {
+    out: (text) => rawIo.out(redactText(text)),
+    err: (text) => rawIo.err(redactText(text)),
+    env: rawIo.env,
+  };
   try {
     return await dispatch(argv, io);
   } catch (err) {
     if (CliErrors.usage.is(err)) {
-      io.err(`rigtel: ${err.message}\n\n${usageFor(argv[0])}`);
+      io.err(`${err.code}: ${err.message}\n\n${await usageFor(argv[0])}`);
       return EXIT_USAGE;
     }
     if (err instanceof RtError) {
@@ -97,8 +112,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
-function usageFor(command: string | undefined): string {
-  return (command && helpFor[command]) || usage;
+async function usageFor(command: string | undefined): Promise<string> {
+  const help = command ? helpFor[command] : undefined;
+  return help ? help() : usage;
 }
 
 async function dispatch(argv: string[], io: Io): Promise<number> {
@@ -110,7 +126,12 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      io.out(usageFor(rest[0]));
+      io.out(await usageFor(rest[0]));
+      return EXIT_OK;
+    case 'version':
+    case '--version':
+    case '-V':
+      io.out(`rigtel ${version()}\n`);
       return EXIT_OK;
     case 'run': {
       const { positionals, flags } = parseArgs(rest, runFlags);
@@ -123,7 +144,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return runCommand({ configFile: flags['config'] as string | undefined, io });
     }
     case 'poll':
-      return pollCommand(rest, io);
+      return (await import('./poll.js')).pollCommand(rest, io);
     case 'config': {
       const [sub, ...args] = rest;
       if (sub === '--help' || sub === '-h' || sub === 'help') {
@@ -138,6 +159,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
         return EXIT_OK;
       }
       if (positionals.length !== 1) throw CliErrors.usage('config check needs exactly one FILE');
+      const { checkConfigFile } = await import('./config-check.js');
       const result = checkConfigFile(positionals[0]!, io.env, flags['full'] === true);
       if (result.ok) {
         io.out(result.text);
@@ -147,17 +169,21 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     case 'scan':
-      return scanCommand(rest, io);
+      return (await import('./scan.js')).scanCommand(rest, io);
+    case 'layout': {
+      const { layoutCommand } = await import('./layout.js');
+      return layoutCommand(rest, io);
+    }
     case 'token':
-      return tokenCommand(rest, io);
+      return (await import('./loans.js')).tokenCommand(rest, io);
     case 'audit':
-      return auditCommand(rest, io);
+      return (await import('./loans.js')).auditCommand(rest, io);
     case 'report':
-      return reportCommand(rest, io);
+      return (await import('./loans.js')).reportCommand(rest, io);
     case 'economics':
-      return economicsCommand(rest, io);
+      return (await import('./economics.js')).economicsCommand(rest, io);
     case 'market':
-      return marketCommand(rest, io);
+      return (await import('./economics.js')).marketCommand(rest, io);
     default:
       throw CliErrors.usage(`unknown command '${command}'`);
   }

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { scanRange } from '../collector/discovery.js';
-import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
 import { loadPersonality, PERSONALITY_SPECS, personalityNames } from '../protocols/emulator/personalities.js';
 import { type EmulatedRig, startEmulatedRig } from '../protocols/emulator/server.js';
 import type { MinerReading } from '../protocols/sample.js';
+import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
 import { pollCommand } from './poll.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);

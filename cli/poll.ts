@@ -1,29 +1,27 @@
+import { addressKey } from '../collector/address.js';
 /** `rigtel poll HOST[:PORT]`: one poll of one miner, printed as a table or JSON. Reads only. */
 import { rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
-import { Secret } from '../lib/secret.js';
 import type { PollTarget } from '../protocols/driver.js';
 import { estimatePowerW } from '../protocols/models.js';
+import { checkPlausibility } from '../protocols/plausibility.js';
 import { pollOnce } from '../protocols/registry.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { formatReading } from './format.js';
 import type { Io } from './io.js';
+import { secretFlags, secretFromFlags } from './secret-input.js';
 
 export const pollFlags: FlagSpecs = {
   family: { type: 'string', value: 'F', description: 'miner family (default auto: detect from the replies)' },
   json: { type: 'boolean', description: 'print the normalized reading as JSON' },
   timeout: { type: 'string', value: 'MS', description: 'deadline per command in ms (default 8000)' },
   user: { type: 'string', value: 'NAME', description: 'user for APIs that need one (Antminer web UI)' },
-  'password-env': {
-    type: 'string',
-    value: 'VAR',
-    description: 'read the password from this environment variable (never from the command line)',
-  },
+  ...secretFlags,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
-export const pollUsage = `usage: rigtel poll HOST[:PORT] [--family F] [--json] [--timeout MS]
+export const pollUsage = `usage: rigtel poll HOST[:PORT] [--family F] [--json] [--timeout MS] [--password-env VAR | --password-file FILE]
 
 Poll one miner once and print what rigtel reads from it: identity, state, hashrate, temperatures, fans,
 power with its source, pools, boards, repairs applied to malformed replies, and notes. Port defaults to 4028.
@@ -52,13 +50,7 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
   if (!Number.isInteger(timeout) || timeout < 100 || timeout > 600_000) {
     throw CliErrors.usage('--timeout: expected whole milliseconds from 100 to 600000');
   }
-  let password: Secret | undefined;
-  const envName = flags['password-env'];
-  if (typeof envName === 'string') {
-    const value = io.env[envName];
-    if (!value) throw CliErrors.usage(`--password-env: environment variable ${envName} is not set`);
-    password = new Secret(value);
-  }
+  const password = secretFromFlags(flags, io.env);
   const { host, port } = splitAddress(address);
   const target: PollTarget = {
     host,
@@ -80,6 +72,8 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
       target,
       AbortSignal.any([controller.signal, AbortSignal.timeout(timeout * 4)]),
     );
+    // The same physical-bounds and unit check the collector applies: a verdict here matches the collector's.
+    checkPlausibility(reading);
     // As the collector does: with no power figure from the miner, estimate it from the model table, labelled so.
     if (reading.power_w === null) {
       const estimate = estimatePowerW(reading);
@@ -88,7 +82,7 @@ export async function pollCommand(argv: readonly string[], io: Io): Promise<numb
         reading.power_source = 'estimate';
       }
     }
-    const shown = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const shown = addressKey({ host, port });
     io.out(
       flags['json']
         ? `${JSON.stringify(reading, null, 2)}\n`

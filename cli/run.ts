@@ -3,6 +3,7 @@
  * every few seconds until SIGINT/SIGTERM, when everything is closed in reverse order and the exit code is 0.
 
  */
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,28 +11,30 @@ import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
 import { summarizeFleet } from '../api/fleet-summary.js';
 import { TokenStore } from '../api/tokens.js';
+import { addressKey } from '../collector/address.js';
 import { targetsFromScan } from '../collector/adopt.js';
 import { AlertLog } from '../collector/alert-log.js';
-import { AlertEngine } from '../collector/alerts.js';
+import { type DirLock, lockDir } from '../collector/dir-lock.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
-import { startEmulatedFleet } from '../collector/emulated-fleet.js';
+import { StorageErrors } from '../collector/errors.js';
 import { defaultPollWorkers, PollWorkerPool } from '../collector/poll-workers.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
-import { MqttSink } from '../collector/sinks/mqtt.js';
 import { type DeviceStatus, startSnmpPoller } from '../collector/snmp-poller.js';
 import type { FleetView } from '../collector/views.js';
+import { demoSnmpSection } from '../config/demo.js';
 import { loadConfig } from '../config/load.js';
 import { type Config, rigSchema, splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { LoanService } from '../loans/service.js';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { loadPersonality } from '../protocols/emulator/personalities.js';
 import { estimatePowerW, lookupModel } from '../protocols/models.js';
 import { driverFor } from '../protocols/registry.js';
-import { demoSnmpSection, startEmulatedPdu } from '../protocols/snmp/emulator.js';
+import { startEmulatedPdu } from '../protocols/snmp/emulator.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import type { Io } from './io.js';
@@ -43,9 +46,18 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Live line period; 0 disables it. */
   liveEveryMs?: number;
+  /** Called when shutdown overruns its hard deadline (default process.exit). */
+  exit?: (code: number) => void;
 }
 
-/** Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike. */
+/** Exit code when shutdown overran its deadline: the process stopped without finishing its flush. */
+export const EXIT_STOP_DEADLINE = 1;
+
+/**
+ * Emulated rigs are added to the config as ordinary rigs, so targets, API and summaries treat them alike; each
+ * carries the tag `emulated: "true"`, which the rig views show as `emulated: true`. They replace the configured
+ * rigs (the demo: there are none) or, with emulator.alongside_rigs, join them.
+ */
 export function withEmulatedRigs(
   config: Config,
   rigs: ReadonlyArray<{ name: string; address: string; family: string }>,
@@ -53,9 +65,23 @@ export function withEmulatedRigs(
   const known = new Set(rigSchema.shape.family.unwrap().options as readonly string[]);
   return {
     ...config,
-    rigs: rigs.map((r) =>
-      rigSchema.parse({ name: r.name, address: r.address, family: known.has(r.family) ? r.family : 'auto' }),
-    ),
+    // A demo floor: rows of two racks of six, so the floor map shows its layout.
+    rigs: [
+      ...(config.emulator.alongside_rigs ? config.rigs : []),
+      ...rigs.map((r, i) =>
+        rigSchema.parse({
+          name: r.name,
+          address: r.address,
+          family: known.has(r.family) ? r.family : 'auto',
+          tags: { emulated: 'true' },
+          location: {
+            row: String.fromCharCode(65 + Math.floor(i / 12)),
+            rack: `r${String((Math.floor(i / 6) % 2) + 1).padStart(2, '0')}`,
+            slot: (i % 6) + 1,
+          },
+        }),
+      ),
+    ],
   };
 }
 
@@ -91,6 +117,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   // The built-in demo records fixed demo market values; a configured site calls only what it lists.
   let demoMarket = false;
   try {
+    // One owner per storage dir, checked before anything starts (the collector releases it on stop).
+    let dirLock: DirLock | undefined;
+    try {
+      mkdirSync(config.storage.dir, { recursive: true });
+      dirLock = lockDir(config.storage.dir);
+    } catch (err) {
+      // A dir that cannot be made or locked: the collector reports it with the journal's named error.
+      if (StorageErrors.locked.is(err)) throw err;
+    }
+    if (dirLock) stack.push({ name: 'storage lock', close: () => dirLock.release() });
     if (emulatorWanted(config)) {
       const fleet = await startEmulatedFleet({
         count: config.emulator.rigs,
@@ -99,6 +135,24 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       });
       stack.push({ name: 'emulated fleet', close: () => fleet.stop() });
       const demo = config.rigs.length === 0;
+      // Emulated samples stay out of real databases unless asked (emulator.write_sinks).
+      const real = [
+        config.sinks.influx?.enabled ? 'influx' : null,
+        config.sinks.mqtt?.enabled ? 'mqtt' : null,
+      ].filter((n) => n !== null);
+      if (real.length > 0 && !config.emulator.write_sinks) {
+        config = {
+          ...config,
+          sinks: {
+            ...config.sinks,
+            ...(config.sinks.influx ? { influx: { ...config.sinks.influx, enabled: false } } : {}),
+            ...(config.sinks.mqtt ? { mqtt: { ...config.sinks.mqtt, enabled: false } } : {}),
+          },
+        };
+        io.out(
+          `emulated fleet: not writing to the configured ${real.join(' and ')} sink(s) (set emulator.write_sinks: true to)\n`,
+        );
+      }
       demoMarket = demo;
       config = withEmulatedRigs(config, fleet.rigs);
       if (demo) {
@@ -176,6 +230,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const collector = await startCollector(config, targets, {
       log,
       driverFor: pollDriverFor,
+      ...(dirLock ? { dirLock } : {}),
       estimatePowerW,
       ...(meter ? { meter } : {}),
     });
@@ -204,7 +259,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         const unknown = report.results.filter((r) => r.status === 'unidentified');
         if (unknown.length)
           log.warn(
-            { hosts: unknown.map((r) => `${r.ip}:${r.port}`) },
+            { hosts: unknown.map((r) => addressKey({ host: r.ip, port: r.port })) },
             'rescan: hosts answered but could not be identified',
           );
         if (!config.discovery.adopt) return;
@@ -215,14 +270,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     });
     stack.push({ name: 'rescans', close: () => rescans.stop() });
 
-    // Alerts go to the log here; the MQTT sink publishes its own events.
-    const alerts = new AlertEngine(config.alerts);
-    // One line per alert change up to a budget, then a digest a minute: never a line per rig per poll.
-    const alertLog = new AlertLog(log, { active: () => alerts.active() });
+    // The collector's one alert engine: its events go to the log here (one line per change up to a budget, then
+    // a digest a minute: never a line per rig per poll), to MQTT when configured, and the API lists its alerts.
+    const alertLog = new AlertLog(log, { active: () => collector.alerts.active() });
     alertLog.start();
     stack.push({ name: 'alert log', close: async () => alertLog.stop() });
-    collector.onSample((sample) => {
-      for (const event of alerts.observe(sample)) alertLog.event(event);
+    collector.alerts.onEvent((event) => {
+      alertLog.event(event);
     });
 
     // Loans: pledged-vs-seen on every poll (alerts and audit entries on change), reports for the API.
@@ -231,29 +285,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       const service = new LoanService({
         config,
         store: collector.store,
-        alerts,
+        alerts: collector.alerts,
         market: { store: market.store, feesValidMs: config.market.fees_valid_ms },
         ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
       });
       loans = service;
       stack.push({ name: 'loans', close: () => service.close() });
-      // Pledge alerts join the alert list (/v1/alerts) and, when the MQTT sink runs, its alerts topic.
-      const mqtt = collector.sinks.find((s): s is MqttSink => s instanceof MqttSink);
+      // Pledge alerts are raised on the collector's one engine: they join /v1/alerts, the alert log and, when the
+      // MQTT sink runs, its alerts topics, through the engine's listeners.
       collector.onSample((sample) => {
-        const events = service.observe(sample);
-        for (const event of events) {
-          const level = event.type === 'cleared' ? 'info' : 'warn';
-          log[level]({ alert: event.alert, type: event.type }, `alert ${event.type}: ${event.alert.message}`);
-        }
-        if (mqtt && events.length)
-          mqtt
-            .publishAlerts(events)
-            .catch((err) =>
-              log.warn(
-                { code: errorCode(err), err: errorMessage(err) },
-                'pledge alerts not published on MQTT',
-              ),
-            );
+        service.observe(sample);
       });
       io.out(
         `loans: ${service.facilities.length} facilities, signing key ${service.key.fingerprint.slice(0, 16)}…\n`,
@@ -279,13 +320,22 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         health,
         config,
         log,
-        alerts: () => alerts.active(),
+        alerts: () => collector.alerts.active(),
+        onSample: (fn) => collector.onSample(fn),
+        pollNow: (address) => collector.pollNow(address),
         economics,
         ...(powerDevices ? { powerDevices } : {}),
         tokens,
         ...(loans ? { loans } : {}),
       });
       const { host, port } = splitAddress(config.api.listen, 8080);
+      try {
+        // Plugins load first (the floor page reads web/ here): their failure is not a listen problem.
+        await app.ready();
+      } catch (err) {
+        await app.close();
+        throw err;
+      }
       try {
         await app.listen({ host, port });
       } catch (err) {
@@ -315,12 +365,42 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     const every = opts.liveEveryMs ?? 5000;
     const timer =
-      every > 0 ? setInterval(() => io.out(`${liveLine(collector.fleet)}\n`), every).unref() : undefined;
+      every > 0
+        ? setInterval(
+            () => io.out(`${liveLine(collector.fleet)}${journalNote(collector.journal.pressure())}\n`),
+            every,
+          ).unref()
+        : undefined;
 
-    await waitForStop(opts.signal);
+    const stopping = await waitForStop(opts.signal);
     if (timer) clearInterval(timer);
-    io.out('stopping: closing the API, aborting in-flight polls, closing the store…\n');
-    await closeAll();
+    // From here on a further SIGTERM/SIGINT is logged and ignored (a second Ctrl-C must not cut the flush short);
+    // only the hard deadline ends a shutdown that hangs, and it says what the journal still holds.
+    const deadlineMs = config.shutdown.deadline_ms;
+    const onAgain = (sig: NodeJS.Signals) =>
+      log.warn({ signal: sig, deadline_ms: deadlineMs }, `${sig} while stopping: ignored, still flushing`);
+    process.on('SIGINT', onAgain);
+    process.on('SIGTERM', onAgain);
+    const hard = setTimeout(() => {
+      const p = collector.journal.pressure();
+      const left =
+        p.oldest_unacked_seq === null
+          ? 'every journal entry was delivered'
+          : `journal entries from seq ${p.oldest_unacked_seq} on are not yet delivered to every sink (${p.entries} entries kept on disk; they are sent on the next start)`;
+      const message = `stop deadline of ${deadlineMs} ms passed; exiting without finishing shutdown: ${left}`;
+      log.error({ code: 'RT_ERR_STOP_DEADLINE', journal: p }, message);
+      io.err(`${message}\n`);
+      (opts.exit ?? process.exit)(EXIT_STOP_DEADLINE);
+    }, deadlineMs);
+    hard.unref();
+    try {
+      io.out(`stopping (${stopping}): closing the API, aborting in-flight polls, closing the store…\n`);
+      await closeAll();
+    } finally {
+      clearTimeout(hard);
+      process.off('SIGINT', onAgain);
+      process.off('SIGTERM', onAgain);
+    }
     io.out('stopped\n');
     return 0;
   } catch (err) {
@@ -329,28 +409,50 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 }
 
-/** `12:00:05  rigs up 22/24 · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
+/** `12:00:05  mining 20/24 (error 1, offline 1, sleeping 2) · 2310.50 TH/s · 75.30 kW (pdu 0, miner 20, estimate 2, none 0)` */
 export function liveLine(fleet: FleetView): string {
   const f = summarizeFleet(fleet.list(), { belowShare: 0.9, hottest: 0, belowLimit: 0 });
-  const up = f.rigs - f.states.offline;
+  const st = f.states;
   const kw = f.power_kw === null ? '- kW' : `${f.power_kw.toFixed(2)} kW`;
   const s = f.power_sources;
   const time = new Date().toISOString().slice(11, 19);
-  return `${time}  rigs up ${up}/${f.rigs} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
+  // Each state counted apart: a rig in error answers but does not hash, so it is not "up".
+  const others = (['error', 'offline', 'sleeping', 'curtailed', 'ramping'] as const)
+    .filter((k) => st[k] > 0)
+    .map((k) => `${k} ${st[k]}`);
+  return `${time}  mining ${st.mining}/${f.rigs}${others.length ? ` (${others.join(', ')})` : ''} · ${f.hashrate_ths === null ? '-' : f.hashrate_ths.toFixed(2)} TH/s · ${kw} (pdu ${s.pdu}, miner ${s.miner}, estimate ${s.estimate}, none ${s.none})`;
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+/** Resolves with what asked for the stop: a signal name, or `abort`. */
+/** What the live line adds when samples are being lost: nothing while the journal writes. */
+export function journalNote(p: {
+  write_error: { code: string } | null;
+  write_lost_samples: number;
+  disk_low: boolean;
+  disk_free_bytes: number | null;
+}): string {
+  const parts: string[] = [];
+  if (p.write_error) {
+    parts.push(`JOURNAL CANNOT WRITE (${p.write_error.code}): ${p.write_lost_samples} samples lost`);
+  } else if (p.write_lost_samples > 0) parts.push(`journal: ${p.write_lost_samples} samples lost earlier`);
+  if (p.disk_low) parts.push(`disk low: ${Math.round((p.disk_free_bytes ?? 0) / 1048576)} MB free`);
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
+}
+
+function waitForStop(signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
+    const done = (why: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
     };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (signal?.aborted) done();
-    else signal?.addEventListener('abort', done, { once: true });
+    const onSignal = (sig: NodeJS.Signals) => done(sig);
+    const onAbort = () => done('abort');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { ScanReport } from '../collector/discovery.js';
 import { loadConfig } from '../config/load.js';
-import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
+import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
 import type { Io } from './io.js';
 import { scanCommand } from './scan.js';
 
@@ -88,9 +90,51 @@ test('bad input: usage errors exit 2 with a named code', async () => {
   ]) {
     const io = capture();
     assert.equal(await scanCommand(argv, io), 2, argv.join(' '));
-    assert.match(io.stderr, /RT_ERR_(CLI_USAGE|DISCOVERY_\w+)/);
+    assert.match(io.stderr, /^RT_ERR_(CLI_USAGE|DISCOVERY_\w+): /);
   }
   const io = capture();
   assert.equal(await scanCommand(['--help'], io), 0);
   assert.match(io.stdout, /usage: rigtel scan/);
+});
+
+test('scan over the demo fleet (24 rigs on one address) finds all 24, one per port, from a port range', async () => {
+  // 24 consecutive free ports: other tests on this machine take ports too, so a clash picks another block.
+  let base = 0;
+  let fleet: Awaited<ReturnType<typeof startEmulatedFleet>> | undefined;
+  for (let attempt = 0; !fleet; attempt++) {
+    base = 20_000 + Math.floor(Math.random() * 30_000);
+    try {
+      fleet = await startEmulatedFleet({ count: 24, host: '127.0.0.1', basePort: base });
+    } catch (err) {
+      if (attempt >= 4 || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
+    }
+  }
+  try {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const io = capture();
+    const code = await scanCommand(['127.0.0.1', '--ports', `${base}-${base + 23}`, '--json'], io);
+    process.off('warning', onWarning);
+    assert.deepEqual(warnings, [], 'no MaxListenersExceededWarning or other warnings');
+    assert.equal(code, 0, io.stderr);
+    const report = JSON.parse(io.stdout) as ScanReport;
+    const found = report.results.filter((r) => r.status === 'identified');
+    assert.equal(found.length, 24, JSON.stringify(report.results.filter((r) => r.status !== 'identified')));
+    assert.deepEqual(
+      found.map((r) => r.port),
+      Array.from({ length: 24 }, (_, i) => base + i),
+    );
+
+    // The table fits the terminal: 80 columns here.
+    const narrow = capture();
+    narrow.env = { COLUMNS: '80' };
+    assert.equal(await scanCommand(['127.0.0.1', '--ports', `${base}-${base + 23}`], narrow), 0);
+    const lines = narrow.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 25);
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    assert.match(lines[0]!, /^IP\s+PORT\s+.*MODEL.*STATUS$/);
+  } finally {
+    await fleet.stop();
+  }
 });

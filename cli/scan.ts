@@ -6,7 +6,9 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
+import { addressKey, normalizeAddress } from '../collector/address.js';
 import {
+  checkScanTargets,
   DEFAULT_SCAN_PORTS,
   parsePorts,
   type ScanProgress,
@@ -15,12 +17,11 @@ import {
   scanRange,
 } from '../collector/discovery.js';
 import { validateConfig } from '../config/load.js';
-import { splitAddress } from '../config/schema.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
-import { Secret } from '../lib/secret.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors } from './errors.js';
 import { type Io, processIo } from './io.js';
+import { secretFlags, secretFromFlags } from './secret-input.js';
 
 const flags: FlagSpecs = {
   ports: {
@@ -37,13 +38,17 @@ const flags: FlagSpecs = {
     value: 'FILE',
     description: 'add identified rigs that are not there yet to this config file (YAML)',
   },
-  force: { type: 'boolean', description: 'allow ranges larger than a /16' },
+  force: { type: 'boolean', description: 'allow ranges larger than a /16 (up to a /12)' },
+  'allow-public': {
+    type: 'boolean',
+    description: 'allow public addresses (anything but RFC 1918, loopback, link-local and CGNAT 100.64/10)',
+  },
   user: {
     type: 'string',
     value: 'NAME',
-    description:
-      'web user for stock Antminer serial/MAC (default root); the password is read from $RIGTEL_SCAN_PASSWORD, never from a flag',
+    description: 'web user for stock Antminer serial/MAC (default root)',
   },
+  ...secretFlags,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -52,8 +57,9 @@ export const scanUsage = `usage: rigtel scan RANGE… [options]
 Find miners in IPv4 ranges (CIDR blocks or single addresses), e.g. rigtel scan 10.0.0.0/22.
 Stage 1 probes every address:port with a TCP connect (timeouts are retried at lower concurrency);
 stage 2 identifies each host that accepted (cgminer version/devdetails, else HTTP). Hosts that
-answer but cannot be identified are listed as "unidentified". With RIGTEL_SCAN_PASSWORD set, stock
-Antminers with an open web port also get their serial number and MAC (digest auth, user --user).
+answer but cannot be identified are listed as "unidentified". With a password (--password-env VAR or
+--password-file FILE, as in every command), stock Antminers with an open web port also get their serial
+number and MAC (digest auth, user --user). Port ranges work: --ports 4028,47100-47123.
 
 ${flagHelp(flags)}
 `;
@@ -90,7 +96,14 @@ function progressBar(io: Io): (p: ScanProgress) => void {
 
 const dash = (v: string | number | null) => (v === null || v === '' ? '-' : String(v));
 
-export function formatTable(results: ScanResult[]): string {
+/** Columns left out first when the table is wider than the terminal. */
+const DROP_ORDER = ['SERIAL', 'FIRMWARE', 'MAKE', 'MAC', 'TH/S', 'FAMILY'];
+
+/**
+ * The results as a table no wider than `width` (the terminal's columns): low-priority columns are left out,
+ * then the widest remaining cells are cut with `…`. IP, PORT, MODEL and STATUS always stay.
+ */
+export function formatTable(results: ScanResult[], width = Number.POSITIVE_INFINITY): string {
   const head = ['IP', 'PORT', 'MAC', 'MAKE', 'MODEL', 'FIRMWARE', 'SERIAL', 'TH/S', 'FAMILY', 'STATUS'];
   const rows = results.map((r) => [
     r.ip,
@@ -104,10 +117,25 @@ export function formatTable(results: ScanResult[]): string {
     r.family,
     r.status,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  let keep = head.map((_, i) => i);
+  const widthsOf = (cols: number[]) =>
+    cols.map((i) => Math.max(head[i]!.length, ...rows.map((row) => row[i]!.length)));
+  const total = (w: number[]) => w.reduce((a, b) => a + b, 0) + 2 * (w.length - 1);
+  for (const name of DROP_ORDER) {
+    if (total(widthsOf(keep)) <= width) break;
+    keep = keep.filter((i) => head[i] !== name);
+  }
+  const widths = widthsOf(keep);
+  // Still too wide: shrink the widest column, one character at a time, down to 8.
+  while (total(widths) > width) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= 8) break;
+    widths[widest]! -= 1;
+  }
+  const cut = (c: string, w: number) => (c.length > w ? `${c.slice(0, w - 1)}…` : c);
   const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
+    keep
+      .map((i, k) => cut(cells[i]!, widths[k]!).padEnd(widths[k]!))
       .join('  ')
       .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
@@ -142,14 +170,13 @@ export function addRigsToConfig(file: string, results: ScanResult[]): { added: n
   for (const item of rigs.items) {
     const address = isMap(item) ? item.get('address') : undefined;
     if (typeof address !== 'string') continue;
-    const { host, port } = splitAddress(address);
-    present.add(`${host}:${port}`);
+    present.add(normalizeAddress(address));
   }
   let added = 0;
   let skipped = 0;
   for (const r of results) {
     if (r.status !== 'identified' || r.family === 'unknown') continue;
-    const key = `${r.ip}:${r.port}`;
+    const key = addressKey({ host: r.ip, port: r.port });
     if (present.has(key)) {
       skipped++;
       continue;
@@ -179,7 +206,8 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
   try {
     parsed = parseArgs(argv, flags);
   } catch (err) {
-    io.err(`${errorCode(err)}: ${errorMessage(err)}\n\n${scanUsage}`);
+    // The one usage-error style of every command (cli/main.ts): `RT_ERR_CLI_USAGE: why`, then the usage.
+    io.err(`${CliErrors.usage.code}: ${errorMessage(err)}\n\n${scanUsage}`);
     return 2;
   }
   if (parsed.flags['help']) {
@@ -188,13 +216,22 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
   }
   try {
     if (parsed.positionals.length === 0) throw CliErrors.usage('give at least one range, e.g. 10.0.0.0/22');
+    // Ranges are judged before anything is allocated or any socket is opened.
+    const allowPublic = Boolean(parsed.flags['allow-public']);
+    const targets = checkScanTargets(parsed.positionals, {
+      force: Boolean(parsed.flags['force']),
+      allowPublic,
+    });
+    if (targets.publicRanges.length > 0) {
+      io.err(
+        `warning: scanning public addresses (${targets.publicRanges.join(' ')}): probes leave the site's networks\n`,
+      );
+    }
     const ports = parsed.flags['ports'] ? parsePorts(String(parsed.flags['ports'])) : [...DEFAULT_SCAN_PORTS];
     const concurrency = intFlag(parsed.flags['concurrency'], 'concurrency', 256, 1, 4096);
     const timeout = intFlag(parsed.flags['timeout'], 'timeout', 1000, 50, 60_000);
     const tty = Boolean(process.stderr.isTTY) && io === processIo;
-    // A password on the command line would sit in shell history and `ps`: it comes from the environment only.
-    const pw = io.env['RIGTEL_SCAN_PASSWORD'];
-    const password = pw ? new Secret(pw) : undefined;
+    const password = secretFromFlags(parsed.flags, io.env);
     const ac = new AbortController();
     const onSigint = () => ac.abort();
     process.once('SIGINT', onSigint);
@@ -207,6 +244,7 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
         connectTimeoutMs: timeout,
         deadlineMs: Math.max(2000, timeout * 3),
         force: Boolean(parsed.flags['force']),
+        allowPublic,
         webAuth: password
           ? { username: typeof parsed.flags['user'] === 'string' ? parsed.flags['user'] : 'root', password }
           : undefined,
@@ -219,7 +257,11 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
     }
     if (parsed.flags['json']) io.out(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      io.out(report.results.length ? `${formatTable(report.results)}\n` : 'no miners found\n');
+      // Cut to the terminal; a pipe or file gets every column.
+      const columns =
+        io === processIo && process.stdout.isTTY ? process.stdout.columns : Number(io.env['COLUMNS']);
+      const width = Number.isFinite(columns) && columns > 0 ? columns : Number.POSITIVE_INFINITY;
+      io.out(report.results.length ? `${formatTable(report.results, width)}\n` : 'no miners found\n');
       io.err(`${summaryLine(report)}\n`);
     }
     const file = parsed.flags['write-config'];
@@ -229,6 +271,10 @@ export async function scanCommand(argv: string[], io: Io = processIo): Promise<n
     }
     return 0;
   } catch (err) {
+    if (CliErrors.usage.is(err)) {
+      io.err(`${CliErrors.usage.code}: ${errorMessage(err)}\n\n${scanUsage}`);
+      return 2;
+    }
     io.err(`${errorCode(err)}: ${errorMessage(err)}\n`);
     if (
       err instanceof RtError &&

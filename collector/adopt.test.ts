@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { validateConfig } from '../config/load.js';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { driverFor } from '../protocols/registry.js';
 import { targetsFromScan } from './adopt.js';
 import { scanRange } from './discovery.js';
-import { startEmulatedFleet } from './emulated-fleet.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
 

@@ -4,6 +4,7 @@
  * not be identified stay in the scan report (and the log) for a person to look at.
  */
 import type { Config } from '../config/schema.js';
+import { addressKey } from './address.js';
 import type { ScanReport } from './discovery.js';
 import type { RigTarget } from './poll.js';
 
@@ -12,7 +13,7 @@ export function targetsFromScan(report: ScanReport, known: ReadonlySet<string>, 
   const out: RigTarget[] = [];
   for (const r of report.results) {
     if (r.status !== 'identified' || r.family === 'unknown') continue;
-    const address = `${r.ip}:${r.port}`;
+    const address = addressKey({ host: r.ip, port: r.port });
     if (known.has(address)) continue;
     out.push({
       name: null,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { alertsSection } from '../config/sections/alerts.js';
+import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { AlertLog } from './alert-log.js';
 import { AlertEngine } from './alerts.js';
 import type { Logger } from './journal.js';
-import { makeSample, offlineSample } from './sinks/sample-factory.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type AlertsConfig, alertsSection } from '../config/sections/alerts.js';
 import type { Sample } from '../protocols/sample.js';
+import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { AlertEngine, type AlertEvent } from './alerts.js';
-import { makeSample, offlineSample } from './sinks/sample-factory.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const S = 1000;
@@ -136,7 +136,12 @@ describe('AlertEngine', () => {
       cfg({ min_duration_s: 0, clear_duration_s: 0, models: { 'Antminer S19 Pro': { fans: 4 } } }),
     );
     const fans = (i: number, rpms: (number | null)[], state: Sample['state'] = 'mining') =>
-      makeSample('r1', at(i), { state, fans: rpms.map((rpm, index) => ({ index, rpm })) });
+      makeSample('r1', at(i), {
+        state,
+        fans: rpms.map((rpm, index) => ({ index, rpm })),
+        // Asleep for real: no hashing, a control board's few watts.
+        ...(state === 'sleeping' ? { hashrate_hs: 0, power_w: 40, boards: [] } : {}),
+      });
     const events = run(engine, [
       fans(0, [5000, 5000, 5000, 5000]),
       fans(1, [5000, 5000, 5000]), // one fan gone from the list
@@ -187,7 +192,7 @@ describe('AlertEngine', () => {
   });
 
   test('power source changed is a one-off event once the new source lasts the min duration', () => {
-    const engine = new AlertEngine(cfg());
+    const engine = new AlertEngine(cfg({ power_source_changed: { startup_grace_s: 0 } }));
     const ps = (i: number, power_source: Sample['power_source']) => makeSample('r1', at(i), { power_source });
     const events = run(engine, [
       ps(0, 'pdu'),
@@ -213,5 +218,86 @@ describe('AlertEngine', () => {
     assert.equal(defaults.temperature.hysteresis_c, 5);
     assert.throws(() => alertsSection.parse({ hashrate_low: { below_share: 2 } }));
     assert.throws(() => alertsSection.parse({ typo: true }));
+  });
+
+  test('no power-source warning while the rig settles at start-up (the PDU poll lands late)', () => {
+    const engine = new AlertEngine(
+      cfg({ min_duration_s: 0, power_source_changed: { startup_grace_s: 120 } }),
+    );
+    const ps = (i: number, power_source: Sample['power_source']) => makeSample('r1', at(i), { power_source });
+    // 30 s apart: estimate first, the PDU from 60 s on (within the grace), then a real loss of the PDU.
+    const events = run(engine, [
+      ps(0, 'estimate'),
+      ps(1, 'estimate'),
+      ps(2, 'pdu'),
+      ps(3, 'pdu'),
+      ps(5, 'estimate'),
+    ]);
+    assert.deepEqual(
+      events.map(({ i, e }) => [i, e.alert.kind, e.alert.message]),
+      [[4, 'power_source_changed', 'r1 power now comes from estimate (was pdu)']],
+    );
+  });
+
+  test('no board_missing or hashrate_low while sleeping or curtailed on purpose', () => {
+    const engine = new AlertEngine(cfg({ min_duration_s: 0, clear_duration_s: 0 }));
+    const asleep = makeSample('r1', at(1), {
+      state: 'sleeping',
+      boards: [],
+      hashrate_hs: 0,
+      power_w: 40,
+      fans: [],
+    });
+    // Curtailed: one board powered down on purpose, the rest hashing at 40 % of nameplate, fans turning.
+    const curtailed = makeSample('r1', at(2), { state: 'curtailed', hashrate_hs: 44e12 });
+    curtailed.boards = curtailed.boards.slice(0, 2);
+    const events = run(engine, [makeSample('r1', at(0)), asleep, curtailed]);
+    assert.deepEqual(events, []);
+    // The same rig awake with boards gone does raise.
+    const awake = engine.observe(makeSample('r1', at(3), { boards: [], hashrate_hs: 0 }));
+    assert.deepEqual(awake.map((e) => e.alert.kind).sort(), ['board_missing', 'hashrate_low']);
+  });
+
+  test('sleeping yet hashing is a contradiction, and its stopped fan is a fan failure', () => {
+    const engine = new AlertEngine(cfg({ min_duration_s: 0, clear_duration_s: 0 }));
+    const liar = makeSample('r1', at(0), {
+      state: 'sleeping',
+      hashrate_hs: 78e12,
+      fans: [0, 1, 2, 3].map((index) => ({ index, rpm: index === 0 ? 0 : 5000 })),
+    });
+    const ev = engine.observe(liar);
+    assert.deepEqual(ev.map((e) => e.alert.kind).sort(), ['fan_failed', 'state_contradiction']);
+    const contradiction = ev.find((e) => e.alert.kind === 'state_contradiction')!;
+    assert.equal(contradiction.alert.severity, 'warning');
+    assert.match(contradiction.alert.message, /sleeping yet hashes 78\.0 TH\/s/);
+    // Asleep for real (nothing hashing, a few watts): both clear.
+    const quiet = engine.observe(
+      makeSample('r1', at(1), {
+        state: 'sleeping',
+        hashrate_hs: 0,
+        power_w: 40,
+        boards: [],
+        fans: liar.fans,
+      }),
+    );
+    assert.deepEqual(quiet.map((e) => [e.type, e.alert.kind]).sort(), [
+      ['cleared', 'fan_failed'],
+      ['cleared', 'state_contradiction'],
+    ]);
+  });
+
+  test('alerts carry the configured name and location, and messages use the name', () => {
+    const engine = new AlertEngine(cfg({ min_duration_s: 0 }), {
+      describe: (s) =>
+        s.address === '10.0.0.11:4028'
+          ? { name: 'c1-r01-s19pro', location: { site: 'tx-1', row: 'A', rack: 'r01', slot: 3 } }
+          : { name: null, location: null },
+    });
+    const ev = engine.observe({ ...offlineSample('aa:bb:cc:dd:ee:ff', at(0)), address: '10.0.0.11:4028' });
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0]!.alert.name, 'c1-r01-s19pro');
+    assert.deepEqual(ev[0]!.alert.location, { site: 'tx-1', row: 'A', rack: 'r01', slot: 3 });
+    assert.match(ev[0]!.alert.message, /^c1-r01-s19pro does not answer/);
+    assert.equal(engine.active()[0]!.name, 'c1-r01-s19pro');
   });
 });

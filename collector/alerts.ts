@@ -1,6 +1,7 @@
 /**
  * Alert rules over the sample stream: rig offline, hashrate below a share of nameplate, temperature over a limit,
- * fan failed, board missing, power source changed.
+ * fan failed (in every state that draws power), board missing (not while asleep or curtailed on purpose), power
+ * source changed (after a start-up grace period), and a contradictory state (sleeping yet hashing).
  *
  * Time is the samples' own `at_ms` (the collector clock at poll start), never the wall clock, so the engine is
  * deterministic, testable with sequences, and a journal replay cannot race it. Anti-spam:
@@ -21,6 +22,7 @@ export type AlertKind =
   | 'fan_failed'
   | 'board_missing'
   | 'power_source_changed'
+  | 'state_contradiction'
   // Raised by the loans watcher (loans/pledges.ts) through `raiseExternal`.
   | 'pledge_missing'
   | 'pledge_swapped'
@@ -37,6 +39,10 @@ export interface Alert {
   severity: AlertSeverity;
   site: string;
   rig_id: string;
+  /** Configured name of the rig, when it has one (messages use it in place of the id). */
+  name: string | null;
+  /** Where the rig stands (config `location`), when configured. */
+  location: RigPlace | null;
   message: string;
   /** When the condition was first seen (sample time). */
   since_ms: number;
@@ -54,6 +60,15 @@ export interface AlertEvent {
   alert: Alert;
 }
 
+/** A rig's configured name and location, looked up by the address it is polled at. */
+export interface RigPlace {
+  site: string;
+  row: string;
+  rack: string;
+  slot: number | null;
+}
+export type DescribeRig = (sample: Sample) => { name: string | null; location: RigPlace | null };
+
 type Verdict =
   | { state: 'bad'; value: number | null; threshold: number | null; message: string }
   | { state: 'good' }
@@ -67,6 +82,7 @@ interface RuleState {
 }
 
 interface RigMemory {
+  firstAt: number;
   lastAt: number;
   maxBoards: number;
   rules: Map<AlertKind, RuleState>;
@@ -81,6 +97,7 @@ const SEVERITY: Record<AlertKind, AlertSeverity> = {
   fan_failed: 'critical',
   board_missing: 'warning',
   power_source_changed: 'warning',
+  state_contradiction: 'warning',
   pledge_missing: 'critical',
   pledge_swapped: 'critical',
   pledge_changed: 'warning',
@@ -88,18 +105,39 @@ const SEVERITY: Record<AlertKind, AlertSeverity> = {
   unpledged_rig: 'warning',
 };
 
+/** A sleeping rig whose power figure is above this still draws real power (fans must turn). */
+const DRAWING_W = 300;
+
+/** Whether the rig is drawing power now, so its fans must turn: any state but a quiet sleep or offline. */
+function drawsPower(sample: Sample): boolean {
+  if (sample.state === 'offline') return false;
+  if (sample.state !== 'sleeping') return true;
+  return (sample.hashrate_hs ?? 0) > 0 || (sample.power_w ?? 0) > DRAWING_W;
+}
+
 const THS = 1e12;
 
 function fmtThs(hs: number): string {
   return `${(hs / THS).toFixed(1)} TH/s`;
 }
 
-export class AlertEngine {
+/** Where alert events go: the runtime's one engine, read by the API (`active()`) and the MQTT sink (`onEvent`). */
+export interface AlertFeed {
+  /** Call `fn` with every event the engine emits from now on; returns the unsubscribe function. */
+  onEvent(fn: (event: AlertEvent) => void): () => void;
+  active(): Alert[];
+}
+
+export class AlertEngine implements AlertFeed {
   readonly #cfg: AlertsConfig;
+  readonly #listeners = new Set<(event: AlertEvent) => void>();
   readonly #now: () => number;
   readonly #rigs = new Map<string, RigMemory>();
 
   readonly #lookup: (model: string) => ModelSpec | null;
+  readonly #describe: DescribeRig;
+  /** Name used in messages for the sample being observed. */
+  #label = '';
 
   /**
    * `models` looks a model up in the model table (protocols/models.ts by default); `alerts.models` in the config
@@ -107,11 +145,17 @@ export class AlertEngine {
    */
   constructor(
     config: AlertsConfig,
-    options: { now?: () => number; models?: (model: string) => ModelSpec | null } = {},
+    options: {
+      now?: () => number;
+      models?: (model: string) => ModelSpec | null;
+      /** Configured name and location of a rig (messages and alerts carry them). */
+      describe?: DescribeRig;
+    } = {},
   ) {
     this.#cfg = config;
     this.#now = options.now ?? Date.now;
     this.#lookup = options.models ?? lookupModel;
+    this.#describe = options.describe ?? (() => ({ name: null, location: null }));
   }
 
   /** What this rig's model should have: config first, then the model table. */
@@ -132,16 +176,25 @@ export class AlertEngine {
     if (!this.#cfg.enabled) return [];
     const key = `${sample.site}\u0000${sample.rig_id}`;
     let rig = this.#rigs.get(key);
+    const t = Number.isFinite(sample.at_ms) ? sample.at_ms : this.#now();
     if (!rig) {
-      rig = { lastAt: -Infinity, maxBoards: 0, rules: new Map(), powerSource: null, powerCandidate: null };
+      rig = {
+        firstAt: t,
+        lastAt: -Infinity,
+        maxBoards: 0,
+        rules: new Map(),
+        powerSource: null,
+        powerCandidate: null,
+      };
       this.#rigs.set(key, rig);
     }
-    const t = Number.isFinite(sample.at_ms) ? sample.at_ms : this.#now();
     // A replayed or out-of-order sample must not move the state machine backwards or raise twice.
     if (t <= rig.lastAt) return [];
     rig.lastAt = t;
 
     const events: AlertEvent[] = [];
+    const place = this.#describe(sample);
+    this.#label = place.name ?? sample.rig_id;
     const up = sample.poll.ok && sample.state !== 'offline';
     const c = this.#cfg;
     if (c.offline.enabled) this.#step(rig, sample, 'rig_offline', t, this.#offline(sample, up), events);
@@ -152,22 +205,62 @@ export class AlertEngine {
     if (c.fan_failed.enabled) this.#step(rig, sample, 'fan_failed', t, this.#fans(sample, up), events);
     if (c.board_missing.enabled)
       this.#step(rig, sample, 'board_missing', t, this.#boards(sample, up, rig), events);
+    if (c.state_contradiction.enabled)
+      this.#step(rig, sample, 'state_contradiction', t, this.#contradiction(sample, up), events);
     if (c.power_source_changed.enabled) this.#powerSource(rig, sample, t, events);
+    for (const e of events) {
+      // Each alert carries the configured name and place, as the rig stands now.
+      e.alert.name = place.name;
+      e.alert.location = place.location;
+    }
+    for (const ev of events) for (const fn of this.#listeners) fn(ev);
     return events;
+  }
+
+  onEvent(fn: (event: AlertEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => {
+      this.#listeners.delete(fn);
+    };
   }
 
   /**
    * A condition judged elsewhere (pledged-rig reconciliation): raise it under `alert.id` (severity from its
    * kind), or with `alert` null clear it. Returns the event, or null when nothing changed.
    */
-  raiseExternal(id: string, alert: Omit<Alert, 'id' | 'severity'> | null, atMs: number): AlertEvent | null {
+  raiseExternal(
+    id: string,
+    alert:
+      | (Omit<Alert, 'id' | 'severity' | 'name' | 'location'> & Partial<Pick<Alert, 'name' | 'location'>>)
+      | null,
+    atMs: number,
+  ): AlertEvent | null {
+    const ev = this.#externalChange(id, alert, atMs);
+    // Listeners (the MQTT sink, the alert log) hear external alerts like the engine's own.
+    if (ev) for (const fn of this.#listeners) fn(ev);
+    return ev;
+  }
+
+  #externalChange(
+    id: string,
+    alert:
+      | (Omit<Alert, 'id' | 'severity' | 'name' | 'location'> & Partial<Pick<Alert, 'name' | 'location'>>)
+      | null,
+    atMs: number,
+  ): AlertEvent | null {
     const before = this.#external.get(id);
     if (!alert) {
       if (!before) return null;
       this.#external.delete(id);
       return { type: 'cleared', at_ms: atMs, alert: before };
     }
-    const next: Alert = { ...alert, id, severity: SEVERITY[alert.kind] };
+    const next: Alert = {
+      name: null,
+      location: null,
+      ...alert,
+      id,
+      severity: SEVERITY[alert.kind],
+    };
     if (before && before.kind === next.kind && before.message === next.message) return null;
     this.#external.set(id, next);
     return { type: 'raised', at_ms: atMs, alert: next };
@@ -216,6 +309,8 @@ export class AlertEngine {
           severity: SEVERITY[kind],
           site: sample.site,
           rig_id: sample.rig_id,
+          name: null,
+          location: null,
           message: v.message,
           since_ms: st.pendingSince,
           raised_ms: t,
@@ -247,7 +342,7 @@ export class AlertEngine {
   #offline(sample: Sample, up: boolean): Verdict {
     if (up) return { state: 'good' };
     const why = sample.poll.error_code ? ` (${sample.poll.error_code})` : '';
-    return { state: 'bad', value: null, threshold: null, message: `${sample.rig_id} does not answer${why}` };
+    return { state: 'bad', value: null, threshold: null, message: `${this.#label} does not answer${why}` };
   }
 
   #nameplate(sample: Sample): number | null {
@@ -273,7 +368,7 @@ export class AlertEngine {
       state: 'bad',
       value: hr,
       threshold: below_share * np,
-      message: `${sample.rig_id} hashes ${fmtThs(hr)}, below ${Math.round(below_share * 100)} % of nameplate ${fmtThs(np)}`,
+      message: `${this.#label} hashes ${fmtThs(hr)}, below ${Math.round(below_share * 100)} % of nameplate ${fmtThs(np)}`,
     };
   }
 
@@ -289,7 +384,7 @@ export class AlertEngine {
         state: 'bad',
         value: chip,
         threshold: chip_limit_c,
-        message: `${sample.rig_id} chip temperature ${chip} °C over ${chip_limit_c} °C`,
+        message: `${this.#label} chip temperature ${chip} °C over ${chip_limit_c} °C`,
       };
     }
     if (board !== null && board > board_limit_c - slack) {
@@ -297,7 +392,7 @@ export class AlertEngine {
         state: 'bad',
         value: board,
         threshold: board_limit_c,
-        message: `${sample.rig_id} board temperature ${board} °C over ${board_limit_c} °C`,
+        message: `${this.#label} board temperature ${board} °C over ${board_limit_c} °C`,
       };
     }
     return { state: 'good' };
@@ -309,13 +404,13 @@ export class AlertEngine {
     const min = this.#cfg.fan_failed.min_rpm;
     const known = sample.fans.filter((f) => f.rpm !== null);
     const spinning = known.filter((f) => f.rpm! >= min).length;
-    const hashing = sample.state === 'mining' || sample.state === 'error' || sample.state === 'curtailed';
+    const hashing = drawsPower(sample);
     if (expected !== undefined && hashing && spinning < expected) {
       return {
         state: 'bad',
         value: spinning,
         threshold: expected,
-        message: `${sample.rig_id} has ${spinning} of ${expected} fans spinning`,
+        message: `${this.#label} has ${spinning} of ${expected} fans spinning`,
       };
     }
     if (known.length === 0) return expected === undefined ? { state: 'unknown' } : { state: 'good' };
@@ -326,14 +421,15 @@ export class AlertEngine {
         state: 'bad',
         value: spinning,
         threshold: expected ?? known.length,
-        message: `${sample.rig_id} fan ${stopped.map((f) => f.index).join(', ')} stopped (< ${min} rpm) while mining`,
+        message: `${this.#label} fan ${stopped.map((f) => f.index).join(', ')} stopped (< ${min} rpm) while ${sample.state}`,
       };
     }
     return { state: 'good' };
   }
 
   #boards(sample: Sample, up: boolean, rig: RigMemory): Verdict {
-    if (!up) return { state: 'unknown' };
+    // A rig asleep or curtailed on purpose may power boards down: that says nothing about missing boards.
+    if (!up || sample.state === 'sleeping' || sample.state === 'curtailed') return { state: 'unknown' };
     // No board list at all from a reply rigtel only partly understood says nothing about the boards.
     if (sample.boards.length === 0 && sample.support !== 'full') return { state: 'unknown' };
     const present = sample.boards.filter((b) => !(b.chips === 0 && !b.hashrate_hs)).length;
@@ -347,13 +443,37 @@ export class AlertEngine {
       state: 'bad',
       value: present,
       threshold: expected,
-      message: `${sample.rig_id} shows ${present} of ${expected} hash boards`,
+      message: `${this.#label} shows ${present} of ${expected} hash boards`,
+    };
+  }
+
+  /** A rig that says it sleeps while it hashes (or draws mining power) is lying about something. */
+  #contradiction(sample: Sample, up: boolean): Verdict {
+    if (!up) return { state: 'unknown' };
+    if (sample.state !== 'sleeping') return { state: 'good' };
+    const hr = sample.hashrate_hs;
+    if (hr === null) return { state: 'unknown' };
+    const np = this.#nameplate(sample);
+    // Below 5 % of nameplate (or 1 TH/s without one) is leftover counting, not hashing.
+    const limit = np !== null ? np * 0.05 : THS;
+    if (hr <= limit) return { state: 'good' };
+    return {
+      state: 'bad',
+      value: hr,
+      threshold: limit,
+      message: `${this.#label} reports sleeping yet hashes ${fmtThs(hr)}: its state or its figures are wrong`,
     };
   }
 
   #powerSource(rig: RigMemory, sample: Sample, t: number, events: AlertEvent[]): void {
     const src = sample.power_source;
     if (src === null) return;
+    // At start-up the PDU's first poll may land after the first miner polls: settle silently for a grace period.
+    if (t - rig.firstAt < this.#cfg.power_source_changed.startup_grace_s * 1000) {
+      rig.powerSource = src;
+      rig.powerCandidate = null;
+      return;
+    }
     if (rig.powerSource === null) {
       rig.powerSource = src;
       return;
@@ -378,7 +498,9 @@ export class AlertEngine {
         severity: SEVERITY.power_source_changed,
         site: sample.site,
         rig_id: sample.rig_id,
-        message: `${sample.rig_id} power now comes from ${src} (was ${from})`,
+        name: null,
+        location: null,
+        message: `${this.#label} power now comes from ${src} (was ${from})`,
         since_ms: t,
         raised_ms: t,
         value: null,

@@ -4,7 +4,7 @@
  * Target: the /22 in ≤ 20 s with none missed.
  *   node --import tsx collector/discovery.bench.ts
  */
-import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
 import { intToIp, scanRange } from './discovery.js';
 
 export interface DiscoveryBench {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type FixtureRig, startFixtureRig } from '../protocols/braiins/fixture-server.js';
+import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
 import { expandRanges, parseCidr, parsePorts, scanRange } from './discovery.js';
 
 test('CIDR parsing and validation', () => {
@@ -172,7 +172,7 @@ test('with web credentials, a stock Antminer gets its serial and MAC from get_sy
       res.end();
       return;
     }
-    // Field names from protocols.md §2.1; values made up for this test.
+    // Field names from docs/protocols.md "Antminer"; values made up for this test.
     res.end(
       JSON.stringify({
         minertype: 'Antminer S19 Pro',

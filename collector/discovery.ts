@@ -7,6 +7,7 @@
  * times out is retried at lower concurrency with a longer timeout, because on a busy network (or a busy
  * scanner) a timeout may be our own overload, not an absent host: the scan must never miss a rig.
  */
+import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import { errorCode, RtError } from '../lib/errors.js';
 import type { Secret } from '../lib/secret.js';
@@ -21,6 +22,18 @@ export { DiscoveryErrors };
 export const DEFAULT_SCAN_PORTS = [4028, 80, 4433] as const;
 /** Largest scan without `force`: a /16. */
 export const MAX_SCAN_ADDRESSES = 65_536;
+/** Largest scan even with `force`: a /12 (a whole RFC 1918 172.16/12 block). Checked before anything is allocated. */
+export const HARD_MAX_SCAN_ADDRESSES = 2 ** 20;
+
+/** Address blocks a scan may reach without `allowPublic`: RFC 1918, loopback, link-local (RFC 3927), CGNAT (RFC 6598). */
+export const LOCAL_BLOCKS = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '100.64.0.0/10',
+];
 
 function ipToInt(ip: string): number | null {
   const parts = ip.split('.');
@@ -69,11 +82,50 @@ export function parseCidr(text: string): IpRange {
   return { text: t, first: base + 1, last: base + size - 2 };
 }
 
+/** True when every address of `r` lies in one of LOCAL_BLOCKS. */
+export function isLocalRange(r: IpRange): boolean {
+  return LOCAL_BLOCKS.some((b) => {
+    const block = parseCidr(b);
+    const size = block.last - block.first + 1;
+    // parseCidr leaves out network/broadcast; the block's true bounds are one either side.
+    const lo = size >= 4 ? block.first - 1 : block.first;
+    const hi = size >= 4 ? block.last + 1 : block.last;
+    return r.first >= lo && r.last <= hi;
+  });
+}
+
+/** The ranges (as written) that reach beyond LOCAL_BLOCKS. Throws on a malformed range. */
+export function publicRanges(cidrs: string[]): string[] {
+  return cidrs.filter((c) => !isLocalRange(parseCidr(c)));
+}
+
+/**
+ * Refuse a scan before any socket or list exists: bad ranges, more addresses than allowed (a hard cap even with
+ * `force`), and public addresses unless `allowPublic`. Returns the public ranges that were allowed, to warn about.
+ */
+export function checkScanTargets(
+  cidrs: string[],
+  opts: { force?: boolean | undefined; allowPublic?: boolean | undefined; max?: number } = {},
+): { addresses: number; publicRanges: string[] } {
+  if (cidrs.length === 0) throw DiscoveryErrors.badRange('', 'no range given');
+  const ranges = cidrs.map(parseCidr);
+  const total = ranges.reduce((t, r) => t + (r.last - r.first + 1), 0);
+  const max = opts.max ?? MAX_SCAN_ADDRESSES;
+  if (total > HARD_MAX_SCAN_ADDRESSES)
+    throw DiscoveryErrors.rangeLimit(cidrs.join(' '), total, HARD_MAX_SCAN_ADDRESSES);
+  if (total > max && !opts.force) throw DiscoveryErrors.rangeTooLarge(cidrs.join(' '), total, max);
+  const pub = publicRanges(cidrs);
+  if (pub.length > 0 && !opts.allowPublic) throw DiscoveryErrors.publicTarget(pub.join(' '));
+  return { addresses: total, publicRanges: pub };
+}
+
 /** Every address of the ranges, deduplicated, in order. Throws on a bad range or a scan larger than allowed. */
 export function expandRanges(cidrs: string[], force = false, max = MAX_SCAN_ADDRESSES): string[] {
   if (cidrs.length === 0) throw DiscoveryErrors.badRange('', 'no range given');
   const ranges = cidrs.map(parseCidr);
   const total = ranges.reduce((t, r) => t + (r.last - r.first + 1), 0);
+  if (total > HARD_MAX_SCAN_ADDRESSES)
+    throw DiscoveryErrors.rangeLimit(cidrs.join(' '), total, HARD_MAX_SCAN_ADDRESSES);
   if (total > max && !force) throw DiscoveryErrors.rangeTooLarge(cidrs.join(' '), total, max);
   const seen = new Set<number>();
   const out: string[] = [];
@@ -88,14 +140,23 @@ export function expandRanges(cidrs: string[], force = false, max = MAX_SCAN_ADDR
 }
 
 export function parsePorts(text: string): number[] {
+  const port = (p: string, whole: string) => {
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || n < 1 || n > 65_535) throw DiscoveryErrors.badPort(whole);
+    return n;
+  };
   const ports = text
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) => {
-      const n = Number(p);
-      if (!/^\d+$/.test(p) || n < 1 || n > 65_535) throw DiscoveryErrors.badPort(p);
-      return n;
+    .flatMap((p) => {
+      // `47100-47123`: every port of the range, both ends included.
+      const range = /^(\d+)\s*-\s*(\d+)$/.exec(p);
+      if (!range) return [port(p, p)];
+      const from = port(range[1]!, p);
+      const to = port(range[2]!, p);
+      if (to < from) throw DiscoveryErrors.badPort(p);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
     });
   if (ports.length === 0) throw DiscoveryErrors.badPort(text);
   return [...new Set(ports)];
@@ -179,8 +240,10 @@ export interface ScanOptions {
   /** Deadline of one identification command. */
   deadlineMs: number;
   onProgress?: (p: ScanProgress) => void;
-  /** Allow ranges larger than a /16. */
+  /** Allow ranges larger than a /16 (never more than HARD_MAX_SCAN_ADDRESSES). */
   force?: boolean;
+  /** Allow addresses outside LOCAL_BLOCKS (public internet). */
+  allowPublic?: boolean;
   /** Retry rounds for probes that timed out (default 2). */
   retries?: number;
   signal?: AbortSignal;
@@ -236,6 +299,7 @@ const WEB_PORTS = new Set([80, 8080]);
 
 export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
+  checkScanTargets(opts.cidrs, { force: opts.force, allowPublic: opts.allowPublic });
   const hosts = expandRanges(opts.cidrs, opts.force);
   const ports = [...new Set(opts.ports)];
   if (ports.length === 0) throw DiscoveryErrors.badPort('');
@@ -243,6 +307,8 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
     if (!Number.isInteger(p) || p < 1 || p > 65_535) throw DiscoveryErrors.badPort(String(p));
   const concurrency = Math.max(1, Math.floor(opts.concurrency));
   const retries = opts.retries ?? 2;
+  // Every probe in flight listens on the one abort signal: that is by design, not a leak.
+  if (opts.signal) setMaxListeners(concurrency * 4 + 64, opts.signal);
 
   // Stage 1: connect probes. A probe that timed out is retried up to `retries` times; one that failed for a
   // local reason (out of sockets/ports: 'overload') is retried until it gets a real answer, at ever lower
@@ -297,15 +363,20 @@ export async function scanRange(opts: ScanOptions): Promise<ScanReport> {
     ports: ports.filter((p) => list.includes(p)),
   }));
   let identified = 0;
-  const results = await pool(openHosts, Math.min(concurrency, 64), async (h) => {
-    const r = await identifyHost(h.ip, h.ports, opts);
-    await addWebIdentity(r, opts);
+  const signal = opts.signal ?? new AbortController().signal;
+  setMaxListeners(concurrency * 4 + 64, signal);
+  const perHost = await pool(openHosts, Math.min(concurrency, 64), async (h) => {
+    const found = await identifyHost(h.ip, h.ports, { ...opts, signal });
+    for (const r of found) {
+      await addWebIdentity(r, opts);
+      r.nameplate_ths = nameplateOf(r.model);
+    }
     identified++;
     opts.onProgress?.({ stage: 'identify', done: identified, total: openHosts.length, open: openCount });
-    r.nameplate_ths = nameplateOf(r.model);
-    return r;
+    return found;
   });
-  results.sort((a, b) => (ipToInt(a.ip) ?? 0) - (ipToInt(b.ip) ?? 0));
+  const results = perHost.flat();
+  results.sort((a, b) => (ipToInt(a.ip) ?? 0) - (ipToInt(b.ip) ?? 0) || a.port - b.port);
   return {
     results,
     addresses: hosts.length,
@@ -347,7 +418,11 @@ function timedOut(errors: string[]): boolean {
   return errors.some((e) => /TIMEOUT/.test(e));
 }
 
-async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions): Promise<ScanResult> {
+/**
+ * Every miner API on one host: distinct API ports are distinct rigs (a rack controller or a port-forwarding
+ * gateway serves several rigs on one address). Web ports are tried only when no API port answered.
+ */
+async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions): Promise<ScanResult[]> {
   const signal = opts.signal ?? new AbortController().signal;
   const httpPort = opts.httpPort ?? 80;
   const apiPorts = openPorts.filter((p) => !WEB_PORTS.has(p) && p !== httpPort);
@@ -368,52 +443,80 @@ async function identifyHost(ip: string, openPorts: number[], opts: ScanOptions):
       return null;
     }
   };
-  for (const port of [...apiPorts, ...webPorts]) {
-    // Port 4433 (Whatsminer API v3, length-framed) is identified by the same path as every port: detectFamily
-    // tries the families' own handshakes when nothing cgminer-like answers, so scan and poll agree.
+  const found: ScanResult[] = [];
+  const tryPort = async (port: number): Promise<ScanResult | null> => {
     let d = await attempt(port, opts.deadlineMs);
     if (d && d.family === 'unknown' && timedOut(d.errors) && !signal.aborted) {
       // A slow answer under load is retried once with twice the time before calling the host unidentified.
       d = await attempt(port, opts.deadlineMs * 2);
     }
-    if (!d) continue;
+    if (d && d.family === 'unknown' && !webPorts.includes(port) && !signal.aborted) {
+      // No cgminer API here: an HTTP-only miner (Bitaxe) may listen on a non-web port.
+      errors.push(...d.errors);
+      try {
+        d = await detectFamily(ip, port, signal, {
+          connectTimeoutMs: Math.max(opts.connectTimeoutMs, 500),
+          deadlineMs: opts.deadlineMs,
+          httpPort: port,
+        });
+      } catch (err) {
+        errors.push(err instanceof RtError ? err.code : errorCode(err));
+        d = null;
+      }
+    }
+    if (!d) return null;
     errors.push(...d.errors);
-    if (d.family !== 'unknown') {
-      return {
-        ip,
-        port,
-        open_ports: openPorts,
-        mac: d.mac,
-        make: d.make,
-        model: d.model,
-        firmware: d.firmware,
-        serial: null,
-        nameplate_ths: null,
-        family: d.family,
-        status: 'identified',
-        confidence: d.confidence,
-        evidence: d.evidence,
-        errors: [...new Set(errors)],
-      };
+    if (d.family === 'unknown') return null;
+    return {
+      ip,
+      port,
+      open_ports: openPorts,
+      mac: d.mac,
+      make: d.make,
+      model: d.model,
+      firmware: d.firmware,
+      serial: null,
+      nameplate_ths: null,
+      family: d.family,
+      status: 'identified',
+      confidence: d.confidence,
+      evidence: d.evidence,
+      errors: [...new Set(d.errors)],
+    };
+  };
+  // Port 4433 (Whatsminer API v3) goes the same path: detectFamily tries the families' own handshakes.
+  const api = apiPorts;
+  // A few ports of one host at once: each port is its own server.
+  for (const r of await pool(api, 8, tryPort)) if (r) found.push(r);
+  if (found.length === 0) {
+    for (const port of webPorts) {
+      const r = await tryPort(port);
+      if (r) {
+        found.push(r);
+        break;
+      }
     }
   }
+  if (found.length > 0) return found;
   const only4433 = openPorts.includes(4433);
-  return {
-    ip,
-    port: openPorts[0]!,
-    open_ports: openPorts,
-    mac: null,
-    make: null,
-    model: null,
-    firmware: null,
-    serial: null,
-    nameplate_ths: null,
-    family: 'unknown',
-    status: 'unidentified',
-    confidence: 'low',
-    evidence: only4433 ? ['port 4433 open (Whatsminer API v3 listens there)'] : [],
-    errors: [...new Set(errors)],
-  };
+  return [
+    {
+      ip,
+      port: openPorts[0]!,
+      open_ports: openPorts,
+      mac: null,
+      make: null,
+      model: null,
+      firmware: null,
+      serial: null,
+      nameplate_ths: null,
+      family: 'unknown',
+      status: 'unidentified',
+      confidence: 'low',
+      evidence: only4433 ? ['port 4433 open (Whatsminer API v3 listens there)'] : [],
+      errors: [...new Set(errors)],
+    },
+  ];
 }
 
 /** The `discovery:` config section (config/sections/discovery.ts), as the scheduler needs it. */

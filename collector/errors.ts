@@ -26,9 +26,28 @@ export const JournalErrors = {
     'RT_ERR_JOURNAL_DROPPED',
     'the journal was full: the oldest samples not yet delivered to every sink were dropped (counted in pressure)',
   ),
+  diskLow: defineError(
+    'RT_ERR_JOURNAL_DISK_LOW',
+    'free space under the journal is below storage.disk_low_mb: acknowledged data is shed first; free space before writes fail',
+  ),
   closed: defineError(
     'RT_ERR_JOURNAL_CLOSED',
     'the journal was used after it was closed (shutdown in progress)',
+  ),
+} as const;
+
+/** The storage dir has one owner at a time (collector/dir-lock.ts). */
+export const StorageErrors = {
+  locked: defineError<[string, string, string, string]>(
+    'RT_ERR_STORAGE_LOCKED',
+    'another rigtel process owns this storage dir (its PID is in rigtel.lock); stop it or use another storage.dir',
+    (dir, pid, host, since) =>
+      `${dir} is in use by rigtel process ${pid} on ${host} (since ${since}); stop it or point storage.dir elsewhere`,
+  ),
+  lock: defineError<[string, string]>(
+    'RT_ERR_STORAGE_LOCK',
+    'the storage dir lock file cannot be created (folder missing or not writable)',
+    (file, why) => `${file}: cannot create the lock: ${why} (check storage.dir exists and is writable)`,
   ),
 } as const;
 
@@ -121,6 +140,20 @@ export const DiscoveryErrors = {
     'the scan ranges hold more addresses than allowed without --force',
     (ranges, count, max) =>
       `${ranges}: ${count} addresses is more than ${max} (a /16); split the range or pass --force`,
+    400,
+  ),
+  rangeLimit: defineError<[string, number, number]>(
+    'RT_ERR_DISCOVERY_RANGE_LIMIT',
+    'the scan ranges hold more addresses than rigtel scans even with --force',
+    (ranges, count, max) =>
+      `${ranges}: ${count} addresses is more than ${max}, the most rigtel scans even with --force; scan the site's own blocks`,
+    400,
+  ),
+  publicTarget: defineError<[string]>(
+    'RT_ERR_DISCOVERY_PUBLIC_TARGET',
+    'a scan range holds public addresses (not RFC 1918, loopback, link-local or CGNAT); pass --allow-public to scan them',
+    (ranges) =>
+      `${ranges}: public addresses (not RFC 1918, loopback, link-local or CGNAT 100.64.0.0/10): a scan stays on the site's own networks unless --allow-public is given`,
     400,
   ),
   badPort: defineError<[string]>(

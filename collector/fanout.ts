@@ -4,8 +4,9 @@
  * nor the poll path (polls only append to the journal and `kick()`).
  */
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import { poisonCodes } from './errors.js';
-import { type Journal, type Logger, silentLogger } from './journal.js';
+import type { Journal } from './journal.js';
 import type { JournalEntry, Sink, SinkStatus } from './sinks/sink.js';
 
 export interface FanoutOptions {
@@ -16,6 +17,8 @@ export interface FanoutOptions {
   now?: () => number;
   /** Trim the journal at most this often (ms). */
   trimEveryMs?: number;
+  /** While backing off, ask the sink's probe this often whether its service is back (ms; 0: never). */
+  probeEveryMs?: number;
 }
 
 interface Lane {
@@ -26,6 +29,8 @@ interface Lane {
   /** After a poison error on a batch, retry one entry at a time to find the bad one. */
   single: boolean;
   wake: (() => void) | null;
+  /** The one timer of this lane (idle re-check or backoff); cleared whenever the lane wakes. */
+  timer: NodeJS.Timeout | null;
   /** A kick that arrived while the lane was busy: do not go idle on it. */
   kicked: boolean;
   done: Promise<void> | null;
@@ -41,6 +46,7 @@ export class Fanout {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly trimEveryMs: number;
+  private readonly probeEveryMs: number;
   private lastTrim = 0;
   private running = false;
   private stopping = false;
@@ -53,6 +59,7 @@ export class Fanout {
     this.log = opts.log ?? silentLogger;
     this.now = opts.now ?? Date.now;
     this.trimEveryMs = opts.trimEveryMs ?? 1000;
+    this.probeEveryMs = opts.probeEveryMs ?? 1000;
     const names = new Set<string>();
     for (const s of sinks) {
       if (names.has(s.name)) throw new Error(`two sinks are named ${s.name}`);
@@ -74,6 +81,7 @@ export class Fanout {
         attempt: 0,
         single: false,
         wake: null,
+        timer: null,
         kicked: false,
         done: null,
         skipped: 0,
@@ -256,29 +264,65 @@ export class Fanout {
       lane.kicked = false;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      lane.wake = () => {
-        lane.wake = null;
-        resolve();
-      };
-      // Re-check the journal now and then even without a kick (e.g. appends made by another path).
-      const t = setTimeout(() => lane.wake?.(), 1000);
-      t.unref();
-    });
+    // Re-check the journal now and then even without a kick (e.g. appends made by another path).
+    return this.park(lane, 1000, false);
   }
 
+  /** Back off for `ms`, asking the sink's probe (if any) whether its service is back in the meantime. */
   private sleepLane(lane: Lane, ms: number): Promise<void> {
     lane.kicked = false;
+    return this.park(lane, ms, true);
+  }
+
+  /**
+   * Park the lane until `ms` pass or something wakes it. One timer per lane, always cleared on wake: a timer
+   * left over from an idle wait must never cut a later backoff short (which made attempts race from 1 to 10
+   * in under a second).
+   */
+  private park(lane: Lane, ms: number, probing: boolean): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        lane.wake = null;
-        resolve();
-      }, ms);
-      lane.wake = () => {
-        clearTimeout(t);
+      const until = performance.now() + ms;
+      let probe: Promise<unknown> | null = null;
+      const finish = () => {
+        if (lane.timer) clearTimeout(lane.timer);
+        lane.timer = null;
         lane.wake = null;
         resolve();
       };
+      const tick = () => {
+        const left = until - performance.now();
+        if (left <= 0) return finish();
+        const canProbe = probing && this.probeEveryMs > 0 && lane.sink.probe !== undefined;
+        if (canProbe && probe === null && left > this.probeEveryMs / 2) {
+          probe = lane.sink.probe!().then(
+            (up) => {
+              probe = null;
+              if (up && lane.wake === finish) {
+                this.log.info(
+                  { sink: lane.sink.name, attempt: lane.attempt },
+                  'sink service answers again; retrying now',
+                );
+                finish();
+              }
+            },
+            () => {
+              probe = null;
+            },
+          );
+        }
+        lane.timer = setTimeout(tick, canProbe ? Math.min(left, this.probeEveryMs) : left);
+        if (!probing) lane.timer.unref();
+      };
+      lane.wake = finish;
+      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer = null;
+      if (probing && this.probeEveryMs > 0 && lane.sink.probe !== undefined) {
+        // The first probe waits one period: the failure that started this backoff is fresh news.
+        lane.timer = setTimeout(tick, Math.min(ms, this.probeEveryMs));
+      } else {
+        lane.timer = setTimeout(finish, ms);
+        if (!probing) lane.timer.unref();
+      }
     });
   }
 

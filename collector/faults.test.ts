@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { validateConfig } from '../config/load.js';
+import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { driverFor } from '../protocols/registry.js';
 import type { Sample } from '../protocols/sample.js';
-import { startEmulatedFleet } from './emulated-fleet.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
 

@@ -1,6 +1,6 @@
 /**
  * Live fleet state: the latest sample per rig. `current` is set only while the rig is up; once a poll fails the
- * rig shows `current: null` (its last values are history, design.md "Units, nulls and sources").
+ * rig shows `current: null` (its last values are history, docs/ARCHITECTURE.md "Units, nulls and sources").
  */
 import type { Sample } from '../protocols/sample.js';
 import type { RigTarget } from './poll.js';

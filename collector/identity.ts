@@ -1,5 +1,5 @@
 /**
- * Rig identity: a rig is an asset, not an IP (../shared/docs/design.md "Identity").
+ * Rig identity: a rig is an asset, not an IP (docs/ARCHITECTURE.md "Identity").
  *
  * The id is chosen the first time an asset is seen: its MAC when the miner reveals it (lower-case, colon form),
  * else its configured name, else `host:port`. After that the id is **sticky**: the mapping below remembers

@@ -11,23 +11,16 @@
  * survives power loss); `'off'` uses synchronous=NORMAL (survives a process crash, may lose the last commits
  * on power loss).
  */
-import { statSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import type { Sample } from '../protocols/sample.js';
 import { JournalErrors } from './errors.js';
 import type { JournalEntry } from './sinks/sink.js';
 
-/** The slice of a pino logger the collector uses (a pino Logger satisfies it). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export { type Logger, silentLogger };
 
 export interface JournalOptions {
   fsync: 'always' | 'off';
@@ -36,6 +29,8 @@ export interface JournalOptions {
   log?: Logger;
   /** Fraction of maxBytes past which the journal warns that it will drop (default 0.8). */
   warnRatio?: number;
+  /** Free space on the journal's file system below which it warns and sheds acknowledged data (default 256 MiB). */
+  diskLowBytes?: number;
   now?: () => number;
 }
 
@@ -51,6 +46,16 @@ export interface JournalPressure {
   /** Entries dropped unacknowledged since the journal was created. */
   dropped_entries: number;
   entries: number;
+  /** Appends that failed (disk full, I/O error) since the journal opened. */
+  write_failures: number;
+  /** Samples in those failed appends: not journalled, so never delivered to any sink. */
+  write_lost_samples: number;
+  /** The last append failed: why, and since when (collector clock); null once an append succeeds again. */
+  write_error: { code: string; message: string; since_ms: number } | null;
+  /** Free bytes on the journal's file system (null when it cannot be read). */
+  disk_free_bytes: number | null;
+  /** Free space is below the low-water mark: acknowledged data is being shed, and a full disk is near. */
+  disk_low: boolean;
 }
 
 const SCHEMA = `
@@ -76,6 +81,13 @@ export class Journal {
   private dropped: number;
   private readonly ackedBySink = new Map<string, number>();
   private warned = false;
+  private writeFailures = 0;
+  private lostSamples = 0;
+  private writeError: { code: string; message: string; since_ms: number } | null = null;
+  private readonly diskLowBytes: number;
+  private diskFree: number | null = null;
+  private diskCheckedAt = Number.NEGATIVE_INFINITY;
+  private diskWarned = false;
   private closed = false;
   /** Unacked growth rate (bytes/ms), smoothed, for `drop_at_estimate_ms`. */
   private rate = 0;
@@ -96,6 +108,7 @@ export class Journal {
     this.log = opts.log ?? silentLogger;
     this.maxBytes = opts.maxBytes;
     this.warnBytes = Math.floor(opts.maxBytes * (opts.warnRatio ?? 0.8));
+    this.diskLowBytes = opts.diskLowBytes ?? 256 * 1024 * 1024;
     this.now = opts.now ?? Date.now;
     const totals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries').get() as {
       n: number;
@@ -164,6 +177,7 @@ export class Journal {
   append(samples: readonly Sample[]): number {
     this.assertOpen();
     if (samples.length === 0) return this.last;
+    this.watchDisk();
     const bodies = samples.map((s) => JSON.stringify(s));
     const incoming = bodies.reduce((n, b) => n + Buffer.byteLength(b), 0);
     const before = this.usedBytes;
@@ -177,8 +191,30 @@ export class Journal {
       })();
     } catch (err) {
       // Roll the counters back to what the DB holds.
-      this.recount();
-      throw JournalErrors.write.with({ cause: err }, errorMessage(err));
+      try {
+        this.recount();
+      } catch {
+        // The disk that refused the write may refuse the read too; the counters catch up on the next success.
+      }
+      // Counted and kept visible (pressure().write_error → /healthz 503, /metrics, the live line) until an
+      // append succeeds again: a lost sample is never silent.
+      const e = JournalErrors.write.with({ cause: err }, errorMessage(err));
+      this.writeFailures += 1;
+      this.lostSamples += samples.length;
+      const code = String((err as { code?: unknown }).code ?? e.code);
+      this.writeError = { code, message: e.message, since_ms: this.writeError?.since_ms ?? this.now() };
+      throw e;
+    }
+    if (this.writeError) {
+      this.log.info(
+        {
+          failing_since_ms: this.writeError.since_ms,
+          write_failures: this.writeFailures,
+          lost_samples: this.lostSamples,
+        },
+        'journal writes again',
+      );
+      this.writeError = null;
     }
     this.usedBytes += incoming;
     this.entryCount += bodies.length;
@@ -272,6 +308,8 @@ export class Journal {
   }
 
   pressure(): JournalPressure {
+    // Free space as of now (one statfs): health and metrics must not show a stale "disk low".
+    if (!this.closed) this.diskFree = this.freeBytes();
     const min = this.minAcked();
     const behind = min !== null && min < this.last;
     const remaining = this.maxBytes - this.usedBytes;
@@ -286,7 +324,55 @@ export class Journal {
           : null,
       dropped_entries: this.dropped,
       entries: this.entryCount,
+      write_failures: this.writeFailures,
+      write_lost_samples: this.lostSamples,
+      write_error: this.writeError ? { ...this.writeError } : null,
+      disk_free_bytes: this.diskFree,
+      disk_low: this.diskFree !== null && this.diskFree < this.diskLowBytes,
     };
+  }
+
+  /** Free bytes on the journal's file system now, or null. */
+  private freeBytes(): number | null {
+    try {
+      const s = statfsSync(this.file);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Free-space watermark, checked at most once a second on append: below it, warn (once per episode) and shed
+   * acknowledged data first (trim delivered entries, truncate the WAL) before the disk fills and writes fail.
+   */
+  private watchDisk(): void {
+    const t = performance.now();
+    if (t - this.diskCheckedAt < 1000) return;
+    this.diskCheckedAt = t;
+    this.diskFree = this.freeBytes();
+    if (this.diskFree === null || this.diskFree >= this.diskLowBytes) {
+      this.diskWarned = false;
+      return;
+    }
+    if (!this.diskWarned) {
+      this.diskWarned = true;
+      this.log.warn(
+        {
+          code: JournalErrors.diskLow.code,
+          free_bytes: this.diskFree,
+          low_bytes: this.diskLowBytes,
+          dir: this.file,
+        },
+        'disk nearly full under the journal: shedding acknowledged data; free space or samples will be lost',
+      );
+    }
+    try {
+      this.trim();
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Shedding is best effort; a failing append reports the real problem.
+    }
   }
 
   close(): void {

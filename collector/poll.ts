@@ -5,6 +5,7 @@
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
 import type { MinerDriver, PollTarget } from '../protocols/driver.js';
 import { ProtoErrors } from '../protocols/errors.js';
+import { BOUNDS, checkPlausibility, withinBound } from '../protocols/plausibility.js';
 import { emptyReading, type MinerReading, type PowerSource, type Sample } from '../protocols/sample.js';
 import { SchedErrors } from './errors.js';
 import { defaultRigId, type RigIdResolver } from './identity.js';
@@ -48,6 +49,8 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
     // scheduler slot) until the deadline.
     // Every reading has passed the driver kit's finish step (protocols/kit/finish.ts), plausibility included.
     reading = await raceAbort(driver.poll(target.target, signal), signal);
+    // Every family goes through the same physical-bounds and unit check before a figure is stored.
+    checkPlausibility(reading);
   } catch (err) {
     if (opts.signal?.aborted) failure = ProtoErrors.aborted.with({ cause: err }, target.address);
     else if (deadline.signal.aborted && (!(err instanceof RtError) || ProtoErrors.aborted.is(err)))
@@ -145,7 +148,10 @@ function applyPower(s: Sample, reading: MinerReading, target: RigTarget, opts: P
   s.power_miner_w = minerSrc === 'miner' ? minerW : null;
   const metered =
     opts.meter?.reading({ rig_id: s.rig_id, name: target.name, address: target.address }) ?? null;
-  if (metered && Number.isFinite(metered.watts)) {
+  if (metered && !withinBound(metered.watts, BOUNDS.power_w)) {
+    s.notes.push(`implausible metered power_w ${String(metered.watts)}: not stored`);
+    if (s.support === 'full') s.support = 'partial';
+  } else if (metered) {
     s.power_w = metered.watts;
     s.power_source = 'pdu';
     s.energy_wh = metered.energy_wh;

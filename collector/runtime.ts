@@ -2,24 +2,31 @@
  * The collector, composed: scheduler → poll → journal → live fleet → fan-out → sinks (embedded store, …).
  * Each sample: journal.append → fleet update → fanout.kick → listeners.
  */
-import { mkdirSync } from 'node:fs';
-import { type Config, splitAddress } from '../config/schema.js';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
+import { addressKey, parseAddress } from './address.js';
+import { AlertEngine } from './alerts.js';
+import { type DirLock, lockDir } from './dir-lock.js';
+import { StorageErrors } from './errors.js';
 import { Fanout } from './fanout.js';
 import { Fleet } from './fleet.js';
 import { IdentityMap } from './identity.js';
-import { Journal, type Logger } from './journal.js';
+import { Journal } from './journal.js';
 import { pollRig, type RigTarget } from './poll.js';
 import type { PowerMeter } from './power.js';
+import { rigNamesFromConfig } from './rig-names.js';
 import { type RoundStats, Scheduler, type SkipReason } from './scheduler.js';
 import { EmbeddedStore } from './sinks/embedded.js';
 import { sinksFromConfig } from './sinks/index.js';
 import type { Sink } from './sinks/sink.js';
 import type { FleetView, HealthView, HistoryStore } from './views.js';
 
-export type { Logger } from './journal.js';
+export type { Logger } from '../lib/log.js';
 export type { RigTarget } from './poll.js';
 
 export interface CollectorDeps {
@@ -29,6 +36,8 @@ export interface CollectorDeps {
   estimatePowerW?: (r: MinerReading) => number | null;
   extraSinks?: Sink[];
   now?: () => number;
+  /** The storage dir's lock, when the caller took it already (`rigtel run` takes it before starting anything). */
+  dirLock?: DirLock;
   /** Start the poll timer (default true). Tests set false and drive `sweepNow()`. */
   autoStart?: boolean;
 }
@@ -41,11 +50,15 @@ export interface CollectorRuntime {
   fanout: Fanout;
   /** The embedded store (also `history`), for rollups and identity. */
   store: EmbeddedStore;
+  /** The one alert engine: every sample feeds it; the API lists `alerts.active()`, the MQTT sink its events. */
+  alerts: AlertEngine;
   /** Every sink the fan-out delivers to (e.g. to publish alerts raised outside the sinks on MQTT). */
   sinks: readonly Sink[];
   onSample(fn: (s: Sample) => void): () => void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
+  /** Poll one rig (by polled address) now, outside its schedule; null when no such rig is polled. */
+  pollNow(address: string): Promise<Sample | null>;
   /** The last completed round. */
   lastRound(): RoundStats | null;
   /** Start polling more rigs (found by a rescan); returns those that were not polled already. */
@@ -56,8 +69,8 @@ export interface CollectorRuntime {
 /** Rig targets from validated config; addresses are normalized to host:port (default port 4028). */
 export function targetsFromConfig(config: Config): RigTarget[] {
   return config.rigs.map((rig) => {
-    const { host, port } = splitAddress(rig.address);
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const { host, port } = parseAddress(rig.address);
+    const address = addressKey({ host, port });
     return {
       name: rig.name ?? null,
       address,
@@ -95,16 +108,35 @@ export async function startCollector(
   const now = deps.now ?? Date.now;
   const dir = config.storage.dir;
   try {
-    mkdirSync(dir, { recursive: true });
+    // The journal and the store hold pool worker names (identifying data): owner-only, dir 0700, files 0600.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
   } catch {
     // Journal.open reports the problem with a named error.
   }
-  const journal = Journal.open(dir, {
-    fsync: config.storage.journal_fsync,
-    maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
-    log,
-    now,
-  });
+  // One owner per dir: a second collector here would mix its samples into this journal and store.
+  let lock: DirLock;
+  try {
+    lock = deps.dirLock ?? lockDir(dir, now);
+  } catch (err) {
+    // A dir that cannot even hold a lock file gets the journal's own, more specific, error.
+    if (!StorageErrors.lock.is(err)) throw err;
+    Journal.open(dir, { fsync: config.storage.journal_fsync, maxBytes: 1, log, now }).close();
+    throw err;
+  }
+  let journal: Journal;
+  try {
+    journal = Journal.open(dir, {
+      fsync: config.storage.journal_fsync,
+      maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
+      diskLowBytes: Math.floor((config.storage.disk_low_mb ?? 256) * 1024 * 1024),
+      log,
+      now,
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let store: EmbeddedStore;
   try {
     store = EmbeddedStore.open(dir, {
@@ -118,10 +150,16 @@ export async function startCollector(
     });
   } catch (err) {
     journal.close();
+    lock.release();
     throw err;
   }
+  privateFiles(dir);
   const identity = new IdentityMap(store.db);
-  const sinks = [...sinksFromConfig(config, { store, log, now }), ...(deps.extraSinks ?? [])];
+  // Alerts name rigs the way the config does (name and location), not by MAC or address.
+  const rigNames = rigNamesFromConfig(config);
+  const alerts = new AlertEngine(config.alerts, { now, describe: (s) => rigNames(s.address) });
+  const sinkDeps = { store, log, now, ...(config.alerts.enabled ? { alerts } : {}) };
+  const sinks = [...sinksFromConfig(config, sinkDeps), ...(deps.extraSinks ?? [])];
   const names = new Set(sinks.map((s) => s.name));
   for (const old of journal.sinks()) {
     if (!names.has(old)) {
@@ -129,7 +167,12 @@ export async function startCollector(
       journal.unregister(old);
     }
   }
-  const fanout = new Fanout(journal, sinks, { log, now });
+  const retry = config.sinks.retry;
+  const fanout = new Fanout(journal, sinks, {
+    log,
+    now,
+    ...(retry ? { retryMinMs: retry.min_ms, retryMaxMs: retry.max_ms, probeEveryMs: retry.probe_ms } : {}),
+  });
   const started = now();
 
   const listeners = new Set<(s: Sample) => void>();
@@ -152,6 +195,13 @@ export async function startCollector(
     }
     for (const s of batch) fleet.update(s);
     fanout.kick();
+    for (const s of batch) {
+      try {
+        alerts.observe(s);
+      } catch (err) {
+        log.warn({ err: errorMessage(err), rig_id: s.rig_id }, 'alert engine failed on a sample');
+      }
+    }
     for (const s of batch) {
       for (const fn of listeners) {
         try {
@@ -184,31 +234,28 @@ export async function startCollector(
     }
   };
 
-  const scheduler: Scheduler = new Scheduler(
-    targets,
-    (t, signal) =>
-      pollRig(t, deps.driverFor(t.target.family), {
-        deadlineMs: config.poll.poll_deadline_ms,
-        now,
-        site: config.site.name,
-        signal,
-        identity,
-        ...(deps.meter ? { meter: deps.meter } : {}),
-        ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
-      }),
-    (s) => enqueue(s),
-    {
-      intervalMs: config.poll.interval_ms,
-      concurrency: config.poll.concurrency,
-      backoffMaxMs: config.poll.backoff_max_ms,
+  const pollOne = (t: RigTarget, signal: AbortSignal) =>
+    pollRig(t, deps.driverFor(t.target.family), {
+      deadlineMs: config.poll.poll_deadline_ms,
       now,
-      log,
-      onSkip: (t, reason, dueMs) => {
-        skips.push({ rig_id: fleet.get(t.address)?.rig_id ?? t.name ?? t.address, at_ms: dueMs, reason });
-        if (!skipTimer) skipTimer = setTimeout(flushSkips, 1000);
-      },
+      site: config.site.name,
+      signal,
+      identity,
+      ...(deps.meter ? { meter: deps.meter } : {}),
+      ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
+    });
+  const byAddress = new Map(targets.map((t) => [t.address, t]));
+  const scheduler: Scheduler = new Scheduler(targets, pollOne, (s) => enqueue(s), {
+    intervalMs: config.poll.interval_ms,
+    concurrency: config.poll.concurrency,
+    backoffMaxMs: config.poll.backoff_max_ms,
+    now,
+    log,
+    onSkip: (t, reason, dueMs) => {
+      skips.push({ rig_id: fleet.get(t.address)?.rig_id ?? t.name ?? t.address, at_ms: dueMs, reason });
+      if (!skipTimer) skipTimer = setTimeout(flushSkips, 1000);
     },
-  );
+  });
   const fleet = new Fleet(targets, { nextPoll: (t) => scheduler.nextPollMs(t) });
 
   const health: HealthView = {
@@ -241,6 +288,7 @@ export async function startCollector(
     journal,
     fanout,
     store,
+    alerts,
     sinks,
     onSample(fn) {
       listeners.add(fn);
@@ -251,9 +299,18 @@ export async function startCollector(
       drain();
       return r;
     },
+    async pollNow(address) {
+      const t = byAddress.get(address);
+      if (!t || stopping) return null;
+      const sample = await pollOne(t, scheduler.signal);
+      enqueue(sample);
+      drain();
+      return sample;
+    },
     lastRound: () => scheduler.lastRound(),
     addTargets(more) {
       const added = scheduler.add(more);
+      for (const t of added) byAddress.set(t.address, t);
       fleet.add(added);
       if (added.length) log.info({ rigs: added.map((t) => t.address) }, 'polling rigs found by a rescan');
       return added;
@@ -272,9 +329,21 @@ export async function startCollector(
         await fanout.stop();
         await store.close();
         journal.close();
+        lock.release();
         log.info({}, 'collector stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** Owner-only files in the storage dir (SQLite gives its -wal/-shm files the database file's mode). */
+function privateFiles(dir: string): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isFile()) chmodSync(join(dir, e.name), 0o600);
+    }
+  } catch {
+    // A file that vanished meanwhile (a checkpointed WAL) needs no mode.
+  }
 }

@@ -19,8 +19,8 @@
  * `runRound()` and `sweep()` poll every target at once and await the lot: tests and benchmarks drive them.
  */
 import { errorMessage } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import type { Sample } from '../protocols/sample.js';
-import { type Logger, silentLogger } from './journal.js';
 import type { RigTarget } from './poll.js';
 
 export const SKIP_REASONS = ['skipped_busy', 'deadline', 'backoff'] as const;

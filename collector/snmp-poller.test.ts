@@ -174,7 +174,7 @@ describe('scheduling', () => {
 
 describe('demo wiring', () => {
   it('demoSnmpSection maps emulated outlets to rigs by address', async () => {
-    const { demoSnmpSection } = await import('../protocols/snmp/emulator.js');
+    const { demoSnmpSection } = await import('../config/demo.js');
     const section = demoSnmpSection({ port: pdu.port, community: 'demo' }, [
       { address: '127.0.0.1:14028' },
       { address: '127.0.0.1:14029' },

@@ -7,19 +7,13 @@
 import { splitAddress } from '../config/schema.js';
 import type { SnmpConfig, SnmpDeviceConfig, SnmpMapConfig } from '../config/sections/snmp.js';
 import { errorCode, errorMessage, RtError } from '../lib/errors.js';
+import { type Logger, silentLogger } from '../lib/log.js';
 import { SnmpClient } from '../protocols/snmp/client.js';
 import { type Channel, genericProfile, pollDevice } from '../protocols/snmp/device.js';
 import { SnmpErrors } from '../protocols/snmp/errors.js';
 import { PROFILES, type Profile } from '../protocols/snmp/profiles.js';
 import { type EnergyState, stepEnergy } from './energy.js';
 import type { MeteredPower, PowerMeter, RigKey } from './power.js';
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
-}
 
 export interface DeviceStatus {
   name: string;
@@ -108,8 +102,6 @@ class Semaphore {
   }
 }
 
-const silentLog: Logger = { info() {}, warn() {}, error() {} };
-
 function sectionOf(config: SnmpConfig | { snmp: SnmpConfig }): SnmpConfig {
   return 'snmp' in config ? config.snmp : config;
 }
@@ -128,7 +120,7 @@ export function startSnmpPoller(
   opts: { log?: Logger; now?: () => number } = {},
 ): SnmpPoller {
   const section = sectionOf(config);
-  const log = opts.log ?? silentLog;
+  const log = opts.log ?? silentLogger;
   const now = opts.now ?? Date.now;
   const sem = new Semaphore(section.concurrency);
   let stopped = false;

@@ -6,6 +6,23 @@ import type { RigState, Sample } from '../protocols/sample.js';
 import type { SchedulerCounters } from './scheduler.js';
 import type { SinkStatus } from './sinks/sink.js';
 
+/** Address keys, so the API finds a rig by address exactly as the collector keys it. */
+export { type Address, addressKey, normalizeAddress } from './address.js';
+/** The collector's other read-only shapes the API serves; api/ imports them from here and nowhere else. */
+export type { Alert } from './alerts.js';
+/**
+ * Economics and market reads the API serves: computations over the fleet view and the stores the collector
+ * hands the API (`ApiDeps.economics`).
+ */
+export { liveEconomics } from './economics/live.js';
+export { economicsReport, type Group } from './economics/report.js';
+export type { EconomicsDeps } from './economics/wiring.js';
+export type { JournalPressure } from './journal.js';
+export { EconomicsApiErrors } from './market/errors.js';
+export { latestMarket } from './market/inputs.js';
+export type { SinkStatus } from './sinks/sink.js';
+export type { DeviceStatus } from './snmp-poller.js';
+
 export interface RigStatus {
   rig_id: string;
   /** Configured name, if any. */

@@ -10,13 +10,7 @@ import { parse } from 'yaml';
 import { checkConfigFile } from '../cli/config-check.js';
 import { registeredErrors } from '../lib/errors.js';
 import { createLogger, SECRET_KEYS } from '../lib/log.js';
-import {
-  errorModules,
-  expectedReadme,
-  readmePath,
-  repoRoot,
-  sectionFiles,
-} from '../scripts/config-reference.js';
+import { errorModules, expectedDoc, GENERATED, repoRoot } from '../scripts/config-reference.js';
 import { loadConfig, validateConfig } from './load.js';
 import {
   configReference,
@@ -27,6 +21,15 @@ import {
 } from './reference.js';
 
 const run = promisify(execFile);
+
+/** The area READMEs the root README links (each area documents itself beside its code). */
+const AREA_READMES = [
+  'protocols/README.md',
+  'protocols/emulator/README.md',
+  'protocols/whatsminer/README.md',
+  'protocols/snmp/README.md',
+  'collector/sinks/README.md',
+];
 const bin = join(repoRoot, 'bin', 'rigtel.js');
 const SECRET = 'Zx9-very-secret-pw-7781';
 let dir: string;
@@ -116,7 +119,18 @@ describe('bad config files', () => {
       lines: ['site.name: letters, digits', 'rigs[0].family: ', 'api.listen: expected host:port'],
     },
     {
-      // Cross-field checks run once every field is valid on its own.
+      // Cross-field problems are reported together with field errors, not only once those are fixed.
+      name: 'cross-and-field.yaml',
+      text: `rigs:\n  - name: a\n    address: 10.0.0.300:4028\n  - name: a\n    address: 10.0.0.2:0\npoll:\n  interval_ms: 10000\n  poll_deadline_ms: 20000\napi:\n  listen: ":99999"\n`,
+      lines: [
+        'rigs[0].address: "10.0.0.300" is not an IPv4 address',
+        'rigs[1].address: port "0" is not a number from 1 to 65535',
+        'api.listen: expected host:port',
+        'rigs[1].name: duplicate',
+        'poll.poll_deadline_ms: must be below poll.interval_ms (10000)',
+      ],
+    },
+    {
       name: 'cross-field.yaml',
       text: `rigs:\n  - name: a\n    address: 10.0.0.1\n  - name: a\n    address: 10.0.0.2\npoll:\n  interval_ms: 10000\n  poll_deadline_ms: 20000\n`,
       lines: ['rigs[1].name: duplicate', 'poll.poll_deadline_ms: must be below poll.interval_ms (10000)'],
@@ -208,46 +222,57 @@ describe('secrets', () => {
   });
 });
 
-describe('README stays in sync with the code', () => {
-  const readme = () => readFileSync(readmePath, 'utf8');
+describe('docs/configuration.md and docs/errors.md stay in sync with the code', () => {
+  const [configDoc, errorsDoc] = GENERATED;
+  const configuration = () => readFileSync(configDoc.path, 'utf8');
+  const errors = () => readFileSync(errorsDoc.path, 'utf8');
 
   test('configuration reference is not stale (npm run docs:config)', () => {
-    const section = extractBetween(readme(), 'config-reference');
-    assert.ok(section !== null, 'README.md lacks the config-reference markers');
+    const section = extractBetween(configuration(), 'config-reference');
+    assert.ok(section !== null, 'docs/configuration.md lacks the config-reference markers');
     assert.equal(
       normalizeMarkdown(section),
       normalizeMarkdown(configReference()),
-      'README config reference is stale: run npm run docs:config',
+      'docs/configuration.md is stale: run npm run docs:config',
     );
   });
 
-  test('README.md is exactly what npm run docs:config writes (reference, error table, area sections)', async () => {
-    const current = readme();
-    const expected = await expectedReadme(current);
-    if (expected !== current) {
-      const a = current.split('\n');
-      const b = expected.split('\n');
-      const line = a.findIndex((l, i) => l !== b[i]);
-      assert.fail(
-        `README.md is stale from line ${line + 1}: run npm run docs:config\n- ${a[line]}\n+ ${b[line]}`,
-      );
-    }
+  for (const doc of GENERATED) {
+    test(`${doc.path.slice(repoRoot.length)} is exactly what npm run docs:config writes`, async () => {
+      const current = readFileSync(doc.path, 'utf8');
+      const expected = await expectedDoc(doc);
+      if (expected !== current) {
+        const a = current.split('\n');
+        const b = expected.split('\n');
+        const line = a.findIndex((l, i) => l !== b[i]);
+        assert.fail(
+          `${doc.path} is stale from line ${line + 1}: run npm run docs:config\n- ${a[line]}\n+ ${b[line]}`,
+        );
+      }
+    });
+  }
+
+  test('the README links the generated documents and every area README', () => {
+    const text = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    for (const link of [
+      'docs/configuration.md',
+      'docs/errors.md',
+      'docs/ARCHITECTURE.md',
+      'docs/protocols.md',
+    ])
+      assert.ok(text.includes(`](${link})`), link);
+    for (const area of AREA_READMES) assert.ok(text.includes(`](${area})`), area);
   });
 
-  test('every area README-section.md is stitched in', () => {
-    const text = readme();
-    for (const file of sectionFiles()) assert.ok(text.includes(`<!-- from ${file} -->`), file);
-  });
-
-  test('every setting of the schema appears in the README', () => {
-    const text = readme();
+  test('every setting of the schema appears in docs/configuration.md', () => {
+    const text = configuration();
     for (const row of settingRows()) assert.ok(text.includes(`\`${row.path}\``), row.path);
   });
 
   test('error table lists exactly the registered codes, both directions', async () => {
     for (const f of errorModules()) await import(new URL(`file://${f}`).href);
-    const section = extractBetween(readme(), 'error-codes');
-    assert.ok(section !== null, 'README.md lacks the error-codes markers');
+    const section = extractBetween(errors(), 'error-codes');
+    assert.ok(section !== null, 'docs/errors.md lacks the error-codes markers');
     const documented = parseErrorTable(section);
     const registered = registeredErrors();
     const missing = [...registered.keys()].filter((c) => !documented.has(c));
@@ -255,9 +280,9 @@ describe('README stays in sync with the code', () => {
     assert.deepEqual(
       missing,
       [],
-      `codes missing from README (run npm run docs:config): ${missing.join(', ')}`,
+      `codes missing from docs/errors.md (run npm run docs:config): ${missing.join(', ')}`,
     );
-    assert.deepEqual(extra, [], `README lists codes that no longer exist: ${extra.join(', ')}`);
+    assert.deepEqual(extra, [], `docs/errors.md lists codes that no longer exist: ${extra.join(', ')}`);
     for (const [code, meaning] of documented) {
       assert.equal(meaning, registered.get(code)!.summary.replace(/\|/g, '\\|'), code);
     }

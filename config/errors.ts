@@ -7,6 +7,12 @@ export const ConfigErrors = {
     (source, problems) =>
       `${source}: ${problems.length} problem(s) in the configuration:\n  ${problems.join('\n  ')}`,
   ),
+  tooLarge: defineError<[string, number, number]>(
+    'RT_ERR_CONFIG_TOO_LARGE',
+    'the configuration file is larger than rigtel reads (1 MiB); a real site config is a few hundred KB at most',
+    (source, size, max) =>
+      `${source}: ${size} bytes is more than the ${max} bytes a configuration file may hold`,
+  ),
   unreadable: defineError<[string, string]>(
     'RT_ERR_CONFIG_UNREADABLE',
     'the configuration file cannot be read or is not valid YAML/JSON',

@@ -1,6 +1,6 @@
 /**
- * The README's configuration reference, generated from the one schema (`npm run docs:config`). A test
- * regenerates it and fails when README.md is stale, so the docs cannot drift from `config/schema.ts`.
+ * docs/configuration.md, generated from the one schema (`npm run docs:config`), and the error table of
+ * docs/errors.md. A test regenerates both and fails when they are stale, so the docs cannot drift from the code.
  */
 import { z } from 'zod';
 import { configSchema } from './schema.js';
@@ -189,7 +189,7 @@ export function renderErrorTable(
   return `${lines.join('\n')}\n`;
 }
 
-/** Parse the error table back out of README text: code → meaning. */
+/** Parse the error table back out of docs/errors.md: code → meaning. */
 export function parseErrorTable(markdown: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of markdown.matchAll(/^\|\s*`(RT_ERR_[A-Z0-9_]+)`\s*\|\s*(.*?)\s*\|\s*$/gm))
@@ -203,7 +203,7 @@ export function replaceBetween(text: string, name: string, content: string): str
   const end = `<!-- ${name}:end -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  if (i === -1 || j === -1 || j < i) throw new Error(`README.md has no ${start} … ${end} markers`);
+  if (i === -1 || j === -1 || j < i) throw new Error(`the document has no ${start} … ${end} markers`);
   return `${text.slice(0, i + start.length)}\n${content.trimEnd()}\n${text.slice(j)}`;
 }
 
@@ -217,7 +217,7 @@ export function extractBetween(text: string, name: string): string | null {
 }
 
 /**
- * Compare Markdown ignoring table padding: biome formats README.md (`biome check .` in `npm test`) and pads
+ * Compare Markdown ignoring table padding: biome formats Markdown (`biome check .` in `npm test`) and pads
  * table cells, so a table is judged by its cells, not its spacing.
  */
 export function normalizeMarkdown(text: string): string {

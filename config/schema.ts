@@ -1,10 +1,11 @@
 /**
- * The one schema for every rigtel setting. Each key is described here and nowhere else: the README's config
- * reference is generated from this file (`npm run docs:config`) and a test fails when it drifts.
+ * The one schema for every rigtel setting. Each key is described here and nowhere else: docs/configuration.md
+ * is generated from this file (`npm run docs:config`) and a test fails when it drifts.
  * Unknown keys are rejected so a typo is an error, not a silently ignored setting.
  */
 import { z } from 'zod';
 import { FAMILIES } from '../protocols/sample.js';
+import { hostPortCheck } from './address.js';
 import { secretField } from './secret-field.js';
 import { alertsSection } from './sections/alerts.js';
 import { discoverySection } from './sections/discovery.js';
@@ -19,6 +20,27 @@ const RIG_FAMILIES = ['auto', ...FAMILIES.filter((f) => f !== 'unknown')] as con
 /** `host:port`, `host` (default port 4028) or `[ipv6]:port`. */
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
+/** Where a rig stands on the floor: the floor map groups by site, row and rack and orders by slot. */
+export const locationSchema = z
+  .object({
+    site: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Building or container the rig is in, when the floor has several (defaults to site.name).'),
+    row: z.string().min(1).max(64).describe('Row (or aisle) name, e.g. "A".'),
+    rack: z.string().min(1).max(64).describe('Rack (or shelf) name within the row, e.g. "r01".'),
+    slot: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .optional()
+      .describe('Position within the rack, counted from 0 or 1.'),
+  })
+  .strict();
+
 export const rigSchema = z
   .object({
     name: z
@@ -31,6 +53,7 @@ export const rigSchema = z
     address: z
       .string()
       .regex(ADDRESS, 'expected host:port (e.g. 10.0.0.12:4028)')
+      .superRefine(hostPortCheck())
       .describe('Where the miner API listens: host:port, or host alone for port 4028.'),
     family: z
       .enum(RIG_FAMILIES)
@@ -51,6 +74,11 @@ export const rigSchema = z
       .record(z.string(), z.string())
       .default({})
       .describe('Free labels (rack, row, owner) kept with the rig.'),
+    location: locationSchema
+      .optional()
+      .describe(
+        'Where the rig stands (row, rack, slot): the floor map, alerts, MQTT areas and InfluxDB tags use it. Without it the map groups rigs by address.',
+      ),
   })
   .strict();
 
@@ -123,6 +151,13 @@ export const storageSchema = z
       .describe(
         'Disk the journal may use for samples not yet delivered to every sink; past it the oldest are dropped, with a warning first.',
       ),
+    disk_low_mb: z
+      .number()
+      .min(0)
+      .default(256)
+      .describe(
+        'Free space on the storage file system below which rigtel warns (log, /healthz 503) and sheds acknowledged journal data first, before the disk fills and samples are lost.',
+      ),
   })
   .strict();
 
@@ -131,9 +166,22 @@ export const apiSchema = z
     listen: z
       .string()
       .regex(ADDRESS, 'expected host:port (e.g. 127.0.0.1:8080)')
+      .superRefine(hostPortCheck({ allowZeroPort: true, requirePort: true }))
       .default('127.0.0.1:8080')
       .describe('Address the HTTP API listens on. Keep it on loopback or a management network.'),
     enabled: z.boolean().default(true).describe('Serve the HTTP API from the collector process.'),
+    allowed_hosts: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(255)
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/, 'a host name or address, without port or scheme'),
+      )
+      .default([])
+      .describe(
+        'Host header names the API answers besides the loopback names (127.0.0.1, localhost, [::1]) and the api.listen host; any port. Another Host gets 421 RT_ERR_API_HOST_NOT_ALLOWED, so a web page that rebinds its DNS name to this machine cannot read the API. Add the names and addresses operators browse to (e.g. rigtel.site.lan, 10.0.9.5).',
+      ),
   })
   .strict();
 
@@ -154,6 +202,12 @@ export const emulatorSchema = z
       .max(65_000)
       .default(14_028)
       .describe('First port of the emulated rigs; each rig takes the next port.'),
+    alongside_rigs: z
+      .boolean()
+      .default(false)
+      .describe(
+        'With mode on and rigs configured: poll the emulated fleet beside the real rigs (both explicitly asked for). Without it, that combination is an error rather than a silent swap of real rigs for emulated ones.',
+      ),
     interval_ms: z
       .number()
       .int()
@@ -161,6 +215,26 @@ export const emulatorSchema = z
       .default(5000)
       .describe(
         'Poll interval for the built-in demo (emulated fleet, no rigs configured), so figures move at once.',
+      ),
+    write_sinks: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let the emulated fleet write to the InfluxDB and MQTT sinks configured here. Off by default so demo samples never land in a production database.',
+      ),
+  })
+  .strict();
+
+export const shutdownSchema = z
+  .object({
+    deadline_ms: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(30_000)
+      .describe(
+        'Hard deadline for a clean stop (closing the API, aborting polls, flushing sinks and the store). A second SIGTERM/SIGINT while stopping is logged and ignored; past the deadline rigtel exits with code 1, naming what the journal still holds for next start.',
       ),
   })
   .strict();
@@ -229,26 +303,44 @@ export const configSchema = z
     sinks: sinksSection,
     alerts: alertsSection,
     discovery: discoverySection,
+    shutdown: shutdownSchema.default(shutdownSchema.parse({})),
     loans: loansSection,
     audit: auditSection,
     economics: economicsSection,
     market: marketSection,
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const { index, count } = config.collector.shard;
-    if (typeof index === 'number' && index >= count) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['collector', 'shard', 'index'],
-        message: `must be below collector.shard.count (${count})`,
-      });
-    }
+  .superRefine(
+    (config, ctx) => {
+      // Runs even when fields failed (so every problem is reported at once): guard each value it reads.
+      crossFieldChecks(config as Partial<Config> | undefined, ctx);
+    },
+    { when: () => true },
+  );
+
+function crossFieldChecks(config: Partial<Config> | undefined, ctx: z.RefinementCtx): void {
+  if (!config || typeof config !== 'object') return;
+  const shard = config.collector?.shard;
+  if (
+    shard &&
+    typeof shard.index === 'number' &&
+    typeof shard.count === 'number' &&
+    shard.index >= shard.count
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['collector', 'shard', 'index'],
+      message: `must be below collector.shard.count (${shard.count})`,
+    });
+  }
+  const rigs = Array.isArray(config.rigs) ? config.rigs : [];
+  {
     // Names and addresses must each be unique: two entries for one address would poll it twice and merge
     // two assets into one history.
     const names = new Map<string, number>();
     const addresses = new Map<string, number>();
-    config.rigs.forEach((rig, index) => {
+    rigs.forEach((rig, index) => {
+      if (!rig || typeof rig.address !== 'string') return;
       const { host, port } = splitAddress(rig.address);
       const address = `${host.toLowerCase()}:${port}`;
       const sameAddress = addresses.get(address);
@@ -269,20 +361,36 @@ export const configSchema = z
         });
       } else names.set(rig.name, index);
     });
-    if (config.poll.poll_deadline_ms >= config.poll.interval_ms) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['poll', 'poll_deadline_ms'],
-        message: `must be below poll.interval_ms (${config.poll.interval_ms}) so one slow rig cannot overlap the next round`,
-      });
-    }
-  });
+  }
+  const poll = config.poll;
+  if (
+    poll &&
+    typeof poll.poll_deadline_ms === 'number' &&
+    typeof poll.interval_ms === 'number' &&
+    poll.poll_deadline_ms >= poll.interval_ms
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['poll', 'poll_deadline_ms'],
+      message: `must be below poll.interval_ms (${poll.interval_ms}) so one slow rig cannot overlap the next round`,
+    });
+  }
+  const emu = config.emulator;
+  if (emu && emu.mode === 'on' && rigs.length > 0 && emu.alongside_rigs !== true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['emulator', 'mode'],
+      message: `on, with ${rigs.length} rig(s) configured: say emulator.mode off to poll the real rigs, or add emulator.alongside_rigs: true to poll both`,
+    });
+  }
+}
 
 /** Config as written in a file (before defaults and transforms). */
 export type ConfigInput = z.input<typeof configSchema>;
 /** Validated, typed config with defaults applied; secrets are `Secret` objects. */
 export type Config = z.output<typeof configSchema>;
 export type RigConfig = Config['rigs'][number];
+export type RigLocation = z.output<typeof locationSchema>;
 
 /** `host:port` → parts; host alone gets `defaultPort`. */
 export function splitAddress(address: string, defaultPort = 4028): { host: string; port: number } {

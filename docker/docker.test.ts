@@ -1,20 +1,36 @@
 /**
- * Docker cannot run on the build machine, so this checks what can be checked without it: the compose file and
- * provisioning parse and are pinned and loopback-bound, the stack's config is valid, and every dashboard query
- * runs against a real influxd holding what the InfluxDB sink writes (measurements, fields and tags exist).
+ * There is no Docker engine on the build machine, so this checks what can be checked without it: the image's file
+ * tree is built from exactly the Dockerfile's COPY lines and the demo runs from it (healthcheck included); the
+ * compose file and provisioning parse and are pinned and loopback-bound; the stack's config is valid; and every
+ * dashboard query runs against a real influxd holding what the InfluxDB sink writes.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { rigNamesFromConfig } from '../collector/rig-names.js';
 import { InfluxSink } from '../collector/sinks/influx.js';
 import { FIELD_TYPES, TAG_KEYS } from '../collector/sinks/influx-schema.js';
-import { makeSample } from '../collector/sinks/sample-factory.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, validateConfig as loadConfigFromObject } from '../config/load.js';
 import { influxSinkSchema } from '../config/sections/sinks.js';
+import { runDemoUntilLive } from '../testing/demo-run.js';
 import { type Influxd, startInfluxd } from '../testing/influxd.js';
+import { makeSample } from '../testing/sample-factory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -38,19 +54,32 @@ interface Target {
 }
 interface Dashboard {
   uid: string;
-  panels: Array<{ title: string; datasource: { uid: string }; targets: Target[] }>;
+  title: string;
+  panels: Array<{
+    title: string;
+    datasource: { uid: string };
+    targets: Target[];
+    fieldConfig?: { defaults?: { unit?: string } };
+  }>;
   templating: { list: Array<{ name: string; query: string }> };
 }
 
 const compose = parse(read('compose.yaml')) as Compose;
-const dashboard = JSON.parse(read('grafana/dashboards/rigtel-fleet.json')) as Dashboard;
+/** Every provisioned dashboard: fleet overview, rig detail, PDU and outlet power. */
+const dashboards = readdirSync(join(here, 'grafana', 'dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(read(`grafana/dashboards/${f}`)) as Dashboard);
+const dashboard = dashboards.find((d) => d.uid === 'rigtel-fleet')!;
+const panels = dashboards.flatMap((d) => d.panels.map((p) => ({ ...p, title: `${d.title}: ${p.title}` })));
 
 describe('compose stack', () => {
   test('collector, influxdb 1.x, mosquitto and grafana with pinned images', () => {
     assert.deepEqual(Object.keys(compose.services).sort(), ['collector', 'grafana', 'influxdb', 'mosquitto']);
-    assert.match(compose.services['influxdb']!.image!, /^influxdb:1\.\d+/);
-    assert.match(compose.services['mosquitto']!.image!, /^eclipse-mosquitto:2/);
-    assert.match(compose.services['grafana']!.image!, /^grafana\/grafana:\d+\.\d+/);
+    // Exact versions: a moving tag (`1.8`, `latest`) changes what runs without a change here.
+    assert.match(compose.services['influxdb']!.image!, /^influxdb:1\.\d+\.\d+$/);
+    assert.match(compose.services['mosquitto']!.image!, /^eclipse-mosquitto:2\.\d+\.\d+$/);
+    assert.match(compose.services['grafana']!.image!, /^grafana\/grafana:\d+\.\d+\.\d+$/);
     for (const [name, svc] of Object.entries(compose.services)) {
       if (svc.image) assert.doesNotMatch(svc.image, /:latest$|^[^:]+$/, `${name}: pin the image tag`);
     }
@@ -74,9 +103,17 @@ describe('compose stack', () => {
     }
   });
 
-  test('the Dockerfile runs as a non-root user on node:20-slim and copies only folders that exist', () => {
+  test('grafana admin credentials come from the environment, never a default password', () => {
+    const env = (compose.services['grafana'] as { environment?: Record<string, string> }).environment ?? {};
+    assert.match(env['GF_SECURITY_ADMIN_PASSWORD'] ?? '', /^\$\{GRAFANA_ADMIN_PASSWORD:\?/);
+    assert.match(env['GF_SECURITY_ADMIN_USER'] ?? '', /^\$\{GRAFANA_ADMIN_USER/);
+  });
+
+  test('the Dockerfile runs as a non-root user on an exactly pinned Node 20 and copies only folders that exist', () => {
     const text = read('Dockerfile');
-    assert.match(text, /^FROM node:20-slim/m);
+    const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    assert.ok(froms.length > 0);
+    for (const f of froms) assert.match(f!, /^node:20\.\d+\.\d+-bookworm-slim$/);
     assert.match(text, /npm ci --omit=dev/);
     const users = [...text.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
     assert.ok(users.length > 0 && !users.includes('root'), 'runs as a non-root user');
@@ -97,7 +134,7 @@ describe('compose stack', () => {
     };
     const influx = ds.datasources.find((d) => d.type === 'influxdb')!;
     assert.equal(influx.jsonData.dbName, 'rigtel');
-    for (const p of dashboard.panels) assert.equal(p.datasource.uid, influx.uid, p.title);
+    for (const p of panels) assert.equal(p.datasource.uid, influx.uid, p.title);
     const providers = parse(read('grafana/provisioning/dashboards/rigtel.yaml')) as {
       providers: Array<{ options: { path: string } }>;
     };
@@ -120,9 +157,27 @@ function references(query: string): Array<{ measurement: string; fields: string[
 }
 
 describe('dashboard', () => {
+  test('fleet overview, rig detail (name, rack, model variables) and PDU power dashboards', () => {
+    assert.deepEqual(
+      dashboards.map((d) => d.uid),
+      ['rigtel-fleet', 'rigtel-power', 'rigtel-rig'],
+    );
+    const rig = dashboards.find((d) => d.uid === 'rigtel-rig')!;
+    for (const name of ['name', 'rack', 'model'])
+      assert.ok(
+        rig.templating.list.some((v) => v.name === name),
+        `rig detail has a ${name} variable`,
+      );
+    // Hashrate in Grafana's own unit (hashes/s, scaled by Grafana), never divided by hand.
+    for (const p of panels) {
+      for (const t of p.targets) assert.doesNotMatch(t.query, /\/ 1000000000000/, p.title);
+      if (/hashrate/i.test(p.title)) assert.equal(p.fieldConfig?.defaults?.unit, 'Hs', p.title);
+    }
+  });
+
   test('queries name only measurements, fields and tags the InfluxDB sink writes', () => {
     let checked = 0;
-    for (const panel of dashboard.panels) {
+    for (const panel of panels) {
       for (const t of panel.targets) {
         const refs = references(t.query);
         assert.ok(refs.length > 0, `${panel.title}: no FROM`);
@@ -148,15 +203,35 @@ describe('dashboard', () => {
     const T0 = Date.parse('2026-11-25T10:00:00Z');
     before(async () => {
       influxd = await startInfluxd();
+      // Configured names and racks, as `rigtel run` writes them (collector/rig-names.ts).
+      const names = rigNamesFromConfig(
+        loadConfigFromObject({
+          site: { name: 'site-1' },
+          rigs: [
+            { name: 'c1-r01-a', address: '10.0.0.1:4028', location: { row: 'A', rack: 'r01', slot: 1 } },
+            { name: 'c1-r01-b', address: '10.0.0.2:4028', location: { row: 'A', rack: 'r01', slot: 2 } },
+          ],
+        }),
+      );
       const sink = new InfluxSink(
         influxSinkSchema.parse({ url: influxd.url, database: 'rigtel', flush_interval_ms: 0 }),
+        { names },
       );
       await sink.open();
       const entries = [];
       let seq = 1;
       for (let i = 0; i < 6; i++) {
-        for (const rig of ['rig-a', 'rig-b']) {
-          entries.push({ seq: seq++, sample: makeSample(rig, T0 + i * 60_000, {}, 'site-1') });
+        for (const [rig, address] of [
+          ['rig-a', '10.0.0.1:4028'],
+          ['rig-b', '10.0.0.2:4028'],
+        ] as const) {
+          const sample = makeSample(
+            rig,
+            T0 + i * 60_000,
+            { address, power_miner_w: 3190, energy_wh: 1000 + i * 54 },
+            'site-1',
+          );
+          entries.push({ seq: seq++, sample });
         }
       }
       await sink.write(entries);
@@ -170,7 +245,11 @@ describe('dashboard', () => {
         .replaceAll('$timeFilter', `time >= ${T0 - 3600_000}ms AND time <= ${T0 + 3600_000}ms`)
         .replaceAll('$__interval', '1m')
         .replaceAll('$site', '.*')
-        .replaceAll('$rig', '.*');
+        .replaceAll('$rig', '.*')
+        .replaceAll('$name', '.*')
+        .replaceAll('$rack', '.*')
+        .replaceAll('$row', '.*')
+        .replaceAll('$model', '.*');
     }
 
     async function influxQuery(
@@ -186,7 +265,7 @@ describe('dashboard', () => {
     }
 
     test('every panel query returns data', async () => {
-      for (const panel of dashboard.panels) {
+      for (const panel of panels) {
         for (const t of panel.targets) {
           const result = await influxQuery(grafanaize(t.query));
           assert.equal(result.error, undefined, `${panel.title}: ${result.error}`);
@@ -196,20 +275,111 @@ describe('dashboard', () => {
       }
     });
 
-    test('fleet hashrate panel sums rigs: 2 × 110.2 TH/s', async () => {
+    test('fleet hashrate panel sums rigs: 2 × 110.2 TH/s, in H/s for Grafana to scale', async () => {
       const panel = dashboard.panels.find((p) => p.title === 'Fleet hashrate')!;
       const result = await influxQuery(grafanaize(panel.targets[0]!.query));
       const values = result.series![0]!.values.map((v) => v[1]).filter((v) => v !== null) as number[];
-      for (const v of values) assert.ok(Math.abs(v - 220.4) < 1e-6, String(v));
+      for (const v of values) assert.ok(Math.abs(v - 220.4e12) < 1, String(v));
     });
 
-    test('template variables list the site and rigs', async () => {
-      for (const v of dashboard.templating.list) {
-        const result = await influxQuery(v.query.replaceAll('$site', '.*'));
+    test('template variables list the site, rigs, names, racks and models', async () => {
+      for (const v of dashboards.flatMap((d) => d.templating.list)) {
+        const result = await influxQuery(grafanaize(v.query));
         assert.equal(result.error, undefined, v.name);
         const names = (result.series ?? []).flatMap((s) => s.values.map((r) => r[1]));
         assert.ok(names.length > 0, v.name);
       }
     });
+  });
+});
+
+/** The final stage's COPY lines (not `--from` another stage): [sources relative to the context, destination]. */
+function imageCopies(dockerfile: string): Array<{ sources: string[]; dest: string }> {
+  const stages = dockerfile.split(/^FROM /m);
+  const last = stages[stages.length - 1] ?? '';
+  const workdir = /^WORKDIR (\S+)/m.exec(last)?.[1] ?? '/';
+  const out: Array<{ sources: string[]; dest: string }> = [];
+  for (const m of last.matchAll(/^COPY (?!--from)(.+)$/gm)) {
+    const parts = m[1]!.trim().split(/\s+/);
+    const dest = parts.pop()!;
+    out.push({ sources: parts, dest: dest.startsWith('/') ? dest : join(workdir, dest) });
+  }
+  return out;
+}
+
+/** .dockerignore as Docker applies it to these paths: a name anywhere, or a `*.ext` suffix. */
+function ignored(patterns: string[], path: string): boolean {
+  const name = basename(path);
+  return patterns.some((p) => (p.startsWith('*.') ? name.endsWith(p.slice(1)) : name === p));
+}
+
+describe('the image file tree', () => {
+  const temp = mkdtempSync(join(tmpdir(), 'rigtel-image-'));
+  after(() => rmSync(temp, { recursive: true, force: true }));
+
+  test('built from exactly the COPY lines, it runs the demo until rigs are live, healthcheck and floor page included', async () => {
+    const rootfs = join(temp, 'rootfs');
+    const patterns = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    const copies = imageCopies(read('Dockerfile'));
+    assert.ok(copies.length > 0);
+    for (const { sources, dest } of copies) {
+      for (const src of sources) {
+        const from = join(root, src);
+        const isDir = statSync(from).isDirectory();
+        // Docker: a directory source copies its contents into dest; several sources or a `/` dest mean a folder.
+        const to = isDir
+          ? join(rootfs, dest)
+          : sources.length > 1 || dest.endsWith('/')
+            ? join(rootfs, dest, basename(src))
+            : join(rootfs, dest);
+        mkdirSync(dirname(to), { recursive: true });
+        cpSync(from, to, { recursive: true, filter: (p) => !ignored(patterns, p) });
+      }
+    }
+    const app = join(rootfs, 'app');
+    // The deps stage's node_modules (`npm ci --omit=dev`): the installed dependencies, linked in.
+    symlinkSync(realpathSync(join(root, 'node_modules')), join(app, 'node_modules'), 'dir');
+    const config = join(rootfs, 'etc', 'rigtel', 'rigtel.yaml');
+    assert.ok(existsSync(config), 'the image carries a default config');
+
+    const prefix = `rigtel-image-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const r = await runDemoUntilLive(app, {
+      dataDir: join(temp, 'data'),
+      args: ['--config', config],
+      env: {
+        // The image's config names the compose stack's InfluxDB and Mosquitto on loopback. Here the broker on
+        // 127.0.0.1:1883 is shared, so MQTT gets a topic prefix and client id of its own; InfluxDB is left out.
+        RIGTEL_SINKS__INFLUX__ENABLED: 'false',
+        RIGTEL_SINKS__MQTT__TOPIC_PREFIX: prefix,
+        RIGTEL_SINKS__MQTT__CLIENT_ID: prefix,
+      },
+      whileLive: async (api, env) => {
+        const page = await fetch(`${api}/`);
+        assert.equal(page.status, 200, 'the floor page (web/) is in the image');
+        // The HEALTHCHECK command, run from the image tree with the process's environment.
+        const hc = spawnSync(process.execPath, ['--import', 'tsx', 'docker/healthcheck.ts', config], {
+          cwd: app,
+          env,
+          encoding: 'utf8',
+        });
+        assert.equal(
+          hc.status,
+          0,
+          `healthcheck follows api.listen (${env['RIGTEL_API__LISTEN']}): ${hc.stderr}`,
+        );
+      },
+    });
+    assert.ok((r.fleet.hashrate_hs ?? 0) > 0);
+    assert.equal(r.code, 0, r.stderr);
+    // With the API gone the healthcheck fails: it really asks the API.
+    const down = spawnSync(process.execPath, ['--import', 'tsx', 'docker/healthcheck.ts', config], {
+      cwd: app,
+      env: { PATH: process.env['PATH'], RIGTEL_API__LISTEN: '127.0.0.1:9' },
+      encoding: 'utf8',
+    });
+    assert.equal(down.status, 1);
   });
 });

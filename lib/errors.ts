@@ -1,7 +1,7 @@
 /**
  * Named errors. Every failure a user can meet carries a stable `RT_ERR_…` code and a message a site engineer
  * can act on. Each area declares its codes in its own `errors.ts` with `defineError`; the registry below lets
- * a test keep the README's error table in sync with the code.
+ * a test keep docs/errors.md (generated) in sync with the code.
  */
 
 export interface RtErrorOptions {
@@ -44,7 +44,7 @@ export interface ErrorDefinition<A extends unknown[]> {
 const registry = new Map<string, { summary: string; httpStatus: number }>();
 
 /**
- * Declare an error code once. `summary` is the README line; `message` builds the text from arguments.
+ * Declare an error code once. `summary` is its line in docs/errors.md; `message` builds the text from arguments.
  * Throws at import time on a duplicate code, so two areas cannot claim the same name.
  */
 export function defineError<A extends unknown[] = []>(

@@ -2,10 +2,21 @@
  * The one logger factory. pino writes JSON lines; secrets are redacted twice: a `Secret` already serializes
  * as `[redacted]`, and the paths below censor plain strings that slipped through under a secret-looking key.
  */
-import { type DestinationStream, type Logger, pino } from 'pino';
-import { redacted } from './secret.js';
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import { redacted, redactText } from './secret.js';
 
-export type { Logger } from 'pino';
+/**
+ * The one logger type every module takes: the slice of pino the code calls. A pino logger (what `createLogger`
+ * returns) satisfies it; tests pass `silentLogger` or a capturing object.
+ */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -50,7 +61,7 @@ export interface LoggerOptions {
   stderr?: boolean;
 }
 
-export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): Logger {
+export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): PinoLogger {
   const options = {
     level,
     base: opts.base ?? null,
@@ -58,6 +69,9 @@ export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {})
     redact: { paths: redactPaths(), censor: redacted },
     // Error objects keep their code; RtError details never hold secrets by contract (lib/errors.ts).
     serializers: { err: pino.stdSerializers.err },
+    // Last line of defence: URL userinfo and known secret values are censored in the finished line, whatever
+    // field or message carried them.
+    hooks: { streamWrite: redactText },
   };
   const destination =
     opts.destination ?? (opts.stderr ? pino.destination({ dest: 2, sync: true }) : undefined);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startFixtureRig } from '../testing/fixture-rig.js';
 import { createAvalonDriver } from './avalon/driver.js';
 import { createBitaxeDriver } from './bitaxe/driver.js';
 import { createBraiinsDriver } from './braiins/driver.js';
-import { startFixtureRig } from './braiins/fixture-server.js';
 import { createInnosiliconDriver } from './innosilicon/driver.js';
 import type { PollTarget } from './kit/index.js';
 import { createLuxosDriver } from './luxos/driver.js';

@@ -155,7 +155,7 @@ test('VNish 2.0.3 (version without Type) is recognised once stats is added', () 
 });
 
 test('detectFamily asks stats when version names only cgminer', async () => {
-  const { startFixtureRig } = await import('./braiins/fixture-server.js');
+  const { startFixtureRig } = await import('../testing/fixture-rig.js');
   const rig = await startFixtureRig({
     host: '127.0.0.1',
     replies: { version: 'vnish_s17plus_version.txt', stats: 'vnish_s17plus_stats.txt' },

@@ -10,6 +10,7 @@
 import { RtError } from '../lib/errors.js';
 import { FAMILY_ORDER } from './families.js';
 import { httpRequest } from './http/client.js';
+import { excessiveNestingAt } from './kit/depth.js';
 import { digestReplies, type Identification, identified, type ProbeReplies } from './kit/index.js';
 import { tcpRequest } from './tcp.js';
 
@@ -195,7 +196,10 @@ export async function detectFamily(
     try {
       const info = await httpRequest({ ...base, path: '/api/system/info' });
       replies[`http ${httpPort} /api/system/info`] = info.body.toString('utf8');
-      if (info.status === 200) http.httpInfo = JSON.parse(info.body.toString('utf8'));
+      // A hostile body nested thousands deep is not an AxeOS info object: skip it rather than parse it.
+      if (info.status === 200 && excessiveNestingAt(info.body) === -1) {
+        http.httpInfo = JSON.parse(info.body.toString('utf8'));
+      }
     } catch (err) {
       errors.push(err instanceof RtError ? err.code : 'RT_ERR_PROTO_HTTP_BAD_REPLY');
     }

@@ -2,8 +2,8 @@
 // from the raw reply; the comment beside each says which field of which reply gives the figure.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startFixtureRig } from '../testing/fixture-rig.js';
 import { antminerReadingFrom } from './antminer/index.js';
-import { startFixtureRig } from './braiins/fixture-server.js';
 import { readFixtureText } from './fixtures.js';
 import { identify } from './identify.js';
 import { decodeReply, type PlanOutcome, type PollTarget } from './kit/index.js';

@@ -8,12 +8,15 @@
  *   influx     samples/s the InfluxDB sink sustains into a local influxd
  *   snmp       one sweep of 500 PDU outlets: time and CPU
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
+ *   startup    `rigtel --version` / `--help` wall time from dist/ and through tsx
  *
  *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
  *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
  *
  * `npm run bench -- sweep parser` runs a subset.
  */
+
+import { runStartupBench } from '../cli/startup.bench.js';
 import { runDiscoveryBench } from '../collector/discovery.bench.js';
 import { runJournalBench } from '../collector/journal.bench.js';
 import { pollRig, type RigTarget } from '../collector/poll.js';
@@ -129,7 +132,14 @@ async function discoveryBench(): Promise<void> {
     line(k, typeof v === 'number' ? String(Math.round(v * 10) / 10) : JSON.stringify(v));
 }
 
+async function startupBench(): Promise<void> {
+  console.log('\nstartup: rigtel --version / --help wall time, median of 7 (dist/ vs tsx, beside bare node)');
+  const r = runStartupBench();
+  for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : v);
+}
+
 const BENCHES: Record<string, () => Promise<void>> = {
+  startup: startupBench,
   sweep: sweepBench,
   parser: parserBench,
   journal: journalBench,

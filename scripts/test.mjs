@@ -22,6 +22,7 @@ function run(label, cmd, args) {
 await ensureServices();
 run('lint', 'npx', ['biome', 'check', '.']);
 run('types', 'npx', ['tsc', '--noEmit', '-p', '.']);
+run('imports', process.execPath, ['--import', 'tsx', 'scripts/check-imports.ts']);
 const files = process.argv.slice(2);
 run('tests', process.execPath, [
   '--import',

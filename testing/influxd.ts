@@ -1,6 +1,6 @@
 /**
  * A private influxd 1.x for tests and benchmarks, bound to loopback only. The packaged /etc/influxdb config binds
- * HTTP on all interfaces (stack.md §1.1), so we always write our own config into a temp dir.
+ * HTTP on all interfaces (`bind-address = ":8086"` in the packaged influxdb.conf), so we always write our own config into a temp dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

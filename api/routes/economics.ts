@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { liveEconomics } from '../../collector/economics/live.js';
-import { economicsReport, type Group } from '../../collector/economics/report.js';
-import { EconomicsApiErrors } from '../../collector/market/errors.js';
+import { EconomicsApiErrors, economicsReport, type Group, liveEconomics } from '../../collector/views.js';
 import { invalidInput } from '../../economics/index.js';
 import type { ApiDeps } from '../deps.js';
 import { parseOrThrow, timeParam } from '../query.js';

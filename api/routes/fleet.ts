@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
 import { intParam, parseOrThrow, ratioParam } from '../query.js';
+import { fleetBody, querySchema, routeSchema } from '../schemas.js';
 import { notModified, type Rendered, render, snapshotsFor } from '../snapshot.js';
 
 const fleetQuery = z
@@ -25,28 +26,37 @@ const fleetQuery = z
 export const fleetRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const now = () => deps.now?.() ?? Date.now();
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
-  app.get('/fleet', async (request, reply) => {
-    const q = parseOrThrow(fleetQuery, request.query);
-    const below = q.below ?? 0.9;
-    const hottest = q.hottest ?? 5;
-    const belowLimit = q.below_limit ?? 20;
-    const rendered = snapshots.memo<Rendered>(`fleet:${below}:${hottest}:${belowLimit}`, (snap) => {
-      const summary = summarizeFleet(snap.rigs, { belowShare: below, hottest, belowLimit });
-      return render({
-        site: deps.config.site.name,
-        at_ms: snap.built_ms,
-        ...summary,
-        below_nameplate: {
-          ...summary.below_nameplate,
-          more:
-            summary.below_nameplate.count > summary.below_nameplate.rigs.length
-              ? `/v1/rigs?below=${below}&sort=share`
-              : null,
-        },
+  app.get(
+    '/fleet',
+    {
+      schema: routeSchema('fleet', 'Fleet totals: counts by state, hashrate, power by source, efficiency', {
+        querystring: querySchema(fleetQuery),
+        ok: fleetBody,
+      }),
+    },
+    async (request, reply) => {
+      const q = parseOrThrow(fleetQuery, request.query);
+      const below = q.below ?? 0.9;
+      const hottest = q.hottest ?? 5;
+      const belowLimit = q.below_limit ?? 20;
+      const rendered = snapshots.memo<Rendered>(`fleet:${below}:${hottest}:${belowLimit}`, (snap) => {
+        const summary = summarizeFleet(snap.rigs, { belowShare: below, hottest, belowLimit });
+        return render({
+          site: deps.config.site.name,
+          at_ms: snap.built_ms,
+          ...summary,
+          below_nameplate: {
+            ...summary.below_nameplate,
+            more:
+              summary.below_nameplate.count > summary.below_nameplate.rigs.length
+                ? `/v1/rigs?below=${below}&sort=share`
+                : null,
+          },
+        });
       });
-    });
-    reply.header('etag', rendered.etag).header('cache-control', 'no-cache');
-    if (notModified(request.headers['if-none-match'], rendered.etag)) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(rendered.body);
-  });
+      reply.header('etag', rendered.etag).header('cache-control', 'no-cache');
+      if (notModified(request.headers['if-none-match'], rendered.etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(rendered.body);
+    },
+  );
 };

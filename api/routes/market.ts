@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { EconomicsApiErrors } from '../../collector/market/errors.js';
-import { latestMarket } from '../../collector/market/inputs.js';
+import { EconomicsApiErrors, latestMarket } from '../../collector/views.js';
 import {
   btcToSats,
   decimal,

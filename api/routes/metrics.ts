@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
+import { RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
+import { configuredRig, rigLocation } from '../rig-view.js';
+import { routeSchema, text } from '../schemas.js';
 import { snapshotsFor } from '../snapshot.js';
 import { economicsMetrics } from './economics.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Prometheus label values: backslash, quote and newline escaped (exposition format 0.0.4). */
 function label(v: string): string {
@@ -28,6 +36,72 @@ class Exposition {
   }
 }
 
+type Samples = Array<[Record<string, string>, number | null]>;
+
+/**
+ * Per-rig series in base units (Prometheus naming practice: `_hashes_per_second`, `_watts`, `_celsius`,
+ * `_joules_total`), labelled with the rig id, its configured name, site, row, rack and model, so a dashboard
+ * can group by rack without a join. A reading the rig did not give is left out, never exported as 0.
+ */
+function rigSeries(e: Exposition, deps: ApiDeps): void {
+  const hashrate: Samples = [];
+  const power: Samples = [];
+  const chip: Samples = [];
+  const board: Samples = [];
+  const fans: Samples = [];
+  const energy: Samples = [];
+  const state: Samples = [];
+  const up: Samples = [];
+  for (const rig of deps.fleet.list()) {
+    const loc = rigLocation(deps.config, configuredRig(deps.config, rig));
+    const s = rig.current;
+    const labels: Record<string, string> = {
+      rig: rig.rig_id,
+      name: rig.name ?? rig.rig_id,
+      site: loc?.site ?? deps.config.site.name,
+      row: loc?.row ?? '',
+      rack: loc?.rack ?? '',
+      model: s?.identity.model ?? '',
+    };
+    up.push([labels, s ? 1 : 0]);
+    for (const st of RIG_STATES) state.push([{ ...labels, state: st }, rig.state === st ? 1 : 0]);
+    if (!s) continue;
+    hashrate.push([labels, s.hashrate_hs]);
+    if (s.power_w !== null && s.power_source !== null)
+      power.push([{ ...labels, source: s.power_source }, s.power_w]);
+    // The miner's own claim beside a metered or estimated figure.
+    if (s.power_source !== 'miner' && s.power_miner_w !== null)
+      power.push([{ ...labels, source: 'miner' }, s.power_miner_w]);
+    chip.push([labels, s.temp_chip_max_c]);
+    board.push([labels, s.temp_board_max_c]);
+    for (const f of s.fans) fans.push([{ ...labels, fan: String(f.index) }, f.rpm]);
+    energy.push([labels, s.energy_wh === null ? null : s.energy_wh * 3600]);
+  }
+  e.metric('rigtel_rig_up', 'gauge', '1 when the rig answered its latest poll.', up);
+  e.metric('rigtel_rig_state', 'gauge', '1 for the state the rig is in, 0 for the others.', state);
+  e.metric(
+    'rigtel_rig_hashrate_hashes_per_second',
+    'gauge',
+    'Rig hashrate as the miner reports it.',
+    hashrate,
+  );
+  e.metric(
+    'rigtel_rig_power_watts',
+    'gauge',
+    'Rig power by source: pdu (metered), miner (its own claim), estimate (model table).',
+    power,
+  );
+  e.metric('rigtel_rig_chip_temperature_celsius', 'gauge', 'Hottest chip on the rig.', chip);
+  e.metric('rigtel_rig_board_temperature_celsius', 'gauge', 'Hottest board sensor on the rig.', board);
+  e.metric('rigtel_rig_fan_speed_rpm', 'gauge', 'Fan speed in revolutions per minute.', fans);
+  e.metric(
+    'rigtel_rig_energy_joules_total',
+    'counter',
+    'Energy metered by the PDU outlet feeding the rig (its own cumulative counter).',
+    energy,
+  );
+}
+
 /**
  * `GET /metrics`: the collector's own health in Prometheus text format — rigs by state, fleet hashrate and
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
@@ -40,101 +114,145 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const now = () => deps.now?.() ?? Date.now();
   // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change.
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
-  app.get('/metrics', async (_request, reply) => {
-    const e = new Exposition();
-    e.metric(
-      'rigtel_event_loop_delay_seconds',
-      'gauge',
-      'Event-loop delay since start, by quantile (and max), seconds.',
-      [
-        [{ quantile: '0.5' }, loop.percentile(50) / 1e9],
-        [{ quantile: '0.99' }, loop.percentile(99) / 1e9],
-        [{ quantile: '1' }, loop.max / 1e9],
-      ],
-    );
-    const snap = snapshots.get();
-    const fleet = snapshots.memo('metrics:summary', (sn) =>
-      summarizeFleet(sn.rigs, { belowShare: 0.9, hottest: 0, belowLimit: 0 }),
-    );
-    e.metric(
-      'rigtel_rigs',
-      'gauge',
-      'Rigs by state.',
-      Object.entries(fleet.states).map(([state, n]) => [{ state }, n]),
-    );
-    e.metric('rigtel_fleet_hashrate_hs', 'gauge', 'Fleet hashrate, H/s, over rigs that answered.', [
-      [{}, fleet.hashrate_hs],
-    ]);
-    e.metric('rigtel_fleet_power_w', 'gauge', 'Fleet power, W, over rigs with a known figure (any source).', [
-      [{}, fleet.power_w],
-    ]);
-    const polling = deps.health.polling();
-    e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
-      [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
-    ]);
-    const polls = polling.polls;
-    if (polls) {
-      e.metric('rigtel_polls_due_total', 'counter', 'Poll slots that came due (one per rig per interval).', [
-        [{}, polls.due],
-      ]);
-      e.metric('rigtel_polls_started_total', 'counter', 'Polls started.', [[{}, polls.started]]);
-      e.metric('rigtel_polls_answered_total', 'counter', 'Polls the rig answered.', [[{}, polls.answered]]);
+  app.get(
+    '/metrics',
+    {
+      schema: routeSchema('collector', 'Prometheus text exposition (format 0.0.4)', {
+        ok: text('Prometheus text'),
+        errors: [],
+      }),
+    },
+    async (_request, reply) => {
+      const e = new Exposition();
       e.metric(
-        'rigtel_polls_late_total',
-        'counter',
-        'Polls started after their slot because the previous poll of the rig was still in flight.',
-        [[{}, polls.late]],
-      );
-      e.metric(
-        'rigtel_polls_skipped_total',
-        'counter',
-        'Poll slots that did not happen, by reason (skipped_busy: previous poll still in flight; deadline: no free slot before the next one; backoff: dead rig sitting out).',
-        Object.entries(polls.skipped).map(([reason, n]) => [{ reason }, n]),
-      );
-    }
-    // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
-    const nowMs = now();
-    const ages: Array<[Record<string, string>, number | null]> = [];
-    for (const rig of snap.rigs) {
-      if (rig.last_seen_ms !== null)
-        ages.push([{ rig_id: rig.rig_id }, Math.max(0, (nowMs - rig.last_seen_ms) / 1000)]);
-    }
-    e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
-    const sinks = deps.health.sinks();
-    e.metric(
-      'rigtel_sink_up',
-      'gauge',
-      '1 while the sink accepts writes, 0 while it is retrying or closed.',
-      sinks.map((s) => [{ sink: s.name }, s.state === 'ok' ? 1 : 0]),
-    );
-    e.metric(
-      'rigtel_sink_lag_samples',
-      'gauge',
-      'Journalled samples the sink has not acknowledged yet.',
-      sinks.map((s) => [{ sink: s.name }, s.lag_samples]),
-    );
-    const journal = deps.health.journal?.() ?? null;
-    if (journal) {
-      e.metric('rigtel_journal_used_bytes', 'gauge', 'Bytes of samples the journal holds.', [
-        [{}, journal.used_bytes],
-      ]);
-      e.metric('rigtel_journal_max_bytes', 'gauge', 'Journal bound (storage.journal_max_mb).', [
-        [{}, journal.max_bytes],
-      ]);
-      e.metric(
-        'rigtel_journal_will_drop',
+        'rigtel_event_loop_delay_seconds',
         'gauge',
-        '1 once the journal is past its warning mark: undelivered samples will be dropped if sinks stay down.',
-        [[{}, journal.will_drop ? 1 : 0]],
+        'Event-loop delay since start, by quantile (and max), seconds.',
+        [
+          [{ quantile: '0.5' }, loop.percentile(50) / 1e9],
+          [{ quantile: '0.99' }, loop.percentile(99) / 1e9],
+          [{ quantile: '1' }, loop.max / 1e9],
+        ],
+      );
+      const snap = snapshots.get();
+      const fleet = snapshots.memo('metrics:summary', (sn) =>
+        summarizeFleet(sn.rigs, { belowShare: 0.9, hottest: 0, belowLimit: 0 }),
       );
       e.metric(
-        'rigtel_journal_dropped_entries_total',
-        'counter',
-        'Samples dropped from the journal before every sink had them.',
-        [[{}, journal.dropped_entries]],
+        'rigtel_rigs',
+        'gauge',
+        'Rigs by state.',
+        Object.entries(fleet.states).map(([state, n]) => [{ state }, n]),
       );
-    }
-    if (deps.economics) economicsMetrics(deps, (...m) => e.metric(...m));
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
-  });
+      e.metric(
+        'rigtel_fleet_hashrate_hashes_per_second',
+        'gauge',
+        'Fleet hashrate over rigs that answered (SHA-256 rigs only).',
+        [[{}, fleet.hashrate_hs]],
+      );
+      e.metric(
+        'rigtel_fleet_power_watts',
+        'gauge',
+        'Fleet power by where each rig figure came from (pdu, miner, estimate).',
+        (['pdu', 'miner', 'estimate'] as const)
+          .filter((src) => fleet.power_sources[src] > 0)
+          .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
+      );
+      rigSeries(e, deps);
+      const polling = deps.health.polling();
+      e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
+        [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
+      ]);
+      const polls = polling.polls;
+      if (polls) {
+        e.metric(
+          'rigtel_polls_due_total',
+          'counter',
+          'Poll slots that came due (one per rig per interval).',
+          [[{}, polls.due]],
+        );
+        e.metric('rigtel_polls_started_total', 'counter', 'Polls started.', [[{}, polls.started]]);
+        e.metric('rigtel_polls_answered_total', 'counter', 'Polls the rig answered.', [[{}, polls.answered]]);
+        e.metric(
+          'rigtel_polls_late_total',
+          'counter',
+          'Polls started after their slot because the previous poll of the rig was still in flight.',
+          [[{}, polls.late]],
+        );
+        e.metric(
+          'rigtel_polls_skipped_total',
+          'counter',
+          'Poll slots that did not happen, by reason (skipped_busy: previous poll still in flight; deadline: no free slot before the next one; backoff: dead rig sitting out).',
+          Object.entries(polls.skipped).map(([reason, n]) => [{ reason }, n]),
+        );
+      }
+      // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
+      const nowMs = now();
+      const ages: Array<[Record<string, string>, number | null]> = [];
+      for (const rig of snap.rigs) {
+        if (rig.last_seen_ms !== null)
+          ages.push([{ rig_id: rig.rig_id }, Math.max(0, (nowMs - rig.last_seen_ms) / 1000)]);
+      }
+      e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
+      const sinks = deps.health.sinks();
+      e.metric(
+        'rigtel_sink_up',
+        'gauge',
+        '1 while the sink accepts writes, 0 while it is retrying or closed.',
+        sinks.map((s) => [{ sink: s.name }, s.state === 'ok' ? 1 : 0]),
+      );
+      e.metric(
+        'rigtel_sink_lag_samples',
+        'gauge',
+        'Journalled samples the sink has not acknowledged yet.',
+        sinks.map((s) => [{ sink: s.name }, s.lag_samples]),
+      );
+      const journal = deps.health.journal?.() ?? null;
+      if (journal) {
+        e.metric('rigtel_journal_used_bytes', 'gauge', 'Bytes of samples the journal holds.', [
+          [{}, journal.used_bytes],
+        ]);
+        e.metric('rigtel_journal_max_bytes', 'gauge', 'Journal bound (storage.journal_max_mb).', [
+          [{}, journal.max_bytes],
+        ]);
+        e.metric(
+          'rigtel_journal_will_drop',
+          'gauge',
+          '1 once the journal is past its warning mark: undelivered samples will be dropped if sinks stay down.',
+          [[{}, journal.will_drop ? 1 : 0]],
+        );
+        e.metric(
+          'rigtel_journal_dropped_entries_total',
+          'counter',
+          'Samples dropped from the journal before every sink had them.',
+          [[{}, journal.dropped_entries]],
+        );
+        e.metric(
+          'rigtel_journal_write_failures_total',
+          'counter',
+          'Journal appends that failed (disk full, I/O error).',
+          [[{}, journal.write_failures ?? 0]],
+        );
+        e.metric(
+          'rigtel_journal_lost_samples_total',
+          'counter',
+          'Samples that could not be journalled (in failed appends): never delivered to any sink.',
+          [[{}, journal.write_lost_samples ?? 0]],
+        );
+        e.metric('rigtel_journal_write_failing', 'gauge', '1 while the last journal append failed.', [
+          [{}, journal.write_error ? 1 : 0],
+        ]);
+        if (journal.disk_free_bytes != null) {
+          e.metric('rigtel_storage_free_bytes', 'gauge', 'Free bytes on the storage file system.', [
+            [{}, journal.disk_free_bytes],
+          ]);
+        }
+      }
+      if (deps.economics) economicsMetrics(deps, (...m) => e.metric(...m));
+      e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
+        [{ version: VERSION, nodejs: process.versions.node }, 1],
+      ]);
+      reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
+    },
+  );
 };

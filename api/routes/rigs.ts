@@ -5,6 +5,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
 import { choiceParam, intParam, parseOrThrow, ratioParam } from '../query.js';
 import { configuredRig, findRig, type RigSummary, summarizeRig } from '../rig-view.js';
+import { idParamsSchema, querySchema, rigDetail, rigList, rigSummary, routeSchema } from '../schemas.js';
 import { notModified, render, snapshotsFor } from '../snapshot.js';
 
 const FAMILY_FILTER = [...FAMILIES, 'auto'] as const;
@@ -50,50 +51,95 @@ const sorters: Record<
 export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const now = () => deps.now?.() ?? Date.now();
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
-  app.get('/rigs', async (request, reply) => {
-    const q = parseOrThrow(listQuery, request.query);
-    const sort = q.sort ?? 'name';
-    const key = `rigs:${q.state ?? ''}:${q.family ?? ''}:${q.below ?? ''}:${sort}`;
-    const { total, list } = snapshots.memo(key, (snap) => {
-      let rigs = snap.summaries;
-      if (q.state) rigs = rigs.filter((r) => r.state === q.state);
-      if (q.family) rigs = rigs.filter((r) => (r.family ?? 'unknown') === q.family);
-      if (q.below !== undefined)
-        rigs = rigs.filter((r) => (shareOf(r) ?? Number.POSITIVE_INFINITY) < q.below!);
-      // Infinity - Infinity is NaN: fall back to the id so equal and missing values keep a stable order.
-      const by = sorters[sort];
-      rigs = [...rigs].sort((a, b) => by(a, b) || (a.rig_id < b.rig_id ? -1 : a.rig_id > b.rig_id ? 1 : 0));
-      return { total: snap.summaries.length, list: rigs };
-    });
-    const limit = q.limit ?? DEFAULT_LIMIT;
-    const offset = q.offset ?? 0;
-    const page = list.slice(offset, offset + limit);
-    let next: string | null = null;
-    if (offset + page.length < list.length) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries({ ...q, limit, offset: offset + page.length }))
-        if (v !== undefined) params.set(k, String(v));
-      next = `/v1/rigs?${params.toString()}`;
-    }
-    const rendered = snapshots.memo(`${key}:${offset}:${limit}`, () =>
-      render({ total, matched: list.length, returned: page.length, offset, next, rigs: page }),
-    );
-    reply.header('etag', rendered.etag).header('cache-control', 'no-cache');
-    if (notModified(request.headers['if-none-match'], rendered.etag)) return reply.code(304).send();
-    return reply.type('application/json; charset=utf-8').send(rendered.body);
-  });
+  app.get(
+    '/rigs',
+    {
+      schema: routeSchema('rigs', 'Rigs with their live summary, a page at a time', {
+        querystring: querySchema(listQuery),
+        ok: rigList,
+      }),
+    },
+    async (request, reply) => {
+      const q = parseOrThrow(listQuery, request.query);
+      const sort = q.sort ?? 'name';
+      const key = `rigs:${q.state ?? ''}:${q.family ?? ''}:${q.below ?? ''}:${sort}`;
+      const { total, list } = snapshots.memo(key, (snap) => {
+        let rigs = snap.summaries;
+        if (q.state) rigs = rigs.filter((r) => r.state === q.state);
+        if (q.family) rigs = rigs.filter((r) => (r.family ?? 'unknown') === q.family);
+        if (q.below !== undefined)
+          rigs = rigs.filter((r) => (shareOf(r) ?? Number.POSITIVE_INFINITY) < q.below!);
+        // Infinity - Infinity is NaN: fall back to the id so equal and missing values keep a stable order.
+        const by = sorters[sort];
+        rigs = [...rigs].sort((a, b) => by(a, b) || (a.rig_id < b.rig_id ? -1 : a.rig_id > b.rig_id ? 1 : 0));
+        return { total: snap.summaries.length, list: rigs };
+      });
+      const limit = q.limit ?? DEFAULT_LIMIT;
+      const offset = q.offset ?? 0;
+      const page = list.slice(offset, offset + limit);
+      let next: string | null = null;
+      if (offset + page.length < list.length) {
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries({ ...q, limit, offset: offset + page.length }))
+          if (v !== undefined) params.set(k, String(v));
+        next = `/v1/rigs?${params.toString()}`;
+      }
+      const rendered = snapshots.memo(`${key}:${offset}:${limit}`, () =>
+        render({ total, matched: list.length, returned: page.length, offset, next, rigs: page }),
+      );
+      reply.header('etag', rendered.etag).header('cache-control', 'no-cache');
+      if (notModified(request.headers['if-none-match'], rendered.etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(rendered.body);
+    },
+  );
 
-  app.get('/rigs/:id', async (request) => {
-    const { id } = parseOrThrow(idParams, request.params);
-    const rig = findRig(deps.fleet, id);
-    if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
-    const configured = configuredRig(deps.config, rig);
-    return {
-      ...summarizeRig(deps.config, rig, now()),
-      tags: configured?.tags ?? {},
-      last_poll_ms: rig.last_poll_ms,
-      // The full normalized sample; Sample holds no credentials (protocols/sample.ts).
-      current: rig.current,
-    };
-  });
+  app.get(
+    '/rigs/:id',
+    {
+      schema: routeSchema('rigs', 'One rig: summary, identity, tags and the full latest sample', {
+        params: idParamsSchema,
+        ok: rigDetail,
+        errors: [400, 404],
+      }),
+    },
+    async (request) => {
+      const { id } = parseOrThrow(idParams, request.params);
+      const rig = findRig(deps.fleet, id);
+      if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
+      const configured = configuredRig(deps.config, rig);
+      return {
+        ...summarizeRig(deps.config, rig, now()),
+        make: rig.current?.identity.make ?? null,
+        firmware: rig.current?.identity.firmware ?? null,
+        serial: rig.current?.identity.serial ?? null,
+        mac: rig.current?.identity.mac ?? null,
+        tags: configured?.tags ?? {},
+        last_poll_ms: rig.last_poll_ms,
+        // The full normalized sample; Sample holds no credentials (protocols/sample.ts).
+        current: rig.current,
+      };
+    },
+  );
+
+  /** `POST /v1/rigs/:id/poll`: poll one rig now, outside its schedule; replies with its summary after the poll. */
+  app.post(
+    '/rigs/:id/poll',
+    {
+      schema: routeSchema('rigs', 'Poll one rig now, outside its schedule', {
+        params: idParamsSchema,
+        ok: rigSummary,
+        errors: [400, 404, 503],
+      }),
+    },
+    async (request, reply) => {
+      const { id } = parseOrThrow(idParams, request.params);
+      const rig = findRig(deps.fleet, id);
+      if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
+      if (!deps.pollNow) throw ApiErrors.pollUnavailable();
+      await deps.pollNow(rig.address);
+      const after = deps.fleet.get(rig.address) ?? rig;
+      reply.code(200);
+      return summarizeRig(deps.config, after, now());
+    },
+  );
 };

@@ -16,7 +16,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 export const uiRoutes: FastifyPluginAsync = async (app) => {
   for (const [url, asset] of Object.entries(ASSETS)) {
     const body = readFileSync(resolve(webDir, asset.file));
-    app.get(url, async (_request, reply) => {
+    app.get(url, { schema: { hide: true } }, async (_request, reply) => {
       reply
         .type(asset.type)
         .header('cache-control', 'no-cache')

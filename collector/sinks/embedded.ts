@@ -28,9 +28,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
 import { type PowerSource, RIG_STATES, type RigState, type Sample } from '../../protocols/sample.js';
 import { StoreErrors } from '../errors.js';
-import { type Logger, silentLogger } from '../journal.js';
 import type { HistoryPoint, HistoryQuery, HistoryStore } from '../views.js';
 import { Checkpointer } from './checkpointer.js';
 import type { JournalEntry, Sink } from './sink.js';
@@ -629,7 +629,8 @@ export class EmbeddedStore implements Sink, HistoryStore {
         a.polls += 1;
         if (r.ok === 1) {
           a.polls_ok += 1;
-          if (r.hashrate_hs !== null && HASHING.has(r.state as RigState)) {
+          // A rig polled fine at 0 H/s is 0, not missing; a non-hashing state's leftover figure is left out.
+          if (r.hashrate_hs !== null && (HASHING.has(r.state as RigState) || r.hashrate_hs === 0)) {
             a.hs_sum += r.hashrate_hs;
             a.hs_n += 1;
           }
@@ -713,7 +714,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
     const firstMs = last?.first_ms ?? s.at_ms;
     const hour = Math.floor(s.at_ms / HOUR) * HOUR;
     this.ensureHour(s.rig_id, hour, firstMs);
-    const hashing = ok && s.hashrate_hs !== null && HASHING.has(s.state);
+    const hashing = ok && s.hashrate_hs !== null && (HASHING.has(s.state) || s.hashrate_hs === 0);
     const power = ok && s.power_w !== null;
     this.st.poll!.run(
       ok ? 1 : 0,

@@ -1,4 +1,4 @@
-/** Named errors of the InfluxDB and MQTT sinks (issue 4). Kept in an `errors.ts` so the README error table finds them. */
+/** Named errors of the InfluxDB and MQTT sinks. Kept in an `errors.ts` so docs/errors.md (generated) finds them. */
 import { defineError } from '../../lib/errors.js';
 
 export const InfluxSinkErrors = {
@@ -56,6 +56,13 @@ export const MqttSinkErrors = {
     'RT_ERR_SINK_MQTT_BAD_SAMPLE',
     'a journalled sample could not be turned into MQTT messages (malformed entry); it was skipped for MQTT',
     (seq, why) => `journal entry ${seq} is not a valid sample (${why}); skipped for MQTT`,
+    500,
+  ),
+  tlsVerify: defineError<[string, string]>(
+    'RT_ERR_SINK_MQTT_TLS_VERIFY',
+    'the broker certificate did not verify (unknown CA, self-signed, expired, wrong name): a configuration problem, not an outage',
+    (url, why) =>
+      `${url}: the broker's certificate did not verify (${why}); check sinks.mqtt.tls.ca and the broker name — retrying will not help until that is fixed`,
     500,
   ),
   tls: defineError<[string, string]>(

@@ -3,8 +3,9 @@
  * API's history in single-site mode); other sinks are added below.
  */
 import type { Config } from '../../config/schema.js';
-import { AlertEngine } from '../alerts.js';
-import type { Logger } from '../journal.js';
+import type { Logger } from '../../lib/log.js';
+import type { AlertFeed } from '../alerts.js';
+import { rigNamesFromConfig } from '../rig-names.js';
 import type { EmbeddedStore } from './embedded.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
@@ -15,6 +16,8 @@ export interface SinkDeps {
   store: EmbeddedStore;
   log: Logger;
   now?: () => number;
+  /** The collector's alert engine: the MQTT sink publishes its events (the API lists the same engine's alerts). */
+  alerts?: AlertFeed;
 }
 
 export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
@@ -23,12 +26,18 @@ export function sinksFromConfig(config: Config, deps: SinkDeps): Sink[] {
   //   if (config.sinks.influxdb) sinks.push(new InfluxSink(config.sinks.influxdb, deps));
   //   if (config.sinks.mqtt) sinks.push(new MqttSink(config.sinks.mqtt, deps));
   // Each sink needs a unique, stable `name`: the journal keeps its acknowledged offset under that name.
-  // Issue 4 (sinks): InfluxDB and MQTT. The MQTT sink runs its own AlertEngine over the journalled samples, so
-  // alert events are delivered from the journal like state (replays are ignored by the engine's per-rig clock).
-  if (config.sinks.influx?.enabled) sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log }));
+  if (config.sinks.influx?.enabled)
+    sinks.push(new InfluxSink(config.sinks.influx, { log: deps.log, names: rigNamesFromConfig(config) }));
   if (config.sinks.mqtt?.enabled) {
-    const alerts = config.alerts.enabled ? new AlertEngine(config.alerts) : undefined;
-    sinks.push(new MqttSink(config.sinks.mqtt, { site: config.site.name, log: deps.log, alerts }));
+    const names = rigNamesFromConfig(config);
+    sinks.push(
+      new MqttSink(config.sinks.mqtt, {
+        site: config.site.name,
+        log: deps.log,
+        ...(deps.alerts ? { alerts: deps.alerts } : {}),
+        names,
+      }),
+    );
   }
   return sinks;
 }

@@ -1,12 +1,13 @@
 /**
  * Sample → InfluxDB points. Pure: no I/O, so the schema is tested without a server and documented in one place
- * (README-section.md mirrors FIELD_TYPES).
+ * (collector/sinks/README.md mirrors FIELD_TYPES).
  *
- * Rules (stack.md §4–5): tags are identity and low-cardinality grouping only (never IPs, worker names or free
+ * Rules (InfluxDB 1.x docs, "Schema design and data layout"): tags are identity and low-cardinality grouping only (never IPs, worker names or free
  * text); a missing reading is an omitted field, never 0, never NaN; the point time is the collector's `at_ms`, so
  * replaying a journal entry rewrites the same point (same measurement + tags + time) instead of adding one.
  */
 import type { Sample } from '../../protocols/sample.js';
+import type { RigNames } from '../rig-names.js';
 
 export type FieldType = 'integer' | 'float' | 'boolean' | 'string';
 export type Precision = 's' | 'ms';
@@ -21,7 +22,7 @@ export interface InfluxPoint {
 
 /**
  * Every field each measurement can carry and its type. Types never change once written: InfluxDB fixes a field's
- * type per shard and rejects a conflicting write (stack.md §4, "field type conflict").
+ * type per shard and rejects a conflicting write (InfluxDB 1.x docs, "Write data": "field type conflict").
  */
 export const FIELD_TYPES = {
   rig: {
@@ -72,13 +73,19 @@ export const FIELD_TYPES = {
 
 export type Measurement = keyof typeof FIELD_TYPES;
 
+/**
+ * Where a rig is and what it is called, on every measurement when configured: `name` (config rig name), `row`,
+ * `rack` (config location). Low cardinality: one value per rig, as `rig` itself.
+ */
+const PLACE_TAGS = ['name', 'row', 'rack'] as const;
+
 /** Tag keys per measurement (site and rig always; the rig measurement's optional ones follow the whitelist). */
 export const TAG_KEYS: Record<Measurement, readonly string[]> = {
-  rig: ['site', 'rig', 'make', 'model', 'firmware', 'family', 'power_source', 'state'],
-  board: ['site', 'rig', 'board'],
-  fan: ['site', 'rig', 'fan'],
-  pool: ['site', 'rig', 'pool', 'host'],
-  poll: ['site', 'rig', 'error_code'],
+  rig: ['site', 'rig', ...PLACE_TAGS, 'make', 'model', 'firmware', 'family', 'power_source', 'state'],
+  board: ['site', 'rig', ...PLACE_TAGS, 'board'],
+  fan: ['site', 'rig', ...PLACE_TAGS, 'fan'],
+  pool: ['site', 'rig', ...PLACE_TAGS, 'pool', 'host'],
+  poll: ['site', 'rig', ...PLACE_TAGS, 'error_code'],
 };
 
 export type OptionalRigTag = 'make' | 'model' | 'firmware' | 'family' | 'power_source' | 'state';
@@ -95,11 +102,13 @@ export interface SchemaOptions {
   precision: Precision;
   /** Optional rig tags to write; default all. */
   tags?: readonly OptionalRigTag[];
+  /** Configured name and location by polled address (tags `name`, `row`, `rack`; `site` from the location). */
+  names?: (address: string) => RigNames;
 }
 
 /**
  * A tag value InfluxDB accepts: no newline (breaks the line), no trailing backslash (1.6.7 answers 400 "invalid tag
- * format", stack.md §4), not empty (an empty tag is no tag), bounded length. Commas, spaces and `=` are escaped by the
+ * format", InfluxDB 1.x line protocol reference), not empty (an empty tag is no tag), bounded length. Commas, spaces and `=` are escaped by the
  * writer, so they may stay.
  */
 export function cleanTag(value: string | null | undefined): string | null {
@@ -132,7 +141,7 @@ function typed(type: FieldType, value: unknown): number | boolean | string | nul
     case 'float':
       return typeof value === 'number' && Number.isFinite(value) ? value : null;
     case 'integer':
-      // node-influx floors INTEGER fields (stack.md §3), so round here; keep within int64 safely.
+      // node-influx floors INTEGER fields (its FieldType.INTEGER serialiser), so round here; keep within int64 safely.
       return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER
         ? Math.round(value)
         : null;
@@ -183,7 +192,14 @@ export function samplePoints(sample: Sample, options: SchemaOptions): InfluxPoin
     throw new TypeError('sample lacks rig_id, site or poll');
   }
   const time = sampleTime(sample, options.precision);
-  const base = { site: sample.site, rig: sample.rig_id };
+  const place = options.names?.(sample.address);
+  const base = {
+    site: place?.location?.site ?? sample.site,
+    rig: sample.rig_id,
+    name: place?.name ?? null,
+    row: place?.location?.row ?? null,
+    rack: place?.location?.rack ?? null,
+  };
   const out: InfluxPoint[] = [];
   const up = sample.poll.ok && sample.state !== 'offline';
   const pollPoint = point(

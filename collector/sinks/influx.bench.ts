@@ -6,8 +6,8 @@
 import { pathToFileURL } from 'node:url';
 import { influxSinkSchema } from '../../config/sections/sinks.js';
 import { startInfluxd } from '../../testing/influxd.js';
+import { makeSample } from '../../testing/sample-factory.js';
 import { InfluxSink } from './influx.js';
-import { makeSample } from './sample-factory.js';
 import type { JournalEntry } from './sink.js';
 
 export interface InfluxBench {

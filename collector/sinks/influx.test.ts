@@ -8,15 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../config/load.js';
 import { influxSinkSchema } from '../../config/sections/sinks.js';
 import { createAntminerDriver } from '../../protocols/antminer/driver.js';
+import { startEmulatedFleet } from '../../protocols/emulator/fleet.js';
 import type { Sample } from '../../protocols/sample.js';
 import { freePort, type Influxd, startInfluxd } from '../../testing/influxd.js';
-import { startEmulatedFleet } from '../emulated-fleet.js';
+import { makeSample, offlineSample } from '../../testing/sample-factory.js';
 import { Fanout } from '../fanout.js';
 import { Journal, silentLogger } from '../journal.js';
 import { startCollector, targetsFromConfig } from '../runtime.js';
 import { InfluxSink, type SinkLog } from './influx.js';
 import { cleanTag, poolHost, samplePoints } from './influx-schema.js';
-import { makeSample, offlineSample } from './sample-factory.js';
 import type { JournalEntry } from './sink.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -30,6 +30,9 @@ class MemLog implements SinkLog {
   warn(obj: object, msg?: string): void {
     this.lines.push({ obj: obj as Record<string, unknown>, msg });
   }
+  debug(): void {}
+  info(): void {}
+  error(): void {}
 }
 
 type Series = { columns: string[]; values: (string | number | boolean | null)[][] };

@@ -1,6 +1,6 @@
 /**
  * InfluxDB sink over the v1 HTTP API (node-influx): InfluxDB 1.x natively, 2.x and 3.x through their
- * v1-compatible `/write` (see README-section.md for what works there).
+ * v1-compatible `/write` (see collector/sinks/README.md for what works there).
  *
  * Durability is the journal's job: write() resolves once InfluxDB answered 204 for every line it can ever accept,
  * and throws a retryable RT_ERR_SINK_INFLUX_UNAVAILABLE otherwise. Lines InfluxDB refuses for good (field type
@@ -11,6 +11,8 @@
 import { InfluxDB, type IPoint, type ISchemaOptions, FieldType as NodeFieldType } from 'influx';
 import type { InfluxSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage, type RtError } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
+import type { RigNames } from '../rig-names.js';
 import { InfluxSinkErrors } from './errors.js';
 import {
   FIELD_TYPES,
@@ -25,13 +27,8 @@ import type { JournalEntry, Sink } from './sink.js';
 
 export { InfluxSinkErrors };
 
-/** The logger surface the sink needs (pino fits). */
-export interface SinkLog {
-  warn(obj: object, msg?: string): void;
-  info?(obj: object, msg?: string): void;
-}
-
-const silent: SinkLog = { warn() {} };
+/** The sink logs through the one `Logger` type (lib/log.ts); kept as a name for existing callers. */
+export type SinkLog = Logger;
 
 const NODE_TYPE: Record<FieldType, NodeFieldType> = {
   integer: NodeFieldType.INTEGER,
@@ -41,10 +38,10 @@ const NODE_TYPE: Record<FieldType, NodeFieldType> = {
 };
 
 /** node-influx schemas from FIELD_TYPES, so integers go out with the `i` suffix (without one, numbers are floats). */
-function nodeSchemas(database: string): ISchemaOptions[] {
+function nodeSchemas(database: string, prefix: string): ISchemaOptions[] {
   return (Object.keys(FIELD_TYPES) as Measurement[]).map((measurement) => ({
     database,
-    measurement,
+    measurement: `${prefix}${measurement}`,
     tags: [...TAG_KEYS[measurement]],
     fields: Object.fromEntries(
       Object.entries(FIELD_TYPES[measurement] as Record<string, FieldType>).map(([k, t]) => [
@@ -66,14 +63,21 @@ const noBackoff = {
   },
 };
 
+export interface InfluxSinkDeps {
+  log?: SinkLog;
+  name?: string;
+  /** Configured rig names and locations by polled address (collector/rig-names.ts). */
+  names?: (address: string) => RigNames;
+}
+
 export interface InfluxSinkStats {
   points_written: number;
   points_rejected: number;
   requests: number;
 }
 
-function toIPoint(p: InfluxPoint): IPoint {
-  return { measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.time };
+function toIPoint(p: InfluxPoint, prefix: string): IPoint {
+  return { measurement: `${prefix}${p.measurement}`, tags: p.tags, fields: p.fields, timestamp: p.time };
 }
 
 /** A short description of a point for logs (no secrets can be in a point: tags and fields are telemetry). */
@@ -95,6 +99,7 @@ export class InfluxSink implements Sink {
   readonly name: string;
   readonly stats: InfluxSinkStats = { points_written: 0, points_rejected: 0, requests: 0 };
   readonly #cfg: InfluxSinkConfig;
+  readonly #names: ((address: string) => RigNames) | undefined;
   readonly #db: InfluxDB;
   readonly #log: SinkLog;
   readonly #precision: Precision;
@@ -103,10 +108,11 @@ export class InfluxSink implements Sink {
   #closed = false;
   #wake: (() => void) | null = null;
 
-  constructor(cfg: InfluxSinkConfig, deps: { log?: SinkLog; name?: string } = {}) {
+  constructor(cfg: InfluxSinkConfig, deps: InfluxSinkDeps = {}) {
     this.#cfg = cfg;
+    this.#names = deps.names;
     this.name = deps.name ?? 'influx';
-    this.#log = deps.log ?? silent;
+    this.#log = deps.log ?? silentLogger;
     this.#precision = cfg.precision;
     const url = new URL(cfg.url);
     const headers: Record<string, string> = {};
@@ -124,7 +130,7 @@ export class InfluxSink implements Sink {
       ],
       database: cfg.database,
       ...(cfg.username ? { username: cfg.username, password: cfg.password?.reveal() ?? '' } : {}),
-      schema: nodeSchemas(cfg.database),
+      schema: nodeSchemas(cfg.database, cfg.measurement_prefix),
       pool: { maxRetries: 0, requestTimeout: cfg.timeout_ms, backoff: noBackoff },
     });
   }
@@ -177,7 +183,13 @@ export class InfluxSink implements Sink {
     const points: InfluxPoint[] = [];
     for (const entry of batch) {
       try {
-        points.push(...samplePoints(entry.sample, { precision: this.#precision, tags: this.#cfg.tags }));
+        points.push(
+          ...samplePoints(entry.sample, {
+            precision: this.#precision,
+            tags: this.#cfg.tags,
+            ...(this.#names ? { names: this.#names } : {}),
+          }),
+        );
       } catch (err) {
         // A malformed sample in the journal (older schema, hand-edited): skip it, never loop on it.
         this.#reject(`journal seq ${entry.seq}`, `cannot map sample: ${errorMessage(err)}`);
@@ -208,10 +220,13 @@ export class InfluxSink implements Sink {
     if (points.length === 0) return;
     try {
       this.stats.requests++;
-      await this.#db.writePoints(points.map(toIPoint), {
-        precision: this.#precision,
-        ...(this.#cfg.retention_policy ? { retentionPolicy: this.#cfg.retention_policy } : {}),
-      });
+      await this.#db.writePoints(
+        points.map((p) => toIPoint(p, this.#cfg.measurement_prefix)),
+        {
+          precision: this.#precision,
+          ...(this.#cfg.retention_policy ? { retentionPolicy: this.#cfg.retention_policy } : {}),
+        },
+      );
       this.stats.points_written += points.length;
       return;
     } catch (err) {
@@ -225,7 +240,7 @@ export class InfluxSink implements Sink {
       }
       if (mapped) throw mapped;
       // A 400 (or a client-side schema error): some lines are bad. InfluxDB 1.x stores the good lines of a
-      // "partial write" already (stack.md §4), but which lines were dropped is not machine-readable, so split
+      // "partial write" already (InfluxDB 1.x HTTP API reference, /write), but which lines were dropped is not machine-readable, so split
       // until each bad line stands alone. Rewriting good lines is harmless: same point, same values.
       if (points.length === 1) {
         this.#reject(describe(points[0]!), this.#reason(err, status));
@@ -274,15 +289,22 @@ export class InfluxSink implements Sink {
     return this.#databaseReady;
   }
 
+  /** InfluxDB `/ping` (204 when the HTTP service answers), for the fan-out's quick check while backing off. */
+  async probe(): Promise<boolean> {
+    try {
+      const hosts = await this.#db.ping(Math.min(1000, this.#cfg.timeout_ms));
+      return hosts.some((h) => h.online);
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#wake?.();
   }
 }
 
-export function createInfluxSink(
-  cfg: InfluxSinkConfig,
-  deps: { log?: SinkLog; name?: string } = {},
-): InfluxSink {
+export function createInfluxSink(cfg: InfluxSinkConfig, deps: InfluxSinkDeps = {}): InfluxSink {
   return new InfluxSink(cfg, deps);
 }

@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { alertsSection } from '../../config/sections/alerts.js';
 import { mqttSinkSchema } from '../../config/sections/sinks.js';
+import { silentLogger } from '../../lib/log.js';
 import type { Sample } from '../../protocols/sample.js';
 import { freePort } from '../../testing/influxd.js';
+import { makeSample, offlineSample } from '../../testing/sample-factory.js';
 import { AlertEngine, type AlertEvent } from '../alerts.js';
 import { Fanout } from '../fanout.js';
 import { Journal } from '../journal.js';
 import { MqttSink, topicSegment } from './mqtt.js';
-import { makeSample, offlineSample } from './sample-factory.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const SHARED = 'mqtt://127.0.0.1:1883';
@@ -139,10 +140,13 @@ describe('mqtt sink', () => {
     const retainedTopics = new Set<string>();
     try {
       await sink.open();
-      await sink.write([
+      const batch = [
         { seq: 1, sample: makeSample('rig/1+#', T0, {}, site) },
         { seq: 2, sample: offlineSample('rig-2', T0, site) },
-      ]);
+      ];
+      // The collector feeds its one engine as samples arrive; the sink publishes what the engine emits.
+      for (const { sample } of batch) engine.observe(sample);
+      await sink.write(batch);
       // write() resolved: the broker acked every QoS-1 publish. Now the subscriber has them (or is about to).
       const stateTopic = `${prefix}/${site}/rig_1__/state`;
       await waitFor('state messages', () => sub.got.filter((g) => g.topic.endsWith('/state')).length >= 2);
@@ -205,7 +209,7 @@ describe('mqtt sink', () => {
       mqttSinkSchema.parse({ url: SHARED, topic_prefix: prefix, retain_availability: false }),
       {
         site,
-        log: { warn: (obj) => warned.push(obj) },
+        log: { ...silentLogger, warn: (obj) => warned.push(obj) },
       },
     );
     try {
@@ -484,14 +488,22 @@ describe('mqtt sink', () => {
       await assert.rejects(
         sinkFor({ username: 'rigtel', password: 'pw-Tls-42' }).open(),
         (err: Error & { code?: string }) => {
-          assert.equal(err.code, 'RT_ERR_SINK_MQTT_UNAVAILABLE');
+          // A certificate that does not verify is a configuration problem with its own code, not an outage.
+          assert.equal(err.code, 'RT_ERR_SINK_MQTT_TLS_VERIFY');
           assert.match(err.message, /certificate/i);
           return true;
         },
       );
-      await assert.rejects(sinkFor({ tls: { ca: join(broker.dir, 'missing.crt') } }).open(), {
-        code: 'RT_ERR_SINK_MQTT_TLS',
-      });
+      // A missing CA file is refused by the config check; one that vanishes after it is a named error at open.
+      assert.throws(
+        () => sinkFor({ tls: { ca: join(broker.dir, 'missing.crt') } }),
+        /missing\.crt does not exist/,
+      );
+      const vanishing = join(broker.dir, 'vanishing.crt');
+      writeFileSync(vanishing, readFileSync(ca));
+      const sink = sinkFor({ tls: { ca: vanishing } });
+      rmSync(vanishing);
+      await assert.rejects(sink.open(), { code: 'RT_ERR_SINK_MQTT_TLS' });
     });
   });
 });

@@ -14,29 +14,38 @@
  * RT_ERR_SINK_MQTT_UNAVAILABLE at once and publishes nothing: the offline queue is the journal, not memory.
  */
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage } from '../../lib/errors.js';
+import { type Logger, silentLogger } from '../../lib/log.js';
 import type { Sample } from '../../protocols/sample.js';
-import type { AlertEngine, AlertEvent } from '../alerts.js';
+import type { AlertEvent, AlertFeed } from '../alerts.js';
+import type { RigNames } from '../rig-names.js';
 import { MqttSinkErrors } from './errors.js';
 import type { JournalEntry, Sink } from './sink.js';
 
 export { MqttSinkErrors };
 
-export interface MqttSinkLog {
-  warn(obj: object, msg?: string): void;
-  info?(obj: object, msg?: string): void;
-}
+/** The sink logs through the one `Logger` type (lib/log.ts). */
+export type MqttSinkLog = Logger;
 
 export interface MqttSinkDeps {
   /** Site name (config.site.name): the second topic level. */
   site: string;
   log?: MqttSinkLog;
   name?: string;
-  /** When given, every written sample is fed to it and the resulting events are published on <p>/<site>/alerts. */
-  alerts?: AlertEngine;
+  /**
+   * The collector's alert engine (the same one the API lists): its events are published on <p>/<site>/alerts,
+   * queued (bounded) while the broker is away.
+   */
+  alerts?: AlertFeed;
+  /**
+   * Configured rig names and locations by polled address (collector/rig-names.ts): a named rig's topics use its
+   * name in place of its id, and its Home Assistant device carries the name and a suggested area.
+   */
+  names?: (address: string) => RigNames;
 }
 
 /** One MQTT topic level from an id: no wildcards, no level separator, no NUL, never empty. */
@@ -51,18 +60,21 @@ function haId(value: string): string {
 }
 
 /** The state JSON: the live figures, without raw replies or pool worker names. */
-export function statePayload(s: Sample): Record<string, unknown> {
+export function statePayload(s: Sample, names?: RigNames): Record<string, unknown> {
   const active = s.pools.find((p) => p.active) ?? null;
   return {
     v: 1,
     site: s.site,
     rig_id: s.rig_id,
+    name: names?.name ?? null,
+    location: names?.location ?? null,
     at_ms: s.at_ms,
     state: s.state,
     online: s.poll.ok && s.state !== 'offline',
     make: s.identity.make,
     model: s.identity.model,
     firmware: s.identity.firmware,
+    mac: s.identity.mac,
     family: s.identity.family,
     hashrate_hs: s.hashrate_hs,
     hashrate_avg_hs: s.hashrate_avg_hs,
@@ -91,7 +103,7 @@ interface HaSensor {
 }
 
 // Hashrate has no HA device class; TH/s is what operators read. Energy must be Wh/kWh + total_increasing for
-// HA's Energy dashboard (stack.md §6).
+// HA's Energy dashboard (Home Assistant docs: "Sensor entity", state classes and the Energy dashboard).
 const HA_SENSORS: HaSensor[] = [
   {
     key: 'hashrate',
@@ -136,12 +148,20 @@ const HA_SENSORS: HaSensor[] = [
   { key: 'state', name: 'State', template: '{{ value_json.state }}' },
 ];
 
+/** OpenSSL / Node codes of a certificate that did not verify (as opposed to a broker that is down). */
+const TLS_VERIFY_CODES =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_REVOKED|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
+
 export class MqttSink implements Sink {
   readonly name: string;
   readonly #cfg: MqttSinkConfig;
   readonly #site: string;
   readonly #log: MqttSinkLog;
-  readonly #alerts: AlertEngine | undefined;
+  #unsubscribeAlerts: (() => void) | null = null;
+  readonly #feed: AlertFeed | undefined;
+  /** The retained list of active alerts needs publishing (an event happened, or a new session started). */
+  #activeStale = false;
+  readonly #names: (address: string) => RigNames;
   #client: MqttClient | null = null;
   /** Rig → last availability published on this connection (re-sent after each reconnect). */
   readonly #availability = new Map<string, string>();
@@ -150,13 +170,23 @@ export class MqttSink implements Sink {
   /** Alert events not yet acknowledged by the broker (bounded). */
   #pendingAlerts: AlertEvent[] = [];
   #lastError = 'not connected';
+  /** The last connect failed certificate verification (see TLS_VERIFY_CODES). */
+  #tlsFailure = false;
+  #flushing: Promise<void> | null = null;
 
   constructor(cfg: MqttSinkConfig, deps: MqttSinkDeps) {
     this.#cfg = cfg;
     this.#site = deps.site;
     this.name = deps.name ?? 'mqtt';
-    this.#log = deps.log ?? { warn() {} };
-    this.#alerts = deps.alerts;
+    this.#log = deps.log ?? silentLogger;
+    this.#feed = deps.alerts;
+    if (deps.alerts) this.#unsubscribeAlerts = deps.alerts.onEvent((ev) => this.#queueAlert(ev));
+    this.#names = deps.names ?? (() => ({ name: null, location: null }));
+  }
+
+  /** The topic level for a rig: its configured name, else its id. */
+  #rigKey(sample: Sample): string {
+    return this.#names(sample.address).name ?? sample.rig_id;
   }
 
   get collectorTopic(): string {
@@ -169,6 +199,11 @@ export class MqttSink implements Sink {
 
   rigTopic(rigId: string, leaf: 'state' | 'availability'): string {
     return `${this.#base()}/${topicSegment(rigId)}/${leaf}`;
+  }
+
+  /** Retained: the alerts active now, as the API lists them (replaced on every change and on every connect). */
+  get activeAlertsTopic(): string {
+    return `${this.#base()}/alerts/active`;
   }
 
   get alertsTopic(): string {
@@ -219,6 +254,13 @@ export class MqttSink implements Sink {
       this.#discovered.clear();
       this.#lastError = '';
       client.publish(this.collectorTopic, 'online', { qos: 1, retain: true }, () => {});
+      // A restarted collector's engine starts empty: replace what the broker retained from before.
+      if (this.#feed) {
+        this.#activeStale = true;
+        this.#startFlush(client).catch((err) =>
+          this.#log.warn({ err: errorMessage(err) }, 'active alerts wait for the next write'),
+        );
+      }
       if (this.#cfg.home_assistant.enabled) {
         client.subscribe(`${this.#cfg.home_assistant.prefix}/status`, { qos: 0 }, () => {});
       }
@@ -232,8 +274,10 @@ export class MqttSink implements Sink {
     client.on('close', () => {
       if (!this.#lastError) this.#lastError = 'connection closed';
     });
-    client.on('error', (err) => {
+    this.#tlsFailure = false;
+    client.on('error', (err: Error & { code?: string | number }) => {
       this.#lastError = errorMessage(err);
+      if (typeof err.code === 'string' && TLS_VERIFY_CODES.test(err.code)) this.#tlsFailure = true;
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -255,10 +299,14 @@ export class MqttSink implements Sink {
           }
         };
         // The socket closed before a CONNACK (refused, reset): fail now, the fan-out retries open() with backoff.
+        // A certificate that did not verify is its own error: a configuration problem, not the broker being down.
         const onClose = () => {
           cleanup();
+          const why = this.#lastError || 'connection closed before CONNACK';
           reject(
-            MqttSinkErrors.unavailable(this.#cfg.url, this.#lastError || 'connection closed before CONNACK'),
+            this.#tlsFailure
+              ? MqttSinkErrors.tlsVerify(this.#cfg.url, why)
+              : MqttSinkErrors.unavailable(this.#cfg.url, why),
           );
         };
         const cleanup = () => {
@@ -347,12 +395,10 @@ export class MqttSink implements Sink {
     for (const { seq, sample } of batch) {
       let body: string;
       let topic: string;
-      let events: AlertEvent[] = [];
       try {
         if (typeof sample.rig_id !== 'string') throw new TypeError('rig_id is not a string');
-        topic = this.rigTopic(sample.rig_id, 'state');
-        body = JSON.stringify(statePayload(sample));
-        if (this.#alerts) events = this.#alerts.observe(sample);
+        topic = this.rigTopic(this.#rigKey(sample), 'state');
+        body = JSON.stringify(statePayload(sample, this.#names(sample.address)));
       } catch (err) {
         // A malformed journal entry (older schema, hand-edited): skip it here, never loop on it.
         const e = MqttSinkErrors.badSample(seq, errorMessage(err));
@@ -361,13 +407,13 @@ export class MqttSink implements Sink {
       }
       pubs.push(this.#publish(client, topic, body, qos, false));
       latest.set(sample.rig_id, sample);
-      // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
-      if (events.length) this.#pendingAlerts = [...this.#pendingAlerts, ...events].slice(-10_000);
     }
     for (const [rigId, sample] of latest) {
       const avail = sample.poll.ok && sample.state !== 'offline' ? 'online' : 'offline';
       if (this.#availability.get(rigId) !== avail) {
-        pubs.push(this.#publish(client, this.rigTopic(rigId, 'availability'), avail, 1, retainAvail));
+        pubs.push(
+          this.#publish(client, this.rigTopic(this.#rigKey(sample), 'availability'), avail, 1, retainAvail),
+        );
         newAvailability.set(rigId, avail);
       }
       if (this.#cfg.home_assistant.enabled && !this.#discovered.has(rigId)) {
@@ -376,33 +422,83 @@ export class MqttSink implements Sink {
         newDiscovered.add(rigId);
       }
     }
-    const alerts = this.#pendingAlerts;
-    for (const ev of alerts) {
-      pubs.push(this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false));
-    }
     await this.#settle(client, pubs);
     for (const [rigId, avail] of newAvailability) this.#availability.set(rigId, avail);
     for (const rigId of newDiscovered) this.#discovered.add(rigId);
-    this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    // Events queued while the broker was away go out now.
+    await this.#startFlush(client);
   }
 
-  /** Publish alert events now (when the engine is wired elsewhere). Throws RT_ERR_SINK_MQTT_UNAVAILABLE when down. */
-  async publishAlerts(events: readonly AlertEvent[]): Promise<void> {
-    const client = this.#connected();
-    await Promise.all(
-      events.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
-    );
+  /** An event from the engine: queue it and publish it now when connected, else with the next write. */
+  #queueAlert(ev: AlertEvent): void {
+    this.#activeStale = true;
+    // Bounded: an alert storm during a long broker outage keeps the newest 10 000 events.
+    this.#pendingAlerts = [...this.#pendingAlerts, ev].slice(-10_000);
+    const client = this.#client;
+    if (client?.connected)
+      this.#startFlush(client).catch((err) =>
+        this.#log.warn({ err: errorMessage(err) }, 'alert events wait for the next write'),
+      );
+  }
+
+  /**
+   * One flush at a time, so an event is never published twice; a second caller waits for the running one, and
+   * events that arrived meanwhile go out in a follow-up flush.
+   */
+  #startFlush(client: MqttClient): Promise<void> {
+    if (!this.#flushing) {
+      this.#flushing = this.#flushAlerts(client).then(
+        () => {
+          this.#flushing = null;
+          if ((this.#pendingAlerts.length || this.#activeStale) && client.connected)
+            return this.#startFlush(client);
+        },
+        (err) => {
+          this.#flushing = null;
+          throw err;
+        },
+      );
+    }
+    return this.#flushing;
+  }
+
+  async #flushAlerts(client: MqttClient): Promise<void> {
+    while (this.#pendingAlerts.length && client.connected) {
+      const alerts = this.#pendingAlerts;
+      await this.#settle(
+        client,
+        alerts.map((ev) => this.#publish(client, this.alertsTopic, JSON.stringify(ev), 1, false)),
+      );
+      this.#pendingAlerts = this.#pendingAlerts.slice(alerts.length);
+    }
+    if (this.#feed && this.#activeStale && client.connected) {
+      this.#activeStale = false;
+      const active = JSON.stringify(this.#feed.active());
+      try {
+        await this.#settle(client, [this.#publish(client, this.activeAlertsTopic, active, 1, true)]);
+      } catch (err) {
+        this.#activeStale = true;
+        throw err;
+      }
+    }
   }
 
   /** Home Assistant discovery configs for one rig: [topic, JSON] pairs. */
   discoveryConfigs(sample: Sample): [string, string][] {
     const prefix = this.#cfg.home_assistant.prefix;
+    const place = this.#names(sample.address);
+    const key = this.#rigKey(sample);
+    const loc = place.location;
+    // Home Assistant's device registry: identifiers stay the rig id, so renaming a rig keeps its history.
     const device = {
       identifiers: [`rigtel_${haId(this.#site)}_${haId(sample.rig_id)}`],
-      name: sample.rig_id,
+      name: place.name ?? sample.rig_id,
       manufacturer: sample.identity.make ?? undefined,
       model: sample.identity.model ?? undefined,
       sw_version: sample.identity.firmware ?? undefined,
+      serial_number: sample.identity.serial ?? undefined,
+      connections: sample.identity.mac ? [['mac', sample.identity.mac.toLowerCase()]] : undefined,
+      suggested_area: loc ? `${loc.site} row ${loc.row} rack ${loc.rack}` : undefined,
       via_device: undefined,
     };
     return HA_SENSORS.map((s) => {
@@ -411,12 +507,9 @@ export class MqttSink implements Sink {
         name: s.name,
         unique_id: uid,
         object_id: uid,
-        state_topic: this.rigTopic(sample.rig_id, 'state'),
+        state_topic: this.rigTopic(key, 'state'),
         value_template: s.template,
-        availability: [
-          { topic: this.rigTopic(sample.rig_id, 'availability') },
-          { topic: this.collectorTopic },
-        ],
+        availability: [{ topic: this.rigTopic(key, 'availability') }, { topic: this.collectorTopic }],
         availability_mode: 'all',
         device,
         origin: { name: 'rigtel' },
@@ -428,7 +521,33 @@ export class MqttSink implements Sink {
     });
   }
 
+  /** A TCP connect to the broker: true once it accepts again, so open() is retried at once rather than later. */
+  probe(): Promise<boolean> {
+    let host: string;
+    let port: number;
+    try {
+      const u = new URL(this.#cfg.url);
+      host = u.hostname.replace(/^\[|\]$/g, '');
+      port = u.port ? Number(u.port) : u.protocol === 'mqtts:' ? 8883 : 1883;
+    } catch {
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      const socket = tcpConnect({ host, port });
+      const done = (up: boolean) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(up);
+      };
+      const timer = setTimeout(() => done(false), Math.min(1000, this.#cfg.connect_timeout_ms));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+  }
+
   async close(): Promise<void> {
+    this.#unsubscribeAlerts?.();
+    this.#unsubscribeAlerts = null;
     const client = this.#client;
     this.#client = null;
     if (!client) return;

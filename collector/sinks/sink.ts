@@ -21,6 +21,11 @@ export interface Sink {
    */
   write(batch: readonly JournalEntry[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A cheap check that the service answers again (InfluxDB `/ping`, a TCP connect to the broker), run while
+   * the fan-out backs off so a sink is retried within a second or two of its service returning. Never throws.
+   */
+  probe?(): Promise<boolean>;
 }
 
 export type SinkState = 'starting' | 'ok' | 'retrying' | 'closed';

@@ -4,11 +4,11 @@
 //     holds them), run journal + fan-out + InfluxDB sink, print each acknowledged seq, print "done <seq>" when
 //     every entry is delivered.
 import { influxSinkSchema, mqttSinkSchema } from '../../config/sections/sinks.js';
+import { makeSample } from '../../testing/sample-factory.js';
 import { Fanout } from '../fanout.js';
 import { Journal } from '../journal.js';
 import { InfluxSink } from './influx.js';
 import { MqttSink } from './mqtt.js';
-import { makeSample } from './sample-factory.js';
 
 const [mode, ...args] = process.argv.slice(2);
 

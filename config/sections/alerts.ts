@@ -11,7 +11,7 @@ export const modelExpectationSchema = z
   })
   .strict();
 
-/** Alert rules. Owned by the alerts work (issue 4). */
+/** Alert rules. */
 export const alertsSection = z
   .object({
     enabled: z.boolean().default(true).describe('Evaluate alert rules on every sample.'),
@@ -77,25 +77,39 @@ export const alertsSection = z
           .int()
           .min(0)
           .default(300)
-          .describe('A fan slower than this while the rig is mining counts as stopped.'),
+          .describe('A fan slower than this while the rig draws power counts as stopped.'),
       })
       .strict()
       .default({ enabled: true, min_rpm: 300 })
       .describe(
-        'Fan failed: fewer spinning fans than the model has (models table), or a fan stopped while mining.',
+        'Fan failed: fewer spinning fans than the model has (models table), or a fan stopped, in every state that draws power (a sleeping rig that still hashes or draws over 300 W included).',
       ),
     board_missing: z
       .object({ enabled: toggle('an alert when a hash board is missing') })
       .strict()
       .default({ enabled: true })
-      .describe('Fewer boards than the model has (models table), else fewer than the rig showed before.'),
+      .describe(
+        'Fewer boards than the model has (models table), else fewer than the rig showed before. Not judged while sleeping or curtailed.',
+      ),
     power_source_changed: z
       .object({
         enabled: toggle('a one-off event when the power figure source changes (pdu/miner/estimate)'),
+        startup_grace_s: z
+          .number()
+          .min(0)
+          .default(300)
+          .describe(
+            'For this long after a rig is first seen its power source settles silently (the PDU poll may land after the first miner polls).',
+          ),
       })
       .strict()
-      .default({ enabled: true })
+      .default({ enabled: true, startup_grace_s: 300 })
       .describe('Power source changed, e.g. the PDU mapping was lost and power falls back to an estimate.'),
+    state_contradiction: z
+      .object({ enabled: toggle('a warning when a rig reports sleeping yet hashes') })
+      .strict()
+      .default({ enabled: true })
+      .describe('Contradictory state: the rig says it sleeps while it hashes above 5 % of nameplate.'),
     models: z
       .record(z.string(), modelExpectationSchema)
       .default({})
@@ -113,7 +127,8 @@ export const alertsSection = z
     temperature: { enabled: true, chip_limit_c: 95, board_limit_c: 85, hysteresis_c: 5 },
     fan_failed: { enabled: true, min_rpm: 300 },
     board_missing: { enabled: true },
-    power_source_changed: { enabled: true },
+    power_source_changed: { enabled: true, startup_grace_s: 300 },
+    state_contradiction: { enabled: true },
     models: {},
   })
   .describe('Alert rules over live fleet state.');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** IPv4 address or CIDR block; checked fully (octets, host bits) by collector/discovery.ts at scan time. */
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 
-/** Network discovery: scheduled rescans of IP ranges (issue 5). Off until ranges are given. */
+/** Network discovery: scheduled rescans of IP ranges. Off until ranges are given. */
 export const discoverySection = z
   .object({
     enabled: z

@@ -1,5 +1,22 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { z } from 'zod';
+import { urlHostCheck } from '../address.js';
 import { secretField } from '../secret-field.js';
+
+/** Why a file that must exist cannot be used, or null. */
+function unreadableFile(path: string): string | null {
+  try {
+    if (!statSync(path).isFile()) return `${path} is not a file`;
+    accessSync(path, constants.R_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `${path} does not exist` : `${path} cannot be read (${code ?? 'error'})`;
+  }
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+(\/[^\s]*)?$/;
+const MQTT_URL = /^mqtts?:\/\/[^\s/]+\/?$/;
 
 /** A topic prefix / HA discovery prefix: MQTT levels without wildcards, no leading or trailing slash. */
 const TOPIC_PREFIX = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -15,7 +32,8 @@ export const influxSinkSchema = z
     enabled: z.boolean().default(true).describe('Write samples to InfluxDB.'),
     url: z
       .string()
-      .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'expected http(s)://host:port')
+      .regex(HTTP_URL, 'expected http(s)://host:port')
+      .superRefine(urlHostCheck(HTTP_URL))
       .default('http://127.0.0.1:8086')
       .describe(
         'InfluxDB HTTP endpoint. 1.x native, or the v1-compatible API of 2.x (port 8086) and 3.x (port 8181).',
@@ -77,6 +95,14 @@ export const influxSinkSchema = z
     token: secretField(
       'API token for 2.x/3.x v1-compatible endpoints, sent as `Authorization: Token …`. Use instead of username/password.',
     ).optional(),
+    measurement_prefix: z
+      .string()
+      .max(32)
+      .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and _ only')
+      .default('')
+      .describe(
+        'Prefix for every measurement name (rigtel_ gives rigtel_rig, rigtel_board…), to share a database with other writers.',
+      ),
     tags: z
       .array(z.enum(INFLUX_OPTIONAL_TAGS))
       .default([...INFLUX_OPTIONAL_TAGS])
@@ -107,7 +133,8 @@ export const mqttSinkSchema = z
     enabled: z.boolean().default(true).describe('Publish live state, availability and alerts over MQTT.'),
     url: z
       .string()
-      .regex(/^mqtts?:\/\/[^\s/]+\/?$/, 'expected mqtt://host:port or mqtts://host:port')
+      .regex(MQTT_URL, 'expected mqtt://host:port or mqtts://host:port')
+      .superRefine(urlHostCheck(MQTT_URL))
       .default('mqtt://127.0.0.1:1883')
       .describe('Broker address; mqtts:// for TLS.'),
     client_id: z
@@ -180,16 +207,72 @@ export const mqttSinkSchema = z
     if ((cfg.tls.cert && !cfg.tls.key) || (cfg.tls.key && !cfg.tls.cert)) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: 'cert and key go together' });
     }
+    // TLS settings on a plaintext URL would be silently ignored and the data sent in clear: refuse.
+    const tlsAsked =
+      cfg.tls.ca !== undefined ||
+      cfg.tls.cert !== undefined ||
+      cfg.tls.key !== undefined ||
+      cfg.tls.reject_unauthorized === false;
+    if (tlsAsked && /^mqtt:\/\//i.test(cfg.url)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message: 'TLS settings on a plaintext mqtt:// URL would be ignored: use mqtts:// or drop tls',
+      });
+    }
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const path = cfg.tls[key];
+      if (path === undefined) continue;
+      const why = unreadableFile(path);
+      if (why) ctx.addIssue({ code: 'custom', path: ['tls', key], message: why });
+    }
   });
 
-/** Sinks besides the embedded store. Owned by the sinks work (issue 4). */
+export const sinkRetrySchema = z
+  .object({
+    min_ms: z
+      .number()
+      .int()
+      .min(10)
+      .max(600_000)
+      .default(500)
+      .describe(
+        'First retry delay of a failing sink; each further attempt doubles it (with jitter: half to all of it).',
+      ),
+    max_ms: z
+      .number()
+      .int()
+      .min(10)
+      .max(3_600_000)
+      .default(60_000)
+      .describe('Longest delay between two attempts of a failing sink.'),
+    probe_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000)
+      .describe(
+        'While a sink backs off, check this often whether its service answers again (InfluxDB /ping, a TCP connect to the broker) and retry at once when it does; 0 turns the check off.',
+      ),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.max_ms < r.min_ms)
+      ctx.addIssue({ code: 'custom', path: ['max_ms'], message: 'must be at least min_ms' });
+  });
+
+/** Sinks besides the embedded store. */
 export const sinksSection = z
   .object({
+    retry: sinkRetrySchema
+      .default({ min_ms: 500, max_ms: 60_000, probe_ms: 1000 })
+      .describe('Retry curve of every sink (embedded store, InfluxDB, MQTT) while it fails.'),
     influx: influxSinkSchema.optional().describe('InfluxDB sink (v1 HTTP API). Absent: not used.'),
     mqtt: mqttSinkSchema.optional().describe('MQTT sink. Absent: not used.'),
   })
   .strict()
-  .default({})
+  .default({ retry: { min_ms: 500, max_ms: 60_000, probe_ms: 1000 } })
   .describe('Where samples go besides the embedded store: InfluxDB, MQTT.');
 
 export type InfluxSinkConfig = z.output<typeof influxSinkSchema>;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { GENERIC_UNITS, PROFILE_NAMES } from '../../protocols/snmp/profiles.js';
+import { hostPortCheck } from '../address.js';
 import { secretField } from '../secret-field.js';
 
-/** SNMP devices (PDUs, sensors, switches) and their mapping to rigs. Owned by the SNMP work (issue 3). */
+/** SNMP devices (PDUs, sensors, switches) and their mapping to rigs. */
 
 const NAME = /^[A-Za-z0-9._:-]+$/;
 const OID = /^\.?[0-9]+(\.[0-9]+)+$/;
@@ -125,6 +126,7 @@ export const snmpDeviceSchema = z
     address: z
       .string()
       .regex(ADDRESS, 'expected host or host:port (e.g. 10.0.9.21 or 10.0.9.21:161)')
+      .superRefine(hostPortCheck())
       .describe('Agent address: host or host:port (default port 161).'),
     version: z.enum(['v2c', 'v3']).default('v2c').describe('SNMP version: v2c (community) or v3 (user).'),
     community: secretField('SNMP v2c community (read-only). Required for version v2c.').optional(),

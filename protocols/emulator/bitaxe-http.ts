@@ -1,5 +1,5 @@
 /**
- * Bitaxe / AxeOS: plain HTTP on port 80, no auth, `GET /api/system/info` → one JSON object (protocols.md §4.7).
+ * Bitaxe / AxeOS: plain HTTP on port 80, no auth, `GET /api/system/info` → one JSON object (docs/protocols.md "Bitaxe").
  * The body is the captured reply (bitaxe_supra_system-info.txt) with its figures moved by `vary`. The response is
  * written by hand (not node:http) so the fault modes act on its bytes like on any other personality.
  */
@@ -19,7 +19,7 @@ function response(status: number, reason: string, type: string, body: string, he
   return head ? Buffer.from(header, 'latin1') : Buffer.concat([Buffer.from(header, 'latin1'), bytes]);
 }
 
-/** A minimal page with the "AxeOS" marker that web-probe detection looks for (protocols.md §5.2); made up. */
+/** A minimal page with the "AxeOS" marker that web-probe detection looks for (docs/protocols.md "Identification"); made up. */
 const INDEX_HTML =
   '<!doctype html><html><head><title>AxeOS</title></head><body>AxeOS (rigtel emulator)</body></html>';
 

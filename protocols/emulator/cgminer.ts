@@ -1,11 +1,11 @@
 /**
- * The cgminer-style API on 4028 as the emulator speaks it (protocols.md §1): one request per connection, JSON
+ * The cgminer-style API on 4028 as the emulator speaks it (docs/protocols.md "cgminer API framing"): one request per connection, JSON
  * mode when the first byte is `{`, text mode otherwise, `+` joins, Code 14/23/24/45 errors, and the Whatsminer
  * `{"cmd":…}` dialect. The server calls `requestComplete` on the bytes read so far, then `answerRequest` once.
  */
 import { balancedEnd, lenientParse, type Personality } from './personalities.js';
 
-/** cgminer reads one buffer of at most 4095 bytes (protocols.md §1.1); more is never a valid request. */
+/** cgminer reads one buffer of at most 4095 bytes (docs/protocols.md "cgminer API framing"); more is never a valid request. */
 export const MAX_REQUEST_BYTES = 4095;
 
 /** Privileged (the `(*)` commands of API-README) or parameter-taking: Code 45 for a read-only client / in joins. */
@@ -79,7 +79,7 @@ export function requestComplete(buf: Buffer): boolean {
 export function parseRequest(buf: Buffer): CgRequest {
   const text = buf.subarray(0, MAX_REQUEST_BYTES).toString('utf8');
   if (!text.startsWith('{')) {
-    // Nothing is trimmed in text mode: `summary\n` is an unknown command (protocols.md §1.2).
+    // Nothing is trimmed in text mode: `summary\n` is an unknown command (docs/protocols.md "cgminer API framing").
     const [command = ''] = text.split('|');
     return { mode: 'text', command };
   }
@@ -141,7 +141,7 @@ export function answerRequest(p: Personality, req: CgRequest, ctx: AnswerContext
       return { text: ctx.vary(p.single.get(req.command) ?? own), commands: [req.command] };
     if (req.key === 'cmd') {
       if (/^(get_|set_)|^status$/.test(req.command)) {
-        // btminer's flat error shape for its own commands (protocols.md §3.2).
+        // btminer's flat error shape for its own commands (docs/protocols.md "Whatsminer").
         const flat = `{"STATUS":"E","When":${p.when},"Code":14,"Msg":"invalid cmd","Description":""}`;
         return { text: ctx.vary(flat), commands: [req.command] };
       }

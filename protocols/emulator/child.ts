@@ -9,10 +9,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EmulatedFleet, type FleetMix, startEmulatedFleet } from '../../collector/emulated-fleet.js';
 import { RtError } from '../../lib/errors.js';
 import type { Family } from '../sample.js';
 import { EmuErrors } from './errors.js';
+import { type EmulatedFleet, type FleetMix, startEmulatedFleet } from './fleet.js';
 import type { FaultMode, FaultOptions } from './server.js';
 
 export interface ChildFleetOptions {

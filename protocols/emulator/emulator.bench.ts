@@ -9,8 +9,8 @@
  *   from this process over raw sockets; the emulator's own CPU for the round comes from the child.
  */
 import net from 'node:net';
-import { startEmulatedFleet } from '../../collector/emulated-fleet.js';
 import { spawnEmulatorProcess } from './child.js';
+import { startEmulatedFleet } from './fleet.js';
 
 const count = Number(process.argv[2] ?? 1000);
 

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { startEmulatedFleet } from '../../collector/emulated-fleet.js';
 import { readFixtureText } from '../fixtures.js';
 import { tcpRequest } from '../tcp.js';
 import { spawnEmulatorProcess } from './child.js';
+import { startEmulatedFleet } from './fleet.js';
 import { loadPersonality, personalityNames } from './personalities.js';
 import { type EmulatedRig, type StartRigOptions, startEmulatedRig } from './server.js';
 import { seededRandom } from './vary.js';

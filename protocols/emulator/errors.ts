@@ -19,7 +19,7 @@ export const EmuErrors = {
     'RT_ERR_EMU_FIXTURES_MISSING',
     'the real miner replies the emulator replays were not found',
     (dir) =>
-      `emulator fixtures not found in ${dir} (set RIGTEL_FIXTURES_DIR to the shared/fixtures/real folder)`,
+      `emulator fixtures not found in ${dir} (the repo keeps them in protocols/fixtures/real; RIGTEL_FIXTURES_DIR points elsewhere)`,
   ),
   listen: defineError<[string, string]>(
     'RT_ERR_EMU_LISTEN',

@@ -1,11 +1,11 @@
 /**
- * Emulated rig personalities: which real reply (../shared/fixtures/real, see its INDEX.md) answers which
+ * Emulated rig personalities: which real reply (protocols/fixtures/real, see its INDEX.md) answers which
  * command, the family, and which commands the firmware refuses. Fixture bytes are served as they are — a reply
  * that is malformed on the real miner stays malformed here, so the client meets the real defects.
  *
  * Where no capture exists for a command the collector needs, the gap is filled by a *derived* reply built from
  * the rig's own captured values and flagged in `derived` (stock Antminer `summary`: no capture in the set), or
- * the whole personality is `synthesized` from the field names in protocols.md (Whatsminer API v3: no real v3
+ * the whole personality is `synthesized` from the field names in docs/protocols.md (Whatsminer API v3: no real v3
  * capture in the set; a stock cgminer 4.11.1). Tests that need real bytes use the fixture-backed ones.
  */
 
@@ -33,7 +33,7 @@ export interface PersonalitySpec {
   aliases?: Record<string, string>;
   /**
    * Only these commands are allowed; every other known cgminer command gets Code 45. Stock Antminer writes
-   * `"api-groups":"A:stats:pools:devs:summary:version"` (protocols.md §1.5).
+   * `"api-groups":"A:stats:pools:devs:summary:version"` (docs/protocols.md "cgminer API framing").
    */
   allowOnly?: string[];
   /** Build `summary` from this rig's stats + pools (no Antminer summary capture exists). */
@@ -53,7 +53,7 @@ export interface PersonalitySpec {
   notes: string;
 }
 
-/** Stock Bitmain api-groups: every other command is "Access denied" (protocols.md §1.5, pyasic#243). */
+/** Stock Bitmain api-groups: every other command is "Access denied" (docs/protocols.md "cgminer API framing", pyasic#243). */
 const STOCK_ANTMINER_ALLOWED = ['stats', 'pools', 'devs', 'summary', 'version'];
 
 const WM_OWN = { get_token: 'whatsminer_unknown_get-token.txt' };
@@ -409,7 +409,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
     protocol: 'whatsminer-v3',
     synthesized: true,
     notes:
-      'API v3 (4433 framing). SYNTHESIZED from protocols.md §3.5 field names: no real v3 capture exists.',
+      'API v3 (4433 framing). SYNTHESIZED from docs/protocols.md "Whatsminer" field names: no real v3 capture exists.',
   },
   {
     name: 'cgminer-generic',
@@ -418,7 +418,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
     protocol: 'cgminer',
     synthesized: true,
     notes:
-      'Stock cgminer 4.11.1 shapes (protocols.md §1.3, §1.7, §1.8). SYNTHESIZED: no stock cgminer capture.',
+      'Stock cgminer 4.11.1 shapes (docs/protocols.md "cgminer API framing"). SYNTHESIZED: no stock cgminer capture.',
   },
 ];
 
@@ -511,7 +511,7 @@ export function loadPersonality(name: string): Personality {
 
 /**
  * Fixture bytes as a string, one char per byte (latin1), so replies go back out byte for byte even if a
- * capture ever holds non-UTF-8 bytes (pool names, protocols.md §1.3). The server encodes with latin1 too.
+ * capture ever holds non-UTF-8 bytes (pool names, docs/protocols.md "cgminer API framing"). The server encodes with latin1 too.
  */
 function readFixtureText(file: string): string {
   return readFixture(file).toString('latin1');
@@ -593,7 +593,7 @@ function num(v: unknown): number {
 /**
  * A `summary` reply for a stock Antminer, built from the same rig's captured stats (Elapsed, GHS 5s/av, chain
  * hardware errors) and pools (share counters). There is no captured Antminer summary in the set; field names
- * and cgminer number formats follow protocols.md §1.3/§2.2, and `GHS 5s` keeps the stats capture's form
+ * and cgminer number formats follow docs/protocols.md "cgminer API framing", "Antminer", and `GHS 5s` keeps the stats capture's form
  * (a string on S9-era bmminer, a number on S19).
  */
 export function deriveAntminerSummary(
@@ -673,7 +673,7 @@ export function dropPoolRows(stats: string): string {
   }
 }
 
-/** Stock cgminer 4.11.1 reply shapes (protocols.md §1.3, §1.7, §1.8): a synthesized generic rig. */
+/** Stock cgminer 4.11.1 reply shapes (docs/protocols.md "cgminer API framing"): a synthesized generic rig. */
 function genericCgminer(): Map<string, string> {
   const when = 1755615295;
   const st = (code: number, msg: string) =>

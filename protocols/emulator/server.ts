@@ -25,7 +25,7 @@ import { answerV3, v3RequestComplete } from './whatsminer-v3.js';
  * - garbage: random bytes, then a NUL
  * - oversize: stream `oversizeBytes` (8 MiB) without a NUL, then close
  * - refuse: stop listening (ECONNREFUSED); any other mode listens again on the same port
- * - empty: accept, then close without a byte (the api-allow refusal, protocols.md §1.1)
+ * - empty: accept, then close without a byte (the api-allow refusal, docs/protocols.md "cgminer API framing")
  * - slow: answer after `slowDelayMs`
  */
 export type FaultMode =
@@ -77,7 +77,7 @@ export interface StartRigOptions {
   /** After the reply is sent, how long a client may keep its side open before the socket is destroyed (5 s). */
   lingerMs?: number;
   /**
-   * Serve one connection at a time, like cgminer's serial accept loop (protocols.md §1.1, §1.8): a client that
+   * Serve one connection at a time, like cgminer's serial accept loop (docs/protocols.md "cgminer API framing"): a client that
    * connects and sends nothing, or a hung reply, holds up every other client. Default false (parallel).
    */
   serial?: boolean;

@@ -10,7 +10,7 @@
  *
  * Rules that keep the data honest:
  * - zero and negative readings are left alone: 0 means "empty slot / sensor absent / sleeping" in these
- *   firmwares (protocols.md §6 items 22–23) and -83 °C in antminer_s9_stats.txt is a real broken sensor;
+ *   firmwares (docs/protocols.md "Units and plausibility") and -83 °C in antminer_s9_stats.txt is a real broken sensor;
  * - the 4-sensor strings (`"temp_pcb1": "2--1-20-22"`, antminer_s19pro_stats.txt) are not touched;
  * - nominal figures (`total_rateideal`, `Factory GHS`, `chain_rateidealN`) do not move.
  *
@@ -142,7 +142,7 @@ export class RigDynamics {
 type KeyClass = 'hashFast' | 'hashAvg' | 'temp' | 'fan' | 'power' | 'elapsed' | 'uptime' | 'when' | 'counter';
 
 const EXACT: Record<string, KeyClass> = {
-  // Short-window hashrates (cgminer `MHS %ds` names vary with --log: 5s, 20s, 30s; protocols.md §1.7).
+  // Short-window hashrates (cgminer `MHS %ds` names vary with --log: 5s, 20s, 30s; docs/protocols.md "cgminer API framing").
   'GHS 5s': 'hashFast',
   'GHS 1m': 'hashFast',
   'MHS 5s': 'hashFast',
@@ -213,7 +213,7 @@ const EXACT: Record<string, KeyClass> = {
   'bootup-time': 'uptime',
   When: 'when',
   when: 'when',
-  // Unix times on the miner's clock (cgminer TIME type, protocols.md §1.3); 0 = never, and stays 0.
+  // Unix times on the miner's clock (cgminer TIME type, docs/protocols.md "cgminer API framing"); 0 = never, and stays 0.
   'Last Share Time': 'when',
   'Last getwork': 'when',
   'Last Valid Work': 'when',
@@ -239,7 +239,7 @@ const EXACT: Record<string, KeyClass> = {
 function classify(key: string): KeyClass | null {
   const exact = EXACT[key];
   if (exact) return exact;
-  // Antminer legacy stats slots (protocols.md §2.3): chain_rateN GH/s, tempN board, temp2_N chip, fanN rpm.
+  // Antminer legacy stats slots (docs/protocols.md "Antminer"): chain_rateN GH/s, tempN board, temp2_N chip, fanN rpm.
   if (/^chain_rate\d+$/.test(key)) return 'hashFast';
   if (/^temp\d+$/.test(key) || /^temp[23]_\d+$/.test(key)) return 'temp';
   if (/^(fan|Fan)\d+$/.test(key)) return 'fan';
@@ -397,7 +397,7 @@ const MAC =
 
 /**
  * Give each emulated rig its own MAC: rigs replaying the same capture would otherwise share one, and since a
- * rig's id is its MAC (design.md "Identity") their histories would merge. The vendor prefix (OUI) is kept; the
+ * rig's id is its MAC (docs/ARCHITECTURE.md "Identity") their histories would merge. The vendor prefix (OUI) is kept; the
  * device half comes from the rig's seed, in the capture's letter case.
  */
 export function uniqueMacs(text: string, seed: number): string {

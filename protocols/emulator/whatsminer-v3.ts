@@ -1,6 +1,6 @@
 /**
  * Whatsminer API v3 (port 4433 style): 4-byte little-endian length, then that many bytes of JSON, both ways;
- * one request per connection (protocols.md §3.5). There is no real v3 capture in the fixture set, so the
+ * one request per connection (docs/protocols.md "Whatsminer"). There is no real v3 capture in the fixture set, so the
  * replies are SYNTHESIZED from the field names and units in §3.5 (hash figures in TH/s, power in W); treat their
  * values as plausible, not as a firmware's exact output. Error `code` values are not documented there either:
  * the emulator answers -1 with a message.

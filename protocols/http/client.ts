@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { Secret } from '../../lib/secret.js';
 import { ProtoErrors } from '../errors.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../kit/depth.js';
 import { socketError } from '../socket-error.js';
 import { digestAuthorization, digestSupported, parseDigestChallenge } from './digest.js';
 import { HttpErrors } from './errors.js';
@@ -145,6 +146,9 @@ export async function httpGetJson(req: HttpRequest): Promise<{ value: unknown; r
   const url = `http://${req.host}:${req.port}${req.path}`;
   if (reply.status === 401) throw ProtoErrors.auth(`${req.host}:${req.port}`);
   if (reply.status < 200 || reply.status >= 300) throw HttpErrors.status(url, reply.status);
+  if (excessiveNestingAt(reply.body) !== -1) {
+    throw ProtoErrors.decode(`${url}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  }
   try {
     return { value: JSON.parse(reply.body.toString('utf8')), reply };
   } catch {

@@ -8,6 +8,7 @@
  */
 import { RtError } from '../../lib/errors.js';
 import { ProtoErrors } from '../errors.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from './depth.js';
 
 export type ReplyFormat = 'json' | 'text';
 
@@ -32,6 +33,7 @@ export const REPAIR = {
   trailingJunk: 'trailing-junk',
   truncated: 'truncated',
   quotedNanInf: 'quoted-nan-inf',
+  numberOverflow: 'number-overflow',
 } as const;
 
 /** What an API proxy prints when the miner process behind it is down (docs/protocols.md, "## Antminer"). */
@@ -62,6 +64,11 @@ function decodeInner(bytes: Buffer | string): DecodedReply {
     throw ProtoErrors.decode(
       `not JSON nor cgminer text format (starts with ${JSON.stringify(text.slice(0, 20))})`,
     );
+  }
+  // Refuse hostile nesting before any parse or repair touches it (both recurse or backtrack on depth).
+  const deep = excessiveNestingAt(text);
+  if (deep !== -1) {
+    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels (at offset ${deep})`);
   }
   const strict = tryParse(text);
   if (strict.ok) return finish(strict.value, []);
@@ -96,41 +103,45 @@ function finish(value: unknown, repairs: string[]): DecodedReply {
   }
   // Quoted "nan"/"inf" parse fine but are not readings: Avalon firmware sends them (pyasic rpc/base.py
   // _load_api_data; no capture in protocols/fixtures/real). A missing reading is null, never 0.
-  if (replaceQuotedNanInf(value)) repairs.push(REPAIR.quotedNanInf);
+  const replaced = replaceNonReadings(value);
+  if (replaced.quoted) repairs.push(REPAIR.quotedNanInf);
+  // A literal too large for a double (`1e999`) parses to Infinity: not a reading either.
+  if (replaced.overflow) repairs.push(REPAIR.numberOverflow);
   return { value, repairs, format: 'json' };
 }
 
 const NAN_INF = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
 
-/** Replaces string values "nan"/"inf" by null in place; iterative so hostile nesting cannot blow the stack. */
-function replaceQuotedNanInf(root: object): boolean {
-  let changed = false;
+/**
+ * Replaces string values "nan"/"inf" and non-finite numbers (an overflowing literal such as `1e999`) by null in
+ * place; iterative so hostile nesting cannot blow the stack.
+ */
+function replaceNonReadings(root: object): { quoted: boolean; overflow: boolean } {
+  const out = { quoted: false, overflow: false };
   const stack: object[] = [root];
+  const judge = (v: unknown): boolean => {
+    if (typeof v === 'string') {
+      if (v.length <= 10 && NAN_INF.test(v)) {
+        out.quoted = true;
+        return true;
+      }
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) {
+        out.overflow = true;
+        return true;
+      }
+    } else if (v !== null && typeof v === 'object') stack.push(v);
+    return false;
+  };
   while (stack.length > 0) {
     const node = stack.pop() as Record<string, unknown> | unknown[];
     if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const v = node[i];
-        if (typeof v === 'string') {
-          if (v.length <= 10 && NAN_INF.test(v)) {
-            node[i] = null;
-            changed = true;
-          }
-        } else if (v !== null && typeof v === 'object') stack.push(v);
-      }
+      for (let i = 0; i < node.length; i++) if (judge(node[i])) node[i] = null;
     } else {
-      for (const key of Object.keys(node)) {
-        const v = node[key];
-        if (typeof v === 'string') {
-          if (v.length <= 10 && NAN_INF.test(v)) {
-            node[key] = null;
-            changed = true;
-          }
-        } else if (v !== null && typeof v === 'object') stack.push(v);
-      }
+      for (const key of Object.keys(node)) if (judge(node[key])) node[key] = null;
     }
   }
-  return changed;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  */
 import { ProtoErrors } from '../errors.js';
 import { lookupModel } from '../models.js';
-import { flagImplausibleHashrate, flagImplausiblePower } from '../plausibility.js';
+import { checkPlausibility } from '../plausibility.js';
 import type { MinerReading } from '../sample.js';
 import { REPAIR } from './decode.js';
 import type { PlanOutcome } from './plan.js';
@@ -124,8 +124,9 @@ export function finishReading(reading: MinerReading, outcome: FinishInput): Mine
       reading.notes.push(`nominal hashrate from the model table (${spec.source})`);
     }
   }
-  flagImplausibleHashrate(reading);
-  flagImplausiblePower(reading);
+  // Physical bounds, NaN/Infinity repairs, nameplate hashrate and power: the one plausibility check. The raw
+  // reply is kept below, so the check leaves `raw` to this step.
+  checkPlausibility(reading, { keepRawReply: true });
   if (reading.support !== 'full' && reading.raw === null) reading.raw = rawOf(outcome);
   else if (reading.raw !== null) reading.raw = capRaw(reading.raw);
   return reading;

@@ -32,7 +32,7 @@ export interface SnmpTarget {
   timeout_ms: number;
   /** Extra tries after the first, per request. */
   retries: number;
-  /** GETBULK max-repetitions; embedded agents misbehave with large values (docs/snmp.md §5). */
+  /** GETBULK max-repetitions; embedded agents misbehave with large values (docs/protocols.md "SNMP"). */
   max_repetitions: number;
 }
 
@@ -95,7 +95,7 @@ export function isUnder(oid: string, prefix: string): boolean {
   return o.length > p.length && o.startsWith(p) && o[p.length] === '.';
 }
 
-/** Decode one varbind value. Counter64 (and other opaque 64-bit ints) arrive as Buffers (docs/snmp.md §7). */
+/** Decode one varbind value. Counter64 (and other opaque 64-bit ints) arrive as Buffers (docs/protocols.md "SNMP"). */
 export function decodeValue(vb: Varbind): SnmpValue {
   const T = snmp.ObjectType;
   const v = vb.value;
@@ -185,7 +185,7 @@ export class SnmpClient {
     }
   }
 
-  /** Serialize: one request in flight per agent (PDU management cards are slow, docs/snmp.md §5). */
+  /** Serialize: one request in flight per agent (PDU management cards are slow, docs/protocols.md "SNMP"). */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
     this.#queue = run.catch(() => {});

@@ -2,7 +2,6 @@
  * One poll of one SNMP device: walk the profile's columns and decode the rows into channels (outlets, inlets,
  * phases, sensors, switch ports) with values in base units. Decoding is pure and tested on its own.
  */
-import type { GenericTableConfig } from '../../config/sections/snmp.js';
 import type { ColumnData, SnmpClient, SnmpValue } from './client.js';
 import { normalizeOid } from './client.js';
 import { SnmpErrors } from './errors.js';
@@ -210,6 +209,25 @@ const GENERIC_MEASURE: Record<string, Measure> = {
   link: 'link_up',
   state: 'on',
 };
+
+/**
+ * One generic table as the config's `snmp.profiles.*.tables[]` describes it (after defaults are applied). Defined
+ * here so protocols/ does not import config/; the config schema's output type is assignable to it.
+ */
+export interface GenericTableConfig {
+  kind: ChannelKind;
+  name_oid?: string | undefined;
+  columns: Array<{
+    oid: string;
+    measures: string;
+    unit: string;
+    scale: number;
+    type: 'integer' | 'gauge' | 'counter32' | 'counter64' | 'unsigned32';
+    invalid_below?: number | undefined;
+    true_values: number[];
+    false_values: number[];
+  }>;
+}
 
 /** Turn config-defined generic tables into a profile. */
 export function genericProfile(name: string, tables: GenericTableConfig[]): Profile {

@@ -8,7 +8,6 @@
  */
 import { createSocket } from 'node:dgram';
 import snmp from 'net-snmp';
-import { type SnmpConfig, snmpSection } from '../../config/sections/snmp.js';
 
 export interface EmulatedPduOptions {
   host?: string;
@@ -76,7 +75,7 @@ export async function startEmulatedPdu(opts: EmulatedPduOptions): Promise<Emulat
   const ro = snmp.MaxAccess['read-only'];
   const int = snmp.ObjectType.Integer;
   const mib = agent.getMib();
-  // The provider is registered at the Entry OID, not the table OID (docs/snmp.md §6.3).
+  // The provider is registered at the Entry OID, not the table OID (docs/protocols.md "SNMP").
   mib.registerProvider({
     name: TABLE,
     type: snmp.MibProviderType.Table,
@@ -166,30 +165,6 @@ export async function startEmulatedPdu(opts: EmulatedPduOptions): Promise<Emulat
         attempt(50);
       }),
   };
-}
-
-/**
- * The `snmp` config section for the demo: one emulated PDU whose outlet i+1 feeds `rigs[i]` (by address), so
- * `npm start` shows metered power with source pdu. Pass the result to `startSnmpPoller`.
- */
-export function demoSnmpSection(
-  pdu: { port: number; host?: string; community?: string },
-  rigs: ReadonlyArray<{ address: string }>,
-  interval_ms = 10_000,
-): SnmpConfig {
-  const host = pdu.host ?? '127.0.0.1';
-  return snmpSection.parse({
-    devices: [
-      {
-        name: 'demo-pdu',
-        address: `${host}:${pdu.port}`,
-        community: pdu.community ?? 'public',
-        interval_ms,
-        timeout_ms: 1000,
-      },
-    ],
-    map: rigs.map((r, i) => ({ rig: r.address, device: 'demo-pdu', outlet: i + 1 })),
-  });
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

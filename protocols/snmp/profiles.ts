@@ -1,7 +1,7 @@
 /**
  * SNMP device profiles: which table columns to walk on each kind of PDU / UPS / sensor / switch, and how to turn
  * the raw integers into base units (W, Wh, A, V, °C, %). Pure data. OIDs and scaling are from the vendor MIBs as
- * listed in /work/shared/docs/snmp.md §2 (PowerNet-MIB 4.5.8, PDU2-MIB, Sentry4-MIB, EATON-EPDU-MIB, CPS-MIB,
+ * listed in docs/protocols.md "SNMP" (PowerNet-MIB 4.5.8, PDU2-MIB, Sentry4-MIB, EATON-EPDU-MIB, CPS-MIB,
  * RFC 1628, RFC 3433, IF-MIB). A site with an unlisted device writes a `generic` profile in config instead.
  */
 
@@ -89,7 +89,7 @@ export const PROFILES: Record<string, Profile> = {
         name_oid: `${APC}.26.9.4.3.1.3`,
         id_oids: [`${APC}.26.9.4.3.1.2`, `${APC}.26.9.4.3.1.4`],
         columns: [
-          // MIB text gives no unit for Power; watts in practice (docs/snmp.md §2.1).
+          // MIB text gives no unit for Power; watts in practice (docs/protocols.md "SNMP").
           { oid: `${APC}.26.9.4.3.1.7`, measure: 'power_w', scale: 1, invalid_below: 0 },
           { oid: `${APC}.26.9.4.3.1.11`, measure: 'energy_wh', scale: 100, invalid_below: 0 },
           { oid: `${APC}.26.9.4.3.1.6`, measure: 'current_a', scale: 0.1, invalid_below: 0 },
@@ -303,7 +303,7 @@ export const PROFILES: Record<string, Profile> = {
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as [string, ...string[]];
 
-/** Raritan PDU2-MIB (docs/snmp.md §2.2). Rows are pdu.outlet.sensorType; the measure is in the index. */
+/** Raritan PDU2-MIB (docs/protocols.md "SNMP"). Rows are pdu.outlet.sensorType; the measure is in the index. */
 export const RARITAN = {
   outletName: '1.3.6.1.4.1.13742.6.3.5.3.1.3',
   outletLabel: '1.3.6.1.4.1.13742.6.3.5.3.1.2',

@@ -144,7 +144,8 @@ function applySummary(r: MinerReading, h: Hints, body: Json): void {
   // "Low" is the deliberately reduced power profile (docs/protocols.md, "## Whatsminer": Normal/High/Low).
   if (mode && mode.toLowerCase() === 'low') h.curtailed = true;
   // Older builds list active error codes as `Error Code 0..N-1` (whatsminer_m30s_summary.txt, m31s).
-  const count = num(s['Error Code Count']) ?? 0;
+  // The count is the firmware's word: a hostile or corrupt one (1e30) must not make this loop run forever.
+  const count = Math.min(num(s['Error Code Count']) ?? 0, MAX_ERROR_CODES);
   const codes: string[] = [];
   for (let i = 0; i < count; i++) {
     const c = str(s[`Error Code ${i}`]);
@@ -301,6 +302,9 @@ function applyMinerInfo(r: MinerReading, _h: Hints, body: Json): void {
 }
 
 /** `get_error_code` → codes; `error_code` is a list of {"<code>":"<time>"} (or bare strings on some builds). */
+/** Most `Error Code N` fields read from one summary (firmware lists a handful). */
+const MAX_ERROR_CODES = 64;
+
 export function parseErrorCodes(body: Json): string[] {
   const m = msgOf('get_error_code', body);
   const list = m.error_code;

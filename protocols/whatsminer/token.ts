@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import type { Secret } from '../../lib/secret.js';
+import { excessiveNestingAt, MAX_NESTING_DEPTH } from '../kit/depth.js';
 import { ProtoErrors } from '../kit/index.js';
 import { isObject, type Json, statusOf, str } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
@@ -181,6 +182,9 @@ export function decryptReply(session: PrivilegedSession, reply: Json): Json {
 }
 
 function parsePlain(text: string): Json {
+  if (excessiveNestingAt(text) !== -1) {
+    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text) as Json;
   } catch {

@@ -1,5 +1,5 @@
 /** Realistic samples for sink and alert tests and the InfluxDB benchmark (shaped like an Antminer S19 Pro poll). */
-import { emptyBoard, emptyReading, type Sample } from '../../protocols/sample.js';
+import { emptyBoard, emptyReading, type Sample } from '../protocols/sample.js';
 
 export function makeSample(
   rigId: string,

@@ -3,8 +3,8 @@
  * figures at once; tests and benchmarks poll it to exercise the real client. Each rig is a real TCP server
  * replaying real miner replies (protocols/emulator).
  */
-import { EmuErrors } from '../protocols/emulator/errors.js';
-import { type EmulatedRig, startEmulatedRig } from '../protocols/emulator/server.js';
+import { EmuErrors } from './errors.js';
+import { type EmulatedRig, startEmulatedRig } from './server.js';
 
 export type FleetMix = 'antminer' | 'mixed';
 

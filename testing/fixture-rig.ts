@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { readFixtureText } from '../fixtures.js';
-import { decodeReply } from '../kit/index.js';
+import { readFixtureText } from '../protocols/fixtures.js';
+import { decodeReply } from '../protocols/kit/index.js';
 
 export interface FixtureRigOptions {
   host: string;
