@@ -18,6 +18,7 @@ import { type DirLock, lockDir } from '../collector/dir-lock.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { StorageErrors } from '../collector/errors.js';
+import { defaultPollWorkers, PollWorkerPool } from '../collector/poll-workers.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
@@ -210,9 +211,25 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         { shard: shard.index, of: shard.count, rigs: targets.length, configured: config.rigs.length },
         'polling this shard of the site',
       );
+    // Polls run in worker threads unless collector.poll_workers is 0.
+    const workers =
+      config.collector.poll_workers === 'auto' ? defaultPollWorkers() : config.collector.poll_workers;
+    let pollDriverFor = driverFor;
+    if (workers > 0) {
+      const pool = new PollWorkerPool({
+        size: workers,
+        deadlineMs: config.poll.poll_deadline_ms,
+        familyOf: (f) => driverFor(f).family,
+        log,
+      });
+      stack.push({ name: 'poll workers', close: () => pool.close() });
+      await pool.ready();
+      pollDriverFor = (f) => pool.driverFor(f);
+      log.info({ workers }, 'polling in worker threads');
+    }
     const collector = await startCollector(config, targets, {
       log,
-      driverFor,
+      driverFor: pollDriverFor,
       ...(dirLock ? { dirLock } : {}),
       estimatePowerW,
       ...(meter ? { meter } : {}),

@@ -119,6 +119,12 @@ export const SchedErrors = {
     'the protocol driver failed with an unexpected (unnamed) error',
     (addr, why) => `${addr}: the driver failed unexpectedly: ${why}`,
   ),
+  workerDied: defineError<[string, number | null]>(
+    'RT_ERR_SCHED_WORKER_DIED',
+    'the poll worker thread running this poll exited (crash or shutdown); the worker is restarted',
+    (addr, code) =>
+      `${addr}: the poll worker thread exited${code === null ? '' : ` (code ${code})`} while polling; it is restarted`,
+  ),
 } as const;
 
 /** Network discovery (`rigtel scan`, scheduled rescans). */

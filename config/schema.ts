@@ -290,9 +290,15 @@ export const configSchema = z
           })
           .strict()
           .default({ index: 0, count: 1 }),
+        poll_workers: z
+          .union([z.number().int().min(0).max(64), z.literal('auto')])
+          .default('auto')
+          .describe(
+            "Worker threads that run rig polls (sockets, decoding, parsing) off the main thread, which keeps fleet state, the journal and the API. 'auto': one per core but one, at least one. 0: poll on the main thread.",
+          ),
       })
       .strict()
-      .default({ shard: { index: 0, count: 1 } }),
+      .default({ shard: { index: 0, count: 1 }, poll_workers: 'auto' }),
     snmp: snmpSection,
     sinks: sinksSection,
     alerts: alertsSection,

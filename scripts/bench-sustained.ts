@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s]`
+ * `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
  *
  * Runs the real `rigtel run` (a child process) against an emulated mixed fleet served from another process, and
  * reads what it reports: staleness per rig (`rigtel_rig_age_seconds`) sampled every 5 s after the first
@@ -36,6 +36,8 @@ export interface SustainedOptions {
   concurrency: number;
   /** storage.journal_fsync of the collector under test (default always, the config default). */
   fsync?: 'always' | 'off';
+  /** collector.poll_workers of the collector under test (default 'auto', the config default). */
+  workers?: number | 'auto';
 }
 
 export function parseSustainedArgs(args: string[]): SustainedOptions {
@@ -54,6 +56,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     else if (args[i] === '--api-load') o.apiLoadMs = duration(v);
     else if (args[i] === '--concurrency') o.concurrency = Number(v);
     else if (args[i] === '--fsync') o.fsync = v === 'off' ? 'off' : 'always';
+    else if (args[i] === '--workers') o.workers = v === 'auto' ? 'auto' : Number(v);
     else continue;
     i++;
   }
@@ -188,6 +191,7 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       command_timeout_ms: 4000,
     },
     storage: { dir: join(dir, 'data'), journal_fsync: o.fsync ?? 'always' },
+    collector: { poll_workers: o.workers ?? 'auto' },
     api: { listen: `127.0.0.1:${port}` },
     rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
   };

@@ -11,7 +11,7 @@
  *   startup    `rigtel --version` / `--help` wall time from dist/ and through tsx
  *
  *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
- *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s]`
+ *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
  *
  * `npm run bench -- sweep parser` runs a subset.
  */

@@ -1,0 +1,228 @@
+/**
+ * A pool of poll worker threads (collector/poll-worker.ts). It hands out `MinerDriver`s whose `poll()` runs in
+ * a worker: the main thread keeps the deadline, identity, power, fleet state and journal (collector/poll.ts
+ * wraps these drivers like any other), the worker does the socket, decoding, parsing and plausibility.
+ *
+ * Jobs go to the worker with the fewest polls in flight, gathered into one message per worker per turn of the
+ * event loop; results come back the same way. An abort (deadline or shutdown) settles the poll at once on the
+ * main thread and tells the worker to drop it. A worker that dies fails its polls in flight with
+ * RT_ERR_SCHED_WORKER_DIED and is replaced.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { RtError, registeredErrors } from '../lib/errors.js';
+import type { MinerDriver, PollTarget } from '../protocols/driver.js';
+import type { Family, MinerReading } from '../protocols/sample.js';
+import { SchedErrors } from './errors.js';
+import { type Logger, silentLogger } from './journal.js';
+import type { FromWorker, JobResult, ToWorker, WireJob } from './poll-wire.js';
+
+/** `poll.workers` unset: one worker per core but one (the main thread keeps the last), at least one. */
+export function defaultPollWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * The worker entry beside this file: through tsx, a bootstrap that registers tsx's loader in the worker (a
+ * worker does not inherit the main thread's module hooks) and then loads poll-worker.ts; from a compiled
+ * build, poll-worker.js.
+ */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('./poll-worker-boot.mjs', import.meta.url)
+    : new URL('./poll-worker.js', import.meta.url);
+}
+
+interface Pending {
+  resolve: (r: MinerReading) => void;
+  reject: (e: unknown) => void;
+  address: string;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  inFlight: Map<number, Pending>;
+  jobs: WireJob[];
+  aborts: number[];
+  flushQueued: boolean;
+  /** Resolves when the worker has loaded its drivers. */
+  ready: Promise<void>;
+  markReady: () => void;
+}
+
+export interface PollWorkerPoolOptions {
+  size: number;
+  /** Each job's deadline inside the worker (poll.poll_deadline_ms). */
+  deadlineMs: number;
+  /** Families resolved on the main thread for `driver.family` (protocols/registry.ts driverFor). */
+  familyOf: (family: Family | 'auto') => Family;
+  log?: Logger;
+}
+
+export interface PollWorkerStats {
+  workers: number;
+  in_flight: number;
+  /** Workers that died and were replaced. */
+  restarts: number;
+  /** Polls failed because their worker died. */
+  lost: number;
+}
+
+export class PollWorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly log: Logger;
+  private nextId = 1;
+  private closed = false;
+  private restarts = 0;
+  private lost = 0;
+
+  constructor(private readonly opts: PollWorkerPoolOptions) {
+    this.log = opts.log ?? silentLogger;
+    for (let i = 0; i < Math.max(1, opts.size); i++) this.slots.push(this.spawn(i));
+  }
+
+  private spawn(index: number): Slot {
+    const worker = new Worker(workerUrl());
+    let loaded = () => {};
+    const ready = new Promise<void>((resolve) => {
+      loaded = resolve;
+    });
+    const slot: Slot = {
+      index,
+      worker,
+      inFlight: new Map(),
+      jobs: [],
+      aborts: [],
+      flushQueued: false,
+      ready,
+      markReady: loaded,
+    };
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.t === 'done') for (const r of msg.results) this.settle(slot, r);
+      else if (msg.t === 'ready') slot.markReady();
+    });
+    worker.on('error', (err) => {
+      this.log.error({ worker: index, err: err.message }, 'poll worker failed');
+    });
+    worker.on('exit', (code) => this.onExit(slot, code));
+    return slot;
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    if (this.slots[slot.index] !== slot) return;
+    slot.markReady(); // a worker that died while loading is not waited for
+    const pending = [...slot.inFlight.values()];
+    slot.inFlight.clear();
+    for (const p of pending) {
+      this.lost += 1;
+      p.reject(SchedErrors.workerDied(p.address, code));
+    }
+    if (this.closed) return;
+    this.restarts += 1;
+    this.log.warn({ worker: slot.index, code, lost: pending.length }, 'poll worker exited; restarting it');
+    this.slots[slot.index] = this.spawn(slot.index);
+  }
+
+  private settle(slot: Slot, r: JobResult): void {
+    const p = slot.inFlight.get(r.id);
+    if (!p) return; // aborted on this side already
+    slot.inFlight.delete(r.id);
+    if ('reading' in r) p.resolve(r.reading as MinerReading);
+    else if (r.error.code === null) p.reject(new Error(r.error.message));
+    else
+      p.reject(new RtError(r.error.code, r.error.message, registeredErrors().get(r.error.code)?.httpStatus));
+  }
+
+  private queue(slot: Slot, fill: (s: Slot) => void): void {
+    fill(slot);
+    if (slot.flushQueued) return;
+    slot.flushQueued = true;
+    setImmediate(() => {
+      slot.flushQueued = false;
+      if (this.slots[slot.index] !== slot) return;
+      if (slot.jobs.length > 0) {
+        const msg: ToWorker = { t: 'jobs', jobs: slot.jobs };
+        slot.jobs = [];
+        slot.worker.postMessage(msg);
+      }
+      if (slot.aborts.length > 0) {
+        const msg: ToWorker = { t: 'abort', ids: slot.aborts };
+        slot.aborts = [];
+        slot.worker.postMessage(msg);
+      }
+    });
+  }
+
+  private pick(): Slot {
+    let best = this.slots[0] as Slot;
+    for (const s of this.slots) if (s.inFlight.size < best.inFlight.size) best = s;
+    return best;
+  }
+
+  /** Run one poll in a worker. Rejects like a driver would: RtError, or a plain Error for an unnamed failure. */
+  poll(family: Family | 'auto', target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
+    if (this.closed) return Promise.reject(SchedErrors.workerDied(`${target.host}:${target.port}`, null));
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const id = this.nextId++;
+    const slot = this.pick();
+    const { password, ...rest } = target;
+    const job: WireJob = {
+      id,
+      family,
+      target: password === undefined ? rest : { ...rest, password: password.reveal() },
+      deadline_ms: this.opts.deadlineMs,
+    };
+    return new Promise<MinerReading>((resolve, reject) => {
+      const onAbort = () => {
+        if (!slot.inFlight.delete(id)) return;
+        this.queue(slot, (s) => s.aborts.push(id));
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      slot.inFlight.set(id, {
+        address: `${target.host}:${target.port}`,
+        resolve: (r) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      });
+      this.queue(slot, (s) => s.jobs.push(job));
+    });
+  }
+
+  /** A driver for `family` whose polls run in this pool. */
+  driverFor(family: Family | 'auto'): MinerDriver {
+    return { family: this.opts.familyOf(family), poll: (t, signal) => this.poll(family, t, signal) };
+  }
+
+  /**
+   * Resolves when every worker has loaded its drivers (through tsx that compiles protocols/ in each worker,
+   * seconds on a busy machine). Await it before polling, or the first polls' deadlines run during the load.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  stats(): PollWorkerStats {
+    let inFlight = 0;
+    for (const s of this.slots) inFlight += s.inFlight.size;
+    return { workers: this.slots.length, in_flight: inFlight, restarts: this.restarts, lost: this.lost };
+  }
+
+  /** Stop worker `index` as if it had crashed (tests, and an operator's escape hatch); it is replaced. */
+  async kill(index: number): Promise<void> {
+    const slot = this.slots[index];
+    if (slot) await slot.worker.terminate();
+  }
+
+  /** Stop every worker; polls still in flight fail with RT_ERR_SCHED_WORKER_DIED. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
