@@ -5,9 +5,11 @@
  * gives an address. Comments and formatting of the YAML are kept (yaml's Document API). Without `--write` the
  * updated config is printed; with it the file is rewritten once every row checked out.
  */
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { validateConfig } from '../config/load.js';
+import { parseCsv } from '../lib/csv.js';
 import { errorMessage } from '../lib/errors.js';
 import { type FlagSpecs, flagHelp, parseArgs } from './args.js';
 import { CliErrors, LayoutErrors } from './errors.js';
@@ -38,39 +40,6 @@ export interface LayoutRow {
   rack: string;
   slot: number | null;
   site: string | null;
-}
-
-/** RFC 4180 fields: commas, quoted fields with "" for a quote, CRLF or LF line ends. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }
 
 export function layoutRows(file: string, text: string): LayoutRow[] {

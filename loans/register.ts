@@ -3,6 +3,7 @@
  * `loans.loans_dir`, plus each facility's `register_csv` (the lender's asset register) merged into its pledges.
  * Every file is validated by the same zod schema as the config, so an error names the file and field.
  */
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -16,6 +17,7 @@ import {
   type Pledge,
   pledgeSchema,
 } from '../config/sections/loans.js';
+import { parseCsv } from '../lib/csv.js';
 import { errorMessage } from '../lib/errors.js';
 import { LoanErrors } from './errors.js';
 
@@ -125,36 +127,4 @@ export function parseRegister(text: string, file = 'register.csv'): Pledge[] {
     out.push(result.data);
   }
   return out;
-}
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
 }

@@ -6,7 +6,9 @@
  * height, fees_btc_per_block, fee_share, price_usd (btc_price_usd is accepted for price_usd); `value` is a plain
  * decimal. Every row is checked before any is recorded: one bad row and nothing is imported.
  */
+
 import { basename } from 'node:path';
+import { csvLineFields } from '../../lib/csv.js';
 import { MarketErrors } from './errors.js';
 import { MARKET_KINDS, type MarketKind, type MarketValue } from './store.js';
 
@@ -54,29 +56,6 @@ function checkRow(row: Row, where: string, fileSource: string, now: number): Mar
   return { kind, at_ms: at, value, source, basis, recorded_ms: now };
 }
 
-/** Parse a CSV line with optional double-quoted fields. */
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out.map((f) => f.trim());
-}
-
 export function parseMarketImport(file: string, text: string, now: number): MarketValue[] {
   const source = `import:${basename(file)}`;
   const trimmed = text.trim();
@@ -93,7 +72,7 @@ export function parseMarketImport(file: string, text: string, now: number): Mark
     return rows.map((r, i) => checkRow((r ?? {}) as Row, `${file}: values[${i}]`, source, now));
   }
   const lines = text.split(/\r?\n/);
-  const header = csvFields(lines[0] ?? '').map((h) => h.toLowerCase());
+  const header = csvLineFields(lines[0] ?? '').map((h) => h.toLowerCase());
   for (const need of ['time', 'kind', 'value']) {
     if (!header.includes(need))
       throw MarketErrors.importFile(`${file}:1`, `header must name time, kind and value (missing ${need})`);
@@ -102,7 +81,7 @@ export function parseMarketImport(file: string, text: string, now: number): Mark
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (!line.trim() || line.trimStart().startsWith('#')) continue;
-    const f = csvFields(line);
+    const f = csvLineFields(line);
     const row: Record<string, string> = {};
     header.forEach((h, j) => {
       row[h] = f[j] ?? '';
