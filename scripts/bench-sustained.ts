@@ -36,7 +36,7 @@ export interface SustainedOptions {
   concurrency: number;
   /** storage.journal_fsync of the collector under test (default always, the config default). */
   fsync?: 'always' | 'off';
-  /** collector.poll_workers of the collector under test (default 0, the config default). */
+  /** collector.poll_workers of the collector under test (default 'auto', the config default). */
   workers?: number | 'auto';
 }
 
@@ -191,7 +191,7 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       command_timeout_ms: 4000,
     },
     storage: { dir: join(dir, 'data'), journal_fsync: o.fsync ?? 'always' },
-    collector: { poll_workers: o.workers ?? 0 },
+    collector: { poll_workers: o.workers ?? 'auto' },
     api: { listen: `127.0.0.1:${port}` },
     rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
   };
