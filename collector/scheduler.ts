@@ -18,7 +18,9 @@
  *
  * `runRound()` and `sweep()` poll every target at once and await the lot: tests and benchmarks drive them.
  */
+
 import { errorMessage } from '../lib/errors.js';
+import { hashString32 } from '../lib/hash.js';
 import { type Logger, silentLogger } from '../lib/log.js';
 import type { Sample } from '../protocols/sample.js';
 import type { RigTarget } from './poll.js';
@@ -89,17 +91,7 @@ export type PollFn = (target: RigTarget, signal: AbortSignal) => Promise<Sample>
 
 /** FNV-1a of the address with a murmur3 finalizer (neighbouring addresses land far apart): the rig's phase. */
 function phaseOf(address: string, intervalMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) {
-    h ^= address.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return Math.floor(((h >>> 0) / 0x1_0000_0000) * intervalMs);
+  return Math.floor((hashString32(address) / 0x1_0000_0000) * intervalMs);
 }
 
 /** Timer resolution: slots due within this much are started together. */

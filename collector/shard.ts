@@ -8,6 +8,7 @@
  * before the first poll, when the rig's MAC is not, and it must not move when a rig's MAC appears or changes
  * (a control board swap). Rigs found by discovery have no name yet: their address is the key.
  */
+import { hashString32 } from '../lib/hash.js';
 import type { RigTarget } from './poll.js';
 
 export interface Shard {
@@ -17,18 +18,7 @@ export interface Shard {
 
 /** 32-bit FNV-1a with a murmur3 finalizer: cheap and well spread for short keys. */
 function score(key: string, shard: number): number {
-  let h = 0x811c9dc5;
-  const s = `${key}\u0000${shard}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hashString32(`${key}\u0000${shard}`);
 }
 
 /** The shard that polls the rig with this key. */

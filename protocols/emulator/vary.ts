@@ -17,17 +17,10 @@
  * Deterministic: the output depends only on the seed, the number of replies served so far and the clock
  * (`now`, injectable), so a test that passes a seed and a fake clock gets the same bytes every run.
  */
+import { mix32 } from '../../lib/hash.js';
 
-/** 32-bit finaliser (avalanche mix); the building block of the seeded noise below. */
-function fmix(input: number): number {
-  let h = input >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** The seeded noise below is built on murmur3's finaliser (lib/hash.ts). */
+const fmix = mix32;
 
 function hash3(a: number, b: number, c: number): number {
   return fmix(fmix(fmix(a ^ 0x9e3779b9) ^ b) ^ c);
