@@ -9,7 +9,15 @@
  * become history and `last_error` names RT_ERR_BROKER_COLLECTOR_GONE.
  */
 import { errorMessage } from '../lib/errors.js';
-import type { Family, PowerSource, RigState, Sample, Support } from '../protocols/sample.js';
+import {
+  emptyIdentity,
+  emptyReading,
+  type Family,
+  type PowerSource,
+  type RigState,
+  type Sample,
+  type Support,
+} from '../protocols/sample.js';
 import { BrokerFleetErrors } from './errors.js';
 import { Fleet } from './fleet.js';
 import type { RigTarget } from './poll.js';
@@ -54,7 +62,10 @@ export function sampleFromState(topic: string, payload: string): Sample {
   const poll = (m['poll'] && typeof m['poll'] === 'object' ? m['poll'] : {}) as Record<string, unknown>;
   const fans = Array.isArray(m['fan_rpm']) ? (m['fan_rpm'] as unknown[]) : [];
   const poolUrl = str(m['pool_url']);
+  const family = (str(m['family']) ?? 'unknown') as Family;
+  // The state message carries the summary figures only: everything else stays missing (null), as in any reading.
   return {
+    ...emptyReading(family),
     v: 1,
     rig_id: rigId,
     site: str(m['site']) ?? '',
@@ -62,34 +73,23 @@ export function sampleFromState(topic: string, payload: string): Sample {
     address: str(m['address']) ?? rigId,
     at_ms: atMs,
     identity: {
-      family: (str(m['family']) ?? 'unknown') as Family,
+      ...emptyIdentity(family),
       make: str(m['make']),
       model: str(m['model']),
       firmware: str(m['firmware']),
       mac: str(m['mac']),
-      serial: null,
-      hostname: null,
     },
     state: (str(m['state']) ?? 'error') as RigState,
-    state_inferred: false,
     hashrate_hs: num(m['hashrate_hs']),
     hashrate_avg_hs: num(m['hashrate_avg_hs']),
     hashrate_nominal_hs: num(m['hashrate_nominal_hs']),
     temp_board_max_c: num(m['temp_board_max_c']),
     temp_chip_max_c: num(m['temp_chip_max_c']),
-    temp_inlet_c: null,
-    temp_outlet_c: null,
     power_w: num(m['power_w']),
     power_source: (str(m['power_source']) as PowerSource | null) ?? null,
     power_miner_w: num(m['power_miner_w']),
     energy_wh: num(m['energy_wh']),
     uptime_s: num(m['uptime_s']),
-    shares_accepted: null,
-    shares_rejected: null,
-    shares_stale: null,
-    hw_errors: null,
-    difficulty_accepted: null,
-    boards: [],
     fans: fans.map((rpm, index) => ({ index, rpm: num(rpm) })),
     pools: poolUrl
       ? [
@@ -106,9 +106,6 @@ export function sampleFromState(topic: string, payload: string): Sample {
         ]
       : [],
     support: (str(m['support']) ?? 'partial') as Support,
-    repairs: [],
-    notes: [],
-    raw: null,
     poll: {
       ok: poll['ok'] === true,
       duration_ms: num(poll['duration_ms']) ?? 0,
