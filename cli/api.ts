@@ -5,7 +5,6 @@
  * served in this mode (RT_ERR_API_HISTORY_UNAVAILABLE): the history route's store is synchronous and an InfluxDB
  * reader for it is not built yet.
  */
-import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
@@ -13,7 +12,7 @@ import { ApiErrors } from '../api/errors.js';
 import { TokenStore } from '../api/tokens.js';
 import { BrokerFleet } from '../collector/broker-fleet.js';
 import { targetsFromConfig } from '../collector/runtime.js';
-import { topicSegment } from '../collector/sinks/mqtt.js';
+import { topicSegment, withCredentialsAndTls } from '../collector/sinks/mqtt.js';
 import type { SinkStatus } from '../collector/sinks/sink.js';
 import type { HistoryStore } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
@@ -54,16 +53,7 @@ function clientOptions(c: MqttSinkConfig): IClientOptions {
     connectTimeout: c.connect_timeout_ms,
     reconnectPeriod: 1000,
   };
-  if (c.username) opts.username = c.username;
-  if (c.password) opts.password = c.password.reveal();
-  if (c.url.startsWith('mqtts:')) {
-    opts.rejectUnauthorized = c.tls.reject_unauthorized;
-    for (const k of ['ca', 'cert', 'key'] as const) {
-      const path = c.tls[k];
-      if (path) opts[k] = readFileSync(path);
-    }
-  }
-  return opts;
+  return withCredentialsAndTls(c, opts);
 }
 
 export async function apiCommand(opts: ApiOptions): Promise<number> {

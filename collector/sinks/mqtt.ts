@@ -167,6 +167,28 @@ const HA_SENSORS: HaSensor[] = [
 const TLS_VERIFY_CODES =
   /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_REVOKED|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)$/;
 
+/**
+ * The broker login and TLS material of `c` added to `opts`: the sink and the standalone API (`rigtel api`)
+ * connect the same way. A TLS file that cannot be read is RT_ERR_SINK_MQTT_TLS.
+ */
+export function withCredentialsAndTls(c: MqttSinkConfig, opts: IClientOptions): IClientOptions {
+  if (c.username) opts.username = c.username;
+  if (c.password) opts.password = c.password.reveal();
+  if (c.url.startsWith('mqtts:')) {
+    opts.rejectUnauthorized = c.tls.reject_unauthorized;
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const path = c.tls[k];
+      if (!path) continue;
+      try {
+        opts[k] = readFileSync(path);
+      } catch (err) {
+        throw MqttSinkErrors.tls(path, (err as NodeJS.ErrnoException).code ?? errorMessage(err));
+      }
+    }
+  }
+  return opts;
+}
+
 export class MqttSink implements Sink {
   readonly name: string;
   readonly #cfg: MqttSinkConfig;
@@ -246,21 +268,7 @@ export class MqttSink implements Sink {
       queueQoSZero: false,
       will: { topic: this.collectorTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     };
-    if (c.username) opts.username = c.username;
-    if (c.password) opts.password = c.password.reveal();
-    if (c.url.startsWith('mqtts:')) {
-      opts.rejectUnauthorized = c.tls.reject_unauthorized;
-      for (const k of ['ca', 'cert', 'key'] as const) {
-        const path = c.tls[k];
-        if (!path) continue;
-        try {
-          opts[k] = readFileSync(path);
-        } catch (err) {
-          throw MqttSinkErrors.tls(path, (err as NodeJS.ErrnoException).code ?? errorMessage(err));
-        }
-      }
-    }
-    return opts;
+    return withCredentialsAndTls(c, opts);
   }
 
   async open(): Promise<void> {
