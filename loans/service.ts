@@ -271,14 +271,7 @@ export class LoanService {
     const windowFrom = Math.max(fromMs, toMs - RECONCILE_WINDOW_MS);
     const { watcher, samples } = this.#replay(f, windowFrom, toMs);
     const pledged = watcher.pledged();
-    const mapped = new Map(
-      (
-        this.#db.prepare('SELECT key, rig_id FROM pledge_rigs WHERE loan_id = ?').all(f.id) as {
-          key: string;
-          rig_id: string;
-        }[]
-      ).map((r) => [r.key, r.rig_id]),
-    );
+    const mapped = this.#pledgeRigIds(f.id);
     const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
     const rigs: RigInput[] = f.pledges.map((p) => {
       const rigId = pledged.find((s) => s.key === p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
@@ -379,14 +372,7 @@ export class LoanService {
   /** Signed hourly rollups of the pledged rigs, so a lender can recompute any figure. */
   rollups(id: string, fromMs: number, toMs: number): { doc: SignedDoc; bytes: string } {
     const f = this.facility(id);
-    const mapped = new Map(
-      (
-        this.#db.prepare('SELECT key, rig_id FROM pledge_rigs WHERE loan_id = ?').all(f.id) as {
-          key: string;
-          rig_id: string;
-        }[]
-      ).map((r) => [r.key, r.rig_id]),
-    );
+    const mapped = this.#pledgeRigIds(f.id);
     const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
     const body = {
       loan_id: f.id,
@@ -400,6 +386,15 @@ export class LoanService {
     };
     const doc = signDoc('pledged-rollups', JSON.parse(canonicalJson(body)), null, this.key);
     return { doc, bytes: serializeDoc(doc) };
+  }
+
+  /** Pledge key → the rig id it was last matched to (kept across restarts in pledge_rigs). */
+  #pledgeRigIds(loanId: string): Map<string, string> {
+    const rows = this.#db.prepare('SELECT key, rig_id FROM pledge_rigs WHERE loan_id = ?').all(loanId) as {
+      key: string;
+      rig_id: string;
+    }[];
+    return new Map(rows.map((r) => [r.key, r.rig_id]));
   }
 
   /** Summary for GET /v1/loans and /v1/loans/:id. */
