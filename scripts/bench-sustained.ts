@@ -201,7 +201,11 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
   const startAt = performance.now();
   // BENCH_PROFILE_DIR=<dir>: write a CPU profile of the collector there (node --cpu-prof).
   const prof = process.env.BENCH_PROFILE_DIR;
-  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  // BENCH_NODE_ARGS="--flag …": extra node flags for the collector (e.g. a heap snapshot signal, V8 tuning).
+  const nodeArgs = [
+    ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
+    ...(process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+  ];
   const child = spawn(
     process.execPath,
     [...nodeArgs, join(repoRoot, 'bin/rigtel.js'), 'run', '--config', configFile],

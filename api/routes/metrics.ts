@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
+import type { RigStatus } from '../../collector/views.js';
+import { redactText } from '../../lib/secret.js';
 import { RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
@@ -18,87 +21,133 @@ function label(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** Chunks of about this many characters leave at a time: a 10,000-rig exposition (~40 MB) is never one string. */
+const CHUNK_CHARS = 64 * 1024;
+
+type MetricLines = () => Iterable<string>;
+
+/**
+ * The exposition as a list of families, rendered lazily into chunks. Each family is its HELP and TYPE lines and
+ * then its samples; per-rig families are generators over the fleet snapshot, so a scrape holds one chunk at a
+ * time instead of every line, the joined body and its Buffer (hundreds of MB of garbage per scrape at 10,000 rigs).
+ */
 class Exposition {
-  readonly lines: string[] = [];
+  private readonly families: Array<{ head: string; lines: MetricLines }> = [];
+
   metric(
     name: string,
     type: 'gauge' | 'counter',
     help: string,
     samples: Array<[Record<string, string>, number | null]>,
   ) {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const lines: string[] = [];
     for (const [labels, value] of samples) {
-      // A missing figure is left out, never exported as 0.
-      if (value === null || !Number.isFinite(value)) continue;
       const l = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`);
-      this.lines.push(`${name}${l.length ? `{${l.join(',')}}` : ''} ${value}`);
+      const line = sampleLine(name, l.join(','), value);
+      if (line !== null) lines.push(line);
     }
+    this.family(name, type, help, () => lines);
+  }
+
+  /** A family whose sample lines (already formatted) are produced when the body is written. */
+  family(name: string, type: 'gauge' | 'counter', help: string, lines: MetricLines) {
+    this.families.push({ head: `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`, lines });
+  }
+
+  /** The body in chunks of whole lines, each through the API's one redaction (api/app.ts does it for strings). */
+  *chunks(): Generator<string> {
+    let buf = '';
+    for (const f of this.families) {
+      buf += f.head;
+      for (const line of f.lines()) {
+        buf += `${line}\n`;
+        if (buf.length >= CHUNK_CHARS) {
+          yield redactText(buf);
+          buf = '';
+        }
+      }
+    }
+    if (buf) yield redactText(buf);
   }
 }
 
-type Samples = Array<[Record<string, string>, number | null]>;
+/** One sample line, or null for a missing figure (left out, never exported as 0). */
+function sampleLine(name: string, labels: string, value: number | null): string | null {
+  if (value === null || !Number.isFinite(value)) return null;
+  return `${name}${labels ? `{${labels}}` : ''} ${value}`;
+}
 
 /**
  * Per-rig series in base units (Prometheus naming practice: `_hashes_per_second`, `_watts`, `_celsius`,
  * `_joules_total`), labelled with the rig id, its configured name, site, row, rack and model, so a dashboard
  * can group by rack without a join. A reading the rig did not give is left out, never exported as 0.
  */
-function rigSeries(e: Exposition, deps: ApiDeps): void {
-  const hashrate: Samples = [];
-  const power: Samples = [];
-  const chip: Samples = [];
-  const board: Samples = [];
-  const fans: Samples = [];
-  const energy: Samples = [];
-  const state: Samples = [];
-  const up: Samples = [];
-  for (const rig of deps.fleet.list()) {
+function rigSeries(e: Exposition, deps: ApiDeps, rigs: readonly RigStatus[]): void {
+  // Each rig's labels are rendered once per scrape; the families below add theirs after them.
+  const labels = rigs.map((rig) => {
     const loc = rigLocation(deps.config, configuredRig(deps.config, rig));
-    const s = rig.current;
-    const labels: Record<string, string> = {
-      rig: rig.rig_id,
-      name: rig.name ?? rig.rig_id,
-      site: loc?.site ?? deps.config.site.name,
-      row: loc?.row ?? '',
-      rack: loc?.rack ?? '',
-      model: s?.identity.model ?? '',
-    };
-    up.push([labels, s ? 1 : 0]);
-    for (const st of RIG_STATES) state.push([{ ...labels, state: st }, rig.state === st ? 1 : 0]);
-    if (!s) continue;
-    hashrate.push([labels, s.hashrate_hs]);
-    if (s.power_w !== null && s.power_source !== null)
-      power.push([{ ...labels, source: s.power_source }, s.power_w]);
-    // The miner's own claim beside a metered or estimated figure.
-    if (s.power_source !== 'miner' && s.power_miner_w !== null)
-      power.push([{ ...labels, source: 'miner' }, s.power_miner_w]);
-    chip.push([labels, s.temp_chip_max_c]);
-    board.push([labels, s.temp_board_max_c]);
-    for (const f of s.fans) fans.push([{ ...labels, fan: String(f.index) }, f.rpm]);
-    energy.push([labels, s.energy_wh === null ? null : s.energy_wh * 3600]);
-  }
-  e.metric('rigtel_rig_up', 'gauge', '1 when the rig answered its latest poll.', up);
-  e.metric('rigtel_rig_state', 'gauge', '1 for the state the rig is in, 0 for the others.', state);
-  e.metric(
-    'rigtel_rig_hashrate_hashes_per_second',
-    'gauge',
-    'Rig hashrate as the miner reports it.',
-    hashrate,
+    return [
+      `rig="${label(rig.rig_id)}"`,
+      `name="${label(rig.name ?? rig.rig_id)}"`,
+      `site="${label(loc?.site ?? deps.config.site.name)}"`,
+      `row="${label(loc?.row ?? '')}"`,
+      `rack="${label(loc?.rack ?? '')}"`,
+      `model="${label(rig.current?.identity.model ?? '')}"`,
+    ].join(',');
+  });
+  /** A family over the rigs: `values` gives each rig's [extra labels, value] pairs. */
+  const perRig = (
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    values: (rig: RigStatus) => Iterable<[string, number | null]>,
+  ) =>
+    e.family(name, type, help, function* () {
+      for (let i = 0; i < rigs.length; i++) {
+        for (const [extra, value] of values(rigs[i]!)) {
+          const line = sampleLine(name, extra ? `${labels[i]},${extra}` : labels[i]!, value);
+          if (line !== null) yield line;
+        }
+      }
+    });
+  const one = (value: number | null): Array<[string, number | null]> => [['', value]];
+  const none: Array<[string, number | null]> = [];
+  perRig('rigtel_rig_up', 'gauge', '1 when the rig answered its latest poll.', (r) => one(r.current ? 1 : 0));
+  perRig('rigtel_rig_state', 'gauge', '1 for the state the rig is in, 0 for the others.', (r) =>
+    RIG_STATES.map((st) => [`state="${st}"`, r.state === st ? 1 : 0]),
   );
-  e.metric(
+  perRig('rigtel_rig_hashrate_hashes_per_second', 'gauge', 'Rig hashrate as the miner reports it.', (r) =>
+    r.current ? one(r.current.hashrate_hs) : none,
+  );
+  perRig(
     'rigtel_rig_power_watts',
     'gauge',
     'Rig power by source: pdu (metered), miner (its own claim), estimate (model table).',
-    power,
+    (r) => {
+      const s = r.current;
+      if (!s) return none;
+      const out: Array<[string, number | null]> = [];
+      if (s.power_w !== null && s.power_source !== null) out.push([`source="${s.power_source}"`, s.power_w]);
+      // The miner's own claim beside a metered or estimated figure.
+      if (s.power_source !== 'miner' && s.power_miner_w !== null)
+        out.push(['source="miner"', s.power_miner_w]);
+      return out;
+    },
   );
-  e.metric('rigtel_rig_chip_temperature_celsius', 'gauge', 'Hottest chip on the rig.', chip);
-  e.metric('rigtel_rig_board_temperature_celsius', 'gauge', 'Hottest board sensor on the rig.', board);
-  e.metric('rigtel_rig_fan_speed_rpm', 'gauge', 'Fan speed in revolutions per minute.', fans);
-  e.metric(
+  perRig('rigtel_rig_chip_temperature_celsius', 'gauge', 'Hottest chip on the rig.', (r) =>
+    r.current ? one(r.current.temp_chip_max_c) : none,
+  );
+  perRig('rigtel_rig_board_temperature_celsius', 'gauge', 'Hottest board sensor on the rig.', (r) =>
+    r.current ? one(r.current.temp_board_max_c) : none,
+  );
+  perRig('rigtel_rig_fan_speed_rpm', 'gauge', 'Fan speed in revolutions per minute.', (r) =>
+    r.current ? r.current.fans.map((f) => [`fan="${f.index}"`, f.rpm]) : none,
+  );
+  perRig(
     'rigtel_rig_energy_joules_total',
     'counter',
     'Energy metered by the PDU outlet feeding the rig (its own cumulative counter).',
-    energy,
+    (r) => (r.current ? one(r.current.energy_wh === null ? null : r.current.energy_wh * 3600) : none),
   );
 }
 
@@ -158,7 +207,7 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           .filter((src) => fleet.power_sources[src] > 0)
           .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
       );
-      rigSeries(e, deps);
+      rigSeries(e, deps, snap.rigs);
       const polling = deps.health.polling();
       e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
         [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
@@ -188,12 +237,17 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       }
       // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
       const nowMs = now();
-      const ages: Array<[Record<string, string>, number | null]> = [];
-      for (const rig of snap.rigs) {
-        if (rig.last_seen_ms !== null)
-          ages.push([{ rig_id: rig.rig_id }, Math.max(0, (nowMs - rig.last_seen_ms) / 1000)]);
-      }
-      e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
+      e.family(
+        'rigtel_rig_age_seconds',
+        'gauge',
+        'Seconds since the rig last answered a poll.',
+        function* () {
+          for (const rig of snap.rigs) {
+            if (rig.last_seen_ms === null) continue;
+            yield `rigtel_rig_age_seconds{rig_id="${label(rig.rig_id)}"} ${Math.max(0, (nowMs - rig.last_seen_ms) / 1000)}`;
+          }
+        },
+      );
       const sinks = deps.health.sinks();
       e.metric(
         'rigtel_sink_up',
@@ -252,7 +306,11 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
         [{ version: VERSION, nodejs: process.versions.node }, 1],
       ]);
-      reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
+      // Streamed: written as the socket takes it, a chunk at a time (already redacted, see Exposition.chunks).
+      reply
+        .type('text/plain; version=0.0.4; charset=utf-8')
+        .send(Readable.from(e.chunks(), { objectMode: false }));
+      return reply;
     },
   );
 };
