@@ -115,10 +115,35 @@ export interface SampleFacts {
 /** Wrap a reading (or emptyReading for a failed poll) into a Sample. A failed poll has no figures at all. */
 export function toSample(reading: MinerReading, f: SampleFacts): Sample {
   const src = f.ok ? reading : emptyReading(reading.identity.family);
+  // Every field named, in one order, rather than spread from the reading: a reading that crossed from a poll
+  // worker (structured clone) gave each spread copy a hidden class of its own (~1 KB per rig of maps and
+  // descriptors in the live fleet); one object literal gives every sample the same one.
   const s: Sample = {
-    ...src,
     identity: f.ok ? { ...reading.identity } : src.identity,
     state: f.ok ? reading.state : 'offline',
+    state_inferred: src.state_inferred,
+    hashrate_hs: src.hashrate_hs,
+    hashrate_avg_hs: src.hashrate_avg_hs,
+    hashrate_nominal_hs: src.hashrate_nominal_hs,
+    temp_board_max_c: src.temp_board_max_c,
+    temp_chip_max_c: src.temp_chip_max_c,
+    temp_inlet_c: src.temp_inlet_c,
+    temp_outlet_c: src.temp_outlet_c,
+    power_w: src.power_w,
+    power_source: src.power_source,
+    uptime_s: src.uptime_s,
+    shares_accepted: src.shares_accepted,
+    shares_rejected: src.shares_rejected,
+    shares_stale: src.shares_stale,
+    hw_errors: src.hw_errors,
+    difficulty_accepted: src.difficulty_accepted,
+    boards: src.boards,
+    fans: src.fans,
+    pools: src.pools,
+    support: src.support,
+    repairs: src.repairs,
+    notes: src.notes,
+    raw: src.raw,
     v: 1,
     rig_id: f.rigId,
     site: f.site,
