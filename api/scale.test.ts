@@ -1,6 +1,7 @@
 // The API at fleet scale: one snapshot shared by requests, capped lists with a link, pages, ETags, staleness
 // and skipped polls — over the real Fleet and a real Scheduler.
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Fleet } from '../collector/fleet.js';
 import { pollRig, type RigTarget } from '../collector/poll.js';
@@ -9,7 +10,7 @@ import type { HistoryStore } from '../collector/views.js';
 import { validateConfig } from '../config/load.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import { ProtoErrors } from '../protocols/errors.js';
-import { emptyReading, type Sample } from '../protocols/sample.js';
+import { emptyReading, RIG_STATES, type Sample } from '../protocols/sample.js';
 import { buildApp } from './app.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -188,5 +189,43 @@ describe('API at fleet scale', () => {
     const status = (await app.inject('/v1/status')).json();
     assert.deepEqual(status.polls.skipped, { skipped_busy: 0, deadline: 0, backoff: 1 });
     assert.equal(status.polls.started, 2);
+  });
+
+  test('/metrics over a socket comes in chunks of whole lines, every rig in every family, nothing cut', async () => {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { chunks, body, headers } = await new Promise<{
+      chunks: number;
+      body: string;
+      headers: Record<string, unknown>;
+    }>((resolve, reject) => {
+      get(`${address}/metrics`, (res) => {
+        let n = 0;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          n += 1;
+          text += c;
+        });
+        res.on('end', () => resolve({ chunks: n, body: text, headers: res.headers }));
+      }).on('error', reject);
+    });
+    // Streamed: no Content-Length, so the body was never one string (at 10,000 rigs it would be ~40 MB).
+    assert.equal(headers['transfer-encoding'], 'chunked');
+    assert.ok(chunks > 1, `the body came in ${chunks} chunk(s)`);
+    const lines = body.split('\n');
+    assert.equal(lines.at(-1), '', 'ends with a newline');
+    const up = lines.filter((l) => l.startsWith('rigtel_rig_up{'));
+    assert.equal(up.length, RIGS);
+    assert.equal(lines.filter((l) => l.startsWith('rigtel_rig_state{')).length, RIGS * RIG_STATES.length);
+    assert.equal(
+      lines.filter((l) => l.startsWith('rigtel_rig_age_seconds{')).length,
+      fleet.list().filter((r) => r.last_seen_ms !== null).length,
+    );
+    // Every line whole: a sample line is `name{labels} value` or `name value`.
+    for (const l of lines.slice(0, -1))
+      assert.match(l, /^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{.*\})? -?[0-9.e+-]+)$/, l);
+    assert.ok(
+      lines.includes('rigtel_rig_up{rig="r00001",name="r00001",site="site-1",row="",rack="",model=""} 1'),
+    );
   });
 });
