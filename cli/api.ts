@@ -1,9 +1,10 @@
 /**
  * `rigtel api`: the HTTP API on its own, polling nothing. Live state comes from the MQTT broker the collectors
  * (one or several shards) publish to: every rig's retained state and every collector's availability, for the
- * configured site or all sites. The same routes as `rigtel run` read it through a `BrokerFleet`. History is not
- * served in this mode (RT_ERR_API_HISTORY_UNAVAILABLE): the history route's store is synchronous and an InfluxDB
- * reader for it is not built yet.
+ * configured site or all sites. The same routes as `rigtel run` read it through a `BrokerFleet`. History comes
+ * from the InfluxDB in `sinks.influx` (the one the collectors write to; collector/influx-history.ts); without it
+ * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). Economics and market routes answer
+ * RT_ERR_ECON_UNAVAILABLE (501): they need hourly rollups and a market store this process does not have.
  */
 import mqtt, { type IClientOptions } from 'mqtt';
 import { buildApp } from '../api/app.js';
@@ -14,7 +15,8 @@ import { BrokerFleet } from '../collector/broker-fleet.js';
 import { targetsFromConfig } from '../collector/runtime.js';
 import { topicSegment, withCredentialsAndTls } from '../collector/sinks/mqtt.js';
 import type { SinkStatus } from '../collector/sinks/sink.js';
-import type { HistoryStore } from '../collector/views.js';
+import { InfluxHistory } from '../collector/influx-history.js';
+import type { HistorySource } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { splitAddress } from '../config/schema.js';
 import type { MqttSinkConfig } from '../config/sections/sinks.js';
@@ -37,12 +39,12 @@ export interface ApiOptions {
   signal?: AbortSignal;
 }
 
-/** History is not served in this mode; every query answers a named error. */
-const noHistory: HistoryStore = {
-  history() {
+/** Without sinks.influx there is no history here: a rig's history answers a named 501. */
+const noHistory: HistorySource = {
+  history: async () => {
     throw ApiErrors.historyUnavailable();
   },
-  rigIds: () => [],
+  hasRig: async () => false,
 };
 
 function clientOptions(c: MqttSinkConfig): IClientOptions {
@@ -75,6 +77,14 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     offlineAfterMs: OFFLINE_INTERVALS * interval,
   });
   const startedMs = Date.now();
+  const influxCfg = config.sinks.influx?.enabled ? config.sinks.influx : undefined;
+  const history = influxCfg
+    ? new InfluxHistory({
+        influx: influxCfg,
+        caps: { intervalMs: interval, backoffMaxMs: config.poll.backoff_max_ms },
+        log,
+      })
+    : noHistory;
 
   // <prefix>/<site>/<rig>/state, <prefix>/<site>/collector[/<id>]/availability
   const prefix = mqttCfg.topic_prefix;
@@ -135,7 +145,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   assertListenAllowed(splitAddress(config.api.listen, 8080).host, config.api.listen, tokens);
   const app = buildApp({
     fleet,
-    history: noHistory,
+    history,
     health: {
       started_ms: startedMs,
       sinks: () => [sourceStatus()],
@@ -170,6 +180,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
       : `http://${config.api.listen}`;
   io.out(
     `rigtel api: live state from ${mqttCfg.url} (${prefix}/${opts.allSites ? '+' : site}/…), no polling here\n` +
+      `  history  ${influxCfg ? `InfluxDB ${new URL(influxCfg.url).host}, database ${influxCfg.database}` : 'not served (configure sinks.influx)'}\n` +
       `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
       `  health   ${base}/healthz\n` +
       'Ctrl-C to stop.\n',

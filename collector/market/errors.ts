@@ -25,8 +25,9 @@ export const MarketErrors = {
 export const EconomicsApiErrors = {
   unavailable: defineError(
     'RT_ERR_ECON_UNAVAILABLE',
-    'economics are not available in this process (no collector store or market store)',
-    () => 'economics are not available here: run them in the collector process (rigtel run)',
-    503,
+    'economics and market routes are not served by a standalone `rigtel api` (they need a collector\'s hourly rollups and market store); ask the API of `rigtel run`',
+    () =>
+      'economics are not served by this standalone API (no hourly rollups or market store here): ask the API of a collector (rigtel run)',
+    501,
   ),
 };
