@@ -182,13 +182,13 @@ export const BrokerFleetErrors = {
 export const HistoryBackendErrors = {
   down: defineError<[string, string]>(
     'RT_ERR_API_HISTORY_BACKEND',
-    'InfluxDB, where a standalone `rigtel api` reads history, did not answer (down, unreachable, timed out or overloaded); live state is still served',
+    'InfluxDB, where a standalone `rigtel api` reads history, did not answer (down, unreachable, timed out); live state is still served',
     (where, why) => `history: InfluxDB at ${where} did not answer (${why}); live state is still served`,
     503,
   ),
   refused: defineError<[string, string]>(
     'RT_ERR_API_HISTORY_BACKEND_REFUSED',
-    'InfluxDB answered the history query with an error (credentials refused, database missing, query rejected); check sinks.influx',
+    'InfluxDB refused the history query (credentials refused, database missing, query rejected); check sinks.influx',
     (where, why) => `history: InfluxDB at ${where} refused the query (${why}); check sinks.influx`,
     502,
   ),

@@ -25,7 +25,7 @@ export const MarketErrors = {
 export const EconomicsApiErrors = {
   unavailable: defineError(
     'RT_ERR_ECON_UNAVAILABLE',
-    'economics and market routes are not served by a standalone `rigtel api` (they need a collector\'s hourly rollups and market store); ask the API of `rigtel run`',
+    'economics and market routes are not served by a standalone `rigtel api` (no hourly rollups or market store there); ask `rigtel run`',
     () =>
       'economics are not served by this standalone API (no hourly rollups or market store here): ask the API of a collector (rigtel run)',
     501,
