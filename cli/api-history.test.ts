@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -222,6 +223,31 @@ describe('history from InfluxDB', () => {
     }
     // The database is still there.
     assert.ok((await h.history({ rigId: RIG, ...q })).some((p) => p.polls > 0));
+  });
+
+  test('an InfluxDB that accepts and never answers: 503 after sinks.influx.timeout_ms', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const h = new InfluxHistory({
+        influx: { ...influx(), url: `http://127.0.0.1:${port}`, timeout_ms: 300 },
+        caps,
+      });
+      await assert.rejects(
+        h.history({ rigId: RIG, fromMs: T0, toMs: END, stepS: 3600 }),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'RT_ERR_API_HISTORY_BACKEND');
+          assert.match(e.message, /timed out after 300 ms/);
+          assert.ok(!e.message.includes(PASSWORD));
+          return true;
+        },
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 
   test('wrong password: 502 named error without the password', async () => {
