@@ -14,11 +14,9 @@
  * spliced into the InfluxQL; identifiers come from validated config and are quoted. A failure is a named error
  * (503 no answer, 502 refused) whose message names the host only, never the credentials.
  */
-import { InfluxDB } from 'influx';
 import type { InfluxSinkConfig } from '../config/sections/sinks.js';
-import { type Logger, silentLogger } from '../lib/log.js';
-import type { PowerSource, RigState } from '../protocols/sample.js';
-import { HistoryBackendErrors } from './errors.js';
+import type { Logger } from '../lib/log.js';
+import type { RigState } from '../protocols/sample.js';
 import {
   addRawPolls,
   type BucketAcc,
@@ -30,11 +28,10 @@ import {
   type RawPoll,
   SOURCE_RANK,
 } from './history-buckets.js';
-import { influxClientOptions } from './sinks/influx.js';
+import { InfluxReader, ms, num, rowsOf, source } from './influx-read.js';
 import type { Measurement } from './sinks/influx-schema.js';
 import type { HistoryPoint, HistoryQuery, HistorySource } from './views.js';
 
-/** Most polls read raw for one query; a longer range is aggregated by InfluxDB instead. */
 export const RAW_MAX_POLLS = 20_000;
 /** Most buckets one aggregated query may ask for (the route allows 10,000). */
 const MAX_BUCKETS = 20_000;
@@ -50,52 +47,23 @@ export interface InfluxHistoryOptions {
   log?: Logger;
 }
 
-type Row = (string | number | boolean | null)[];
-interface Series {
-  name?: string;
-  tags?: Record<string, string>;
-  columns: string[];
-  values?: Row[];
-}
-interface RawResults {
-  results?: { statement_id?: number; series?: Series[]; error?: string }[];
-  error?: string;
-}
-
-/** An InfluxQL identifier, double-quoted (config already limits these to letters, digits, `.`, `_`, `-`). */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** A time literal from a finite number of ms (never text from a request). */
-function ms(value: number): string {
-  if (!Number.isFinite(value)) throw new RangeError('time must be finite');
-  return `${Math.trunc(value)}ms`;
-}
-
 export class InfluxHistory implements HistorySource {
   readonly #cfg: InfluxSinkConfig;
   readonly #caps: GapCaps;
-  readonly #db: InfluxDB;
-  readonly #log: Logger;
-  /** Where InfluxDB is, for messages: host and port only (a URL may carry user:password@). */
-  readonly #where: string;
+  readonly #influx: InfluxReader;
 
   constructor(opts: InfluxHistoryOptions) {
     this.#cfg = opts.influx;
     this.#caps = opts.caps;
-    this.#log = opts.log ?? silentLogger;
-    this.#where = new URL(opts.influx.url).host;
-    this.#db = new InfluxDB({
-      ...influxClientOptions(opts.influx),
-      // No retries and no host backoff: a failed query answers its request at once; the next one tries again.
-      pool: { maxRetries: 0, requestTimeout: opts.influx.timeout_ms, backoff: noBackoff },
-    });
+    this.#influx = new InfluxReader(opts.influx, opts.log);
   }
 
   #from(m: Measurement): string {
-    const name = quoteIdent(`${this.#cfg.measurement_prefix}${m}`);
-    return this.#cfg.retention_policy ? `${quoteIdent(this.#cfg.retention_policy)}.${name}` : name;
+    return this.#influx.from(m);
+  }
+
+  #query(statements: string[], rigId: string) {
+    return this.#influx.query(statements, { rig: rigId });
   }
 
   async hasRig(rigId: string): Promise<boolean> {
@@ -225,97 +193,14 @@ export class InfluxHistory implements HistorySource {
     const stepS = stepMs / 1000;
     for (const a of acc) a.mining_s = Math.min(a.mining_s, stepS);
   }
-
-  /** Runs the statements in one request (POST, so nothing lands in a URL); one series list per statement. */
-  async #query(statements: string[], rigId: string): Promise<Series[][]> {
-    let body: RawResults;
-    try {
-      body = (await this.#db.queryRaw(statements.join('; '), {
-        database: this.#cfg.database,
-        precision: 'ms',
-        placeholders: { rig: rigId },
-        method: 'POST',
-      })) as RawResults;
-    } catch (err) {
-      throw this.#failed(err);
-    }
-    const results = body.results ?? [];
-    const bad = body.error ?? results.find((r) => r.error)?.error;
-    if (bad !== undefined) {
-      const why = /database not found/i.test(bad)
-        ? `database "${this.#cfg.database}" not found`
-        : `query error: ${bad.slice(0, 200)}`;
-      const e = HistoryBackendErrors.refused(this.#where, why);
-      this.#log.warn({ code: e.code, err: e.message }, 'history query refused');
-      throw e;
-    }
-    return statements.map((_, i) => results[i]?.series ?? []);
-  }
-
-  /** A transport or HTTP failure as a named error, from its status or socket code only (never its text). */
-  #failed(err: unknown) {
-    const e = err as { res?: { statusCode?: number }; code?: unknown; message?: unknown };
-    const status = e.res?.statusCode;
-    let out: ReturnType<typeof HistoryBackendErrors.down>;
-    if (status !== undefined && status >= 400 && status < 500) {
-      out = HistoryBackendErrors.refused(
-        this.#where,
-        status === 401 || status === 403 ? `HTTP ${status}: credentials refused` : `HTTP ${status}`,
-      );
-    } else {
-      const code = typeof e.code === 'string' && /^[A-Z0-9_]{2,40}$/.test(e.code) ? e.code : null;
-      const why =
-        status !== undefined
-          ? `HTTP ${status}`
-          : (code ??
-            (e.message === 'Request timed out' ? `timed out after ${this.#cfg.timeout_ms} ms` : 'no answer'));
-      out = HistoryBackendErrors.down(this.#where, why);
-    }
-    this.#log.warn({ code: out.code, err: out.message }, 'history query failed');
-    return out;
-  }
 }
-
-/** Never take the host out of node-influx's pool: each request is tried on its own. */
-const noBackoff = {
-  getDelay: () => 0,
-  next() {
-    return noBackoff;
-  },
-  reset() {
-    return noBackoff;
-  },
-};
 
 function validId(id: string): boolean {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_RIG_ID;
-}
-
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function source(v: unknown): PowerSource | null {
-  return v === 'pdu' || v === 'miner' || v === 'estimate' ? v : null;
 }
 
 /** The rig's state from its tag; when the sink does not write that tag, > 0 H/s counts as mining. */
 function rigState(tag: unknown, hashrate: number | null, stateTag: boolean): string {
   if (stateTag) return typeof tag === 'string' ? tag : '';
   return hashrate !== null && hashrate > 0 ? 'mining' : '';
-}
-
-/** A series list as rows keyed by column (a column repeated by InfluxDB is suffixed `_1`, `_2`…). */
-function rowsOf(series: Series[] | undefined): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const s of series ?? []) {
-    for (const values of s.values ?? []) {
-      const row: Record<string, unknown> = {};
-      s.columns.forEach((c, i) => {
-        row[c] = values[i];
-      });
-      out.push(row);
-    }
-  }
-  return out;
 }
