@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../api/app.js';
+import { economicsSettings, marketFromConfig } from '../collector/economics/wiring.js';
 import { InfluxHistory, RAW_MAX_POLLS } from '../collector/influx-history.js';
+import { InfluxRollups } from '../collector/influx-rollups.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
 import { InfluxSink } from '../collector/sinks/influx.js';
 import type { HistoryPoint, HistoryQuery } from '../collector/views.js';
@@ -200,6 +202,52 @@ describe('history from InfluxDB', () => {
     assert.ok(got.every((p) => p.polls > 0 || (p.power_w === null && p.energy_wh === null)));
   });
 
+  test('hourly rollups for economics: same polls and means as the embedded store, time figures close', async () => {
+    const loaded = await new InfluxRollups({ influx: influx(), intervalMs: INTERVAL }).load(
+      T0 - 3_600_000,
+      END,
+    );
+    assert.deepEqual(loaded.rigIds(), [RIG, ODD_ID].sort());
+    const worst = { energy: 0, seconds: 0 };
+    for (const rig of [RIG, ODD_ID]) {
+      const want = store.rollups(rig, T0 - 3_600_000, END);
+      const got = loaded.rollups(rig, T0 - 3_600_000, END);
+      assert.deepEqual(
+        got.map((r) => r.hour_ms),
+        want.map((r) => r.hour_ms),
+      );
+      for (let i = 0; i < want.length; i++) {
+        const [g, w] = [got[i]!, want[i]!];
+        const at = `${rig} ${new Date(w.hour_ms).toISOString()}`;
+        assert.equal(g.polls, w.polls, at);
+        assert.equal(g.polls_ok, w.polls_ok, at);
+        assert.equal(g.power_source, w.power_source, at);
+        assert.equal(g.temp_chip_max_c, w.temp_chip_max_c, at);
+        for (const k of ['hashrate_hs', 'power_w'] as const) {
+          const [x, y] = [g[k], w[k]];
+          assert.ok(
+            x === y || (x !== null && y !== null && Math.abs(x - y) <= 1e-9 * Math.abs(y)),
+            `${k} ${at}`,
+          );
+        }
+        assert.equal(g.energy_wh === null, w.energy_wh === null, at);
+        // A rig's first and last hours get a whole interval per poll where the store splits it at the hour edge.
+        const edge = (2 * INTERVAL * (w.power_w ?? 0)) / 3_600_000;
+        if (g.energy_wh !== null && w.energy_wh !== null)
+          worst.energy = Math.max(
+            worst.energy,
+            Math.max(0, Math.abs(g.energy_wh - w.energy_wh) - edge) / w.energy_wh,
+          );
+        for (const k of ['mining_s', 'curtailed_s', 'covered_s'] as const)
+          worst.seconds = Math.max(worst.seconds, Math.abs(g[k] - w[k]));
+      }
+    }
+    // Estimated as each poll holding one interval: within 3 % of the integrated energy (beyond two intervals'
+    // worth at an hour edge), and 5 minutes of an hour (failed polls are further apart than one interval).
+    assert.ok(worst.energy <= 0.03, `energy off by ${worst.energy}`);
+    assert.ok(worst.seconds <= 300, `seconds off by ${worst.seconds}`);
+  });
+
   test('hostile rig ids are parameters, never InfluxQL: nothing found, nothing leaked, no error', async () => {
     const h = reader();
     const q = { fromMs: T0, toMs: END, stepS: 3600 };
@@ -299,8 +347,18 @@ describe('history from InfluxDB', () => {
     for (let i = 0; i < 100 && !io.text.includes('Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(io.text, /history {2}InfluxDB 127\.0\.0\.1:\d+, database rt_history/);
 
-    // The same route over the embedded store, as `rigtel run` serves it.
+    // The same routes over the embedded store, as `rigtel run` serves them (its market store in a dir of its own).
+    const localMarket = marketFromConfig({
+      ...loadConfig(cfgFile, {}),
+      storage: { ...loadConfig(cfgFile, {}).storage, dir: mkdtempSync(join(tmpdir(), 'rigtel-h1-market-')) },
+    });
     const local = buildApp({
+      economics: {
+        market: localMarket,
+        rollups: store,
+        settings: economicsSettings(loadConfig(cfgFile, {}), INTERVAL),
+        meta: () => ({ model: null, rack: null }),
+      },
       fleet: { list: () => [], get: () => undefined },
       history: store,
       health: {
@@ -328,12 +386,35 @@ describe('history from InfluxDB', () => {
       }
       const ghost = await fetch(`${base}/v1/rigs/${encodeURIComponent(`x' OR 1=1`)}/history`);
       assert.equal(ghost.status, 404);
-      const econ = await fetch(`${base}/v1/economics`);
-      assert.equal(econ.status, 501);
-      assert.equal(
-        ((await econ.json()) as { error: { code: string } }).error.code,
-        'RT_ERR_ECON_UNAVAILABLE',
-      );
+      // Economics over the same period: the standalone API reads hourly rollups from InfluxDB, `rigtel run`
+      // reads its store's. No market values are recorded in either, so both are incomplete for the same reasons.
+      const period = `from=${from}&to=${to}&group=rig`;
+      const econ = await fetch(`${base}/v1/economics?${period}`);
+      const econBody = await econ.text();
+      assert.equal(econ.status, 200, econBody);
+      const wantEcon = await local.inject(`/v1/economics?${period}`);
+      assert.equal(wantEcon.statusCode, 200, wantEcon.body);
+      type Econ = {
+        complete: boolean;
+        incomplete: { kind: string; rig_id?: string }[];
+        totals: {
+          rigs: number;
+          hashrate_avg_ths: number;
+          energy: { kwh: number; kwh_by_source: Record<string, number> };
+        };
+      };
+      const [g, w] = [JSON.parse(econBody) as Econ, wantEcon.json() as Econ];
+      assert.equal(g.totals.rigs, 2);
+      assert.equal(g.totals.rigs, w.totals.rigs);
+      assert.equal(g.complete, w.complete);
+      const kinds = (e: Econ) => [...new Set(e.incomplete.map((r) => `${r.kind} ${r.rig_id ?? ''}`))].sort();
+      assert.deepEqual(kinds(g), kinds(w));
+      const near = (x: number, y: number, rel: number, what: string) =>
+        assert.ok(Math.abs(x - y) <= rel * Math.abs(y), `${what}: ${x} vs ${y}`);
+      near(g.totals.energy.kwh, w.totals.energy.kwh, 0.01, 'kWh');
+      for (const src of ['pdu', 'miner', 'estimate'])
+        near(g.totals.energy.kwh_by_source[src]!, w.totals.energy.kwh_by_source[src]!, 0.02, `kWh ${src}`);
+      near(g.totals.hashrate_avg_ths, w.totals.hashrate_avg_ths, 0.01, 'TH/s');
 
       await influxd.down();
       const down = await fetch(`${base}/v1/rigs/${encodeURIComponent(RIG)}/history?from=${from}&to=${to}`);
@@ -350,13 +431,14 @@ describe('history from InfluxDB', () => {
       assert.equal(back.status, 200);
     } finally {
       await local.close();
+      localMarket.store.close();
       abort.abort();
       assert.equal(await running, 0);
     }
     assert.ok(!io.text.includes(PASSWORD));
   });
 
-  test('without sinks.influx the history route names what to configure (501)', async () => {
+  test('without sinks.influx the history and economics routes answer 501 naming what to configure', async () => {
     const port = await freePort();
     const cfgFile = join(dir, 'api-no-influx.json');
     writeFileSync(
@@ -379,6 +461,12 @@ describe('history from InfluxDB', () => {
       assert.equal(res.status, 501);
       assert.equal(body.error.code, 'RT_ERR_API_HISTORY_UNAVAILABLE');
       assert.match(body.error.message, /sinks\.influx/);
+      const econ = await fetch(`http://127.0.0.1:${port}/v1/economics`);
+      assert.equal(econ.status, 501);
+      assert.equal(
+        ((await econ.json()) as { error: { code: string } }).error.code,
+        'RT_ERR_ECON_UNAVAILABLE',
+      );
     } finally {
       abort.abort();
       assert.equal(await running, 0);

@@ -6,17 +6,21 @@
  * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). Economics and market routes answer
  * RT_ERR_ECON_UNAVAILABLE (501): they need hourly rollups and a market store this process does not have.
  */
+import { mkdirSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
 import { ApiErrors } from '../api/errors.js';
 import { TokenStore } from '../api/tokens.js';
 import { BrokerFleet } from '../collector/broker-fleet.js';
+import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { InfluxHistory } from '../collector/influx-history.js';
+import { InfluxRollups } from '../collector/influx-rollups.js';
+import type { MarketService } from '../collector/market/service.js';
 import { targetsFromConfig } from '../collector/runtime.js';
 import { topicSegment, withCredentialsAndTls } from '../collector/sinks/mqtt.js';
 import type { SinkStatus } from '../collector/sinks/sink.js';
-import type { HistorySource } from '../collector/views.js';
+import type { EconomicsDeps, HistorySource } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { splitAddress } from '../config/schema.js';
 import type { MqttSinkConfig } from '../config/sections/sinks.js';
@@ -85,6 +89,27 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
         log,
       })
     : noHistory;
+  // Economics need the period's hourly rollups (from InfluxDB) and market values: this process records its own
+  // from the providers in config, into market.sqlite in its storage.dir.
+  let market: MarketService | null = null;
+  if (influxCfg) {
+    mkdirSync(config.storage.dir, { recursive: true });
+    market = marketFromConfig(config, { log });
+    market.start();
+  }
+  const economics: EconomicsDeps | undefined =
+    influxCfg && market
+      ? {
+          market,
+          rollups: new InfluxRollups({ influx: influxCfg, intervalMs: interval, log }),
+          settings: economicsSettings(config, interval),
+          meta: rigMetaFrom(fleet, config),
+        }
+      : undefined;
+  const stopMarket = () => {
+    market?.stop();
+    market?.store.close();
+  };
 
   // <prefix>/<site>/<rig>/state, <prefix>/<site>/collector[/<id>]/availability
   const prefix = mqttCfg.topic_prefix;
@@ -146,6 +171,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   const app = buildApp({
     fleet,
     history,
+    ...(economics ? { economics } : {}),
     health: {
       started_ms: startedMs,
       sinks: () => [sourceStatus()],
@@ -165,6 +191,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     await app.listen({ host, port });
   } catch (err) {
     await app.close();
+    stopMarket();
     clearInterval(ticker);
     await client.endAsync(true);
     throw CliErrors.listen.with(
@@ -201,6 +228,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   io.out('stopping\n');
   clearInterval(ticker);
   await app.close();
+  stopMarket();
   await client.endAsync(true);
   io.out('stopped\n');
   return 0;
