@@ -3,8 +3,9 @@
  * (one or several shards) publish to: every rig's retained state and every collector's availability, for the
  * configured site or all sites. The same routes as `rigtel run` read it through a `BrokerFleet`. History comes
  * from the InfluxDB in `sinks.influx` (the one the collectors write to; collector/influx-history.ts); without it
- * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). Economics and market routes answer
- * RT_ERR_ECON_UNAVAILABLE (501): they need hourly rollups and a market store this process does not have.
+ * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). With InfluxDB, economics read hourly rollups
+ * from it too (collector/influx-rollups.ts: energy and hashing seconds estimated) and market values this process
+ * records itself from the providers in config; without it they answer RT_ERR_ECON_UNAVAILABLE (501).
  */
 import { mkdirSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
@@ -101,7 +102,12 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     influxCfg && market
       ? {
           market,
-          rollups: new InfluxRollups({ influx: influxCfg, intervalMs: interval, log }),
+          rollups: new InfluxRollups({
+            influx: influxCfg,
+            intervalMs: interval,
+            rigCount: () => fleet.size(),
+            log,
+          }),
           settings: economicsSettings(config, interval),
           meta: rigMetaFrom(fleet, config),
         }

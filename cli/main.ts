@@ -67,8 +67,8 @@ Serve the HTTP API without polling: live state of every rig comes from the MQTT 
 any number of collectors (\`rigtel run\` shards) publish each rig's state retained. A rig whose collector
 announced offline (clean stop or MQTT last will) or sent nothing for 3 poll intervals is marked stale;
 after 10 intervals it is offline. History (/v1/rigs/:id/history) is read from the InfluxDB in sinks.influx,
-the one the collectors write to; without sinks.influx it answers RT_ERR_API_HISTORY_UNAVAILABLE (501).
-Economics and market routes answer RT_ERR_ECON_UNAVAILABLE (501) in this mode.
+the one the collectors write to, and so are economics (hourly rollups from InfluxDB, market values recorded
+here from the providers in config). Without sinks.influx both answer a named 501.
 
 ${flagHelp(apiFlags)}
 `;

@@ -28,6 +28,8 @@ const MAX_SERIES = 200_000;
 export interface InfluxRollupsOptions {
   influx: InfluxSinkConfig;
   intervalMs: number;
+  /** Rigs known now (the live fleet): a period too long for them is refused before InfluxDB is asked. */
+  rigCount?: () => number;
   log?: Logger;
 }
 
@@ -48,17 +50,20 @@ export class InfluxRollups implements RollupLoader {
   readonly #influx: InfluxReader;
   readonly #intervalMs: number;
   readonly #stateTag: boolean;
+  readonly #rigCount: () => number;
 
   constructor(opts: InfluxRollupsOptions) {
     this.#influx = new InfluxReader(opts.influx, opts.log);
     this.#intervalMs = opts.intervalMs;
     this.#stateTag = opts.influx.tags.includes('state');
+    this.#rigCount = opts.rigCount ?? (() => 0);
   }
 
   async load(fromMs: number, toMs: number): Promise<RollupSource> {
     const a = Math.floor(fromMs / HOUR) * HOUR;
     const hours = Math.ceil((toMs - a) / HOUR);
     if (!(hours > 0)) return memorySource(new Map());
+    this.#bound(this.#rigCount(), hours);
     const f = (m: 'poll' | 'rig') => this.#influx.from(m);
     // One hour before the period: a rig polled then was already running when the period began.
     const where = `WHERE time >= ${ms(a - HOUR)} AND time < ${ms(toMs)}`;
@@ -72,13 +77,7 @@ export class InfluxRollups implements RollupLoader {
       ],
       {},
     );
-    const rigCount = new Set((polls ?? []).map((s) => s.tags?.rig)).size;
-    if (rigCount * hours > MAX_RIG_HOURS) {
-      throw invalidInput(
-        'from',
-        `${rigCount} rigs × ${hours} h is more than this API reads from InfluxDB at once`,
-      );
-    }
+    this.#bound(new Set((polls ?? []).map((x) => x.tags?.rig)).size, hours);
     const byRig = new Map<string, Map<number, HourAcc>>();
     const acc = (rig: string | undefined, t: unknown) => {
       if (rig === undefined) return undefined;
@@ -173,6 +172,15 @@ export class InfluxRollups implements RollupLoader {
       if (rows.length) out.set(rig, rows);
     }
     return memorySource(out);
+  }
+
+  #bound(rigs: number, hours: number): void {
+    if (rigs * hours > MAX_RIG_HOURS) {
+      throw invalidInput(
+        'from',
+        `${rigs} rigs × ${hours} h is more than this API reads from InfluxDB at once (at most ${MAX_RIG_HOURS} rig-hours): ask for a shorter period`,
+      );
+    }
   }
 }
 

@@ -25,9 +25,9 @@ export const MarketErrors = {
 export const EconomicsApiErrors = {
   unavailable: defineError(
     'RT_ERR_ECON_UNAVAILABLE',
-    'economics and market routes are not served by a standalone `rigtel api` (no hourly rollups or market store there); ask `rigtel run`',
+    'a standalone `rigtel api` serves economics and market routes only with sinks.influx (its hourly rollups come from InfluxDB)',
     () =>
-      'economics are not served by this standalone API (no hourly rollups or market store here): ask the API of a collector (rigtel run)',
+      'economics are not served by this standalone API: configure sinks.influx (the InfluxDB the collectors write to), or ask a collector (rigtel run)',
     501,
   ),
 };
