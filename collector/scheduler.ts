@@ -99,7 +99,7 @@ const TICK_MS = 10;
 
 export class Scheduler {
   /** Sorted by phase: the timer walks them in order, one cycle per interval. */
-  private readonly slots: Slot[] = [];
+  private slots: Slot[] = [];
   private readonly byTarget = new Map<RigTarget, Slot>();
   private readonly addresses = new Set<string>();
   private readonly poll: PollFn;
@@ -160,6 +160,7 @@ export class Scheduler {
   /** Poll more targets (rigs found by a rescan), each at its own phase. Returns those not already polled. */
   add(targets: readonly RigTarget[]): RigTarget[] {
     const added: RigTarget[] = [];
+    const fresh: Slot[] = [];
     for (const t of targets) {
       if (this.addresses.has(t.address)) continue;
       this.addresses.add(t.address);
@@ -176,18 +177,34 @@ export class Scheduler {
         queued: false,
       };
       this.byTarget.set(t, slot);
-      // Insert in phase order; one before the timer's cursor waits for the next cycle.
-      let lo = 0;
-      let hi = this.slots.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.slots[mid]!.phase_ms <= slot.phase_ms) lo = mid + 1;
-        else hi = mid;
-      }
-      this.slots.splice(lo, 0, slot);
-      if (lo < this.cursor) this.cursor += 1;
+      fresh.push(slot);
     }
+    if (fresh.length > 0) this.insertInPhaseOrder(fresh);
     return added;
+  }
+
+  /**
+   * Merge new slots into the phase-ordered list (one sort and one merge: inserting 10,000 rigs one splice at a
+   * time moved ~50 million entries). A slot placed before the timer's cursor waits for the next cycle.
+   */
+  private insertInPhaseOrder(fresh: Slot[]): void {
+    fresh.sort((a, b) => a.phase_ms - b.phase_ms);
+    const old = this.slots;
+    const merged: Slot[] = new Array(old.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    let before = 0;
+    for (let k = 0; k < merged.length; k++) {
+      // Equal phases: the slot already there stays first (as the one-at-a-time insertion did).
+      if (j >= fresh.length || (i < old.length && old[i]!.phase_ms <= fresh[j]!.phase_ms))
+        merged[k] = old[i++]!;
+      else {
+        if (i < this.cursor) before += 1;
+        merged[k] = fresh[j++]!;
+      }
+    }
+    this.slots = merged;
+    this.cursor += before;
   }
 
   size(): number {
