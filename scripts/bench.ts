@@ -10,6 +10,7 @@
  *   snmp       one sweep of 500 PDU outlets: time and CPU
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
  *   startup    `rigtel --version` / `--help` wall time from dist/ and through tsx
+ *   history    history queries from InfluxDB (standalone `rigtel api`) beside the embedded store, same samples
  *
  *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
  *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
@@ -19,6 +20,7 @@
 
 import { runStartupBench } from '../cli/startup.bench.js';
 import { runDiscoveryBench } from '../collector/discovery.bench.js';
+import { runHistoryBench } from '../collector/influx-history.bench.js';
 import { runJournalBench } from '../collector/journal.bench.js';
 import { runPipelineBench } from '../collector/pipeline.bench.js';
 import { pollRig, type RigTarget } from '../collector/poll.js';
@@ -148,6 +150,12 @@ async function startupBench(): Promise<void> {
   for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : v);
 }
 
+async function historyBench(): Promise<void> {
+  console.log("\nhistory: one rig, 3 days at 15 s; median of 15 per query (wall and this process's CPU)");
+  const r = await runHistoryBench();
+  for (const [k, v] of Object.entries(r)) line(k, v.toFixed(1));
+}
+
 const BENCHES: Record<string, () => Promise<void>> = {
   startup: startupBench,
   sweep: sweepBench,
@@ -157,6 +165,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   influx: influxBench,
   snmp: snmpBench,
   discovery: discoveryBench,
+  history: historyBench,
 };
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
