@@ -39,9 +39,15 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
   const atMs = opts.now();
   const clock = opts.clock ?? (() => performance.now());
   const t0 = clock();
+  // One controller for the deadline and the shutdown signal (cheaper than AbortSignal.any, which every one of
+  // thousands of polls a minute would pay for).
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
-  const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
+  const shutdown = opts.signal;
+  const onShutdown = () => deadline.abort(shutdown?.reason);
+  if (shutdown?.aborted) deadline.abort(shutdown.reason);
+  else shutdown?.addEventListener('abort', onShutdown, { once: true });
+  const signal = deadline.signal;
   let reading: MinerReading | null = null;
   let failure: RtError | null = null;
   try {
@@ -59,6 +65,7 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
     else failure = SchedErrors.driverCrash.with({ cause: err }, target.address, errorMessage(err));
   } finally {
     clearTimeout(timer);
+    shutdown?.removeEventListener('abort', onShutdown);
   }
   const durationMs = Math.max(0, Math.round((clock() - t0) * 10) / 10);
   const base = reading ?? emptyReading(driver.family);

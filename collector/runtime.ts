@@ -327,6 +327,7 @@ export async function startCollector(
             'stopping with samples not yet delivered: they stay in the journal',
           );
         await fanout.stop();
+        identity.flush();
         await store.close();
         journal.close();
         lock.release();

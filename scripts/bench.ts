@@ -8,6 +8,7 @@
  *              options in scripts/bench-sweep.ts)
  *   parser     decode+parse MB/s on the real Antminer stats replies vs JSON.parse on the same bytes
  *   journal    journal appends/s with fsync on and off
+ *   pipeline   main-thread CPU per sample after the driver: journal, fleet, alerts, embedded store
  *   influx     samples/s the InfluxDB sink sustains into a local influxd
  *   snmp       one sweep of 500 PDU outlets: time and CPU
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
@@ -22,6 +23,7 @@
 import { runStartupBench } from '../cli/startup.bench.js';
 import { runDiscoveryBench } from '../collector/discovery.bench.js';
 import { runJournalBench } from '../collector/journal.bench.js';
+import { runPipelineBench } from '../collector/pipeline.bench.js';
 import { runInfluxBench } from '../collector/sinks/influx.bench.js';
 import { runParserBench } from '../protocols/antminer/parse.bench.js';
 import { runSnmpBench } from '../protocols/snmp/snmp.bench.js';
@@ -46,6 +48,14 @@ async function journalBench(): Promise<void> {
   console.log('\njournal: SQLite WAL journal appends');
   const r = await runJournalBench();
   for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : String(v));
+}
+
+async function pipelineBench(): Promise<void> {
+  console.log(
+    '\npipeline: main-thread cost per sample after the driver (journal, fleet, alerts, embedded store)',
+  );
+  const r = await runPipelineBench();
+  for (const [k, v] of Object.entries(r)) line(k, Array.isArray(v) ? v.join(' ') : String(v));
 }
 
 async function influxBench(): Promise<void> {
@@ -84,6 +94,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sweep: sweepBench,
   parser: parserBench,
   journal: journalBench,
+  pipeline: pipelineBench,
   influx: influxBench,
   snmp: snmpBench,
   discovery: discoveryBench,

@@ -193,6 +193,12 @@ interface Point {
 
 export class EmbeddedStore implements Sink, HistoryStore {
   readonly name = 'embedded';
+  /**
+   * One commit a second at most: at 10,000 rigs each sample dirties a few pages scattered over the readings
+   * index, the hourly rollups and rig_last, and SQLite writes every dirtied page to the WAL at each commit, so
+   * four commits a second wrote ~2.7× the pages one does. History and rollups lag live state by up to this.
+   */
+  readonly lingerMs = 1000;
   readonly file: string;
   readonly db: Database.Database;
   private readonly opts: EmbeddedStoreOptions;
@@ -203,6 +209,9 @@ export class EmbeddedStore implements Sink, HistoryStore {
   private readonly st: Record<string, Database.Statement>;
   /** Rig id → integer key in `rigs`. */
   private readonly rigKeys = new Map<string, number>();
+  /** Per rig: its `rig_last` row and the newest hour whose rollup row exists (both written in the same transactions). */
+  private readonly lastOf = new Map<string, LastPoint>();
+  private readonly hourOf = new Map<string, number>();
   /** Per rig: hash and id of the detail shape of its last sample, to skip the lookup when unchanged. */
   private readonly lastShape = new Map<number, { hash: string; id: number }>();
   private pruning: Promise<void> | null = null;
@@ -524,9 +533,16 @@ export class EmbeddedStore implements Sink, HistoryStore {
   /** Insert a batch in one transaction; returns how many samples were new. */
   writeSync(batch: readonly JournalEntry[]): number {
     let added = 0;
-    this.db.transaction(() => {
-      for (const e of batch) if (this.ingest(e)) added += 1;
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const e of batch) if (this.ingest(e)) added += 1;
+      })();
+    } catch (err) {
+      // Rolled back: what the caches say was written may not be.
+      this.lastOf.clear();
+      this.hourOf.clear();
+      throw err;
+    }
     return added;
   }
 
@@ -726,9 +742,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
     );
     if (r.changes === 0) return false; // replay: already stored and already rolled up
 
-    const last = this.st.last!.get(s.rig_id) as
-      | { at_ms: number; ok: number; state: string; power_w: number | null; first_ms: number }
-      | undefined;
+    const last = this.lastPoint(s.rig_id);
     const firstMs = last?.first_ms ?? s.at_ms;
     const hour = Math.floor(s.at_ms / HOUR) * HOUR;
     this.ensureHour(s.rig_id, hour, firstMs);
@@ -773,7 +787,15 @@ export class EmbeddedStore implements Sink, HistoryStore {
     }
     // Only move the rig's last point forward (a late, older sample is stored but does not rewind it).
     if (!last || s.at_ms > last.at_ms) {
-      this.st.setLast!.run(s.rig_id, s.at_ms, ok ? 1 : 0, s.state, ok ? s.power_w : null, firstMs);
+      const point = {
+        at_ms: s.at_ms,
+        ok: ok ? 1 : 0,
+        state: s.state,
+        power_w: ok ? s.power_w : null,
+        first_ms: firstMs,
+      };
+      this.st.setLast!.run(s.rig_id, point.at_ms, point.ok, point.state, point.power_w, point.first_ms);
+      this.lastOf.set(s.rig_id, point);
     }
     return true;
   }
@@ -798,10 +820,31 @@ export class EmbeddedStore implements Sink, HistoryStore {
   }
 
   private ensureHour(rigId: string, hour: number, firstMs: number): void {
+    // Once per rig and hour, not per sample (the row exists until retention removes hours long past).
+    if (this.hourOf.get(rigId) === hour) return;
     // Polls expected in this hour: from the rig's first sighting (or the hour start) to the hour's end.
     const from = Math.max(hour, Math.min(firstMs, hour + HOUR));
     this.st.ensureHour!.run(rigId, hour, (hour + HOUR - from) / this.opts.intervalMs);
+    if (hour >= (this.hourOf.get(rigId) ?? Number.NEGATIVE_INFINITY)) this.hourOf.set(rigId, hour);
   }
+
+  /** The rig's last point, read from `rig_last` once and then kept beside it (the store is its only writer). */
+  private lastPoint(rigId: string): LastPoint | undefined {
+    let last = this.lastOf.get(rigId);
+    if (last === undefined) {
+      last = this.st.last!.get(rigId) as LastPoint | undefined;
+      if (last) this.lastOf.set(rigId, last);
+    }
+    return last;
+  }
+}
+
+interface LastPoint {
+  at_ms: number;
+  ok: number;
+  state: string;
+  power_w: number | null;
+  first_ms: number;
 }
 
 interface Acc {
