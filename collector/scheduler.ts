@@ -19,6 +19,7 @@
  * `runRound()` and `sweep()` poll every target at once and await the lot: tests and benchmarks drive them.
  */
 
+import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../lib/errors.js';
 import { hashString32 } from '../lib/hash.js';
 import { type Logger, silentLogger } from '../lib/log.js';
@@ -108,7 +109,7 @@ export class Scheduler {
     log: Logger;
     onSkip: SchedulerOptions['onSkip'];
   };
-  private readonly shutdown = new AbortController();
+  private readonly shutdown = shutdownController();
   private running = 0;
   /** FIFO of work waiting for a slot; `head` is the next to run. */
   private waiting: (() => void)[] = [];
@@ -491,4 +492,14 @@ export class Scheduler {
     const base = Math.min(ceiling, intervalMs * 2 ** Math.min(slot.failures - 1, 40));
     slot.not_before_ms = startMs + base * (1 + jitter * (2 * random() - 1));
   }
+}
+
+/**
+ * The shutdown signal every poll in flight listens to (one listener each, up to `poll.concurrency`): no
+ * listener-leak warning at 11.
+ */
+function shutdownController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
+import { spreadHosts } from '../protocols/emulator/fleet.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -176,7 +177,13 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     `\nsustained: rigtel run, ${o.rigs} emulated mixed rigs, interval ${o.intervalMs / 1000} s, ${o.durationMs / 1000} s`,
   );
   const t0 = performance.now();
-  const fleet = await spawnEmulatorProcess({ count: o.rigs, mix: 'mixed', seed: 5, startTimeoutMs: 300_000 });
+  const fleet = await spawnEmulatorProcess({
+    count: o.rigs,
+    hosts: spreadHosts(o.rigs),
+    mix: 'mixed',
+    seed: 5,
+    startTimeoutMs: 300_000,
+  });
   const emulatorStartMs = performance.now() - t0;
   line('emulator start-up', `${(emulatorStartMs / 1000).toFixed(1)} s`);
   const dir = mkdtempSync(join(tmpdir(), 'rigtel-sustained-'));
