@@ -18,7 +18,7 @@ import { type DirLock, lockDir } from '../collector/dir-lock.js';
 import { scheduleRescans } from '../collector/discovery.js';
 import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { StorageErrors } from '../collector/errors.js';
-import { defaultPollWorkers, PollWorkerPool, pollWorkerHeapMb } from '../collector/poll-workers.js';
+import { defaultPollWorkers, PollWorkerPool } from '../collector/poll-workers.js';
 import type { PowerMeter } from '../collector/power.js';
 import { startCollector, targetsFromConfig } from '../collector/runtime.js';
 import { ownTargets, type Shard, shardIndexFromHostname } from '../collector/shard.js';
@@ -221,11 +221,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       const pool = new PollWorkerPool({
         size: workers,
         deadlineMs: config.poll.poll_deadline_ms,
-        heapMb: pollWorkerHeapMb({
-          workers,
-          concurrency: config.poll.concurrency,
-          maxReplyBytes: config.poll.max_reply_bytes,
-        }),
         familyOf: (f) => driverFor(f).family,
         log,
       });

@@ -24,15 +24,6 @@ import type { FromWorker, JobResult, ToWorker, WireJob } from './poll-wire.js';
  */
 const WORKER_YOUNG_MB = 24;
 
-/**
- * Old-generation cap for each poll worker (MiB): room for every poll it may hold at once with a reply of
- * `poll.max_reply_bytes` each, twice (the reply text and what is parsed from it), above a base for the drivers.
- */
-export function pollWorkerHeapMb(o: { workers: number; concurrency: number; maxReplyBytes: number }): number {
-  const perWorker = Math.ceil(o.concurrency / Math.max(1, o.workers));
-  return 128 + Math.ceil((2 * perWorker * o.maxReplyBytes) / (1024 * 1024));
-}
-
 /** `poll.workers` unset: one worker per core but one (the main thread keeps the last), at least one. */
 export function defaultPollWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
@@ -69,12 +60,6 @@ interface Slot {
 
 export interface PollWorkerPoolOptions {
   size: number;
-  /**
-   * Each worker's old-generation heap cap (MiB; default: V8's, ~4 GB). Besides bounding the worker, a cap
-   * makes V8 grow the heap by ~1.3–1.5× its live size between full collections instead of up to 4×
-   * (`pollWorkerHeapMb` sizes it from the config so legitimate replies always fit).
-   */
-  heapMb?: number;
   /** Each job's deadline inside the worker (poll.poll_deadline_ms). */
   deadlineMs: number;
   /** Families resolved on the main thread for `driver.family` (protocols/registry.ts driverFor). */
@@ -106,10 +91,9 @@ export class PollWorkerPool {
 
   private spawn(index: number): Slot {
     const worker = new Worker(workerUrl(), {
-      resourceLimits: {
-        ...(this.opts.heapMb ? { maxOldGenerationSizeMb: this.opts.heapMb } : {}),
-        maxYoungGenerationSizeMb: WORKER_YOUNG_MB,
-      },
+      // No old-generation cap: a worker may hold up to poll.concurrency replies of max_reply_bytes each. How far
+      // its heap grows over what it keeps is set process-wide (cli/heap.ts).
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
     let loaded = () => {};
     const ready = new Promise<void>((resolve) => {
