@@ -100,7 +100,15 @@ export const pollSchema = z
       .describe(
         'Hard deadline for one rig poll (all its commands). Must be below interval_ms to keep schedule.',
       ),
-    concurrency: z.number().int().min(1).max(10_000).default(256).describe('Most rigs polled at once.'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(256)
+      .describe(
+        'Most polls in flight at once, in each of two lanes: rigs whose last poll answered, and rigs whose last poll failed (so rigs that hang until their timeout never hold healthy ones back). Up to twice this many sockets are open.',
+      ),
     max_reply_bytes: z
       .number()
       .int()
