@@ -207,4 +207,46 @@ describe('scheduler', () => {
     assert.equal(last.answered, 2);
     assert.equal(s.nextPollMs(targets[0]!), null, 'nothing scheduled after stop');
   });
+
+  it('rigs whose last poll failed wait in their own lane: hanging rigs cannot hold healthy ones back', async () => {
+    const targets = Array.from({ length: 8 }, (_, i) => target(6000 + i));
+    // The rigs polled first (lowest phase) hang; the two polled last answer at once.
+    const probe = new Scheduler(
+      targets,
+      async () => null as never,
+      () => {},
+      {
+        intervalMs: 60_000,
+        concurrency: 2,
+        backoffMaxMs: 60_000,
+      },
+    );
+    const byPhase = [...targets].sort((a, b) => probe.stateOf(a)!.phase_ms - probe.stateOf(b)!.phase_ms);
+    const hangers = new Set(byPhase.slice(0, 6).map((t) => t.address));
+    const driver: MinerDriver = {
+      family: 'antminer',
+      poll: (t) =>
+        hangers.has(`${t.host}:${t.port}`)
+          ? new Promise((_resolve, reject) => setTimeout(() => reject(ProtoErrors.timeout('x', 150)), 150))
+          : new Promise((resolve) => setTimeout(() => resolve(reading()), 2)),
+    };
+    const order: string[] = [];
+    const s = new Scheduler(
+      targets,
+      (t, signal) => pollRig(t, driver, { deadlineMs: 5000, now: Date.now, site: 's', signal }),
+      (sample) => order.push(hangers.has(sample.address) ? 'hang' : 'ok'),
+      { intervalMs: 60_000, concurrency: 2, backoffMaxMs: 60_000 },
+    );
+    await s.sweep(); // first sweep: nobody has failed yet, so the hangers take the slots first
+    assert.equal(order.filter((o) => o === 'hang').length, 6);
+    order.length = 0;
+    await s.sweep();
+    assert.deepEqual(
+      order.slice(0, 2),
+      ['ok', 'ok'],
+      `second sweep, in order of answers: ${order.join(' ')}`,
+    );
+    assert.equal(order.length, 8, 'every rig polled');
+    await s.stop();
+  });
 });

@@ -101,10 +101,13 @@ export const pollSchema = z
         'Hard deadline for one rig poll (all its commands). Must be below interval_ms to keep schedule.',
       ),
     concurrency: z
-      .union([z.literal('auto'), z.number().int().min(1).max(10_000)])
-      .default('auto')
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(256)
       .describe(
-        "Most rigs polled at once. 'auto': room for every rig to hang for its whole command_timeout_ms once per interval (rigs × command_timeout_ms / interval_ms), at least 256 and at most 4,096, and at most half the process's open-file limit; hung rigs then cannot keep healthy ones waiting for a slot.",
+        'Most polls in flight at once, in each of two lanes: rigs whose last poll answered, and rigs whose last poll failed (so rigs that hang until their timeout never hold healthy ones back). Up to twice this many sockets are open.',
       ),
     max_reply_bytes: z
       .number()
