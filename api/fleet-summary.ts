@@ -103,6 +103,12 @@ class TopK<T> {
     items.splice(at, 0, item);
     if (items.length > this.limit) items.pop();
   }
+  /** The item a newcomer must beat once the list is full (undefined until then): lets callers skip building one. */
+  worst(): T | undefined {
+    return this.limit !== undefined && this.items.length === this.limit
+      ? this.items[this.limit - 1]
+      : undefined;
+  }
   sorted(): T[] {
     return this.limit === undefined ? this.items.sort(this.cmp) : this.items;
   }
@@ -159,7 +165,12 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
         effRigs++;
       }
     } else sources.none++;
-    if (opts.hottest > 0 && (s.temp_chip_max_c !== null || s.temp_board_max_c !== null)) {
+    const worstTemp = temps.worst();
+    if (
+      opts.hottest > 0 &&
+      (s.temp_chip_max_c !== null || s.temp_board_max_c !== null) &&
+      (worstTemp === undefined || (s.temp_chip_max_c ?? s.temp_board_max_c)! >= hottestTemp(worstTemp))
+    ) {
       temps.add({
         rig_id: rig.rig_id,
         name: rig.name,
@@ -173,12 +184,15 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
       if (share < opts.belowShare) {
         belowCount++;
         if (opts.belowLimit === 0) continue;
+        const rounded = round(share, 3);
+        const worstBelow = below.worst();
+        if (worstBelow !== undefined && rounded > worstBelow.share) continue;
         below.add({
           rig_id: rig.rig_id,
           name: rig.name,
           hashrate_hs: s.hashrate_hs,
           hashrate_nominal_hs: s.hashrate_nominal_hs,
-          share: round(share, 3),
+          share: rounded,
         });
       }
     }
