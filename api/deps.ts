@@ -4,6 +4,7 @@ import type {
   EconomicsDeps,
   FleetView,
   HealthView,
+  HistorySource,
   HistoryStore,
   JournalPressure,
 } from '../collector/views.js';
@@ -17,7 +18,8 @@ export type { JournalPressure } from '../collector/views.js';
 
 export interface ApiDeps {
   fleet: FleetView;
-  history: HistoryStore;
+  /** The embedded store (`rigtel run`) or InfluxDB (`rigtel api`). */
+  history: HistoryStore | HistorySource;
   /** `journal` is optional: HealthView does not carry it, `rigtel run` adds it from the collector's journal. */
   health: HealthView & { journal?: () => JournalPressure | null };
   config: Config;

@@ -23,9 +23,9 @@ export const ApiErrors = {
   ),
   historyUnavailable: defineError(
     'RT_ERR_API_HISTORY_UNAVAILABLE',
-    'history is not served by a standalone `rigtel api` (live state only; history queries against InfluxDB are not built yet)',
+    'a standalone `rigtel api` reads history from InfluxDB, and sinks.influx is not configured (or not enabled)',
     () =>
-      'history is not served by this standalone API (it reads live state from MQTT only); ask a collector API or query InfluxDB',
+      'history is not served by this standalone API: it reads history from InfluxDB, so configure sinks.influx (the InfluxDB the collectors write to)',
     501,
   ),
   hostNotAllowed: defineError<[string]>(

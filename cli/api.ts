@@ -1,20 +1,27 @@
 /**
  * `rigtel api`: the HTTP API on its own, polling nothing. Live state comes from the MQTT broker the collectors
  * (one or several shards) publish to: every rig's retained state and every collector's availability, for the
- * configured site or all sites. The same routes as `rigtel run` read it through a `BrokerFleet`. History is not
- * served in this mode (RT_ERR_API_HISTORY_UNAVAILABLE): the history route's store is synchronous and an InfluxDB
- * reader for it is not built yet.
+ * configured site or all sites. The same routes as `rigtel run` read it through a `BrokerFleet`. History comes
+ * from the InfluxDB in `sinks.influx` (the one the collectors write to; collector/influx-history.ts); without it
+ * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). With InfluxDB, economics read hourly rollups
+ * from it too (collector/influx-rollups.ts: energy and hashing seconds estimated) and market values this process
+ * records itself from the providers in config; without it they answer RT_ERR_ECON_UNAVAILABLE (501).
  */
+import { mkdirSync } from 'node:fs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
 import { ApiErrors } from '../api/errors.js';
 import { TokenStore } from '../api/tokens.js';
 import { BrokerFleet } from '../collector/broker-fleet.js';
+import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
+import { InfluxHistory } from '../collector/influx-history.js';
+import { InfluxRollups } from '../collector/influx-rollups.js';
+import type { MarketService } from '../collector/market/service.js';
 import { targetsFromConfig } from '../collector/runtime.js';
 import { topicSegment, withCredentialsAndTls } from '../collector/sinks/mqtt.js';
 import type { SinkStatus } from '../collector/sinks/sink.js';
-import type { HistoryStore } from '../collector/views.js';
+import type { EconomicsDeps, HistorySource } from '../collector/views.js';
 import { loadConfig } from '../config/load.js';
 import { splitAddress } from '../config/schema.js';
 import type { MqttSinkConfig } from '../config/sections/sinks.js';
@@ -37,12 +44,12 @@ export interface ApiOptions {
   signal?: AbortSignal;
 }
 
-/** History is not served in this mode; every query answers a named error. */
-const noHistory: HistoryStore = {
-  history() {
+/** Without sinks.influx there is no history here: a rig's history answers a named 501. */
+const noHistory: HistorySource = {
+  history: async () => {
     throw ApiErrors.historyUnavailable();
   },
-  rigIds: () => [],
+  hasRig: async () => false,
 };
 
 function clientOptions(c: MqttSinkConfig): IClientOptions {
@@ -75,6 +82,40 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     offlineAfterMs: OFFLINE_INTERVALS * interval,
   });
   const startedMs = Date.now();
+  const influxCfg = config.sinks.influx?.enabled ? config.sinks.influx : undefined;
+  const history = influxCfg
+    ? new InfluxHistory({
+        influx: influxCfg,
+        caps: { intervalMs: interval, backoffMaxMs: config.poll.backoff_max_ms },
+        log,
+      })
+    : noHistory;
+  // Economics need the period's hourly rollups (from InfluxDB) and market values: this process records its own
+  // from the providers in config, into market.sqlite in its storage.dir.
+  let market: MarketService | null = null;
+  if (influxCfg) {
+    mkdirSync(config.storage.dir, { recursive: true });
+    market = marketFromConfig(config, { log });
+    market.start();
+  }
+  const economics: EconomicsDeps | undefined =
+    influxCfg && market
+      ? {
+          market,
+          rollups: new InfluxRollups({
+            influx: influxCfg,
+            intervalMs: interval,
+            rigCount: () => fleet.size(),
+            log,
+          }),
+          settings: economicsSettings(config, interval),
+          meta: rigMetaFrom(fleet, config),
+        }
+      : undefined;
+  const stopMarket = () => {
+    market?.stop();
+    market?.store.close();
+  };
 
   // <prefix>/<site>/<rig>/state, <prefix>/<site>/collector[/<id>]/availability
   const prefix = mqttCfg.topic_prefix;
@@ -135,7 +176,8 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   assertListenAllowed(splitAddress(config.api.listen, 8080).host, config.api.listen, tokens);
   const app = buildApp({
     fleet,
-    history: noHistory,
+    history,
+    ...(economics ? { economics } : {}),
     health: {
       started_ms: startedMs,
       sinks: () => [sourceStatus()],
@@ -155,6 +197,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     await app.listen({ host, port });
   } catch (err) {
     await app.close();
+    stopMarket();
     clearInterval(ticker);
     await client.endAsync(true);
     throw CliErrors.listen.with(
@@ -170,6 +213,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
       : `http://${config.api.listen}`;
   io.out(
     `rigtel api: live state from ${mqttCfg.url} (${prefix}/${opts.allSites ? '+' : site}/…), no polling here\n` +
+      `  history  ${influxCfg ? `InfluxDB ${new URL(influxCfg.url).host}, database ${influxCfg.database}` : 'not served (configure sinks.influx)'}\n` +
       `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
       `  health   ${base}/healthz\n` +
       'Ctrl-C to stop.\n',
@@ -190,6 +234,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   io.out('stopping\n');
   clearInterval(ticker);
   await app.close();
+  stopMarket();
   await client.endAsync(true);
   io.out('stopped\n');
   return 0;

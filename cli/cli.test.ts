@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startEmulatedRig } from '../protocols/emulator/server.js';
 import { emptyBoard, emptyReading } from '../protocols/sample.js';
+import { testBasePort } from '../testing/ports.js';
 import { parseArgs } from './args.js';
 import { formatReading } from './format.js';
 import type { Io } from './io.js';
@@ -199,7 +200,7 @@ describe('rigtel as a child process', () => {
       const config = join(dir, 'rigtel.yaml');
       writeFileSync(
         config,
-        `storage: { dir: ${JSON.stringify(join(blocker, 'data'))} }\napi: { listen: "127.0.0.1:0" }\nemulator: { mode: on, rigs: 2, base_port: ${20_000 + Math.floor(Math.random() * 30_000)} }\n`,
+        `storage: { dir: ${JSON.stringify(join(blocker, 'data'))} }\napi: { listen: "127.0.0.1:0" }\nemulator: { mode: on, rigs: 2, base_port: ${testBasePort()} }\n`,
       );
       const r = await child('run', '--config', config);
       assert.equal(r.code, 1);
@@ -252,7 +253,7 @@ describe('rigtel run', () => {
   });
 
   test('serves the API over an emulated fleet and stops cleanly on SIGTERM', async () => {
-    const basePort = 20_000 + Math.floor(Math.random() * 30_000);
+    const basePort = testBasePort();
     const config = join(dir, 'rigtel.yaml');
     writeFileSync(
       config,

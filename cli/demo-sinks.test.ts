@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { testBasePort } from '../testing/ports.js';
 import type { Io } from './io.js';
 import { runCommand } from './run.js';
 
@@ -20,7 +21,7 @@ test('the demo leaves configured InfluxDB sinks alone unless emulator.write_sink
         [
           `storage: { dir: ${JSON.stringify(join(dir, 'data'))}, journal_fsync: off }`,
           'api: { listen: "127.0.0.1:0" }',
-          `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${20_000 + Math.floor(Math.random() * 30_000)} }`,
+          `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${testBasePort()} }`,
           // A database for real rigs (nothing listens on port 9: a write would fail and show as a sink error).
           'sinks: { influx: { url: "http://127.0.0.1:9", database: production } }',
           'log: { level: silent }',

@@ -66,7 +66,9 @@ export const apiUsage = `usage: rigtel api --config FILE [--all-sites]
 Serve the HTTP API without polling: live state of every rig comes from the MQTT broker in sinks.mqtt, where
 any number of collectors (\`rigtel run\` shards) publish each rig's state retained. A rig whose collector
 announced offline (clean stop or MQTT last will) or sent nothing for 3 poll intervals is marked stale;
-after 10 intervals it is offline. History routes answer RT_ERR_API_HISTORY_UNAVAILABLE in this mode.
+after 10 intervals it is offline. History (/v1/rigs/:id/history) is read from the InfluxDB in sinks.influx,
+the one the collectors write to, and so are economics (hourly rollups from InfluxDB, market values recorded
+here from the providers in config). Without sinks.influx both answer a named 501.
 
 ${flagHelp(apiFlags)}
 `;

@@ -7,6 +7,7 @@ import type { ScanReport } from '../collector/discovery.js';
 import { loadConfig } from '../config/load.js';
 import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { type FixtureRig, startFixtureRig } from '../testing/fixture-rig.js';
+import { testBasePort } from '../testing/ports.js';
 import type { Io } from './io.js';
 import { scanCommand } from './scan.js';
 
@@ -102,7 +103,7 @@ test('scan over the demo fleet (24 rigs on one address) finds all 24, one per po
   let base = 0;
   let fleet: Awaited<ReturnType<typeof startEmulatedFleet>> | undefined;
   for (let attempt = 0; !fleet; attempt++) {
-    base = 20_000 + Math.floor(Math.random() * 30_000);
+    base = testBasePort();
     try {
       fleet = await startEmulatedFleet({ count: 24, host: '127.0.0.1', basePort: base });
     } catch (err) {

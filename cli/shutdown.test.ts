@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { testBasePort } from '../testing/ports.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'rigtel.js');
@@ -33,7 +34,7 @@ describe('shutdown', () => {
 
   test('a second SIGTERM is ignored; a hung stop exits 1 at the deadline naming the journal backlog', async () => {
     const hangPort = (hang.address() as { port: number }).port;
-    const basePort = 20_000 + Math.floor(Math.random() * 30_000);
+    const basePort = testBasePort();
     const config = join(dir, 'rigtel.yaml');
     writeFileSync(
       config,

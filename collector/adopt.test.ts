@@ -8,13 +8,14 @@ import { test } from 'node:test';
 import { validateConfig } from '../config/load.js';
 import { startEmulatedFleet } from '../protocols/emulator/fleet.js';
 import { driverFor } from '../protocols/registry.js';
+import { testBasePort } from '../testing/ports.js';
 import { targetsFromScan } from './adopt.js';
 import { scanRange } from './discovery.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
 
 test('rigs found by a rescan are adopted by the running collector', async () => {
-  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const port = testBasePort();
   // Two rigs on two loopback addresses, both on one port like a farm on 4028.
   const fleet = await startEmulatedFleet({
     count: 2,

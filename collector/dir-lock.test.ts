@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { testBasePort } from '../testing/ports.js';
 import { LOCK_FILE, lockDir } from './dir-lock.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -72,7 +73,7 @@ describe('two rigtel run on one storage dir', () => {
           `storage: { dir: ${JSON.stringify(join(dir, 'data'))}, journal_fsync: off }`,
           'api: { listen: "127.0.0.1:0" }',
           'poll: { interval_ms: 2000, poll_deadline_ms: 1500, command_timeout_ms: 1000, connect_timeout_ms: 500 }',
-          `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${20_000 + Math.floor(Math.random() * 30_000)} }`,
+          `emulator: { mode: on, rigs: 2, host: 127.0.0.1, base_port: ${testBasePort()} }`,
           'log: { level: warn }',
           '',
         ].join('\n'),

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadPersonality, personalityNames } from '../protocols/emulator/personalities.js';
 import { type EmulatedRig, startEmulatedRig } from '../protocols/emulator/server.js';
+import { testBasePort } from '../testing/ports.js';
 import { scanRange } from './discovery.js';
 
-const PORT = 30_000 + Math.floor(Math.random() * 15_000);
+const PORT = testBasePort();
 const WEB_PORT = PORT + 1;
 // whatsminer-v3 speaks only the length-framed API on 4433, which discovery notes but does not identify yet.
 const NAMES = personalityNames().filter((n) => n !== 'whatsminer-v3');

@@ -177,3 +177,19 @@ export const BrokerFleetErrors = {
     (why) => why,
   ),
 } as const;
+
+/** History read from InfluxDB by a standalone `rigtel api` (collector/influx-history.ts). Never names credentials. */
+export const HistoryBackendErrors = {
+  down: defineError<[string, string]>(
+    'RT_ERR_API_HISTORY_BACKEND',
+    'InfluxDB, where a standalone `rigtel api` reads history, did not answer (down, unreachable, timed out); live state is still served',
+    (where, why) => `history: InfluxDB at ${where} did not answer (${why}); live state is still served`,
+    503,
+  ),
+  refused: defineError<[string, string]>(
+    'RT_ERR_API_HISTORY_BACKEND_REFUSED',
+    'InfluxDB refused the history query (credentials refused, database missing, query rejected); check sinks.influx',
+    (where, why) => `history: InfluxDB at ${where} refused the query (${why}); check sinks.influx`,
+    502,
+  ),
+} as const;

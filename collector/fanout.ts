@@ -35,6 +35,8 @@ interface Lane {
   kicked: boolean;
   done: Promise<void> | null;
   skipped: number;
+  /** Waiting out the sink's `lingerMs` after a write: new samples do not wake it, flush and stop do. */
+  lingering: boolean;
 }
 
 export class Fanout {
@@ -85,6 +87,7 @@ export class Fanout {
         kicked: false,
         done: null,
         skipped: 0,
+        lingering: false,
       };
     });
   }
@@ -101,7 +104,10 @@ export class Fanout {
 
   /** New entries were appended: wake idle sinks (a sink in backoff keeps its backoff). */
   kick(): void {
-    for (const lane of this.lanes) if (lane.status.state !== 'retrying') this.wakeLane(lane);
+    for (const lane of this.lanes) {
+      if (lane.lingering) lane.kicked = true;
+      else if (lane.status.state !== 'retrying') this.wakeLane(lane);
+    }
   }
 
   status(): SinkStatus[] {
@@ -207,6 +213,12 @@ export class Fanout {
       }
       this.ackLane(lane, batch[batch.length - 1]!.seq);
       if (lane.single && batch.length === 1) lane.single = false;
+      const linger = lane.sink.lingerMs ?? 0;
+      if (linger > 0 && !this.stopping) {
+        lane.lingering = true;
+        await this.park(lane, linger, false);
+        lane.lingering = false;
+      }
     }
   }
 

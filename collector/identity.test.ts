@@ -57,7 +57,9 @@ describe('rig identity', () => {
     // Named rig: the name.
     assert.equal(m.resolve({ name: 'r12', address: '10.0.1.12:4028' }, null, 7), 'r12');
     assert.equal(m.resolve({ name: 'r12', address: '10.0.1.12:4028' }, 'aa:bb:cc:00:00:12', 8), 'r12');
-    // Restart: the mapping is read back.
+    // Restart: the mapping is read back (bindings are written at the end of the event-loop turn; a stopping
+    // collector flushes them).
+    m.flush();
     m = new IdentityMap(db);
     assert.equal(
       m.resolve({ name: null, address: '10.0.0.99:4028' }, 'aa:bb:cc:00:00:07', 9),

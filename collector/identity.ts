@@ -65,11 +65,13 @@ export class IdentityMap implements RigIdResolver {
         this.aliases.set(r.alias, r.rig_id);
         if (r.alias.startsWith('addr:')) this.addrAliasesOf(r.rig_id).add(r.alias);
       }
-      for (const r of db.prepare('SELECT rig_id, mac FROM rig_ids WHERE mac IS NOT NULL').all() as {
+      for (const r of db.prepare('SELECT rig_id, mac FROM rig_ids').all() as {
         rig_id: string;
-        mac: string;
+        mac: string | null;
       }[]) {
-        this.macOf.set(r.rig_id, r.mac);
+        // Known ids skip the write on their next healthy poll (a restart with 10,000 rigs wrote 10,000 times).
+        this.knownIds.add(r.rig_id);
+        if (r.mac !== null) this.macOf.set(r.rig_id, r.mac);
       }
       this.put = db.prepare(
         'INSERT INTO rig_aliases (alias, rig_id, at_ms) VALUES (?, ?, ?) ON CONFLICT(alias) DO UPDATE SET rig_id = excluded.rig_id, at_ms = excluded.at_ms',
@@ -135,17 +137,48 @@ export class IdentityMap implements RigIdResolver {
     for (const a of stale) this.addrAliasesOf(id).delete(a);
     if (newMac) this.macOf.set(id, mac);
     this.knownIds.add(id);
-    if (this.db && this.put && this.putRig) {
-      const put = this.put;
-      const putRig = this.putRig;
-      const del = this.del!;
-      this.db.transaction(() => {
-        for (const a of changed) put.run(a, id, atMs);
-        for (const a of stale) del.run(a);
-        putRig.run(id, newMac ? mac : (this.macOf.get(id) ?? null), atMs);
-      })();
+    if (this.db) {
+      this.pending.push({ id, changed, stale, mac: newMac ? mac : (this.macOf.get(id) ?? null), atMs });
+      // One transaction for every binding of this turn of the event loop: a first sweep of 10,000 rigs made
+      // 10,000 commits on the main thread.
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => this.flush());
+      }
     }
   }
+
+  /** Write the bindings not yet written (the store calls this before it closes). */
+  flush(): void {
+    this.flushQueued = false;
+    if (!this.db?.open || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const put = this.put!;
+    const putRig = this.putRig!;
+    const del = this.del!;
+    try {
+      this.db.transaction(() => {
+        for (const b of batch) {
+          for (const a of b.changed) put.run(a, b.id, b.atMs);
+          for (const a of b.stale) del.run(a);
+          putRig.run(b.id, b.mac, b.atMs);
+        }
+      })();
+    } catch {
+      // A full or failing disk: the mapping stays right in memory; write it with the next binding or at close.
+      this.pending = batch.concat(this.pending);
+    }
+  }
+
+  private pending: Array<{
+    id: string;
+    changed: string[];
+    stale: string[];
+    mac: string | null;
+    atMs: number;
+  }> = [];
+  private flushQueued = false;
 
   private readonly knownIds = new Set<string>();
   /** Address aliases that were bound to each id (may include some rebound since: check `aliases`). */

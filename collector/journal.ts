@@ -10,6 +10,13 @@
  * Durability: `fsync: 'always'` commits with synchronous=FULL (the WAL is fsynced before append returns:
  * survives power loss); `'off'` uses synchronous=NORMAL (survives a process crash, may lose the last commits
  * on power loss).
+ *
+ * Cost per sample (the journal is on the poll path of every sample): the last appended samples are also kept in
+ * memory (`TAIL_ENTRIES`), so a sink that keeps up reads them back without a query or a JSON.parse; a sink that is
+ * behind reads from SQLite. Acknowledgements are held in memory and written inside the next append (or trim,
+ * or close) transaction rather than one commit (and one fsync) each: after a crash a sink may be sent again what it
+ * acknowledged since the last append (at most one append window). Every sink is idempotent on replay (the
+ * embedded store ignores a (rig, time) it holds; InfluxDB overwrites the same point; MQTT state is retained).
  */
 import { statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,6 +75,9 @@ CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, acked INTEGER NOT NULL)
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
+/** Appended entries kept in memory for sinks that keep up (a few append groups). */
+const TAIL_ENTRIES = 4096;
+
 export class Journal {
   readonly file: string;
   private readonly db: Database.Database;
@@ -80,6 +90,10 @@ export class Journal {
   private last: number;
   private dropped: number;
   private readonly ackedBySink = new Map<string, number>();
+  /** Acks not yet written to the sinks table (written with the next transaction). */
+  private readonly dirtyAcks = new Set<string>();
+  /** The newest appended entries, consecutive seqs, oldest first. */
+  private tail: JournalEntry[] = [];
   private warned = false;
   private writeFailures = 0;
   private lostSamples = 0;
@@ -183,6 +197,7 @@ export class Journal {
     const before = this.usedBytes;
     try {
       this.db.transaction(() => {
+        this.writeAcks();
         this.makeRoom(incoming);
         for (const body of bodies) {
           const r = this.stmts.insert.run(Buffer.byteLength(body), body);
@@ -218,6 +233,7 @@ export class Journal {
     }
     this.usedBytes += incoming;
     this.entryCount += bodies.length;
+    this.remember(samples);
     this.trackRate(this.usedBytes - before);
     this.checkWarn();
     return this.last;
@@ -226,6 +242,11 @@ export class Journal {
   /** Entries with seq > afterSeq, in order. */
   read(afterSeq: number, limit: number): JournalEntry[] {
     this.assertOpen();
+    const first = this.tail[0];
+    if (first !== undefined && afterSeq >= first.seq - 1) {
+      const from = afterSeq - first.seq + 1;
+      return this.tail.slice(from, from + Math.max(1, limit));
+    }
     const rows = this.stmts.read.all(afterSeq, Math.max(1, limit)) as { seq: number; body: string }[];
     return rows.map((r) => ({ seq: r.seq, sample: JSON.parse(r.body) as Sample }));
   }
@@ -242,8 +263,8 @@ export class Journal {
     this.assertOpen();
     const prev = this.ackedBySink.get(sink) ?? 0;
     if (seq <= prev) return;
-    this.stmts.ack.run(sink, seq);
     this.ackedBySink.set(sink, seq);
+    this.dirtyAcks.add(sink);
   }
 
   /**
@@ -262,6 +283,7 @@ export class Journal {
     this.assertOpen();
     this.db.prepare('DELETE FROM sinks WHERE name = ?').run(sink);
     this.ackedBySink.delete(sink);
+    this.dirtyAcks.delete(sink);
   }
 
   sinks(): string[] {
@@ -301,7 +323,13 @@ export class Journal {
     if (upTo === null || upTo <= 0) return;
     const { n, b } = this.stmts.sumUpTo.get(upTo) as { n: number; b: number };
     if (n === 0) return;
-    this.stmts.delUpTo.run(upTo);
+    // The acks that allow the delete are written with it: the table never points a sink before a deleted entry
+    // it has not acknowledged.
+    this.db.transaction(() => {
+      this.writeAcks();
+      this.stmts.delUpTo.run(upTo);
+    })();
+    this.forgetUpTo(upTo);
     this.usedBytes -= b;
     this.entryCount -= n;
     if (this.usedBytes < this.warnBytes) this.warned = false;
@@ -378,7 +406,40 @@ export class Journal {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    try {
+      this.writeAcks();
+    } catch (err) {
+      // Only costs a replay of what was acknowledged since the last append: every sink is idempotent.
+      this.log.warn({ err: errorMessage(err) }, 'journal: acknowledgements not written at close');
+    }
     this.db.close();
+  }
+
+  /** Persist the acks held in memory (call inside a transaction where there is one). */
+  private writeAcks(): void {
+    if (this.dirtyAcks.size === 0) return;
+    for (const sink of this.dirtyAcks) {
+      const seq = this.ackedBySink.get(sink);
+      if (seq !== undefined) this.stmts.ack.run(sink, seq);
+    }
+    this.dirtyAcks.clear();
+  }
+
+  /** The tail holds only what the journal holds. */
+  private forgetUpTo(seq: number): void {
+    const first = this.tail[0];
+    if (first === undefined || first.seq > seq) return;
+    this.tail = this.tail.slice(Math.min(this.tail.length, seq - first.seq + 1));
+  }
+
+  /** Keep the newest appended samples (seqs last-n+1..last) for sinks that read right behind the writer. */
+  private remember(samples: readonly Sample[]): void {
+    const firstSeq = this.last - samples.length + 1;
+    const prev = this.tail[this.tail.length - 1];
+    // The tail must stay consecutive; after a gap (never expected), start again.
+    if (prev !== undefined && prev.seq !== firstSeq - 1) this.tail = [];
+    for (let i = 0; i < samples.length; i++) this.tail.push({ seq: firstSeq + i, sample: samples[i]! });
+    if (this.tail.length > TAIL_ENTRIES) this.tail = this.tail.slice(this.tail.length - TAIL_ENTRIES);
   }
 
   private minAcked(): number | null {
@@ -416,6 +477,8 @@ export class Journal {
       this.stmts.delUpTo.run(upTo);
     }
     if (dropped === 0) return;
+    // A dropped sample is not delivered from memory either: what the journal counts as dropped is gone.
+    this.forgetUpTo(upTo);
     this.usedBytes -= droppedBytes;
     this.entryCount -= dropped;
     this.dropped += dropped;

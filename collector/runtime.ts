@@ -11,6 +11,7 @@ import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
 import { addressKey, parseAddress } from './address.js';
 import { AlertEngine } from './alerts.js';
+import { pollConcurrency } from './concurrency.js';
 import { type DirLock, lockDir } from './dir-lock.js';
 import { StorageErrors } from './errors.js';
 import { Fanout } from './fanout.js';
@@ -247,7 +248,7 @@ export async function startCollector(
   const byAddress = new Map(targets.map((t) => [t.address, t]));
   const scheduler: Scheduler = new Scheduler(targets, pollOne, (s) => enqueue(s), {
     intervalMs: config.poll.interval_ms,
-    concurrency: config.poll.concurrency,
+    concurrency: pollConcurrency(config.poll),
     backoffMaxMs: config.poll.backoff_max_ms,
     now,
     log,
@@ -327,6 +328,7 @@ export async function startCollector(
             'stopping with samples not yet delivered: they stay in the journal',
           );
         await fanout.stop();
+        identity.flush();
         await store.close();
         journal.close();
         lock.release();

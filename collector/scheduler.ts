@@ -19,6 +19,7 @@
  * `runRound()` and `sweep()` poll every target at once and await the lot: tests and benchmarks drive them.
  */
 
+import { setMaxListeners } from 'node:events';
 import { errorMessage } from '../lib/errors.js';
 import { hashString32 } from '../lib/hash.js';
 import { type Logger, silentLogger } from '../lib/log.js';
@@ -30,7 +31,8 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export interface SchedulerOptions {
   intervalMs: number;
-  concurrency: number;
+  /** Most polls in flight; a function is asked again whenever rigs are added (its argument: how many are polled). */
+  concurrency: number | ((rigs: number) => number);
   backoffMaxMs: number;
   /** Fraction of the backoff delay used as ± jitter (default 0.1). */
   jitter?: number;
@@ -99,7 +101,9 @@ const TICK_MS = 10;
 
 export class Scheduler {
   /** Sorted by phase: the timer walks them in order, one cycle per interval. */
-  private readonly slots: Slot[] = [];
+  private slots: Slot[] = [];
+  /** Polls allowed in flight (poll.concurrency, resolved for the rigs polled now). */
+  private limit = 1;
   private readonly byTarget = new Map<RigTarget, Slot>();
   private readonly addresses = new Set<string>();
   private readonly poll: PollFn;
@@ -108,7 +112,7 @@ export class Scheduler {
     log: Logger;
     onSkip: SchedulerOptions['onSkip'];
   };
-  private readonly shutdown = new AbortController();
+  private readonly shutdown = shutdownController();
   private running = 0;
   /** FIFO of work waiting for a slot; `head` is the next to run. */
   private waiting: (() => void)[] = [];
@@ -146,7 +150,7 @@ export class Scheduler {
     this.onSample = onSample;
     this.opts = {
       intervalMs: opts.intervalMs,
-      concurrency: Math.max(1, opts.concurrency),
+      concurrency: opts.concurrency,
       backoffMaxMs: opts.backoffMaxMs,
       jitter: opts.jitter ?? 0.1,
       now: opts.now ?? Date.now,
@@ -160,6 +164,7 @@ export class Scheduler {
   /** Poll more targets (rigs found by a rescan), each at its own phase. Returns those not already polled. */
   add(targets: readonly RigTarget[]): RigTarget[] {
     const added: RigTarget[] = [];
+    const fresh: Slot[] = [];
     for (const t of targets) {
       if (this.addresses.has(t.address)) continue;
       this.addresses.add(t.address);
@@ -176,18 +181,36 @@ export class Scheduler {
         queued: false,
       };
       this.byTarget.set(t, slot);
-      // Insert in phase order; one before the timer's cursor waits for the next cycle.
-      let lo = 0;
-      let hi = this.slots.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.slots[mid]!.phase_ms <= slot.phase_ms) lo = mid + 1;
-        else hi = mid;
-      }
-      this.slots.splice(lo, 0, slot);
-      if (lo < this.cursor) this.cursor += 1;
+      fresh.push(slot);
     }
+    if (fresh.length > 0) this.insertInPhaseOrder(fresh);
+    const c = this.opts.concurrency;
+    this.limit = Math.max(1, typeof c === 'function' ? c(this.slots.length) : c);
     return added;
+  }
+
+  /**
+   * Merge new slots into the phase-ordered list (one sort and one merge: inserting 10,000 rigs one splice at a
+   * time moved ~50 million entries). A slot placed before the timer's cursor waits for the next cycle.
+   */
+  private insertInPhaseOrder(fresh: Slot[]): void {
+    fresh.sort((a, b) => a.phase_ms - b.phase_ms);
+    const old = this.slots;
+    const merged: Slot[] = new Array(old.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    let before = 0;
+    for (let k = 0; k < merged.length; k++) {
+      // Equal phases: the slot already there stays first (as the one-at-a-time insertion did).
+      if (j >= fresh.length || (i < old.length && old[i]!.phase_ms <= fresh[j]!.phase_ms))
+        merged[k] = old[i++]!;
+      else {
+        if (i < this.cursor) before += 1;
+        merged[k] = fresh[j++]!;
+      }
+    }
+    this.slots = merged;
+    this.cursor += before;
   }
 
   size(): number {
@@ -303,7 +326,7 @@ export class Scheduler {
 
   /** Run queued work while slots are free. */
   private dispatch(): void {
-    while (this.running < this.opts.concurrency && this.head < this.waiting.length) {
+    while (this.running < this.limit && this.head < this.waiting.length) {
       const job = this.waiting[this.head]!;
       this.head += 1;
       this.running += 1;
@@ -474,4 +497,14 @@ export class Scheduler {
     const base = Math.min(ceiling, intervalMs * 2 ** Math.min(slot.failures - 1, 40));
     slot.not_before_ms = startMs + base * (1 + jitter * (2 * random() - 1));
   }
+}
+
+/**
+ * The shutdown signal every poll in flight listens to (one listener each, up to `poll.concurrency`): no
+ * listener-leak warning at 11.
+ */
+function shutdownController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }

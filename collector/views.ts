@@ -73,11 +73,32 @@ export interface HistoryQuery {
   stepS: number;
 }
 
+/** The embedded store's synchronous reads (`rigtel run`). */
 export interface HistoryStore {
   /** Buckets of `stepS` seconds from `fromMs` to `toMs`; a bucket with no poll is returned with polls 0 and nulls. */
   history(query: HistoryQuery): HistoryPoint[];
   /** Distinct rig ids the store has seen (for rigs no longer configured). */
   rigIds(): string[];
+}
+
+/**
+ * What the history route awaits: the embedded store (wrapped by `historySource`) or a database queried over the
+ * network (InfluxDB in a standalone `rigtel api`). Failures reject with a named error.
+ */
+export interface HistorySource {
+  /** Same buckets, same rules as `HistoryStore.history`. */
+  history(query: HistoryQuery): Promise<HistoryPoint[]>;
+  /** Whether history is kept under this exact rig id (a rig no longer configured). */
+  hasRig(rigId: string): Promise<boolean>;
+}
+
+/** The route's one way in: a synchronous store is wrapped; an asynchronous source is used as it is. */
+export function historySource(h: HistoryStore | HistorySource): HistorySource {
+  if ('hasRig' in h) return h;
+  return {
+    history: async (query) => h.history(query),
+    hasRig: async (rigId) => h.rigIds().includes(rigId),
+  };
 }
 
 export interface HealthView {

@@ -16,7 +16,12 @@ export class RtError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: string, message: string, httpStatus = 500, options: RtErrorOptions = {}) {
+    // No stack trace: an RtError is a verdict (a refused command, a dead rig), made on the poll path of thousands
+    // of rigs, and capturing the stack was most of its cost. Its code names it; a wrapped `cause` keeps its own stack.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = limit;
     this.name = 'RtError';
     this.code = code;
     this.httpStatus = httpStatus;

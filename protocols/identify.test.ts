@@ -170,3 +170,23 @@ test('detectFamily asks stats when version names only cgminer', async () => {
     await rig.close();
   }
 });
+
+test('a port that answers garbage to everything is a decode failure, not an HTTP one', async (t) => {
+  // Real sockets on loopback: the cgminer port and the web port both send the same junk.
+  const junk = (s: net.Socket) => {
+    s.on('data', () => s.end('\u0001\u0002not a reply at all\u0000'));
+    s.on('error', () => {});
+  };
+  const cg = net.createServer(junk);
+  const web = net.createServer(junk);
+  await Promise.all([cg, web].map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
+  t.after(() => Promise.all([cg, web].map((srv) => new Promise((r) => srv.close(r)))));
+  const port = (srv: net.Server) => (srv.address() as net.AddressInfo).port;
+  const d = await detectFamily('127.0.0.1', port(cg), AbortSignal.timeout(10_000), {
+    httpPort: port(web),
+    connectTimeoutMs: 1000,
+    deadlineMs: 2000,
+  });
+  assert.equal(d.family, 'unknown');
+  assert.equal(d.failure?.code, 'RT_ERR_PROTO_DECODE');
+});

@@ -10,6 +10,7 @@
 import { RtError } from '../lib/errors.js';
 import { FAMILY_ORDER } from './families.js';
 import { httpRequest } from './http/client.js';
+import { decodeReply } from './kit/decode.js';
 import { excessiveNestingAt } from './kit/depth.js';
 import { digestReplies, type Identification, identified, type ProbeReplies } from './kit/index.js';
 import { tcpRequest } from './tcp.js';
@@ -161,6 +162,9 @@ export async function detectFamily(
       }
     }
     if (refined.family !== 'unknown') return { ...refined, via: 'cgminer', errors, replies, failure };
+    // Bytes came back that are no cgminer reply at all: that is the verdict, not whatever the web probes below
+    // meet (a port that sends garbage to everything would otherwise be blamed on HTTP).
+    if (!answered) failure ??= undecodable(input);
     // Nothing cgminer-like answered but the port is open: families with a transport of their own (Whatsminer API
     // v3) try their handshakes — after the web probes, which answer a web port at once.
     ownProbes = !answered && !errors.some((c) => /CONNECT|UNREACHABLE|ABORTED/.test(c));
@@ -215,4 +219,18 @@ export async function detectFamily(
   if (first) return { ...first, via: 'cgminer', errors, replies, failure };
   if (web) return web;
   return { ...identify(input), via: null, errors, replies, failure };
+}
+
+/** The decode error of the first cgminer probe reply that is not a cgminer reply, null when there is none. */
+function undecodable(input: ProbeReplies): RtError | null {
+  for (const command of ['version', 'devdetails', 'summary', 'stats'] as const) {
+    const bytes = input[command];
+    if (!(bytes instanceof Uint8Array) && typeof bytes !== 'string') continue;
+    try {
+      decodeReply(bytes as Buffer | string);
+    } catch (err) {
+      if (err instanceof RtError) return err;
+    }
+  }
+  return null;
 }

@@ -148,8 +148,25 @@ export function normalizeModelKey(model: string): string {
 }
 
 /** Tolerant lookup; null when the model is unknown (never a guess from a different model). */
+/**
+ * Answers by model string: a fleet has a handful of distinct models, and every sample, summary and power estimate
+ * asks (normalizing with six regexes each time was 1 % of a 10,000-rig collector's main thread). Bounded so hostile
+ * model strings cannot grow it.
+ */
+const LOOKUPS = new Map<string, ModelSpec | null>();
+const LOOKUPS_MAX = 4096;
+
 export function lookupModel(model: string | null | undefined): ModelSpec | null {
   if (!model) return null;
+  const known = LOOKUPS.get(model);
+  if (known !== undefined) return known;
+  const spec = findModel(model);
+  if (LOOKUPS.size >= LOOKUPS_MAX) LOOKUPS.clear();
+  LOOKUPS.set(model, spec);
+  return spec;
+}
+
+function findModel(model: string): ModelSpec | null {
   const key = normalizeModelKey(model);
   if (key === '') return null;
   const exact = BY_KEY.get(key);

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
+import { spreadHosts } from '../protocols/emulator/fleet.js';
 import { httpLoad } from '../testing/http-load.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,7 +35,8 @@ export interface SustainedOptions {
   intervalMs: number;
   durationMs: number;
   apiLoadMs: number;
-  concurrency: number;
+  /** poll.concurrency of the collector under test (default 'auto', the config default). */
+  concurrency: number | 'auto';
   /** storage.journal_fsync of the collector under test (default always, the config default). */
   fsync?: 'always' | 'off';
   /** collector.poll_workers of the collector under test (default 'auto', the config default). */
@@ -47,7 +49,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     intervalMs: 15_000,
     durationMs: 180_000,
     apiLoadMs: 0,
-    concurrency: 512,
+    concurrency: 'auto',
   };
   for (let i = 0; i < args.length; i++) {
     const v = args[i + 1] ?? '';
@@ -55,7 +57,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     else if (args[i] === '--interval') o.intervalMs = duration(v);
     else if (args[i] === '--duration') o.durationMs = duration(v);
     else if (args[i] === '--api-load') o.apiLoadMs = duration(v);
-    else if (args[i] === '--concurrency') o.concurrency = Number(v);
+    else if (args[i] === '--concurrency') o.concurrency = v === 'auto' ? 'auto' : Number(v);
     else if (args[i] === '--fsync') o.fsync = v === 'off' ? 'off' : 'always';
     else if (args[i] === '--workers') o.workers = v === 'auto' ? 'auto' : Number(v);
     else continue;
@@ -138,7 +140,13 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     `\nsustained: rigtel run, ${o.rigs} emulated mixed rigs, interval ${o.intervalMs / 1000} s, ${o.durationMs / 1000} s`,
   );
   const t0 = performance.now();
-  const fleet = await spawnEmulatorProcess({ count: o.rigs, mix: 'mixed', seed: 5, startTimeoutMs: 300_000 });
+  const fleet = await spawnEmulatorProcess({
+    count: o.rigs,
+    hosts: spreadHosts(o.rigs),
+    mix: 'mixed',
+    seed: 5,
+    startTimeoutMs: 300_000,
+  });
   const emulatorStartMs = performance.now() - t0;
   line('emulator start-up', `${(emulatorStartMs / 1000).toFixed(1)} s`);
   const dir = mkdtempSync(join(tmpdir(), 'rigtel-sustained-'));

@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: prints the figures the issues ask for. Nothing here asserts a speed; it measures.
  *
- *   sweep      1,000 emulated rigs served from a separate process, polled by the real scheduler + driver:
- *              full-sweep wall time, collector CPU µs per rig-poll, peak RSS
+ *   sweep      1,000 / 5,000 / 10,000 emulated rigs of mixed families served from separate processes, polled by
+ *              the real scheduler + pollRig on the main thread and through the poll workers, with zero added
+ *              latency, realistic latency, and 5 % of rigs hanging: sweep wall time, CPU µs per rig-poll,
+ *              answered/failed, healthy rigs' completion times (`npm run bench -- sweep --rigs 1000,5000`;
+ *              options in scripts/bench-sweep.ts)
  *   parser     decode+parse MB/s on the real Antminer stats replies vs JSON.parse on the same bytes
  *   journal    journal appends/s with fsync on and off
+ *   pipeline   main-thread CPU per sample after the driver: journal, fleet, alerts, embedded store
  *   influx     samples/s the InfluxDB sink sustains into a local influxd
  *   snmp       one sweep of 500 PDU outlets: time and CPU
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
@@ -12,11 +16,12 @@
  *   api        /v1/fleet, /v1/rigs, /metrics per request at 1,000 and 10,000 rigs (fastify inject), then the API
  *              of a 10,000-rig fleet under 200 keep-alive connections (api/load.bench.ts); JSON in
  *              $TMPDIR/rigtel-bench
+ *   history    history queries from InfluxDB (standalone `rigtel api`) beside the embedded store, same samples
  *
  *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
  *              `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
  *
- * `npm run bench -- sweep parser` runs a subset.
+ * `npm run bench -- sweep parser` runs a subset; options after the names go to `sweep`.
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,83 +31,17 @@ import { runApiBench } from '../api/app.bench.js';
 import { runLoadBench } from '../api/load.bench.js';
 import { runStartupBench } from '../cli/startup.bench.js';
 import { runDiscoveryBench } from '../collector/discovery.bench.js';
+import { runHistoryBench } from '../collector/influx-history.bench.js';
 import { runJournalBench } from '../collector/journal.bench.js';
-import { pollRig, type RigTarget } from '../collector/poll.js';
-import { Scheduler } from '../collector/scheduler.js';
+import { runPipelineBench } from '../collector/pipeline.bench.js';
 import { runInfluxBench } from '../collector/sinks/influx.bench.js';
 import { runParserBench } from '../protocols/antminer/parse.bench.js';
-import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
-import { driverFor } from '../protocols/registry.js';
 import { runSnmpBench } from '../protocols/snmp/snmp.bench.js';
 import { parseSustainedArgs, runSustained } from './bench-sustained.js';
-
-const RIGS = Number(process.env.BENCH_RIGS ?? 1000);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
+import { parseSweepArgs, runSweep, type SweepOptions } from './bench-sweep.js';
 
 function line(label: string, value: string): void {
   console.log(`  ${label.padEnd(44)} ${value}`);
-}
-
-async function sweepBench(): Promise<void> {
-  console.log(
-    `\nsweep: ${RIGS} emulated Antminers (version+stats+pools per rig) served from a child process`,
-  );
-  const fleet = await spawnEmulatorProcess({ count: RIGS, mix: 'antminer', seed: 7 });
-  try {
-    const targets: RigTarget[] = fleet.rigs.map((rig) => ({
-      name: rig.name,
-      address: rig.address,
-      target: {
-        host: rig.host,
-        port: rig.port,
-        family: 'antminer',
-        connectTimeoutMs: 3000,
-        commandTimeoutMs: 8000,
-        maxReplyBytes: 1024 * 1024,
-      },
-    }));
-    for (const concurrency of [256, 1000]) {
-      let answered = 0;
-      const scheduler = new Scheduler(
-        targets,
-        (target, signal) =>
-          pollRig(target, driverFor('antminer'), {
-            deadlineMs: 20_000,
-            now: Date.now,
-            site: 'bench',
-            signal,
-          }),
-        (sample) => {
-          if (sample.poll.ok) answered += 1;
-        },
-        { intervalMs: 60_000, concurrency, backoffMaxMs: 60_000 },
-      );
-      await scheduler.sweep(); // warm-up: JIT, socket paths
-      const times: number[] = [];
-      const cpuPerPoll: number[] = [];
-      answered = 0;
-      const runs = 5;
-      for (let i = 0; i < runs; i++) {
-        const cpu0 = process.cpuUsage();
-        const t0 = performance.now();
-        await scheduler.sweep();
-        times.push(performance.now() - t0);
-        const cpu = process.cpuUsage(cpu0);
-        cpuPerPoll.push((cpu.user + cpu.system) / targets.length);
-      }
-      await scheduler.stop();
-      line(`full sweep, concurrency ${concurrency} (median of ${runs})`, `${median(times).toFixed(0)} ms`);
-      line('  collector CPU per rig-poll (median)', `${median(cpuPerPoll).toFixed(0)} µs`);
-      line('  polls answered', `${answered} / ${targets.length * runs}`);
-    }
-    line('collector peak RSS', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-  } finally {
-    await fleet.stop();
-  }
 }
 
 async function parserBench(): Promise<void> {
@@ -119,6 +58,14 @@ async function journalBench(): Promise<void> {
   console.log('\njournal: SQLite WAL journal appends');
   const r = await runJournalBench();
   for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : String(v));
+}
+
+async function pipelineBench(): Promise<void> {
+  console.log(
+    '\npipeline: main-thread cost per sample after the driver (journal, fleet, alerts, embedded store)',
+  );
+  const r = await runPipelineBench();
+  for (const [k, v] of Object.entries(r)) line(k, Array.isArray(v) ? v.join(' ') : String(v));
 }
 
 async function influxBench(): Promise<void> {
@@ -202,15 +149,29 @@ function readLoadavg(): string {
   }
 }
 
+async function historyBench(): Promise<void> {
+  console.log("\nhistory: one rig, 3 days at 15 s; median of 15 per query (wall and this process's CPU)");
+  const r = await runHistoryBench();
+  for (const [k, v] of Object.entries(r)) line(k, v.toFixed(1));
+}
+
+let sweepOptions: SweepOptions = parseSweepArgs([]);
+
+async function sweepBench(): Promise<void> {
+  await runSweep(sweepOptions);
+}
+
 const BENCHES: Record<string, () => Promise<void>> = {
   startup: startupBench,
   sweep: sweepBench,
   parser: parserBench,
   journal: journalBench,
+  pipeline: pipelineBench,
   influx: influxBench,
   snmp: snmpBench,
   discovery: discoveryBench,
   api: apiBench,
+  history: historyBench,
 };
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
@@ -218,7 +179,10 @@ if (argv[0] === 'sustained') {
   await runSustained(parseSustainedArgs(argv.slice(1)));
   process.exit(0);
 }
-const wanted = argv;
+// Bench names first, then the sweep's options (`sweep --rigs 1000,5000`).
+const firstOption = argv.findIndex((a) => a.startsWith('--'));
+const wanted = firstOption < 0 ? argv : argv.slice(0, firstOption);
+if (firstOption >= 0) sweepOptions = parseSweepArgs(argv.slice(firstOption));
 const unknown = wanted.filter((w) => !(w in BENCHES));
 if (unknown.length) {
   console.error(

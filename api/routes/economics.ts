@@ -94,6 +94,8 @@ export const economicsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
             notes: { type: 'array', items: { type: 'string' } },
           }),
           400: errorReply,
+          501: errorReply,
+          502: errorReply,
           503: errorReply,
         },
       },
@@ -106,8 +108,10 @@ export const economicsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
       const from = q.from ?? to - 86_400_000;
       if (from >= to) throw invalidInput(q.from === undefined ? 'to' : 'from', 'must be before to');
       if (to - from > MAX_RANGE_MS) throw invalidInput('from', 'range longer than 400 days');
+      // A standalone API reads the period's rollups from InfluxDB first; the report itself is synchronous.
+      const rollups = 'load' in e.rollups ? await e.rollups.load(from, to) : e.rollups;
       return economicsReport({
-        rollups: e.rollups,
+        rollups,
         market: e.market.store,
         settings: e.settings,
         meta: e.meta,
@@ -151,6 +155,7 @@ export const economicsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
               }),
             },
           }),
+          501: errorReply,
           503: errorReply,
         },
       },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { historySource } from '../../collector/views.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
 import { round } from '../fleet-summary.js';
@@ -30,10 +31,14 @@ const MAX_STEP_S = 366 * 86_400;
 const MAX_FUTURE_MS = 86_400_000;
 const EARLIEST_MS = Date.UTC(2009, 0, 3);
 
-/** `GET /v1/rigs/:id/history?from&to&step`: buckets from the store, nulls where nothing was polled. */
+/**
+ * `GET /v1/rigs/:id/history?from&to&step`: buckets from the store (or InfluxDB in a standalone `rigtel api`),
+ * nulls where nothing was polled.
+ */
 export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const snapshots = snapshotsFor(deps.fleet, deps.config, () => deps.now?.() ?? Date.now());
   const index = () => snapshots.memo('rigs:index', (snap) => indexRigs(snap.rigs));
+  const source = historySource(deps.history);
   app.get(
     '/rigs/:id/history',
     {
@@ -41,7 +46,7 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         params: idParamsSchema,
         querystring: querySchema(historyQuery),
         ok: historyBody,
-        errors: [400, 404],
+        errors: [400, 404, 501, 502, 503],
       }),
     },
     async (request) => {
@@ -71,10 +76,10 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
 
       // A rig no longer configured still has history under its id.
       const rig = findRig(deps.fleet, id, index);
-      const rigId = rig?.rig_id ?? (deps.history.rigIds().includes(id) ? id : undefined);
+      const rigId = rig?.rig_id ?? ((await source.hasRig(id)) ? id : undefined);
       if (rigId === undefined) throw ApiErrors.rigNotFound(id.slice(0, 100));
 
-      const points = deps.history.history({ rigId, fromMs, toMs, stepS });
+      const points = await source.history({ rigId, fromMs, toMs, stepS });
       let polls = 0;
       let pollsOk = 0;
       let miningS = 0;

@@ -96,6 +96,7 @@ export const marketRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             missing: { type: 'array', items: { type: 'string' } },
             providers: { type: 'array', items: obj({}) },
           }),
+          501: errorReply,
           503: errorReply,
         },
       },

@@ -58,6 +58,11 @@ export interface RollupSource {
   rollups(rigId: string, fromMs: number, toMs: number): RollupRow[];
 }
 
+/** Rollups read over the network before a report (InfluxDB in a standalone `rigtel api`). */
+export interface RollupLoader {
+  load(fromMs: number, toMs: number): Promise<RollupSource>;
+}
+
 export interface RigMeta {
   model: string | null;
   rack: string | null;

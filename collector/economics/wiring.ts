@@ -14,11 +14,12 @@ import {
 import { MarketService } from '../market/service.js';
 import { MarketStore } from '../market/store.js';
 import type { FleetView } from '../views.js';
-import type { EconomicsSettings, RigMeta, RollupSource } from './report.js';
+import type { EconomicsSettings, RigMeta, RollupLoader, RollupSource } from './report.js';
 
 export interface EconomicsDeps {
   market: MarketService;
-  rollups: RollupSource;
+  /** The embedded store (`rigtel run`), or a loader that reads them from InfluxDB first (`rigtel api`). */
+  rollups: RollupSource | RollupLoader;
   settings: EconomicsSettings;
   meta: (rigId: string) => RigMeta;
   /** Poll counts: what /metrics and live read for the fleet. */

@@ -25,8 +25,9 @@ export const MarketErrors = {
 export const EconomicsApiErrors = {
   unavailable: defineError(
     'RT_ERR_ECON_UNAVAILABLE',
-    'economics are not available in this process (no collector store or market store)',
-    () => 'economics are not available here: run them in the collector process (rigtel run)',
-    503,
+    'a standalone `rigtel api` serves economics and market routes only with sinks.influx (its hourly rollups come from InfluxDB)',
+    () =>
+      'economics are not served by this standalone API: configure sinks.influx (the InfluxDB the collectors write to), or ask a collector (rigtel run)',
+    501,
   ),
 };

@@ -29,8 +29,18 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../../lib/errors.js';
 import { type Logger, silentLogger } from '../../lib/log.js';
-import { type PowerSource, RIG_STATES, type RigState, type Sample } from '../../protocols/sample.js';
+import { type PowerSource, RIG_STATES, type Sample } from '../../protocols/sample.js';
 import { StoreErrors } from '../errors.js';
+import {
+  addRawPolls,
+  bucketPoints,
+  HASHING,
+  integrate,
+  lookbackMs,
+  newBuckets,
+  RANK_SOURCE,
+  SOURCE_RANK,
+} from '../history-buckets.js';
 import type { HistoryPoint, HistoryQuery, HistoryStore } from '../views.js';
 import { Checkpointer } from './checkpointer.js';
 import type { JournalEntry, Sink } from './sink.js';
@@ -103,9 +113,6 @@ const ROLLUP_COLUMNS = [
   'offline_s',
   'covered_s',
 ] as const;
-const SOURCE_RANK: Record<PowerSource, number> = { pdu: 1, miner: 2, estimate: 3 };
-const RANK_SOURCE: (PowerSource | null)[] = [null, 'pdu', 'miner', 'estimate'];
-const HASHING: ReadonlySet<RigState> = new Set(['mining', 'ramping', 'curtailed']);
 
 const STATE_CASE = `CASE r.state ${RIG_STATES.map((st, i) => `WHEN ${i} THEN '${st}'`).join(' ')} END`;
 const SOURCE_CASE = `CASE r.power_source ${RANK_SOURCE.map((src, i) => (src ? `WHEN ${i} THEN '${src}'` : '')).join(' ')} END`;
@@ -193,6 +200,12 @@ interface Point {
 
 export class EmbeddedStore implements Sink, HistoryStore {
   readonly name = 'embedded';
+  /**
+   * One commit a second at most: at 10,000 rigs each sample dirties a few pages scattered over the readings
+   * index, the hourly rollups and rig_last, and SQLite writes every dirtied page to the WAL at each commit, so
+   * four commits a second wrote ~2.7× the pages one does. History and rollups lag live state by up to this.
+   */
+  readonly lingerMs = 1000;
   readonly file: string;
   readonly db: Database.Database;
   private readonly opts: EmbeddedStoreOptions;
@@ -203,6 +216,9 @@ export class EmbeddedStore implements Sink, HistoryStore {
   private readonly st: Record<string, Database.Statement>;
   /** Rig id → integer key in `rigs`. */
   private readonly rigKeys = new Map<string, number>();
+  /** Per rig: its `rig_last` row and the newest hour whose rollup row exists (both written in the same transactions). */
+  private readonly lastOf = new Map<string, LastPoint>();
+  private readonly hourOf = new Map<string, number>();
   /** Per rig: hash and id of the detail shape of its last sample, to skip the lookup when unchanged. */
   private readonly lastShape = new Map<number, { hash: string; id: number }>();
   private pruning: Promise<void> | null = null;
@@ -524,9 +540,16 @@ export class EmbeddedStore implements Sink, HistoryStore {
   /** Insert a batch in one transaction; returns how many samples were new. */
   writeSync(batch: readonly JournalEntry[]): number {
     let added = 0;
-    this.db.transaction(() => {
-      for (const e of batch) if (this.ingest(e)) added += 1;
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const e of batch) if (this.ingest(e)) added += 1;
+      })();
+    } catch (err) {
+      // Rolled back: what the caches say was written may not be.
+      this.lastOf.clear();
+      this.hourOf.clear();
+      throw err;
+    }
     return added;
   }
 
@@ -577,7 +600,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
     const stepMs = q.stepS * 1000;
     const count = Math.ceil((q.toMs - q.fromMs) / stepMs);
     if (count > 20_000) throw StoreErrors.badQuery(`${count} buckets asked; at most 20000 (raise stepS)`);
-    const acc: Acc[] = Array.from({ length: count }, () => newAcc());
+    const acc = newBuckets(count);
     const bucketOf = (t: number) => Math.floor((t - q.fromMs) / stepMs);
     const rawCutoff = this.now() - this.opts.rawRetentionHours * HOUR;
     // Buckets that start at or after the raw cutoff are built from raw samples, older ones from rollups.
@@ -609,8 +632,8 @@ export class EmbeddedStore implements Sink, HistoryStore {
 
     if (firstRaw < count) {
       const start = q.fromMs + firstRaw * stepMs;
-      const lookback = 2 * (this.opts.backoffMaxMs + this.opts.intervalMs);
-      const rows = this.st.rawRange!.all(q.rigId, start - lookback, q.toMs) as {
+      const caps = { intervalMs: this.opts.intervalMs, backoffMaxMs: this.opts.backoffMaxMs };
+      const rows = this.st.rawRange!.all(q.rigId, start - lookbackMs(caps), q.toMs) as {
         at_ms: number;
         ok: number;
         state: string;
@@ -619,69 +642,15 @@ export class EmbeddedStore implements Sink, HistoryStore {
         power_source: PowerSource | null;
         temp_chip_max_c: number | null;
       }[];
-      let prev: Point | null = null;
-      for (const r of rows) {
-        const cur: Point = { at_ms: r.at_ms, ok: r.ok === 1, state: r.state, power_w: r.power_w };
-        if (prev) {
-          this.integrate(prev, cur, (from, to) => {
-            // Pieces are split at bucket edges; drop those before the raw part of the range.
-            let t = Math.max(from, start);
-            while (t < to) {
-              const b = bucketOf(t);
-              const edge = Math.min(to, q.fromMs + (b + 1) * stepMs);
-              const a = acc[b];
-              if (a) {
-                const s = (edge - t) / 1000;
-                if (prev!.ok && prev!.state === 'mining') a.mining_s += s;
-                if (prev!.ok && prev!.power_w !== null)
-                  a.energy = (a.energy ?? 0) + (prev!.power_w * s) / 3600;
-              }
-              t = edge;
-            }
-          });
-        }
-        prev = cur;
-        if (r.at_ms < start) continue;
-        const a = acc[bucketOf(r.at_ms)];
-        if (!a) continue;
-        a.polls += 1;
-        if (r.ok === 1) {
-          a.polls_ok += 1;
-          // A rig polled fine at 0 H/s is 0, not missing; a non-hashing state's leftover figure is left out.
-          if (r.hashrate_hs !== null && (HASHING.has(r.state as RigState) || r.hashrate_hs === 0)) {
-            a.hs_sum += r.hashrate_hs;
-            a.hs_n += 1;
-          }
-          if (r.power_w !== null) {
-            a.p_sum += r.power_w;
-            a.p_n += 1;
-            if (r.power_source) a.rank = Math.max(a.rank, SOURCE_RANK[r.power_source]);
-          }
-          if (r.temp_chip_max_c !== null)
-            a.temp = a.temp === null ? r.temp_chip_max_c : Math.max(a.temp, r.temp_chip_max_c);
-        }
-      }
+      addRawPolls(
+        acc,
+        rows.map((r) => ({ ...r, ok: r.ok === 1 })),
+        { fromMs: q.fromMs, stepMs, start },
+        caps,
+      );
     }
 
-    return acc.map((a, i) => ({
-      t_ms: q.fromMs + i * stepMs,
-      hashrate_hs: a.hs_n > 0 ? a.hs_sum / a.hs_n : null,
-      power_w: a.p_n > 0 ? a.p_sum / a.p_n : null,
-      power_source: RANK_SOURCE[a.rank] ?? null,
-      temp_chip_max_c: a.temp,
-      energy_wh: a.energy === null ? null : Math.round(a.energy * 1000) / 1000,
-      polls: a.polls,
-      polls_ok: a.polls_ok,
-      mining_s: Math.round(a.mining_s * 1000) / 1000,
-    }));
-  }
-
-  /** Calls `span(from, to)` for the interval [prev, cur) when it is short enough to integrate. */
-  private integrate(prev: Point, cur: Point, span: (from: number, to: number) => void): void {
-    if (cur.at_ms <= prev.at_ms) return;
-    const cap = prev.ok ? 2 * this.opts.intervalMs : 2 * (this.opts.backoffMaxMs + this.opts.intervalMs);
-    if (cur.at_ms - prev.at_ms > cap) return;
-    span(prev.at_ms, cur.at_ms);
+    return bucketPoints(acc, q.fromMs, stepMs);
   }
 
   private ingest(e: JournalEntry): boolean {
@@ -726,9 +695,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
     );
     if (r.changes === 0) return false; // replay: already stored and already rolled up
 
-    const last = this.st.last!.get(s.rig_id) as
-      | { at_ms: number; ok: number; state: string; power_w: number | null; first_ms: number }
-      | undefined;
+    const last = this.lastPoint(s.rig_id);
     const firstMs = last?.first_ms ?? s.at_ms;
     const hour = Math.floor(s.at_ms / HOUR) * HOUR;
     this.ensureHour(s.rig_id, hour, firstMs);
@@ -749,7 +716,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
     );
     if (last) {
       const prev: Point = { at_ms: last.at_ms, ok: last.ok === 1, state: last.state, power_w: last.power_w };
-      this.integrate(prev, { at_ms: s.at_ms, ok, state: s.state, power_w: s.power_w }, (from, to) => {
+      integrate(prev, { at_ms: s.at_ms }, this.opts, (from, to) => {
         let t = from;
         while (t < to) {
           const h = Math.floor(t / HOUR) * HOUR;
@@ -773,7 +740,15 @@ export class EmbeddedStore implements Sink, HistoryStore {
     }
     // Only move the rig's last point forward (a late, older sample is stored but does not rewind it).
     if (!last || s.at_ms > last.at_ms) {
-      this.st.setLast!.run(s.rig_id, s.at_ms, ok ? 1 : 0, s.state, ok ? s.power_w : null, firstMs);
+      const point = {
+        at_ms: s.at_ms,
+        ok: ok ? 1 : 0,
+        state: s.state,
+        power_w: ok ? s.power_w : null,
+        first_ms: firstMs,
+      };
+      this.st.setLast!.run(s.rig_id, point.at_ms, point.ok, point.state, point.power_w, point.first_ms);
+      this.lastOf.set(s.rig_id, point);
     }
     return true;
   }
@@ -798,38 +773,31 @@ export class EmbeddedStore implements Sink, HistoryStore {
   }
 
   private ensureHour(rigId: string, hour: number, firstMs: number): void {
+    // Once per rig and hour, not per sample (the row exists until retention removes hours long past).
+    if (this.hourOf.get(rigId) === hour) return;
     // Polls expected in this hour: from the rig's first sighting (or the hour start) to the hour's end.
     const from = Math.max(hour, Math.min(firstMs, hour + HOUR));
     this.st.ensureHour!.run(rigId, hour, (hour + HOUR - from) / this.opts.intervalMs);
+    if (hour >= (this.hourOf.get(rigId) ?? Number.NEGATIVE_INFINITY)) this.hourOf.set(rigId, hour);
+  }
+
+  /** The rig's last point, read from `rig_last` once and then kept beside it (the store is its only writer). */
+  private lastPoint(rigId: string): LastPoint | undefined {
+    let last = this.lastOf.get(rigId);
+    if (last === undefined) {
+      last = this.st.last!.get(rigId) as LastPoint | undefined;
+      if (last) this.lastOf.set(rigId, last);
+    }
+    return last;
   }
 }
 
-interface Acc {
-  polls: number;
-  polls_ok: number;
-  hs_sum: number;
-  hs_n: number;
-  p_sum: number;
-  p_n: number;
-  rank: number;
-  temp: number | null;
-  energy: number | null;
-  mining_s: number;
-}
-
-function newAcc(): Acc {
-  return {
-    polls: 0,
-    polls_ok: 0,
-    hs_sum: 0,
-    hs_n: 0,
-    p_sum: 0,
-    p_n: 0,
-    rank: 0,
-    temp: null,
-    energy: null,
-    mining_s: 0,
-  };
+interface LastPoint {
+  at_ms: number;
+  ok: number;
+  state: string;
+  power_w: number | null;
+  first_ms: number;
 }
 
 /**

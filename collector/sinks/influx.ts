@@ -8,7 +8,13 @@
  * bad line neither loses its neighbours nor blocks the journal forever. Replays cannot duplicate: a point's identity
  * is measurement + tags + time, and time is the sample's `at_ms`.
  */
-import { InfluxDB, type IPoint, type ISchemaOptions, FieldType as NodeFieldType } from 'influx';
+import {
+  type IClusterConfig,
+  InfluxDB,
+  type IPoint,
+  type ISchemaOptions,
+  FieldType as NodeFieldType,
+} from 'influx';
 import type { InfluxSinkConfig } from '../../config/sections/sinks.js';
 import { errorMessage, type RtError } from '../../lib/errors.js';
 import { type Logger, silentLogger } from '../../lib/log.js';
@@ -63,6 +69,30 @@ const noBackoff = {
   },
 };
 
+/**
+ * Host, credentials and database for a node-influx client (the sink and the API's history reader). node-influx
+ * sends username/password as HTTP Basic auth, never in the URL.
+ */
+export function influxClientOptions(cfg: InfluxSinkConfig): IClusterConfig {
+  const url = new URL(cfg.url);
+  const headers: Record<string, string> = {};
+  // 2.x and 3.x v1-compat endpoints take `Authorization: Token …`; node-influx only knows Basic auth.
+  if (cfg.token) headers.Authorization = `Token ${cfg.token.reveal()}`;
+  return {
+    hosts: [
+      {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+        protocol: url.protocol === 'https:' ? 'https' : 'http',
+        path: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
+        options: { headers },
+      },
+    ],
+    database: cfg.database,
+    ...(cfg.username ? { username: cfg.username, password: cfg.password?.reveal() ?? '' } : {}),
+  };
+}
+
 export interface InfluxSinkDeps {
   log?: SinkLog;
   name?: string;
@@ -114,22 +144,8 @@ export class InfluxSink implements Sink {
     this.name = deps.name ?? 'influx';
     this.#log = deps.log ?? silentLogger;
     this.#precision = cfg.precision;
-    const url = new URL(cfg.url);
-    const headers: Record<string, string> = {};
-    // 2.x and 3.x v1-compat endpoints take `Authorization: Token …`; node-influx only knows Basic auth.
-    if (cfg.token) headers.Authorization = `Token ${cfg.token.reveal()}`;
     this.#db = new InfluxDB({
-      hosts: [
-        {
-          host: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
-          protocol: url.protocol === 'https:' ? 'https' : 'http',
-          path: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
-          options: { headers },
-        },
-      ],
-      database: cfg.database,
-      ...(cfg.username ? { username: cfg.username, password: cfg.password?.reveal() ?? '' } : {}),
+      ...influxClientOptions(cfg),
       schema: nodeSchemas(cfg.database, cfg.measurement_prefix),
       pool: { maxRetries: 0, requestTimeout: cfg.timeout_ms, backoff: noBackoff },
     });

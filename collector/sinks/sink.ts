@@ -26,6 +26,11 @@ export interface Sink {
    * the fan-out backs off so a sink is retried within a second or two of its service returning. Never throws.
    */
   probe?(): Promise<boolean>;
+  /**
+   * Wait this long (ms) after each write before taking the next batch, so batches grow: for a store whose commit
+   * costs per page touched rather than per sample, fewer, larger commits cost less. Stop and flush cut it short.
+   */
+  readonly lingerMs?: number;
 }
 
 export type SinkState = 'starting' | 'ok' | 'retrying' | 'closed';

@@ -1,9 +1,13 @@
 /**
- * An emulated fleet in a separate process, for benchmarks: 1,000 rigs served from another process so the
- * collector's own CPU is measured alone. The parent forks this file with `--import tsx` and talks over IPC.
+ * An emulated fleet in separate processes, for benchmarks: rigs served from other processes so the collector's
+ * own CPU is measured alone. The parent forks this file with `--import tsx` and talks over IPC. With
+ * `processes: n` each of n children serves a contiguous share of the fleet (same names, personalities, seeds
+ * and addresses as one process would give them), so the emulator's work spreads over cores and each child
+ * starts its share at the same time.
  *
- * File descriptors: each rig holds one listening socket, plus one per open client connection. 1,000 rigs fit
- * well under the usual `ulimit -n` (20,000 on the build box); the child reports its limit problem (EMFILE) as
+ * File descriptors: each rig holds one listening socket, plus one per open client connection. 10,000 rigs per
+ * process fit under the usual `ulimit -n` (20,000 on the build box) with room for their connections, hence
+ * the default of one process per 10,000 rigs; a child reports its limit problem (EMFILE) as
  * RT_ERR_EMU_LISTEN instead of dying.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -12,19 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { RtError } from '../../lib/errors.js';
 import type { Family } from '../sample.js';
 import { EmuErrors } from './errors.js';
-import { type EmulatedFleet, type FleetMix, startEmulatedFleet } from './fleet.js';
+import { type EmulatedFleet, type FleetOptions, fleetHosts, startEmulatedFleet } from './fleet.js';
+import type { LatencyOptions } from './latency.js';
 import type { FaultMode, FaultOptions } from './server.js';
 
-export interface ChildFleetOptions {
-  count: number;
-  host?: string;
-  hosts?: string[];
-  basePort?: number;
-  mix?: FleetMix;
-  seed?: number;
-  rebootProbability?: number;
-  /** How long to wait for the child to start every rig (default 60 s). */
+export interface ChildFleetOptions extends FleetOptions {
+  /** How long to wait for the children to start every rig (default 60 s). */
   startTimeoutMs?: number;
+  /** Emulator processes sharing the fleet (default one per 10,000 rigs). */
+  processes?: number;
 }
 
 export interface ChildRig {
@@ -39,9 +39,13 @@ export interface ChildRig {
 
 export interface ChildFleet {
   rigs: ChildRig[];
+  /** The first child's pid (`pids` lists them all). */
   pid: number;
+  pids: number[];
   /** Set a fault mode on some rigs (by name) or, with no names, on all of them. */
   setFault(mode: FaultMode, names?: string[], options?: FaultOptions): Promise<void>;
+  /** Set the added reply latency (null: none) on some rigs (by name) or, with no names, on all of them. */
+  setLatency(latency: LatencyOptions | null, names?: string[]): Promise<void>;
   /** CPU and memory the emulator process has used so far (to keep it apart from the collector's own). */
   usage(): Promise<ChildUsage>;
   stop(): Promise<void>;
@@ -58,6 +62,7 @@ export interface ChildUsage {
 type ToChild =
   | { type: 'start'; opts: ChildFleetOptions }
   | { type: 'fault'; id: number; mode: FaultMode; names?: string[]; options?: FaultOptions }
+  | { type: 'latency'; id: number; latency: LatencyOptions | null; names?: string[] }
   | { type: 'usage'; id: number }
   | { type: 'stop' };
 
@@ -71,7 +76,56 @@ type FromChild =
 const here = fileURLToPath(import.meta.url);
 const repoRoot = resolve(dirname(here), '..', '..');
 
-export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFleet> {
+/** Start the fleet in `processes` children (each a share of the rigs); any failure stops them all. */
+export async function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFleet> {
+  const { count } = opts;
+  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw EmuErrors.badFleetSize(count);
+  const n = Math.max(1, Math.min(count, Math.floor(opts.processes ?? Math.ceil(count / 10_000))));
+  if (n === 1) return spawnOne(opts);
+  // Addresses are resolved for the whole fleet, so a share spreads like the fleet would.
+  const hosts = fleetHosts(opts);
+  const first = opts.first ?? 0;
+  const per = Math.ceil(count / n);
+  const shares = Array.from({ length: n }, (_, k) => ({
+    ...opts,
+    hosts,
+    first: first + k * per,
+    count: Math.min(per, count - k * per),
+  })).filter((o) => o.count > 0);
+  const settled = await Promise.allSettled(shares.map((o) => spawnOne(o)));
+  const children = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(children.map((c) => c.stop()));
+    throw failed.reason;
+  }
+  return {
+    rigs: children.flatMap((c) => c.rigs),
+    pid: children[0]!.pid,
+    pids: children.map((c) => c.pid),
+    // Each child applies it to the named rigs it serves.
+    setFault: async (mode, names, options) => {
+      await Promise.all(children.map((c) => c.setFault(mode, names, options)));
+    },
+    setLatency: async (latency, names) => {
+      await Promise.all(children.map((c) => c.setLatency(latency, names)));
+    },
+    usage: async () => {
+      const all = await Promise.all(children.map((c) => c.usage()));
+      return {
+        cpu_user_ms: all.reduce((a, u) => a + u.cpu_user_ms, 0),
+        cpu_system_ms: all.reduce((a, u) => a + u.cpu_system_ms, 0),
+        rss_bytes: all.reduce((a, u) => a + u.rss_bytes, 0),
+        commands: all.reduce((a, u) => a + u.commands, 0),
+      };
+    },
+    stop: async () => {
+      await Promise.all(children.map((c) => c.stop()));
+    },
+  };
+}
+
+function spawnOne(opts: ChildFleetOptions): Promise<ChildFleet> {
   const child: ChildProcess = fork(here, [], {
     cwd: repoRoot,
     execArgv: ['--import', 'tsx'],
@@ -129,6 +183,7 @@ export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFlee
         resolveStart({
           rigs: msg.rigs,
           pid: child.pid ?? -1,
+          pids: [child.pid ?? -1],
           stop,
           setFault: (mode, names, options) =>
             call<void>((id) => ({
@@ -138,6 +193,8 @@ export function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<ChildFlee
               ...(names ? { names } : {}),
               ...(options ? { options } : {}),
             })),
+          setLatency: (latency, names) =>
+            call<void>((id) => ({ type: 'latency', id, latency, ...(names ? { names } : {}) })),
           usage: () => call<ChildUsage>((id) => ({ type: 'usage', id })),
         });
       } else if (msg.type === 'error') {
@@ -184,7 +241,7 @@ function runChild(): void {
   process.on('message', (raw) => {
     const msg = raw as ToChild;
     if (msg.type === 'start') {
-      const { startTimeoutMs: _ignored, ...fleetOpts } = msg.opts;
+      const { startTimeoutMs: _ignored, processes: _one, ...fleetOpts } = msg.opts;
       startEmulatedFleet(fleetOpts).then(
         (f) => {
           fleet = f;
@@ -218,6 +275,10 @@ function runChild(): void {
         (err: unknown) =>
           send({ type: 'fault-done', id: msg.id, error: err instanceof Error ? err.message : String(err) }),
       );
+    } else if (msg.type === 'latency') {
+      const wanted = msg.names ? new Set(msg.names) : null;
+      for (const r of fleet?.rigs ?? []) if (!wanted || wanted.has(r.name)) r.setLatency(msg.latency);
+      send({ type: 'fault-done', id: msg.id });
     } else if (msg.type === 'usage') {
       const cpu = process.cpuUsage();
       const commands = (fleet?.rigs ?? []).reduce((a, r) => a + r.stats().commands, 0);

@@ -9,7 +9,15 @@ import { after, describe, test } from 'node:test';
 import { readFixtureText } from '../fixtures.js';
 import { tcpRequest } from '../tcp.js';
 import { spawnEmulatorProcess } from './child.js';
-import { startEmulatedFleet } from './fleet.js';
+import {
+  fleetHosts,
+  fleetPersonality,
+  rigName,
+  SPREAD_ABOVE,
+  spreadHosts,
+  startEmulatedFleet,
+} from './fleet.js';
+import { drawLatencyMs, hangsAt } from './latency.js';
 import { loadPersonality, personalityNames } from './personalities.js';
 import { type EmulatedRig, type StartRigOptions, startEmulatedRig } from './server.js';
 import { seededRandom } from './vary.js';
@@ -358,6 +366,33 @@ describe('fault modes', { timeout: 60_000 }, () => {
     assert.ok(body(await raw(r.port, cmd('version'))).includes('"VERSION"'));
   });
 
+  test('added latency: no byte before the delay; setLatency(null) answers at once again', async () => {
+    const r = await rig({ personality: 'antminer-s19pro', latency: { minMs: 400, maxMs: 400 } });
+    const early = await raw(r.port, cmd('version'), 150);
+    assert.equal(early.how, 'open');
+    assert.equal(early.bytes.length, 0);
+    assert.ok(body(await raw(r.port, cmd('version'))).includes('"VERSION"'));
+    r.setLatency(null);
+    assert.ok(body(await raw(r.port, cmd('version'), 150)).includes('"VERSION"'));
+    assert.throws(() => r.setLatency({ minMs: 50, maxMs: 10 }), RangeError);
+  });
+
+  test('latency draws: within min…max, median near √(min·max), seeded', () => {
+    const draws = (seed: number) => {
+      const rng = seededRandom(seed);
+      return Array.from({ length: 2000 }, () => drawLatencyMs({ minMs: 20, maxMs: 200 }, rng));
+    };
+    const a = draws(3);
+    assert.ok(a.every((d) => d >= 20 && d <= 200));
+    const sorted = [...a].sort((x, y) => x - y);
+    const median = sorted[1000] as number;
+    assert.ok(median > 55 && median < 72, `median ${median}`); // √(20·200) ≈ 63
+    assert.ok((sorted[1900] as number) > 120, 'a tail towards max');
+    assert.deepEqual(draws(3), a);
+    assert.notDeepEqual(draws(4), a);
+    assert.equal(drawLatencyMs({ minMs: 0, maxMs: 0 }, seededRandom(1)), 0);
+  });
+
   test('serial: like cgminer, a silent client holds up the next one until it goes away', async () => {
     const r = await rig({ personality: 'antminer-s9', serial: true });
     const silent = net.connect({ host: '127.0.0.1', port: r.port });
@@ -646,6 +681,78 @@ describe('fleets', { timeout: 60_000 }, () => {
       assert.ok(v.includes('"VERSION"'));
     } finally {
       await fleet.stop();
+    }
+  });
+
+  test('hangFraction: the seeded share of rigs hangs, the rest answer; `first` serves a share with the same rigs', async () => {
+    const seed = 5;
+    const expected = Array.from({ length: 40 }, (_, i) => hangsAt(seed, i, 0.25));
+    const hungCount = expected.filter(Boolean).length;
+    assert.ok(hungCount > 3 && hungCount < 18, `about a quarter hang (${hungCount}/40)`);
+    // A larger fraction hangs a superset.
+    assert.ok(expected.every((h, i) => !h || hangsAt(seed, i, 0.5)));
+    const share = await startEmulatedFleet({ count: 20, first: 20, mix: 'mixed', seed, hangFraction: 0.25 });
+    try {
+      assert.deepEqual(
+        share.rigs.map((r) => [r.name, r.personality, r.fault]),
+        Array.from({ length: 20 }, (_, k) => [
+          rigName(20 + k),
+          fleetPersonality('mixed', 20 + k),
+          expected[20 + k] ? 'hang' : 'none',
+        ]),
+      );
+      const hung = share.rigs.find((r) => r.fault === 'hang' && r.protocol === 'cgminer');
+      const healthy = share.rigs.find((r) => r.fault === 'none' && r.protocol === 'cgminer');
+      assert.ok(hung && healthy);
+      assert.equal((await raw(hung.port, cmd('version'), 300)).how, 'open');
+      assert.equal((await raw(healthy.port, cmd('version'))).how, 'end');
+    } finally {
+      await share.stop();
+    }
+  });
+
+  test('large fleets on ephemeral ports spread over loopback addresses (~40 rigs each)', () => {
+    assert.deepEqual(fleetHosts({ count: SPREAD_ABOVE }), ['127.0.0.1']);
+    assert.deepEqual(fleetHosts({ count: 10_000, host: '127.0.0.1' }), ['127.0.0.1']);
+    assert.deepEqual(fleetHosts({ count: 10_000, basePort: 14028 }), ['127.0.0.1']);
+    const spread = fleetHosts({ count: 10_000 });
+    assert.equal(spread.length, 250);
+    assert.equal(spread[0], '127.0.1.1');
+    assert.equal(spread[249], '127.0.1.250');
+    const more = spreadHosts(20_000);
+    assert.equal(more.length, 500);
+    assert.equal(more[250], '127.0.2.1');
+    assert.equal(new Set(more).size, 500);
+  });
+
+  test('child fleet in two processes: one fleet, faults and latency by name, usage summed, both stop', async () => {
+    const fleet = await spawnEmulatorProcess({ count: 20, mix: 'mixed', seed: 2, processes: 2 });
+    let stopped = false;
+    try {
+      assert.equal(fleet.pids.length, 2);
+      assert.notEqual(fleet.pids[0], fleet.pids[1]);
+      assert.deepEqual(
+        fleet.rigs.map((r) => [r.name, r.personality]),
+        Array.from({ length: 20 }, (_, i) => [rigName(i), fleetPersonality('mixed', i)]),
+      );
+      const a = fleet.rigs[3];
+      const b = fleet.rigs[16]; // served by the second process
+      assert.ok(a && b && a.protocol === 'cgminer' && b.protocol === 'cgminer');
+      assert.ok(body(await raw(a.port, cmd('version'), 5000, a.host)).includes('"STATUS"'));
+      assert.ok(body(await raw(b.port, cmd('version'), 5000, b.host)).includes('"STATUS"'));
+      assert.equal((await fleet.usage()).commands, 2);
+      await fleet.setFault('hang', [b.name]);
+      assert.equal((await raw(b.port, cmd('version'), 300, b.host)).how, 'open');
+      assert.equal((await raw(a.port, cmd('version'), 5000, a.host)).how, 'end');
+      await fleet.setFault('none', [b.name]);
+      await fleet.setLatency({ minMs: 400, maxMs: 400 }, [a.name]);
+      assert.equal((await raw(a.port, cmd('version'), 150, a.host)).how, 'open');
+      assert.equal((await raw(b.port, cmd('version'), 5000, b.host)).how, 'end');
+      await fleet.stop();
+      stopped = true;
+      for (const pid of fleet.pids) assert.throws(() => process.kill(pid, 0), /ESRCH/);
+    } finally {
+      if (!stopped) await fleet.stop();
     }
   });
 

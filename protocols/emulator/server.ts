@@ -13,6 +13,7 @@ import type { Family } from '../sample.js';
 import { answerHttp, httpRequestComplete } from './bitaxe-http.js';
 import { answerRequest, parseRequest, requestComplete } from './cgminer.js';
 import { EmuErrors } from './errors.js';
+import { checkLatency, drawLatencyMs, type LatencyOptions } from './latency.js';
 import { type EmuProtocol, loadPersonality, type Personality } from './personalities.js';
 import { RigDynamics, seededRandom, uniqueMacs, varyText } from './vary.js';
 import { answerV3, v3RequestComplete } from './whatsminer-v3.js';
@@ -81,6 +82,8 @@ export interface StartRigOptions {
    * connects and sends nothing, or a hung reply, holds up every other client. Default false (parallel).
    */
   serial?: boolean;
+  /** Added delay before each reply (per connection), seeded; none by default (loopback speed). */
+  latency?: LatencyOptions;
 }
 
 export interface RigStats {
@@ -104,6 +107,8 @@ export interface EmulatedRig {
   readonly fault: FaultMode;
   /** Change the fault mode; resolves once listening state matches (refuse ↔ listening). */
   setFault(mode: FaultMode, options?: FaultOptions): Promise<void>;
+  /** Change the added reply latency (null: none) for requests completed from now on. */
+  setLatency(latency: LatencyOptions | null): void;
   /**
    * Restart the emulated miner: Elapsed and share counters start from 0. With `downtimeMs` the rig first drops
    * its connections and refuses new ones for that long (a power cycle); the promise resolves once it is back.
@@ -182,6 +187,8 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
   });
   const adapter = adapterFor(p);
   const garbageRng = seededRandom(seed ^ 0x6a09e667);
+  const latencyRng = seededRandom(seed ^ 0x3c6ef372);
+  let latency = opts.latency ? checkLatency(opts.latency) : null;
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const counters = { connections: 0, commands: 0, byCommand: {} as Record<string, number> };
@@ -338,12 +345,19 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       answered = true;
       cancel(idle);
       idle = undefined;
-      try {
-        reply(socket, Buffer.concat(chunks, size));
-      } catch {
-        // A bug in a reply builder must cost one connection, never the emulator process.
-        socket.destroy();
-      }
+      const send = () => {
+        if (socket.destroyed) return;
+        try {
+          reply(socket, Buffer.concat(chunks, size));
+        } catch {
+          // A bug in a reply builder must cost one connection, never the emulator process.
+          socket.destroy();
+        }
+      };
+      // A hung rig never answers, so it draws no delay (the draws of the others stay the same).
+      const delayMs = latency && fault !== 'hang' ? drawLatencyMs(latency, latencyRng) : 0;
+      if (delayMs > 0) later(delayMs, send);
+      else send();
     };
     socket.on('data', (chunk: Buffer) => {
       if (answered) return; // one request per connection; later bytes are ignored
@@ -414,6 +428,9 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       if (closed || rebooting) return;
       if (next === 'refuse' && server.listening) server.close();
       else if (next !== 'refuse' && !server.listening) await listen();
+    },
+    setLatency(next) {
+      latency = next ? checkLatency(next) : null;
     },
     async reboot(downtimeMs = 0) {
       if (closed) return;

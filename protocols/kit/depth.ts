@@ -14,24 +14,38 @@ export const MAX_NESTING_DEPTH = 64;
  * Works on a string or on raw bytes (the structural characters are ASCII, so UTF-8 needs no decoding).
  */
 export function excessiveNestingAt(input: string | Uint8Array, max = MAX_NESTING_DEPTH): number {
-  const n = input.length;
-  const at =
-    typeof input === 'string' ? (i: number) => input.charCodeAt(i) : (i: number) => input[i] as number;
+  // Two copies of one loop, so each reads its input one way (a per-character closure cost more than the scan).
+  return typeof input === 'string' ? scanText(input, max) : scanBytes(input, max);
+}
+
+function scanText(input: string, max: number): number {
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < n; i++) {
-    const c = at(i);
+  for (let i = 0, n = input.length; i < n; i++) {
+    const c = input.charCodeAt(i);
     if (inString) {
       if (c === 92 /* \ */) i++;
       else if (c === 34 /* " */) inString = false;
-      continue;
-    }
-    if (c === 34) inString = true;
+    } else if (c === 34) inString = true;
     else if (c === 123 /* { */ || c === 91 /* [ */) {
       if (++depth > max) return i;
-    } else if (c === 125 /* } */ || c === 93 /* ] */) {
-      if (depth > 0) depth--;
-    }
+    } else if ((c === 125 /* } */ || c === 93) /* ] */ && depth > 0) depth--;
+  }
+  return -1;
+}
+
+function scanBytes(input: Uint8Array, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0, n = input.length; i < n; i++) {
+    const c = input[i]!;
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return i;
+    } else if ((c === 125 || c === 93) && depth > 0) depth--;
   }
   return -1;
 }

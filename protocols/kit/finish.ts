@@ -22,8 +22,9 @@ const CUT_MARK = `…[cut at ${RAW_CAP_BYTES} bytes]`;
 
 /** `text` cut to at most RAW_CAP_BYTES of UTF-8 (the cut marker included) without splitting a character. */
 export function capRaw(text: string): string {
+  // Most replies are far under the cap: measure without copying them into a buffer.
+  if (text.length * 3 <= RAW_CAP_BYTES || Buffer.byteLength(text, 'utf8') <= RAW_CAP_BYTES) return text;
   const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= RAW_CAP_BYTES) return text;
   const cut = buf
     .subarray(0, RAW_CAP_BYTES - Buffer.byteLength(CUT_MARK))
     .toString('utf8')
