@@ -84,7 +84,10 @@ export function liveEconomics(
   market: MarketStore,
   s: EconomicsSettings,
   nowMs: number,
+  /** `rigs: false`: fleet totals only, `rigs` left empty (exact per-rig figures cost ~50 µs a rig). */
+  opts: { rigs?: boolean } = {},
 ): LiveEconomics {
+  const perRig = opts.rigs ?? true;
   const m = latestMarket(market, nowMs, s.fees_valid_ms);
   const fee = poolFeeOf(s.pool_fee);
   const keep = new Ratio(1n).sub(fee);
@@ -104,12 +107,14 @@ export function liveEconomics(
   let withReading = 0;
   const rigs: LiveRig[] = [];
   const list = fleet.list();
+  // Rigs per monthly depreciation figure: the sum is the same exact ratio, with one multiplication per figure.
+  const byDepreciation = new Map<number, bigint>();
   for (const r of list) {
     const c = r.current;
     const model = c?.identity.model ?? null;
     const dep =
       (model ? s.depreciation_usd_per_model_month[model] : undefined) ?? s.depreciation_usd_per_rig_month;
-    depreciation = depreciation.add(perDay(dep));
+    byDepreciation.set(dep, (byDepreciation.get(dep) ?? 0n) + 1n);
     const h = c?.hashrate_hs ?? null;
     const w = c?.power_w ?? null;
     if (c && h !== null) withReading += 1;
@@ -120,6 +125,7 @@ export function liveEconomics(
       watts = watts.add(rw);
       if (c?.power_source) bySource[c.power_source] += w!;
     }
+    if (!perRig) continue;
     const rev =
       rth && d && reward && p ? satsToMicroUsd(expectedSatsPerDay(rth, d, reward), p).mul(keep) : null;
     const kwhDay = rw ? rw.mul(24n).div(1000n) : null;
@@ -135,6 +141,7 @@ export function liveEconomics(
       break_even_usd_per_kwh_micro: rev && kwhDay ? int(breakEvenPowerPrice(rev, kwhDay)) : null,
     });
   }
+  for (const [dep, n] of byDepreciation) depreciation = depreciation.add(perDay(dep).mul(n));
   const sats = d && reward ? expectedSatsPerDay(ths, d, reward) : null;
   const usd = sats && p ? satsToMicroUsd(sats, p) : null;
   const net = usd ? usd.mul(keep) : null;
