@@ -4,7 +4,6 @@
  */
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-import { pollConcurrency } from '../collector/concurrency.js';
 import { ConfigErrors } from '../config/errors.js';
 import { applyEnvOverrides, blameEnv, checkConfig, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -70,7 +69,7 @@ export function summarize(config: Config): string {
   }
   if (config.rigs.length > 20) lines.push(`  … and ${config.rigs.length - 20} more`);
   lines.push(
-    `poll         every ${config.poll.interval_ms / 1000} s, deadline ${config.poll.poll_deadline_ms} ms, concurrency ${concurrencyText(config)}`,
+    `poll         every ${config.poll.interval_ms / 1000} s, deadline ${config.poll.poll_deadline_ms} ms, concurrency ${config.poll.concurrency}`,
   );
   lines.push(`storage      ${config.storage.dir} (fsync ${config.storage.journal_fsync})`);
   lines.push(`api          ${config.api.enabled ? `http://${config.api.listen}` : 'disabled'}`);
@@ -84,11 +83,4 @@ export function summarize(config: Config): string {
   const sinks = Object.keys(config.sinks as object).filter((k) => k !== 'retry');
   lines.push(`sinks        embedded store${sinks.length ? `, ${sinks.join(', ')}` : ''}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** `auto (2667 for 5000 rigs)`: what `auto` comes to for the configured rigs (rigs found by a scan add to it). */
-function concurrencyText(config: Config): string {
-  const c = pollConcurrency(config.poll);
-  if (typeof c === 'number') return String(c);
-  return `auto (${c(config.rigs.length)} for ${config.rigs.length} configured rigs)`;
 }

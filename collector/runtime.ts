@@ -11,7 +11,6 @@ import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
 import { addressKey, parseAddress } from './address.js';
 import { AlertEngine } from './alerts.js';
-import { pollConcurrency } from './concurrency.js';
 import { type DirLock, lockDir } from './dir-lock.js';
 import { StorageErrors } from './errors.js';
 import { Fanout } from './fanout.js';
@@ -248,7 +247,7 @@ export async function startCollector(
   const byAddress = new Map(targets.map((t) => [t.address, t]));
   const scheduler: Scheduler = new Scheduler(targets, pollOne, (s) => enqueue(s), {
     intervalMs: config.poll.interval_ms,
-    concurrency: pollConcurrency(config.poll),
+    concurrency: config.poll.concurrency,
     backoffMaxMs: config.poll.backoff_max_ms,
     now,
     log,

@@ -31,8 +31,7 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export interface SchedulerOptions {
   intervalMs: number;
-  /** Most polls in flight; a function is asked again whenever rigs are added (its argument: how many are polled). */
-  concurrency: number | ((rigs: number) => number);
+  concurrency: number;
   backoffMaxMs: number;
   /** Fraction of the backoff delay used as ± jitter (default 0.1). */
   jitter?: number;
@@ -102,8 +101,6 @@ const TICK_MS = 10;
 export class Scheduler {
   /** Sorted by phase: the timer walks them in order, one cycle per interval. */
   private slots: Slot[] = [];
-  /** Polls allowed in flight (poll.concurrency, resolved for the rigs polled now). */
-  private limit = 1;
   private readonly byTarget = new Map<RigTarget, Slot>();
   private readonly addresses = new Set<string>();
   private readonly poll: PollFn;
@@ -150,7 +147,7 @@ export class Scheduler {
     this.onSample = onSample;
     this.opts = {
       intervalMs: opts.intervalMs,
-      concurrency: opts.concurrency,
+      concurrency: Math.max(1, opts.concurrency),
       backoffMaxMs: opts.backoffMaxMs,
       jitter: opts.jitter ?? 0.1,
       now: opts.now ?? Date.now,
@@ -184,8 +181,6 @@ export class Scheduler {
       fresh.push(slot);
     }
     if (fresh.length > 0) this.insertInPhaseOrder(fresh);
-    const c = this.opts.concurrency;
-    this.limit = Math.max(1, typeof c === 'function' ? c(this.slots.length) : c);
     return added;
   }
 
@@ -326,7 +321,7 @@ export class Scheduler {
 
   /** Run queued work while slots are free. */
   private dispatch(): void {
-    while (this.running < this.limit && this.head < this.waiting.length) {
+    while (this.running < this.opts.concurrency && this.head < this.waiting.length) {
       const job = this.waiting[this.head]!;
       this.head += 1;
       this.running += 1;

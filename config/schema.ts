@@ -100,12 +100,7 @@ export const pollSchema = z
       .describe(
         'Hard deadline for one rig poll (all its commands). Must be below interval_ms to keep schedule.',
       ),
-    concurrency: z
-      .union([z.literal('auto'), z.number().int().min(1).max(10_000)])
-      .default('auto')
-      .describe(
-        "Most rigs polled at once. 'auto': room for every rig to hang for its whole command_timeout_ms once per interval (rigs × command_timeout_ms / interval_ms), at least 256 and at most 4,096, and at most half the process's open-file limit; hung rigs then cannot keep healthy ones waiting for a slot.",
-      ),
+    concurrency: z.number().int().min(1).max(10_000).default(256).describe('Most rigs polled at once.'),
     max_reply_bytes: z
       .number()
       .int()

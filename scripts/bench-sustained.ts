@@ -35,8 +35,7 @@ export interface SustainedOptions {
   intervalMs: number;
   durationMs: number;
   apiLoadMs: number;
-  /** poll.concurrency of the collector under test (default 'auto', the config default). */
-  concurrency: number | 'auto';
+  concurrency: number;
   /** storage.journal_fsync of the collector under test (default always, the config default). */
   fsync?: 'always' | 'off';
   /** collector.poll_workers of the collector under test (default 'auto', the config default). */
@@ -49,7 +48,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     intervalMs: 15_000,
     durationMs: 180_000,
     apiLoadMs: 0,
-    concurrency: 'auto',
+    concurrency: 512,
   };
   for (let i = 0; i < args.length; i++) {
     const v = args[i + 1] ?? '';
@@ -57,7 +56,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     else if (args[i] === '--interval') o.intervalMs = duration(v);
     else if (args[i] === '--duration') o.durationMs = duration(v);
     else if (args[i] === '--api-load') o.apiLoadMs = duration(v);
-    else if (args[i] === '--concurrency') o.concurrency = v === 'auto' ? 'auto' : Number(v);
+    else if (args[i] === '--concurrency') o.concurrency = Number(v);
     else if (args[i] === '--fsync') o.fsync = v === 'off' ? 'off' : 'always';
     else if (args[i] === '--workers') o.workers = v === 'auto' ? 'auto' : Number(v);
     else continue;

@@ -18,11 +18,9 @@
  * rigs that do not hang in the hang scenario, in all three, so "the healthy rigs are unchanged" can be read off.
  * Prints the figures and writes them as JSON (path printed). Nothing is asserted.
  */
-
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pollConcurrency } from '../collector/concurrency.js';
 import { pollRig, type RigTarget } from '../collector/poll.js';
 import { defaultPollWorkers, PollWorkerPool } from '../collector/poll-workers.js';
 import { targetsFromConfig } from '../collector/runtime.js';
@@ -38,8 +36,7 @@ import type { Family } from '../protocols/sample.js';
 export interface SweepOptions {
   sizes: number[];
   workers: (number | 'auto')[];
-  /** A number, or 'auto' (poll.concurrency's rule at a 15 s interval). */
-  concurrency: number | 'auto';
+  concurrency: number;
   /** Measured sweeps of `zero` and `realistic`; null: 3 up to 2,000 rigs, else 1. `hang` runs once (it lasts the timeout). */
   runs: number | null;
   hangFraction: number;
@@ -61,7 +58,7 @@ export function parseSweepArgs(args: string[]): SweepOptions {
     const v = args[i + 1] ?? '';
     if (args[i] === '--rigs') o.sizes = list(v).map(Number);
     else if (args[i] === '--workers') o.workers = list(v).map((w) => (w === 'auto' ? 'auto' : Number(w)));
-    else if (args[i] === '--concurrency') o.concurrency = v === 'auto' ? 'auto' : Number(v);
+    else if (args[i] === '--concurrency') o.concurrency = Number(v);
     else if (args[i] === '--runs') o.runs = Number(v);
     else if (args[i] === '--hang') o.hangFraction = Number(v);
     else if (args[i] === '--emulator-processes') o.emulatorProcesses = Number(v);
@@ -209,11 +206,7 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
               run.healthy_poll_ms.push(sample.poll.duration_ms);
             }
           },
-          {
-            intervalMs: 60_000,
-            concurrency: pollConcurrency({ ...config.poll, concurrency: o.concurrency, interval_ms: 15_000 }),
-            backoffMaxMs: config.poll.backoff_max_ms,
-          },
+          { intervalMs: 60_000, concurrency: o.concurrency, backoffMaxMs: config.poll.backoff_max_ms },
         );
         const sweep = async (): Promise<SweepRun> => {
           const run: SweepRun = {
