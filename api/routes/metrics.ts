@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
-import { RIG_STATES } from '../../protocols/sample.js';
+import { redactText } from '../../lib/secret.js';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
-import { configuredRig, rigLocation } from '../rig-view.js';
+import { label, RigMetrics } from '../rig-metrics.js';
 import { routeSchema, text } from '../schemas.js';
 import { snapshotsFor } from '../snapshot.js';
 import { economicsMetrics } from './economics.js';
@@ -13,93 +13,35 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** Prometheus label values: backslash, quote and newline escaped (exposition format 0.0.4). */
-function label(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
+/**
+ * The exposition as text chunks, each ending in a newline. Every chunk is redacted as it is added (the per-rig
+ * text comes from RigMetrics already redacted), so the body goes out as bytes without a second pass over
+ * megabytes of text in the onSend hook.
+ */
 class Exposition {
-  readonly lines: string[] = [];
+  readonly chunks: Array<string | Buffer> = [];
   metric(
     name: string,
     type: 'gauge' | 'counter',
     help: string,
     samples: Array<[Record<string, string>, number | null]>,
   ) {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    let text = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
     for (const [labels, value] of samples) {
       // A missing figure is left out, never exported as 0.
       if (value === null || !Number.isFinite(value)) continue;
       const l = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`);
-      this.lines.push(`${name}${l.length ? `{${l.join(',')}}` : ''} ${value}`);
+      text += `${name}${l.length ? `{${l.join(',')}}` : ''} ${value}\n`;
     }
+    this.chunks.push(redactText(text));
   }
-}
-
-type Samples = Array<[Record<string, string>, number | null]>;
-
-/**
- * Per-rig series in base units (Prometheus naming practice: `_hashes_per_second`, `_watts`, `_celsius`,
- * `_joules_total`), labelled with the rig id, its configured name, site, row, rack and model, so a dashboard
- * can group by rack without a join. A reading the rig did not give is left out, never exported as 0.
- */
-function rigSeries(e: Exposition, deps: ApiDeps): void {
-  const hashrate: Samples = [];
-  const power: Samples = [];
-  const chip: Samples = [];
-  const board: Samples = [];
-  const fans: Samples = [];
-  const energy: Samples = [];
-  const state: Samples = [];
-  const up: Samples = [];
-  for (const rig of deps.fleet.list()) {
-    const loc = rigLocation(deps.config, configuredRig(deps.config, rig));
-    const s = rig.current;
-    const labels: Record<string, string> = {
-      rig: rig.rig_id,
-      name: rig.name ?? rig.rig_id,
-      site: loc?.site ?? deps.config.site.name,
-      row: loc?.row ?? '',
-      rack: loc?.rack ?? '',
-      model: s?.identity.model ?? '',
-    };
-    up.push([labels, s ? 1 : 0]);
-    for (const st of RIG_STATES) state.push([{ ...labels, state: st }, rig.state === st ? 1 : 0]);
-    if (!s) continue;
-    hashrate.push([labels, s.hashrate_hs]);
-    if (s.power_w !== null && s.power_source !== null)
-      power.push([{ ...labels, source: s.power_source }, s.power_w]);
-    // The miner's own claim beside a metered or estimated figure.
-    if (s.power_source !== 'miner' && s.power_miner_w !== null)
-      power.push([{ ...labels, source: 'miner' }, s.power_miner_w]);
-    chip.push([labels, s.temp_chip_max_c]);
-    board.push([labels, s.temp_board_max_c]);
-    for (const f of s.fans) fans.push([{ ...labels, fan: String(f.index) }, f.rpm]);
-    energy.push([labels, s.energy_wh === null ? null : s.energy_wh * 3600]);
+  /** Text already redacted, ending in a newline. */
+  redacted(...text: Buffer[]) {
+    this.chunks.push(...text);
   }
-  e.metric('rigtel_rig_up', 'gauge', '1 when the rig answered its latest poll.', up);
-  e.metric('rigtel_rig_state', 'gauge', '1 for the state the rig is in, 0 for the others.', state);
-  e.metric(
-    'rigtel_rig_hashrate_hashes_per_second',
-    'gauge',
-    'Rig hashrate as the miner reports it.',
-    hashrate,
-  );
-  e.metric(
-    'rigtel_rig_power_watts',
-    'gauge',
-    'Rig power by source: pdu (metered), miner (its own claim), estimate (model table).',
-    power,
-  );
-  e.metric('rigtel_rig_chip_temperature_celsius', 'gauge', 'Hottest chip on the rig.', chip);
-  e.metric('rigtel_rig_board_temperature_celsius', 'gauge', 'Hottest board sensor on the rig.', board);
-  e.metric('rigtel_rig_fan_speed_rpm', 'gauge', 'Fan speed in revolutions per minute.', fans);
-  e.metric(
-    'rigtel_rig_energy_joules_total',
-    'counter',
-    'Energy metered by the PDU outlet feeding the rig (its own cumulative counter).',
-    energy,
-  );
+  body(): Buffer {
+    return Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  }
 }
 
 /**
@@ -112,8 +54,10 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   loop.enable();
   app.addHook('onClose', async () => loop.disable());
   const now = () => deps.now?.() ?? Date.now();
-  // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change.
+  // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change;
+  // per-rig lines are cached per rig (api/rig-metrics.ts).
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
+  const rigMetrics = new RigMetrics(deps.config);
   app.get(
     '/metrics',
     {
@@ -158,7 +102,9 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           .filter((src) => fleet.power_sources[src] > 0)
           .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
       );
-      rigSeries(e, deps);
+      const nowMs = now();
+      const perRig = await rigMetrics.text(snap.rigs, nowMs);
+      e.redacted(...perRig.series);
       const polling = deps.health.polling();
       e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
         [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
@@ -187,13 +133,7 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         );
       }
       // Staleness per rig: seconds since it last answered (rigs that never answered are left out).
-      const nowMs = now();
-      const ages: Array<[Record<string, string>, number | null]> = [];
-      for (const rig of snap.rigs) {
-        if (rig.last_seen_ms !== null)
-          ages.push([{ rig_id: rig.rig_id }, Math.max(0, (nowMs - rig.last_seen_ms) / 1000)]);
-      }
-      e.metric('rigtel_rig_age_seconds', 'gauge', 'Seconds since the rig last answered a poll.', ages);
+      e.redacted(perRig.ages);
       const sinks = deps.health.sinks();
       e.metric(
         'rigtel_sink_up',
@@ -252,7 +192,7 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
         [{ version: VERSION, nodejs: process.versions.node }, 1],
       ]);
-      reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${e.lines.join('\n')}\n`);
+      reply.type('text/plain; version=0.0.4; charset=utf-8').send(e.body());
     },
   );
 };
