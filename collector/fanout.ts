@@ -213,8 +213,10 @@ export class Fanout {
       }
       this.ackLane(lane, batch[batch.length - 1]!.seq);
       if (lane.single && batch.length === 1) lane.single = false;
+      // Linger only once caught up: a full batch means more is waiting, and waiting then would cap the sink's
+      // throughput at one batch per linger.
       const linger = lane.sink.lingerMs ?? 0;
-      if (linger > 0 && !this.stopping) {
+      if (linger > 0 && !this.stopping && batch.length < (lane.single ? 1 : this.batchSize)) {
         lane.lingering = true;
         await this.park(lane, linger, false);
         lane.lingering = false;
