@@ -53,3 +53,42 @@ test('scrypt and Equihash rigs stay out of the bitcoin hashrate and J/TH totals,
   // Their power is still real power drawn on site.
   assert.equal(f.power_w, 3250 + 800 + 1418);
 });
+
+test('the hottest and below-nameplate lists are the full sort cut to their limit, ties by rig id', () => {
+  // Many ties (temperatures in whole degrees, shares in a few steps), ids in mixed case and order.
+  const rigs: RigStatus[] = [];
+  for (let i = 0; i < 400; i++) {
+    const id = `${i % 3 === 0 ? 'R' : 'r'}-${(i * 7919) % 400}`;
+    const r = rig(id, 'Antminer S19 Pro', (60 + ((i * 31) % 50)) * 1e12, 3000);
+    r.current = {
+      ...r.current!,
+      hashrate_nominal_hs: 110e12,
+      temp_chip_max_c: i % 11 === 0 ? null : 60 + ((i * 13) % 9),
+      temp_board_max_c: 50 + (i % 4),
+    };
+    rigs.push(r);
+  }
+  const all = summarizeFleet(rigs, { belowShare: 0.9, hottest: 400 });
+  const temp = (t: (typeof all.hottest)[number]) => t.temp_chip_max_c ?? t.temp_board_max_c ?? -Infinity;
+  const hottest = rigs
+    .map((r) => ({
+      rig_id: r.rig_id,
+      name: r.name,
+      temp_chip_max_c: r.current!.temp_chip_max_c,
+      temp_board_max_c: r.current!.temp_board_max_c,
+    }))
+    .sort((a, b) => temp(b) - temp(a) || a.rig_id.localeCompare(b.rig_id));
+  assert.deepEqual(all.hottest, hottest);
+  for (const k of [1, 5, 37]) {
+    const f = summarizeFleet(rigs, { belowShare: 0.9, hottest: k, belowLimit: k });
+    assert.deepEqual(f.hottest, hottest.slice(0, k));
+    assert.deepEqual(f.below_nameplate.rigs, all.below_nameplate.rigs.slice(0, k));
+    assert.equal(f.below_nameplate.count, all.below_nameplate.count);
+  }
+  const shares = all.below_nameplate.rigs;
+  for (let i = 1; i < shares.length; i++) {
+    const a = shares[i - 1]!;
+    const b = shares[i]!;
+    assert.ok(a.share < b.share || (a.share === b.share && a.rig_id.localeCompare(b.rig_id) <= 0));
+  }
+});

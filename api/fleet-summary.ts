@@ -64,6 +64,56 @@ export interface FleetSummary {
   };
 }
 
+/** `a.localeCompare(b)` with the default locale, without building a collator per call. */
+const collator = new Intl.Collator();
+
+/** Hash algorithm by model string: the model table's fuzzy lookup is a handful of regexes, once per model. */
+const algorithms = new Map<string, string>();
+function isSha256(model: string | null): boolean {
+  if (model === null) return true;
+  let algorithm = algorithms.get(model);
+  if (algorithm === undefined) {
+    algorithm = lookupModel(model)?.algorithm ?? 'sha256';
+    if (algorithms.size > 10_000) algorithms.clear();
+    algorithms.set(model, algorithm);
+  }
+  return algorithm === 'sha256';
+}
+
+/**
+ * The first `limit` of `items` in `cmp` order, as `sort` then `slice` would give them (ties keep arrival
+ * order), without sorting the whole fleet: a 10,000-rig fleet asks for its 5 hottest.
+ */
+class TopK<T> {
+  readonly items: T[] = [];
+  constructor(
+    private readonly limit: number | undefined,
+    private readonly cmp: (a: T, b: T) => number,
+  ) {}
+  add(item: T): void {
+    const items = this.items;
+    if (this.limit === undefined) {
+      items.push(item);
+      return;
+    }
+    if (this.limit === 0) return;
+    if (items.length === this.limit && this.cmp(item, items[items.length - 1]!) >= 0) return;
+    let at = items.length;
+    while (at > 0 && this.cmp(item, items[at - 1]!) < 0) at--;
+    items.splice(at, 0, item);
+    if (items.length > this.limit) items.pop();
+  }
+  /** The item a newcomer must beat once the list is full (undefined until then): lets callers skip building one. */
+  worst(): T | undefined {
+    return this.limit !== undefined && this.items.length === this.limit
+      ? this.items[this.limit - 1]
+      : undefined;
+  }
+  sorted(): T[] {
+    return this.limit === undefined ? this.items.sort(this.cmp) : this.items;
+  }
+}
+
 export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOptions): FleetSummary {
   const states = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<RigState, number>;
   const sources: Record<PowerSource | 'none', number> = { pdu: 0, miner: 0, estimate: 0, none: 0 };
@@ -78,16 +128,24 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
   let effHash = 0;
   let effRigs = 0;
   let nameplateUnknown = 0;
-  const below: FleetSummary['below_nameplate']['rigs'] = [];
+  const hottestTemp = (t: FleetSummary['hottest'][number]) =>
+    t.temp_chip_max_c ?? t.temp_board_max_c ?? -Infinity;
+  const temps = new TopK<FleetSummary['hottest'][number]>(
+    opts.hottest,
+    (a, b) => hottestTemp(b) - hottestTemp(a) || collator.compare(a.rig_id, b.rig_id),
+  );
+  const below = new TopK<FleetSummary['below_nameplate']['rigs'][number]>(
+    opts.belowLimit,
+    (a, b) => a.share - b.share || collator.compare(a.rig_id, b.rig_id),
+  );
   let belowCount = 0;
-  const temps: FleetSummary['hottest'] = [];
 
   for (const rig of rigs) {
     states[rig.state] = (states[rig.state] ?? 0) + 1;
     const s = rig.current;
     if (!s) continue;
     // Only SHA-256 hashes add up to bitcoin hashrate: an L3+ (scrypt) or a Z11 (Equihash) has its own units.
-    const sha256 = (lookupModel(s.identity.model)?.algorithm ?? 'sha256') === 'sha256';
+    const sha256 = isSha256(s.identity.model);
     if (!sha256) otherAlgorithm++;
     if (s.hashrate_hs !== null && sha256) {
       hashrate += s.hashrate_hs;
@@ -107,8 +165,13 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
         effRigs++;
       }
     } else sources.none++;
-    if (opts.hottest > 0 && (s.temp_chip_max_c !== null || s.temp_board_max_c !== null)) {
-      temps.push({
+    const worstTemp = temps.worst();
+    if (
+      opts.hottest > 0 &&
+      (s.temp_chip_max_c !== null || s.temp_board_max_c !== null) &&
+      (worstTemp === undefined || (s.temp_chip_max_c ?? s.temp_board_max_c)! >= hottestTemp(worstTemp))
+    ) {
+      temps.add({
         rig_id: rig.rig_id,
         name: rig.name,
         temp_chip_max_c: s.temp_chip_max_c,
@@ -121,21 +184,19 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
       if (share < opts.belowShare) {
         belowCount++;
         if (opts.belowLimit === 0) continue;
-        below.push({
+        const rounded = round(share, 3);
+        const worstBelow = below.worst();
+        if (worstBelow !== undefined && rounded > worstBelow.share) continue;
+        below.add({
           rig_id: rig.rig_id,
           name: rig.name,
           hashrate_hs: s.hashrate_hs,
           hashrate_nominal_hs: s.hashrate_nominal_hs,
-          share: round(share, 3),
+          share: rounded,
         });
       }
     }
   }
-
-  const hottestTemp = (t: FleetSummary['hottest'][number]) =>
-    t.temp_chip_max_c ?? t.temp_board_max_c ?? -Infinity;
-  temps.sort((a, b) => hottestTemp(b) - hottestTemp(a) || a.rig_id.localeCompare(b.rig_id));
-  below.sort((a, b) => a.share - b.share || a.rig_id.localeCompare(b.rig_id));
 
   return {
     rigs: rigs.length,
@@ -155,12 +216,12 @@ export function summarizeFleet(rigs: readonly RigStatus[], opts: FleetSummaryOpt
     power_source_weakest: weakest,
     efficiency_jth: effRigs && effHash > 0 ? round(effPower / (effHash / 1e12), 2) : null,
     efficiency_rigs: effRigs,
-    hottest: temps.slice(0, opts.hottest),
+    hottest: temps.sorted(),
     below_nameplate: {
       share: opts.belowShare,
       nameplate_unknown: nameplateUnknown,
       count: belowCount,
-      rigs: opts.belowLimit === undefined ? below : below.slice(0, opts.belowLimit),
+      rigs: below.sorted(),
     },
   };
 }

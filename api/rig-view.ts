@@ -40,40 +40,63 @@ export interface RigSummary {
 }
 
 type RigConfig = Config['rigs'][number];
-/** Config rigs by name and by address, built once per config (a list of 10,000 rigs would otherwise be O(n²)). */
-const indexes = new WeakMap<Config, Map<string, RigConfig>>();
 
-export function configuredRig(config: Config, rig: RigStatus): RigConfig | undefined {
+interface ConfigIndex {
+  rigs: Map<string, RigConfig>;
+  /** Address text → its normalized key: parsing an address per rig per snapshot was most of a rebuild. */
+  normalized: Map<string, string>;
+}
+/** Config rigs by name and by address, built once per config (a list of 10,000 rigs would otherwise be O(n²)). */
+const indexes = new WeakMap<Config, ConfigIndex>();
+
+function indexOf(config: Config): ConfigIndex {
   let index = indexes.get(config);
   if (!index) {
-    index = new Map();
+    const rigs = new Map<string, RigConfig>();
     for (const r of config.rigs) {
       const address = normalizeAddress(r.address);
-      if (!index.has(`a:${address}`)) index.set(`a:${address}`, r);
-      if (r.name !== undefined && !index.has(`n:${r.name}`)) index.set(`n:${r.name}`, r);
+      if (!rigs.has(`a:${address}`)) rigs.set(`a:${address}`, r);
+      if (r.name !== undefined && !rigs.has(`n:${r.name}`)) rigs.set(`n:${r.name}`, r);
     }
+    index = { rigs, normalized: new Map() };
     indexes.set(config, index);
   }
-  return (
-    (rig.name !== null ? index.get(`n:${rig.name}`) : undefined) ??
-    index.get(`a:${normalizeAddress(rig.address)}`)
-  );
+  return index;
 }
 
-export function rigFamily(config: Config, rig: RigStatus): Family | 'auto' | null {
+export function configuredRig(config: Config, rig: RigStatus): RigConfig | undefined {
+  const index = indexOf(config);
+  const byName = rig.name !== null ? index.rigs.get(`n:${rig.name}`) : undefined;
+  if (byName) return byName;
+  let address = index.normalized.get(rig.address);
+  if (address === undefined) {
+    address = normalizeAddress(rig.address);
+    // Bounded by the addresses the fleet has seen; a fleet that churns through more is not worth keeping.
+    if (index.normalized.size > 100_000) index.normalized.clear();
+    index.normalized.set(rig.address, address);
+  }
+  return index.rigs.get(`a:${address}`);
+}
+
+export function rigFamily(
+  config: Config,
+  rig: RigStatus,
+  configured: RigConfig | undefined = configuredRig(config, rig),
+): Family | 'auto' | null {
   const seen = rig.current?.identity.family;
   if (seen && seen !== 'unknown') return seen;
-  return configuredRig(config, rig)?.family ?? seen ?? null;
+  return configured?.family ?? seen ?? null;
 }
 
 export function summarizeRig(config: Config, rig: RigStatus, nowMs: number = Date.now()): RigSummary {
   const s = rig.current;
+  const configured = configuredRig(config, rig);
   return {
     rig_id: rig.rig_id,
     name: rig.name,
     address: rig.address,
     state: rig.state,
-    family: rigFamily(config, rig),
+    family: rigFamily(config, rig, configured),
     model: s?.identity.model ?? null,
     hashrate_hs: s?.hashrate_hs ?? null,
     hashrate_ths: s?.hashrate_hs == null ? null : round(s.hashrate_hs / 1e12, 3),
@@ -88,11 +111,11 @@ export function summarizeRig(config: Config, rig: RigStatus, nowMs: number = Dat
     age_s: rig.last_seen_ms === null ? null : Math.max(0, Math.round((nowMs - rig.last_seen_ms) / 100) / 10),
     last_error: rig.last_error,
     state_reason: stateReason(rig),
-    location: rigLocation(config, configuredRig(config, rig)),
+    location: rigLocation(config, configured),
     consecutive_failures: rig.consecutive_failures,
     next_poll_ms: rig.next_poll_ms,
     stale: rig.stale ?? false,
-    emulated: configuredRig(config, rig)?.tags?.['emulated'] === 'true',
+    emulated: configured?.tags?.['emulated'] === 'true',
   };
 }
 
@@ -109,19 +132,52 @@ function stateReason(rig: RigStatus): string | null {
   return rig.current?.notes[0] ?? null;
 }
 
-/** A path segment may be URL-encoded (`10.0.0.12%3A4028`); fastify already decodes it. */
-export function findRig(fleet: FleetView, id: string): RigStatus | undefined {
+/** Rigs by id, id in lower case (MACs), name and address: what `findRig` falls back to without a scan. */
+export function indexRigs(rigs: readonly RigStatus[]): Map<string, RigStatus> {
+  const index = new Map<string, RigStatus>();
+  const put = (key: string | null, rig: RigStatus) => {
+    if (key !== null && !index.has(key)) index.set(key, rig);
+  };
+  // In the order a scan would have found them: the first rig matching by id, name or address wins.
+  for (const r of rigs) {
+    put(`any:${r.rig_id}`, r);
+    put(r.name === null ? null : `any:${r.name}`, r);
+    put(`any:${r.address}`, r);
+    put(`address:${r.address}`, r);
+    put(`lower:${r.rig_id.toLowerCase()}`, r);
+  }
+  return index;
+}
+
+/**
+ * A path segment may be URL-encoded (`10.0.0.12%3A4028`); fastify already decodes it. `index` (from
+ * `indexRigs`, built once per snapshot) replaces scans of the whole fleet: at 10,000 rigs each scan copied the
+ * fleet, so every unknown id cost milliseconds.
+ */
+export function findRig(
+  fleet: FleetView,
+  id: string,
+  index?: () => Map<string, RigStatus>,
+): RigStatus | undefined {
+  // From the index, then fresh from the fleet (the index may be a snapshot old).
+  const lookup = (key: string, match: (r: RigStatus) => boolean) => {
+    if (!index) return fleet.list().find(match);
+    const r = index().get(key);
+    return r ? (fleet.get(r.address) ?? r) : undefined;
+  };
   const direct =
-    fleet.get(id) ?? fleet.list().find((r) => r.rig_id === id || r.name === id || r.address === id);
+    fleet.get(id) ?? lookup(`any:${id}`, (r) => r.rig_id === id || r.name === id || r.address === id);
   if (direct) return direct;
   // A MAC is the same rig in either case (`AA:BB:…` and `aa:bb:…`).
   if (/^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/.test(id)) {
     const mac = id.toLowerCase().replace(/-/g, ':');
-    const found = fleet.get(mac) ?? fleet.list().find((r) => r.rig_id.toLowerCase() === mac);
+    const found = fleet.get(mac) ?? lookup(`lower:${mac}`, (r) => r.rig_id.toLowerCase() === mac);
     if (found) return found;
   }
   if (!/^[0-9A-Za-z.\-[\]:]+$/.test(id)) return direct;
   // `10.0.0.12` names the rig polled at 10.0.0.12:4028.
   const address = normalizeAddress(id);
-  return address === id ? undefined : (fleet.get(address) ?? fleet.list().find((r) => r.address === address));
+  return address === id
+    ? undefined
+    : (fleet.get(address) ?? lookup(`address:${address}`, (r) => r.address === address));
 }

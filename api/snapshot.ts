@@ -3,22 +3,27 @@
  * rigs one summary costs tens of milliseconds, so computing it per request would let API load starve polling.
  *
  * A snapshot is rebuilt when the fleet changed (`FleetView.version`) and the last one is older than ten times
- * what it cost to build (never more than 1 s): a small fleet is always fresh, a large one costs at most ~10 % of
- * a core however many requests come. A FleetView without `version` is rebuilt on every request.
+ * what it cost to build and derive from (never more than 1 s): a small fleet (under 500 rigs) is always fresh, a
+ * large one costs at most ~10 % of a core however many requests come. A FleetView without `version` is rebuilt on
+ * every request.
  */
 import { createHash } from 'node:crypto';
 import type { FleetView, RigStatus } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
+import { redactText } from '../lib/secret.js';
 import { type RigSummary, summarizeRig } from './rig-view.js';
 
 const MAX_AGE_MS = 1000;
+/** Below this many rigs a changed fleet is always rebuilt: cheap, and what a reader asks right after a change. */
+const THROTTLE_FROM_RIGS = 500;
 
 export interface Snapshot {
   /** Fleet version it was built from (null: the fleet has no version). */
   version: number | null;
   built_ms: number;
   rigs: RigStatus[];
-  summaries: RigSummary[];
+  /** Per-rig summaries (at `built_ms`), computed on first use: /v1/fleet and /metrics never need them. */
+  readonly summaries: RigSummary[];
   /** Per-key derived values (sorted lists, rendered bodies), dropped with the snapshot. */
   memo: Map<string, unknown>;
 }
@@ -39,14 +44,26 @@ export class Snapshots {
     const cur = this.current;
     if (cur && version !== null && cur.version === version) return cur;
     const t = performance.now();
-    if (cur && version !== null && t - this.builtAt < Math.min(MAX_AGE_MS, 10 * this.costMs)) return cur;
+    if (
+      cur &&
+      version !== null &&
+      cur.rigs.length >= THROTTLE_FROM_RIGS &&
+      t - this.builtAt < Math.min(MAX_AGE_MS, 10 * this.costMs)
+    )
+      return cur;
     const nowMs = this.now();
     const rigs = this.fleet.list();
+    const config = this.config;
+    const summarize = () => this.spend(() => rigs.map((r) => summarizeRig(config, r, nowMs)));
+    let summaries: RigSummary[] | null = null;
     const snap: Snapshot = {
       version,
       built_ms: nowMs,
       rigs,
-      summaries: rigs.map((r) => summarizeRig(this.config, r, nowMs)),
+      get summaries() {
+        summaries ??= summarize();
+        return summaries;
+      },
       memo: new Map(),
     };
     this.current = snap;
@@ -59,9 +76,19 @@ export class Snapshots {
   memo<T>(key: string, make: (snap: Snapshot) => T): T {
     const snap = this.get();
     if (snap.memo.has(key)) return snap.memo.get(key) as T;
-    const value = make(snap);
+    const value = this.spend(() => make(snap));
     snap.memo.set(key, value);
     return value;
+  }
+
+  /** Work derived from the current snapshot counts in its cost, so rebuilds stay ~10 % of a core in all. */
+  private spend<T>(work: () => T): T {
+    const t = performance.now();
+    try {
+      return work();
+    } finally {
+      this.costMs += performance.now() - t;
+    }
   }
 }
 
@@ -77,14 +104,17 @@ export function snapshotsFor(fleet: FleetView, config: Config, now: () => number
   return s;
 }
 
-/** A rendered JSON body with its entity tag. */
+/**
+ * A rendered JSON body with its entity tag. The body is redacted here, once, and kept as bytes: a Buffer leaves
+ * without the onSend hook's per-request redaction pass and string encoding (hundreds of KB for a page of rigs).
+ */
 export interface Rendered {
-  body: string;
+  body: Buffer;
   etag: string;
 }
 
 export function render(value: unknown): Rendered {
-  const body = JSON.stringify(value);
+  const body = Buffer.from(redactText(JSON.stringify(value)));
   return { body, etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"` };
 }
 

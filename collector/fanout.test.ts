@@ -136,4 +136,28 @@ describe('fanout', () => {
     await f.stop();
     j.close();
   });
+
+  it('a lingering sink waits only once caught up: a backlog goes through in full batches at once', async () => {
+    const j = journal();
+    const sink = new (class extends ArraySink {
+      readonly lingerMs = 60_000;
+    })('slow-commits');
+    const f = new Fanout(j, [sink], { batchSize: 10 });
+    f.start();
+    j.append(Array.from({ length: 95 }, (_, i) => sample(i + 1)));
+    f.kick();
+    // 9 full batches and the last partial one, then the linger: all delivered long before a minute.
+    const until = Date.now() + 10_000;
+    while (sink.got.length < 95 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sink.got.length, 95);
+    assert.equal(sink.writes, 10);
+    // Caught up and lingering: new samples wait for the linger (or a flush), and flush cuts it short.
+    j.append([sample(96)]);
+    f.kick();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sink.got.length, 95, 'lingering: not woken by new samples');
+    assert.equal(await f.flush(5000), true);
+    assert.equal(sink.got.length, 96);
+    await f.stop();
+  });
 });

@@ -181,7 +181,7 @@ export class Fanout {
       const acked = this.journal.acked(name);
       let batch: JournalEntry[];
       try {
-        batch = this.journal.read(acked, lane.single ? 1 : this.batchSize);
+        batch = this.journal.read(acked, lane.single ? 1 : this.batchOf(lane));
       } catch (err) {
         if (this.stopping) break;
         throw err;
@@ -213,13 +213,19 @@ export class Fanout {
       }
       this.ackLane(lane, batch[batch.length - 1]!.seq);
       if (lane.single && batch.length === 1) lane.single = false;
+      // Linger only once caught up: a full batch means more is waiting, and waiting then would cap the sink's
+      // throughput at one batch per linger.
       const linger = lane.sink.lingerMs ?? 0;
-      if (linger > 0 && !this.stopping) {
+      if (linger > 0 && !this.stopping && batch.length < (lane.single ? 1 : this.batchOf(lane))) {
         lane.lingering = true;
         await this.park(lane, linger, false);
         lane.lingering = false;
       }
     }
+  }
+
+  private batchOf(lane: Lane): number {
+    return Math.max(1, Math.min(this.batchSize, lane.sink.maxBatch ?? this.batchSize));
   }
 
   private ackLane(lane: Lane, seq: number): void {

@@ -5,8 +5,8 @@
  * reads what it reports: staleness per rig (`rigtel_rig_age_seconds`) sampled every 5 s after the first
  * interval, polls due/started/answered/late and skipped by reason, event-loop delay, CPU of the collector
  * process (/proc/<pid>/stat) per settled poll, peak RSS (VmHWM), bytes per stored sample (the store file after
- * the run). With `--api-load`, a bounded loopback load generator holds 200 keep-alive connections on
- * `/v1/fleet` and then `/v1/rigs/:id` for that long, mid-run, and reports latency percentiles.
+ * the run). With `--api-load`, a bounded loopback load generator (testing/http-load.ts) holds 200 keep-alive
+ * connections on `/v1/fleet` and then `/v1/rigs/:id` for that long, mid-run, and reports latency percentiles.
  * Prints the figures and writes them as JSON (path printed). Nothing is asserted.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { spreadHosts } from '../protocols/emulator/fleet.js';
+import { httpLoad } from '../testing/http-load.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -129,45 +130,6 @@ function procHwmBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** 200 keep-alive connections asking `path()` as fast as answers come, for `ms`. */
-async function load(port: number, path: () => string, ms: number, connections = 200) {
-  const a = new Agent({ keepAlive: true, maxSockets: connections });
-  const lat: number[] = [];
-  let errors = 0;
-  const end = performance.now() + ms;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        try {
-          await new Promise<void>((res, rej) => {
-            const req = request({ host: '127.0.0.1', port, path: path(), agent: a, timeout: 30_000 }, (r) => {
-              r.resume();
-              r.on('end', () => (r.statusCode === 200 ? res() : rej(new Error(String(r.statusCode)))));
-            });
-            req.on('timeout', () => req.destroy(new Error('timeout')));
-            req.on('error', rej);
-            req.end();
-          });
-          lat.push(performance.now() - t0);
-        } catch {
-          errors += 1;
-        }
-      }
-    }),
-  );
-  a.destroy();
-  lat.sort((x, y) => x - y);
-  return {
-    requests: lat.length,
-    errors,
-    req_per_s: Math.round(lat.length / (ms / 1000)),
-    p50_ms: round(pct(lat, 50)),
-    p99_ms: round(pct(lat, 99)),
-    max_ms: round(lat[lat.length - 1] ?? null),
-  };
-}
-
 const round = (v: number | null, d = 1) => (v === null ? null : Math.round(v * 10 ** d) / 10 ** d);
 
 export async function runSustained(o: SustainedOptions): Promise<Record<string, unknown>> {
@@ -249,6 +211,9 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     // Warm-up: one interval plus a little, then measure.
     await new Promise((r) => setTimeout(r, o.intervalMs + 2000));
     const m0 = parseMetrics((await get(port, '/metrics', 30_000)).body);
+    // Loop delay max since the API started: the longest stall of start-up and the first interval.
+    result.startup_loop_max_s = round(m0.loop['rigtel_event_loop_delay_seconds{quantile="1"}'] ?? null, 3);
+    line('longest loop stall, first interval', `${result.startup_loop_max_s} s`);
     const cpu0 = procCpuMs(pid);
     const emu0 = await fleet.usage();
     const measureStart = performance.now();
@@ -267,8 +232,8 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
         const before = parseMetrics((await get(port, '/metrics', 30_000)).body);
         const names = fleet.rigs.map((r) => r.name);
         let k = 0;
-        const fleetLoad = await load(port, () => '/v1/fleet', o.apiLoadMs);
-        const rigLoad = await load(port, () => `/v1/rigs/${names[k++ % names.length]}`, o.apiLoadMs);
+        const fleetLoad = await httpLoad(port, () => '/v1/fleet', o.apiLoadMs);
+        const rigLoad = await httpLoad(port, () => `/v1/rigs/${names[k++ % names.length]}`, o.apiLoadMs);
         const after = parseMetrics((await get(port, '/metrics', 30_000)).body);
         const d = (n: string) => (after.counters[n] ?? 0) - (before.counters[n] ?? 0);
         api = {

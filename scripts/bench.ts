@@ -13,6 +13,9 @@
  *   snmp       one sweep of 500 PDU outlets: time and CPU
  *   discovery  scan of a loopback /22 with scattered, silent and slow rigs
  *   startup    `rigtel --version` / `--help` wall time from dist/ and through tsx
+ *   api        /v1/fleet, /v1/rigs, /metrics per request at 1,000 and 10,000 rigs (fastify inject), then the API
+ *              of a 10,000-rig fleet under 200 keep-alive connections (api/load.bench.ts); JSON in
+ *              $TMPDIR/rigtel-bench
  *   history    history queries from InfluxDB (standalone `rigtel api`) beside the embedded store, same samples
  *
  *   sustained  the real `rigtel run` against an emulated mixed fleet for a while (not in the default set):
@@ -21,6 +24,11 @@
  * `npm run bench -- sweep parser` runs a subset; options after the names go to `sweep`.
  */
 
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runApiBench } from '../api/app.bench.js';
+import { runLoadBench } from '../api/load.bench.js';
 import { runStartupBench } from '../cli/startup.bench.js';
 import { runDiscoveryBench } from '../collector/discovery.bench.js';
 import { runHistoryBench } from '../collector/influx-history.bench.js';
@@ -85,6 +93,62 @@ async function startupBench(): Promise<void> {
   for (const [k, v] of Object.entries(r)) line(k, typeof v === 'number' ? v.toFixed(0) : v);
 }
 
+async function apiBench(): Promise<void> {
+  const results: Record<string, unknown> = { loadavg_before: readLoadavg() };
+  for (const rigs of [1000, 10_000]) {
+    console.log(`\napi: ${rigs} rigs from a real Fleet in memory, fastify inject (median)`);
+    const r = await runApiBench(rigs);
+    results[`inject_${rigs}`] = r;
+    for (const [k, v] of Object.entries(r)) if (k !== 'rigs') line(k, v.toFixed(k.endsWith('bytes') ? 0 : 2));
+  }
+  console.log(
+    '\napi: 10,000 rigs served by the real app in a child process, 200 keep-alive connections, 10 s each',
+  );
+  const load = await runLoadBench(10_000, 10_000);
+  results.load_10000 = load;
+  const m = load.metrics;
+  line(
+    '/metrics scrape (5, 5 s apart) median / max',
+    `${m.median_ms.toFixed(0)} / ${m.max_ms.toFixed(0)} ms, ${(m.bytes / 1e6).toFixed(1)} MB`,
+  );
+  line(
+    '  server loop delay p99 / max',
+    `${m.server.loop_p99_ms!.toFixed(0)} / ${m.server.loop_max_ms!.toFixed(0)} ms`,
+  );
+  for (const [name, p] of [
+    ['/v1/fleet', load.fleet],
+    ['/v1/rigs/:id', load.rig],
+  ] as const) {
+    line(
+      `${name} req/s, p50 / p99 / max`,
+      `${p.req_per_s}, ${p.p50_ms} / ${p.p99_ms} / ${p.max_ms} ms (${p.errors} errors)`,
+    );
+    line(
+      '  server loop delay p99 / max',
+      `${p.server.loop_p99_ms!.toFixed(0)} / ${p.server.loop_max_ms!.toFixed(0)} ms`,
+    );
+    line(
+      '  server CPU per request',
+      `${((p.server.cpu_ms! * 1000) / Math.max(1, p.requests)).toFixed(0)} µs`,
+    );
+  }
+  results.loadavg_after = readLoadavg();
+  line('load average before → after', `${results.loadavg_before} → ${results.loadavg_after}`);
+  const dir = join(tmpdir(), 'rigtel-bench');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(results, null, 2));
+  line('JSON', out);
+}
+
+function readLoadavg(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'n/a';
+  }
+}
+
 async function historyBench(): Promise<void> {
   console.log("\nhistory: one rig, 3 days at 15 s; median of 15 per query (wall and this process's CPU)");
   const r = await runHistoryBench();
@@ -106,6 +170,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   influx: influxBench,
   snmp: snmpBench,
   discovery: discoveryBench,
+  api: apiBench,
   history: historyBench,
 };
 

@@ -177,7 +177,10 @@ type MetricFn = (
 /** Economics gauges for `/metrics`: live revenue and cost per day, hashprice, and market provider health. */
 export function economicsMetrics(deps: ApiDeps, metric: MetricFn): void {
   const e = deps.economics!;
-  const live = liveEconomics(deps.fleet, e.market.store, e.settings, deps.now?.() ?? Date.now());
+  // Fleet totals only: the per-rig figures were most of a /metrics scrape at 10,000 rigs.
+  const live = liveEconomics(deps.fleet, e.market.store, e.settings, deps.now?.() ?? Date.now(), {
+    rigs: false,
+  });
   const usd = (micro: number | null) => (micro === null ? null : micro / 1e6);
   metric(
     'rigtel_revenue_usd_per_day',

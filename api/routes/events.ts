@@ -4,6 +4,7 @@ import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
 import { summarizeRig } from '../rig-view.js';
 import { routeSchema, text } from '../schemas.js';
+import { snapshotsFor } from '../snapshot.js';
 
 /** A comment line this often keeps proxies from closing an idle stream and lets the page tell "quiet" from "gone". */
 export const HEARTBEAT_MS = 15_000;
@@ -25,11 +26,13 @@ export const eventsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     open.clear();
   });
   const now = () => deps.now?.() ?? Date.now();
+  // One summary per fleet snapshot for every open stream (api/snapshot.ts), not one per stream per burst.
+  const snapshots = snapshotsFor(deps.fleet, deps.config, now);
   const fleetBody = () => ({
     at_ms: now(),
     fleet: {
       site: deps.config.site.name,
-      ...summarizeFleet(deps.fleet.list(), { belowShare: 0.9, hottest: 0 }),
+      ...snapshots.memo('events:fleet', (snap) => summarizeFleet(snap.rigs, { belowShare: 0.9, hottest: 0 })),
     },
     alerts: deps.alerts?.() ?? null,
     sinks: deps.health.sinks(),

@@ -5,8 +5,9 @@ import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
 import { round } from '../fleet-summary.js';
 import { parseOrThrow, stepParam, timeParam } from '../query.js';
-import { findRig } from '../rig-view.js';
+import { findRig, indexRigs } from '../rig-view.js';
 import { historyBody, idParamsSchema, querySchema, routeSchema } from '../schemas.js';
+import { snapshotsFor } from '../snapshot.js';
 import { idParams } from './rigs.js';
 
 export const MIN_STEP_S = 60;
@@ -35,6 +36,8 @@ const EARLIEST_MS = Date.UTC(2009, 0, 3);
  * nulls where nothing was polled.
  */
 export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  const snapshots = snapshotsFor(deps.fleet, deps.config, () => deps.now?.() ?? Date.now());
+  const index = () => snapshots.memo('rigs:index', (snap) => indexRigs(snap.rigs));
   const source = historySource(deps.history);
   app.get(
     '/rigs/:id/history',
@@ -72,7 +75,7 @@ export const historyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       if (fromMs < EARLIEST_MS) throw bad('from', 'is before 2009-01-03, the first bitcoin block');
 
       // A rig no longer configured still has history under its id.
-      const rig = findRig(deps.fleet, id);
+      const rig = findRig(deps.fleet, id, index);
       const rigId = rig?.rig_id ?? ((await source.hasRig(id)) ? id : undefined);
       if (rigId === undefined) throw ApiErrors.rigNotFound(id.slice(0, 100));
 

@@ -4,7 +4,7 @@ import { FAMILIES, RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
 import { choiceParam, intParam, parseOrThrow, ratioParam } from '../query.js';
-import { configuredRig, findRig, type RigSummary, summarizeRig } from '../rig-view.js';
+import { configuredRig, findRig, indexRigs, type RigSummary, summarizeRig } from '../rig-view.js';
 import { idParamsSchema, querySchema, rigDetail, rigList, rigSummary, routeSchema } from '../schemas.js';
 import { notModified, render, snapshotsFor } from '../snapshot.js';
 
@@ -51,6 +51,7 @@ const sorters: Record<
 export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const now = () => deps.now?.() ?? Date.now();
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
+  const index = () => snapshots.memo('rigs:index', (snap) => indexRigs(snap.rigs));
   app.get(
     '/rigs',
     {
@@ -104,7 +105,7 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     },
     async (request) => {
       const { id } = parseOrThrow(idParams, request.params);
-      const rig = findRig(deps.fleet, id);
+      const rig = findRig(deps.fleet, id, index);
       if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
       const configured = configuredRig(deps.config, rig);
       return {
@@ -133,7 +134,7 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     },
     async (request, reply) => {
       const { id } = parseOrThrow(idParams, request.params);
-      const rig = findRig(deps.fleet, id);
+      const rig = findRig(deps.fleet, id, index);
       if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
       if (!deps.pollNow) throw ApiErrors.pollUnavailable();
       await deps.pollNow(rig.address);

@@ -31,6 +31,8 @@ export interface Sink {
    * costs per page touched rather than per sample, fewer, larger commits cost less. Stop and flush cut it short.
    */
   readonly lingerMs?: number;
+  /** Largest batch this sink takes in one write (below the fan-out's own): bounds how long one write blocks. */
+  readonly maxBatch?: number;
 }
 
 export type SinkState = 'starting' | 'ok' | 'retrying' | 'closed';
