@@ -40,9 +40,6 @@ class Exposition {
   redacted(...text: Buffer[]) {
     this.chunks.push(...text);
   }
-  body(): Buffer {
-    return Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
-  }
 }
 
 /**
