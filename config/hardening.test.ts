@@ -160,4 +160,15 @@ describe('environment', () => {
     const r = checkConfigFile(file('env.yaml', 'rigs: []\n'), { RIGTEL_POLL__INTERVAL_MS: '5' });
     assert.match(r.text, /poll\.interval_ms: .*\(set by environment variable RIGTEL_POLL__INTERVAL_MS\)/);
   });
+
+  test("the process's own variables (RIGTEL_DEBUG, RIGTEL_NO_DIST) are not read as settings", () => {
+    const config = loadConfig(undefined, {
+      RIGTEL_NO_DIST: '1',
+      RIGTEL_DEBUG: '1',
+      RIGTEL_POLL__INTERVAL_MS: '15000',
+    });
+    assert.equal(config.poll.interval_ms, 45_000);
+    // Any other unknown name is still a typo worth an error.
+    assert.throws(() => loadConfig(undefined, { RIGTEL_NO_SUCH_THING: '1' }), /no_such_thing/);
+  });
 });

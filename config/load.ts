@@ -8,6 +8,13 @@ import { type Config, configSchema } from './schema.js';
 export const ENV_PREFIX = 'RIGTEL_';
 
 /**
+ * Variables of the rigtel process itself, not config settings: `RIGTEL_DEBUG` (print stack traces) and
+ * `RIGTEL_NO_DIST` (run from the TypeScript sources even when a build exists). Read as overrides they made
+ * `rigtel run` refuse its config (`no_dist` is no setting).
+ */
+export const PROCESS_ENV: ReadonlySet<string> = new Set(['RIGTEL_DEBUG', 'RIGTEL_NO_DIST']);
+
+/**
  * Environment overrides: `RIGTEL_API__LISTEN=0.0.0.0:8080` sets `api.listen`; `__` separates levels and
  * names are lower-cased. Values that parse as JSON (numbers, booleans, arrays) are taken as such.
  */
@@ -15,7 +22,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv = process
   const root: Record<string, unknown> =
     raw && typeof raw === 'object' ? (structuredClone(raw as object) as Record<string, unknown>) : {};
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || value === undefined || PROCESS_ENV.has(name)) continue;
     const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__').filter(Boolean);
     if (path.length === 0) continue;
     let node = root;
@@ -152,7 +159,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
 export function envSettings(env: NodeJS.ProcessEnv): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || value === undefined || PROCESS_ENV.has(name)) continue;
     const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__').filter(Boolean);
     if (path.length) out.set(path.join('.'), name);
   }
