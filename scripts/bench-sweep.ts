@@ -8,11 +8,13 @@
  * Targets and timeouts come from the config schema's defaults, as `rigtel run` builds them. The journal,
  * fleet state and API are not in this path (`npm run bench -- sustained` measures the whole collector).
  *
- * Per size and path, three scenarios on the same fleet:
+ * Per size and path, four scenarios on the same fleet:
  *   zero       no added latency (loopback speed)
  *   realistic  20–200 ms per command, seeded log-normal (protocols/emulator/latency.ts)
  *   hang       realistic, plus a fraction (5 %) of the rigs hanging: they accept, read, never answer, until
  *              the command timeout / poll deadline
+ *   hang-again the same once more: the hung rigs' last poll failed, so they now wait in the scheduler's lane for
+ *              failing rigs and no longer take healthy rigs' slots (the first encounter still does)
  * Each reports full-sweep wall time, CPU µs per rig-poll (this process, all threads; its main thread alone;
  * the emulator processes), answered / failed by code, and the completion time (from the sweep's start) of the
  * rigs that do not hang in the hang scenario, in all three, so "the healthy rigs are unchanged" can be read off.
@@ -121,7 +123,7 @@ interface SweepRun {
   healthy_poll_ms: number[];
 }
 
-type Scenario = 'zero' | 'realistic' | 'hang';
+type Scenario = 'zero' | 'realistic' | 'hang' | 'hang-again';
 
 export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>> {
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
@@ -242,12 +244,12 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
         );
         try {
           await sweep(); // warm-up: JIT, identity commands, socket paths
-          for (const scenario of ['zero', 'realistic', 'hang'] as Scenario[]) {
+          for (const scenario of ['zero', 'realistic', 'hang', 'hang-again'] as Scenario[]) {
             if (scenario === 'realistic') await fleet.setLatency(REALISTIC_LATENCY);
             if (scenario === 'hang') await fleet.setFault('hang', hungNames);
             const load0 = loadavg();
             const all: SweepRun[] = [];
-            const n = scenario === 'hang' ? 1 : runs;
+            const n = scenario.startsWith('hang') ? 1 : runs;
             for (let i = 0; i < n; i++) all.push(await sweep());
             const polls = size;
             const failed: Record<string, number> = {};
@@ -267,7 +269,7 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
               },
               answered: all.reduce((a, r) => a + r.answered, 0),
               failed,
-              hung_rigs: scenario === 'hang' ? hung.size : 0,
+              hung_rigs: scenario.startsWith('hang') ? hung.size : 0,
               healthy_rigs: size - hung.size,
               healthy_done_ms: spread(all.flatMap((r) => r.healthy_done_ms)),
               healthy_poll_ms: spread(all.flatMap((r) => r.healthy_poll_ms)),
