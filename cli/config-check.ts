@@ -15,6 +15,8 @@ export interface CheckResult {
   ok: boolean;
   /** Text for stdout (ok) or stderr (problems). */
   text: string;
+  /** The validated config, when ok (so `rigtel run` does not read and validate the file twice). */
+  config?: Config;
 }
 
 export function checkConfigFile(
@@ -48,7 +50,11 @@ export function checkConfigFile(
     if (err instanceof RtError) return { ok: false, text: `${err.code}: ${err.message}\n` };
     throw err;
   }
-  return { ok: true, text: `ok ${file}\n${full ? fullDump(result.config) : summarize(result.config)}` };
+  return {
+    ok: true,
+    text: `ok ${file}\n${full ? fullDump(result.config) : summarize(result.config)}`,
+    config: result.config,
+  };
 }
 
 /** The effective config (defaults applied) as YAML; Secret.toJSON turns every secret into [redacted]. */

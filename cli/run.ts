@@ -92,16 +92,19 @@ export function emulatorWanted(config: Config): boolean {
 
 export async function runCommand(opts: RunOptions): Promise<number> {
   const { io } = opts;
+  let checked: Config | undefined;
   if (opts.configFile) {
     // The same checks as `rigtel config check` (it also refuses a file that is not a mapping, which
-    // loadConfig would take as an empty config and so start the demo fleet).
+    // loadConfig would take as an empty config and so start the demo fleet). Its config is the one we run: a
+    // second read and validation took ~0.2 s of start-up with 10,000 rigs.
     const check = checkConfigFile(opts.configFile, io.env);
     if (!check.ok) {
       io.err(check.text);
       return 2;
     }
+    checked = check.config;
   }
-  let config = loadConfig(opts.configFile, io.env);
+  let config = checked ?? loadConfig(opts.configFile, io.env);
   tuneHeapGrowth();
   const log = createLogger(config.log.level, { base: { site: config.site.name }, stderr: true });
   const stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
