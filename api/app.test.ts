@@ -446,6 +446,8 @@ describe('health and status', () => {
       write_error: null,
       disk_free_bytes: 10e9,
       disk_low: false,
+      unsynced_appends: 0,
+      fsync_error: null,
     };
     const withJournal = buildApp({
       fleet: new TestFleet(rigs),

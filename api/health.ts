@@ -58,6 +58,11 @@ export function judgeHealth(deps: ApiDeps): HealthReport {
       `journal cannot write since ${new Date(e.since_ms).toISOString()} (${e.code}: ${e.message}): ${journal.write_lost_samples} samples lost so far in ${journal.write_failures} failed writes; it retries on every poll`,
     );
   }
+  if (journal?.fsync_error) {
+    problems.push(
+      `journal WAL fsync failing (${journal.fsync_error}): ${journal.unsynced_appends} appends are committed but not yet on disk (lost on power loss)`,
+    );
+  }
   if (journal?.disk_low) {
     problems.push(
       `disk nearly full under the journal: ${Math.round((journal.disk_free_bytes ?? 0) / 1048576)} MB free; acknowledged data is being shed`,

@@ -87,6 +87,24 @@ describe('journal', () => {
     j.close();
   });
 
+  it('with fsync always, syncs the WAL off the event loop after each append and reports appends not yet synced', async () => {
+    const j = Journal.open(tmp(), { fsync: 'always', maxBytes: 10_000_000 });
+    j.append([sample(1), sample(2)]);
+    j.append([sample(3)]);
+    // Committed (readable) at once; the fsync completes in the thread pool moments later.
+    assert.equal(j.read(0, 10).length, 3);
+    const until = Date.now() + 5000;
+    while (j.pressure().unsynced_appends > 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.equal(j.pressure().unsynced_appends, 0);
+    assert.equal(j.pressure().fsync_error, null);
+    j.close();
+    const off = Journal.open(tmp(), { fsync: 'off', maxBytes: 10_000_000 });
+    off.append([sample(1)]);
+    assert.equal(off.pressure().unsynced_appends, 0, 'fsync off: nothing is waited for');
+    off.close();
+  });
+
   it('keeps seqs and offsets across reopen, and never reuses a seq after a trim', () => {
     const dir = tmp();
     let j = Journal.open(dir, { fsync: 'always', maxBytes: 10_000_000 });

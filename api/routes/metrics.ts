@@ -180,6 +180,12 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         e.metric('rigtel_journal_write_failing', 'gauge', '1 while the last journal append failed.', [
           [{}, journal.write_error ? 1 : 0],
         ]);
+        e.metric(
+          'rigtel_journal_unsynced_appends',
+          'gauge',
+          'Appends committed to the journal whose WAL fsync (storage.journal_fsync: always) has not completed yet.',
+          [[{}, journal.unsynced_appends ?? 0]],
+        );
         if (journal.disk_free_bytes != null) {
           e.metric('rigtel_storage_free_bytes', 'gauge', 'Free bytes on the storage file system.', [
             [{}, journal.disk_free_bytes],

@@ -44,7 +44,6 @@ export class Checkpointer {
   constructor(file: string, everyMs: number) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER, { eval: true, workerData: { file, everyMs, sqlite } });
-    this.worker.unref();
     this.worker.on('message', (m: { ok: boolean; error?: string }) => {
       if (m.ok) this.status.checkpoints += 1;
       else this.status.last_error = m.error ?? 'unknown';
@@ -53,6 +52,9 @@ export class Checkpointer {
       this.status.last_error = err.message;
     });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    // After the listeners: a 'message' listener added later refs the worker's port again, and an owner that is
+    // never closed (a test's journal) would then keep the process alive.
+    this.worker.unref();
   }
 
   /** Run a last checkpoint and end the worker. */
