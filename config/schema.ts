@@ -150,7 +150,7 @@ export const storageSchema = z
       .enum(['always', 'off'])
       .default('always')
       .describe(
-        'always: a sample counts as written once it is on disk (survives power loss); off: once the OS has it (survives a process crash).',
+        'Every sample is committed to the journal before it counts as written (survives a crash of the process). always: the journal is also fsynced after every append, off the event loop, so a sample survives power loss a few milliseconds later (unsynced_appends in /v1/status); off: it reaches the disk at the next checkpoint (about a second).',
       ),
     journal_max_mb: z
       .number()
