@@ -8,7 +8,7 @@ import type { InfluxSinkConfig } from '../config/sections/sinks.js';
 import { type Logger, silentLogger } from '../lib/log.js';
 import type { PowerSource } from '../protocols/sample.js';
 import { HistoryBackendErrors } from './errors.js';
-import { influxClientOptions } from './sinks/influx.js';
+import { influxClientOptions, noBackoff } from './sinks/influx.js';
 import type { Measurement } from './sinks/influx-schema.js';
 
 export type Row = (string | number | boolean | null)[];
@@ -111,17 +111,6 @@ export class InfluxReader {
     return out;
   }
 }
-
-/** Never take the host out of node-influx's pool: each request is tried on its own. */
-const noBackoff = {
-  getDelay: () => 0,
-  next() {
-    return noBackoff;
-  },
-  reset() {
-    return noBackoff;
-  },
-};
 
 export function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;

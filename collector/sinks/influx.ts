@@ -58,8 +58,11 @@ function nodeSchemas(database: string, prefix: string): ISchemaOptions[] {
   }));
 }
 
-/** Never take a host out of node-influx's pool: the fan-out owns retry and backoff. */
-const noBackoff = {
+/**
+ * Never take a host out of node-influx's pool: the fan-out owns retry and backoff for writes, and a history query
+ * is tried on its own.
+ */
+export const noBackoff = {
   getDelay: () => 0,
   next() {
     return noBackoff;
