@@ -255,13 +255,16 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       deadline: dc('rigtel_polls_skipped_total{reason="deadline"}'),
       backoff: dc('rigtel_polls_skipped_total{reason="backoff"}'),
     };
-    const owedEnd =
-      lastScrape.counters['rigtel_polls_due_total']! -
-      lastScrape.counters['rigtel_polls_started_total']! -
+    // Slots owed (due, not started nor skipped) at a scrape: `due + owed at start = started + skipped + owed at
+    // end` over the window, since slots owed when it opened start (or are skipped) inside it.
+    const owedAt = (m: typeof lastScrape) =>
+      m.counters['rigtel_polls_due_total']! -
+      m.counters['rigtel_polls_started_total']! -
       Object.keys(skipped).reduce(
-        (a, r) => a + (lastScrape.counters[`rigtel_polls_skipped_total{reason="${r}"}`] ?? 0),
+        (a, r) => a + (m.counters[`rigtel_polls_skipped_total{reason="${r}"}`] ?? 0),
         0,
       );
+    const owedEnd = owedAt(lastScrape);
     Object.assign(result, {
       staleness_s: {
         p50: round(pct(ages, 50)),
@@ -274,7 +277,9 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
         answered: dc('rigtel_polls_answered_total'),
         late: dc('rigtel_polls_late_total'),
         skipped,
-        // due − started − skipped: slots owed at the end of the run (queued or waiting), never lost.
+        // Slots owed when the window opened and when it closed (queued or waiting), never lost. Polls in flight
+        // when it opened can make `answered` exceed `started` by as many.
+        owed_at_start: owedAt(m0),
         owed_at_end: owedEnd,
       },
       cpu_us_per_rig_poll_all_in: round((cpuMs * 1000) / Math.max(1, settled), 0),
