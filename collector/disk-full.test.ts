@@ -133,6 +133,6 @@ describe('journal on a full disk', () => {
     assert.equal((await app.inject('/healthz')).statusCode, 200);
     // What the journal holds is exactly what was stored.
     assert.equal(j.read(0, 100_000).length, stored);
-    j.close();
+    await j.close();
   });
 });

@@ -93,7 +93,7 @@ describe('fanout', () => {
     await f.stop();
     assert.equal(flaky.closed, true);
     assert.equal(j.read(0, 1000).length, 0, 'delivered entries are trimmed');
-    j.close();
+    await j.close();
   });
 
   it('a sink that is down does not hold back the others, and catches up from its offset later', async () => {
@@ -121,7 +121,7 @@ describe('fanout', () => {
     assert.equal(back.got.length, 50);
     assert.equal(again.got.length, 0, 'nothing is sent twice to the sink that had it');
     await f2.stop();
-    j.close();
+    await j.close();
   });
 
   it('skips only the entry a sink can never accept', async () => {
@@ -134,7 +134,7 @@ describe('fanout', () => {
     assert.equal(await f.flush(10_000), true);
     assert.deepEqual(picky.got, [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
     await f.stop();
-    j.close();
+    await j.close();
   });
 
   it('a lingering sink waits only once caught up: a backlog goes through in full batches at once', async () => {

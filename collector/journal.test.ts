@@ -98,11 +98,11 @@ describe('journal', () => {
       await new Promise((r) => setTimeout(r, 5));
     assert.equal(j.pressure().unsynced_appends, 0);
     assert.equal(j.pressure().fsync_error, null);
-    j.close();
+    await j.close();
     const off = Journal.open(tmp(), { fsync: 'off', maxBytes: 10_000_000 });
     off.append([sample(1)]);
     assert.equal(off.pressure().unsynced_appends, 0, 'fsync off: nothing is waited for');
-    off.close();
+    await off.close();
   });
 
   it('keeps seqs and offsets across reopen, and never reuses a seq after a trim', () => {

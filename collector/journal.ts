@@ -427,8 +427,12 @@ export class Journal {
     }
   }
 
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Close the journal. Its own connection closes at once; the returned promise resolves once the checkpoint
+   * worker has stopped too (await it before removing or unmounting the directory).
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.stopped;
     this.closed = true;
     try {
       this.writeAcks();
@@ -436,12 +440,14 @@ export class Journal {
       // Only costs a replay of what was acknowledged since the last append: every sink is idempotent.
       this.log.warn({ err: errorMessage(err) }, 'journal: acknowledgements not written at close');
     }
-    // The checkpointer's worker is stopped without waiting: closing the last connection checkpoints the WAL
-    // into the database file and syncs it (synchronous=NORMAL does sync at checkpoints).
-    void this.checkpointer?.stop();
-    this.checkpointer = null;
     this.db.close();
+    // The worker runs a last checkpoint (synchronous=NORMAL syncs at checkpoints) and closes its connection.
+    this.stopped = this.checkpointer?.stop() ?? Promise.resolve();
+    this.checkpointer = null;
+    return this.stopped;
   }
+
+  private stopped: Promise<void> = Promise.resolve();
 
   /**
    * fsync the WAL in libuv's thread pool after an append (one at a time; appends made meanwhile are covered by

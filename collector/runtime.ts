@@ -121,7 +121,7 @@ export async function startCollector(
   } catch (err) {
     // A dir that cannot even hold a lock file gets the journal's own, more specific, error.
     if (!StorageErrors.lock.is(err)) throw err;
-    Journal.open(dir, { fsync: config.storage.journal_fsync, maxBytes: 1, log, now }).close();
+    await Journal.open(dir, { fsync: config.storage.journal_fsync, maxBytes: 1, log, now }).close();
     throw err;
   }
   let journal: Journal;
@@ -149,7 +149,7 @@ export async function startCollector(
       now,
     });
   } catch (err) {
-    journal.close();
+    await journal.close();
     lock.release();
     throw err;
   }
@@ -329,7 +329,7 @@ export async function startCollector(
         await fanout.stop();
         identity.flush();
         await store.close();
-        journal.close();
+        await journal.close();
         lock.release();
         log.info({}, 'collector stopped');
       })();

@@ -352,7 +352,7 @@ describe('influx sink with the journal and fan-out (outage, crash)', () => {
       assert.equal(sink.stats.points_rejected, 0);
     } finally {
       await fanout.stop();
-      journal.close();
+      await journal.close();
     }
   });
 

@@ -400,7 +400,7 @@ describe('mqtt sink', () => {
         await waitFor('all 35 samples', () => distinct() === 35, 20_000);
       } finally {
         await fanout.stop();
-        journal.close();
+        await journal.close();
         await sub.client.endAsync();
       }
     });
