@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Fleet } from '../collector/fleet.js';
 import { validateConfig } from '../config/load.js';
 import { makeSample, offlineSample } from '../testing/sample-factory.js';
+import { median } from '../testing/stats.js';
 import { buildApp } from './app.js';
 
 export interface ApiBenchResult {
@@ -22,11 +23,6 @@ export interface ApiBenchResult {
   metrics_ms: number;
   metrics_all_changed_ms: number;
   metrics_bytes: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export async function runApiBench(count = 10_000): Promise<ApiBenchResult> {

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from '../testing/stats.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'rigtel.js');
@@ -19,11 +20,6 @@ function wallMs(args: string[], env: NodeJS.ProcessEnv = {}): number {
   });
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export function runStartupBench(runs = 7): Record<string, number | string> {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { influxSinkSchema } from '../config/sections/sinks.js';
 import { startInfluxd } from '../testing/influxd.js';
 import { makeSample } from '../testing/sample-factory.js';
+import { median } from '../testing/stats.js';
 import { InfluxHistory } from './influx-history.js';
 import { EmbeddedStore } from './sinks/embedded.js';
 import { InfluxSink } from './sinks/influx.js';
@@ -18,11 +19,6 @@ import type { HistoryQuery } from './views.js';
 const INTERVAL = 15_000;
 const DAYS = 3;
 const RUNS = 15;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function measure(fn: () => unknown): Promise<{ wall_ms: number; cpu_ms: number }> {
   const wall: number[] = [];

@@ -13,6 +13,7 @@ import type { MinerDriver } from '../protocols/driver.js';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { driverFor } from '../protocols/registry.js';
 import type { MinerReading } from '../protocols/sample.js';
+import { median } from '../testing/stats.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
 
@@ -47,11 +48,6 @@ async function realReadings(): Promise<MinerReading[]> {
   } finally {
     await fleet.stop();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 export async function runPipelineBench(

@@ -20,6 +20,7 @@ import Database from 'better-sqlite3';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { spreadHosts } from '../protocols/emulator/fleet.js';
 import { httpLoad } from '../testing/http-load.js';
+import { percentile } from '../testing/stats.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -89,11 +90,6 @@ function get(port: number, path: string, timeoutMs = 10_000): Promise<{ status: 
     req.on('error', rej);
     req.end();
   });
-}
-
-function pct(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 interface Scrape {
@@ -267,8 +263,8 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     const owedEnd = owedAt(lastScrape);
     Object.assign(result, {
       staleness_s: {
-        p50: round(pct(ages, 50)),
-        p99: round(pct(ages, 99)),
+        p50: round(percentile(ages, 50)),
+        p99: round(percentile(ages, 99)),
         max: round(ages[ages.length - 1] ?? null),
       },
       polls: {

@@ -34,6 +34,7 @@ import { spreadHosts } from '../protocols/emulator/fleet.js';
 import { hangsAt, REALISTIC_LATENCY } from '../protocols/emulator/latency.js';
 import { driverFor } from '../protocols/registry.js';
 import type { Family } from '../protocols/sample.js';
+import { percentile } from '../testing/stats.js';
 
 export interface SweepOptions {
   sizes: number[];
@@ -73,13 +74,8 @@ export function parseSweepArgs(args: string[]): SweepOptions {
 
 const round = (v: number | null, d = 1) => (v === null ? null : Math.round(v * 10 ** d) / 10 ** d);
 
-function pct(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 function median(values: number[]): number | null {
-  return pct(
+  return percentile(
     [...values].sort((a, b) => a - b),
     50,
   );
@@ -88,9 +84,9 @@ function median(values: number[]): number | null {
 function spread(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
   return {
-    p50: round(pct(s, 50), 0),
-    p90: round(pct(s, 90), 0),
-    p99: round(pct(s, 99), 0),
+    p50: round(percentile(s, 50), 0),
+    p90: round(percentile(s, 90), 0),
+    p99: round(percentile(s, 99), 0),
     max: round(s.at(-1) ?? null, 0),
   };
 }

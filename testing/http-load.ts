@@ -5,6 +5,7 @@
  * Answers are framed by Content-Length (chunked bodies are read to their last chunk).
  */
 import { connect, type Socket } from 'node:net';
+import { percentile } from './stats.js';
 
 export interface LoadResult {
   connections: number;
@@ -18,11 +19,6 @@ export interface LoadResult {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
-
-function pct(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const round = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
 
@@ -121,8 +117,8 @@ export async function httpLoad(
     requests: lat.length,
     errors,
     req_per_s: Math.round(lat.length / (elapsed / 1000)),
-    p50_ms: round(pct(lat, 50)),
-    p99_ms: round(pct(lat, 99)),
+    p50_ms: round(percentile(lat, 50)),
+    p99_ms: round(percentile(lat, 99)),
     max_ms: round(lat[lat.length - 1] ?? null),
   };
 }
