@@ -1,5 +1,5 @@
-// Per-rig /metrics text is cached per rig: a rig's lines change after its next sample, everything else stays
-// byte-identical, and only the changed rig is rendered again.
+// Per-rig /metrics text is rendered from the live fleet at each scrape: a rig's lines change after its next sample,
+// everything else stays byte-identical; only label sets are kept per rig, and a large fleet goes out in chunks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Fleet } from '../collector/fleet.js';
@@ -93,21 +93,75 @@ test("a rig's series change after its next sample and stay byte-identical otherw
   }
 });
 
-test('only rigs whose sample, state, id or name changed are rendered again; gone rigs are forgotten', async () => {
+test('label sets are built once per rig and again only when its id, name or model changes; gone rigs are forgotten', async () => {
   const { config, fleet } = setup();
   const metrics = new RigMetrics(config);
   const first = await metrics.text(fleet.list(), T0 + 5000);
-  assert.equal(metrics.rebuilt, 2);
-  const again = await metrics.text(fleet.list(), T0 + 5000);
-  assert.equal(metrics.rebuilt, 0);
-  assert.deepEqual(again, first);
-  fleet.update(makeSample('aa:bb:cc:00:00:02', T0 + 15_000, { address: B }));
-  await metrics.text(fleet.list(), T0 + 15_000);
-  assert.equal(metrics.rebuilt, 1);
-  // A fleet without rig-a: its lines are gone, and it is rendered anew if it comes back.
+  assert.equal(metrics.relabelled, 2);
+  assert.equal(await metrics.text(fleet.list(), T0 + 5000), first);
+  assert.equal(metrics.relabelled, 0);
+  // A new sample: new figures, same labels.
+  fleet.update(makeSample('aa:bb:cc:00:00:02', T0 + 15_000, { address: B, temp_chip_max_c: 91.5 }));
+  const second = await metrics.text(fleet.list(), T0 + 15_000);
+  assert.equal(metrics.relabelled, 0);
+  assert.match(second, /^rigtel_rig_chip_temperature_celsius\{rig="aa:bb:cc:00:00:02",.*\} 91\.5$/m);
+  // Another model: the rig's labels are built again.
+  const sample = makeSample('aa:bb:cc:00:00:02', T0 + 30_000, { address: B });
+  fleet.update({ ...sample, identity: { ...sample.identity, model: 'Antminer S21' } });
+  assert.match(await metrics.text(fleet.list(), T0 + 30_000), /name="rig-b",.*model="Antminer S21"\} /);
+  assert.equal(metrics.relabelled, 1);
+  // A fleet without rig-a: its lines are gone, and its labels are built anew if it comes back.
   const onlyB = fleet.list().filter((r) => r.address === B);
-  const text = await metrics.text(onlyB, T0 + 15_000);
-  assert.ok(!Buffer.concat(text.series).toString().includes('rig-a'));
-  await metrics.text(fleet.list(), T0 + 15_000);
-  assert.equal(metrics.rebuilt, 1);
+  assert.ok(!(await metrics.text(onlyB, T0 + 30_000)).includes('rig-a'));
+  await metrics.text(fleet.list(), T0 + 30_000);
+  assert.equal(metrics.relabelled, 1);
+});
+
+test('a large fleet is sent in bounded chunks, made as they are read, every family whole and in order', async () => {
+  const count = 3000;
+  const address = (i: number) => `10.0.${i >> 8}.${i & 255}:4028`;
+  const config = validateConfig({ site: { name: 'tx-1' }, rigs: [] });
+  const fleet = new Fleet([]);
+  for (let i = 0; i < count; i++)
+    fleet.update(makeSample(`rig-${i}`, T0, { address: address(i), hashrate_hs: (100 + i) * 1e12 }));
+  const metrics = new RigMetrics(config);
+  const rigs = fleet.list();
+  const { series, ages } = metrics.render(rigs, T0 + 2000);
+  const chunks: Buffer[] = [];
+  for await (const c of series) chunks.push(c);
+  assert.ok(chunks.length > 10, `${chunks.length} chunks`);
+  // A chunk ends at a line's end and holds ~64 KB of text (one rig's lines past it at most).
+  for (const c of chunks) {
+    assert.ok(c.length < 70 * 1024, `chunk of ${c.length} B`);
+    assert.equal(c[c.length - 1], 0x0a);
+  }
+  const text = Buffer.concat(chunks).toString();
+  const lines = text.split('\n').filter(Boolean);
+  const names = lines.filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+  assert.deepEqual(names, [
+    'rigtel_rig_up',
+    'rigtel_rig_state',
+    'rigtel_rig_hashrate_hashes_per_second',
+    'rigtel_rig_power_watts',
+    'rigtel_rig_chip_temperature_celsius',
+    'rigtel_rig_board_temperature_celsius',
+    'rigtel_rig_fan_speed_rpm',
+    'rigtel_rig_energy_joules_total',
+  ]);
+  const hashrate = lines.filter((l) => l.startsWith('rigtel_rig_hashrate_hashes_per_second{'));
+  assert.equal(hashrate.length, count);
+  assert.ok(
+    hashrate.includes(
+      `rigtel_rig_hashrate_hashes_per_second{rig="rig-2999",name="rig-2999",site="tx-1",row="",rack="",model="Antminer S19 Pro"} ${3099e12}`,
+    ),
+  );
+  assert.equal(lines.filter((l) => l.startsWith('rigtel_rig_state{')).length, count * 6);
+  const ageText: Buffer[] = [];
+  for await (const c of ages) ageText.push(c);
+  const ageLines = Buffer.concat(ageText)
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('rigtel_rig_age_seconds{'));
+  assert.equal(ageLines.length, count);
+  assert.equal(ageLines[0], 'rigtel_rig_age_seconds{rig_id="rig-0"} 2');
 });

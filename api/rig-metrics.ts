@@ -1,8 +1,10 @@
 /**
- * Per-rig Prometheus series (`/metrics`), rendered once per rig change and kept. A scrape at 10,000 rigs is
- * ~170,000 lines; formatting them all per scrape blocked the event loop for seconds, so each rig's lines are
- * cached and a scrape only joins them. A rig's text is rebuilt when its sample (a new object per poll), state,
- * id or name changes; its age gauge is computed at scrape time behind a cached prefix.
+ * Per-rig Prometheus series (`/metrics`), rendered from the live fleet as the body is sent. A scrape at 10,000
+ * rigs is ~170,000 lines (~20 MB); the lines are made family by family in chunks of ~64 KB as the response stream
+ * asks for them, with the event loop free every few milliseconds, so neither the body nor the rigs' lines are
+ * ever held whole. Only each rig's label set (escaped and redacted once, ~200 B) is kept between scrapes: keeping
+ * every rig's lines instead cost ~3.5 KB per rig (35 MB of heap at 10,000 rigs) to save formatting numbers,
+ * which costs less than the heap it took (docs/scaling.md, "Memory").
  */
 import type { RigStatus } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
@@ -41,189 +43,208 @@ export const AGE_FAMILY = [
   'Seconds since the rig last answered a poll.',
 ] as const;
 
-/** Line prefixes of one rig (name and labels up to the value), rebuilt only when its labels change. */
-interface Prefixes {
-  up: string;
-  /** One per RIG_STATES entry. */
-  states: string[];
-  hashrate: string;
-  /** Up to the source value: `…,source="`. */
-  power: string;
-  chip: string;
-  board: string;
-  /** Up to the fan index: `…,fan="`. */
-  fan: string;
-  energy: string;
-  age: string;
-}
-
-interface RigText {
+/** What is kept per rig between scrapes: its label sets, rebuilt only when its id, name or model changes. */
+interface RigLabels {
   rig_id: string;
   name: string | null;
   model: string;
-  state: RigStatus['state'];
-  current: RigStatus['current'];
-  prefixes: Prefixes;
-  /**
-   * The rig's lines of every family, back to back in one flat string; family i is offsets[i] to offsets[i + 1].
-   * A scrape takes slices of it (no copy) and joins them once.
-   */
-  text: string;
-  offsets: number[];
+  /** `rig="…",name="…",site="…",row="…",rack="…",model="…"`, escaped and redacted. */
+  base: string;
+  /** `rig_id="…"`, escaped and redacted. */
+  age: string;
   /** Scrape that last saw this rig (entries of rigs gone from the fleet are dropped). */
   seen: number;
 }
 
-const [UP, STATE, HASHRATE, POWER, CHIP, BOARD, FANS, ENERGY] = RIG_FAMILIES.map(([n]) => n);
+const [UP, STATE, HASHRATE, POWER, CHIP, BOARD, FANS, ENERGY] = [0, 1, 2, 3, 4, 5, 6, 7].map(
+  (i) => RIG_FAMILIES[i]![0],
+) as [string, string, string, string, string, string, string, string];
 
 /**
  * Labelled with the rig id, its configured name, site, row, rack and model, so a dashboard can group by rack
  * without a join. Label text is redacted once here (it is the only free text in these lines).
  */
-function prefixes(config: Config, rig: RigStatus, model: string): Prefixes {
+function labelsOf(config: Config, rig: RigStatus, model: string, seen: number): RigLabels {
   const loc = rigLocation(config, configuredRig(config, rig));
-  const base = redactText(
-    `rig="${label(rig.rig_id)}",name="${label(rig.name ?? rig.rig_id)}",site="${label(loc?.site ?? config.site.name)}",row="${label(loc?.row ?? '')}",rack="${label(loc?.rack ?? '')}",model="${label(model)}"`,
-  );
   return {
-    up: `${UP}{${base}} `,
-    states: RIG_STATES.map((st) => `${STATE}{${base},state="${st}"} `),
-    hashrate: `${HASHRATE}{${base}} `,
-    power: `${POWER}{${base},source="`,
-    chip: `${CHIP}{${base}} `,
-    board: `${BOARD}{${base}} `,
-    fan: `${FANS}{${base},fan="`,
-    energy: `${ENERGY}{${base}} `,
-    age: redactText(`${AGE_FAMILY[0]}{rig_id="${label(rig.rig_id)}"} `),
+    rig_id: rig.rig_id,
+    name: rig.name,
+    model,
+    base: redactText(
+      `rig="${label(rig.rig_id)}",name="${label(rig.name ?? rig.rig_id)}",site="${label(loc?.site ?? config.site.name)}",row="${label(loc?.row ?? '')}",rack="${label(loc?.rack ?? '')}",model="${label(model)}"`,
+    ),
+    age: redactText(`rig_id="${label(rig.rig_id)}"`),
+    seen,
   };
 }
 
+/** The end of each state line, `,state="…"} 0` and `… 1`, by RIG_STATES index. */
+const STATE_ENDS = RIG_STATES.map((st) => [`,state="${st}"} 0\n`, `,state="${st}"} 1\n`] as const);
+/** `,fan="N"` for the fan indexes rigs have (a handful), made once. */
+const FAN_LABELS = Array.from({ length: 64 }, (_, i) => `,fan="${i}"`);
+const fanLabel = (index: number): string => FAN_LABELS[index] ?? `,fan="${label(String(index))}"`;
+
 /** A sample line, or '' when the figure is missing (left out, never exported as 0). */
-function line(prefix: string, value: number | null): string {
-  return value === null || !Number.isFinite(value) ? '' : `${prefix}${value}\n`;
+function line(name: string, labels: string, value: number | null): string {
+  return value === null || !Number.isFinite(value) ? '' : `${name}{${labels}} ${value}\n`;
 }
 
-/** The rig's text per family, in RIG_FAMILIES order. */
-function render(p: Prefixes, rig: RigStatus): string[] {
+/** One rig's lines of family `f` (RIG_FAMILIES order); '' when it has none. */
+function familyLines(f: number, base: string, rig: RigStatus): string {
   const s = rig.current;
-  let states = '';
-  for (let i = 0; i < RIG_STATES.length; i++)
-    states += `${p.states[i]}${rig.state === RIG_STATES[i] ? 1 : 0}\n`;
-  const up = `${p.up}${s ? 1 : 0}\n`;
-  if (!s) return [up, states, '', '', '', '', '', ''];
-  let watts = '';
-  if (s.power_w !== null && s.power_source !== null)
-    watts += line(`${p.power}${s.power_source}"} `, s.power_w);
-  // The miner's own claim beside a metered or estimated figure.
-  if (s.power_source !== 'miner' && s.power_miner_w !== null)
-    watts += line(`${p.power}miner"} `, s.power_miner_w);
-  let fans = '';
-  for (const f of s.fans) fans += line(`${p.fan}${label(String(f.index))}"} `, f.rpm);
-  return [
-    up,
-    states,
-    line(p.hashrate, s.hashrate_hs),
-    watts,
-    line(p.chip, s.temp_chip_max_c),
-    line(p.board, s.temp_board_max_c),
-    fans,
-    line(p.energy, s.energy_wh === null ? null : s.energy_wh * 3600),
-  ];
+  switch (f) {
+    case 0:
+      return `${UP}{${base}} ${s ? 1 : 0}\n`;
+    case 1: {
+      let out = '';
+      for (let i = 0; i < RIG_STATES.length; i++)
+        out += `${STATE}{${base}${STATE_ENDS[i]![rig.state === RIG_STATES[i] ? 1 : 0]}`;
+      return out;
+    }
+  }
+  if (!s) return '';
+  switch (f) {
+    case 2:
+      return line(HASHRATE, base, s.hashrate_hs);
+    case 3: {
+      let out = '';
+      if (s.power_w !== null && s.power_source !== null)
+        out += line(POWER, `${base},source="${s.power_source}"`, s.power_w);
+      // The miner's own claim beside a metered or estimated figure.
+      if (s.power_source !== 'miner' && s.power_miner_w !== null)
+        out += line(POWER, `${base},source="miner"`, s.power_miner_w);
+      return out;
+    }
+    case 4:
+      return line(CHIP, base, s.temp_chip_max_c);
+    case 5:
+      return line(BOARD, base, s.temp_board_max_c);
+    case 6: {
+      let out = '';
+      for (const fan of s.fans) out += line(FANS, `${base}${fanLabel(fan.index)}`, fan.rpm);
+      return out;
+    }
+    default:
+      return line(ENERGY, base, s.energy_wh === null ? null : s.energy_wh * 3600);
+  }
 }
 
 const head = ([name, type, help]: readonly [string, string, string]) =>
   `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
 const HEADS = RIG_FAMILIES.map(head);
-/** Longest stretch of rendering between two turns of the event loop. */
-const SLICE_MS = 10;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const AGE_HEAD = head(AGE_FAMILY);
+/** Characters of text per chunk handed to the response stream. */
+const CHUNK_CHARS = 64 * 1024;
+/** Longest stretch of rendering between two turns of the event loop. */
+const SLICE_MS = 5;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class RigMetrics {
   /** By address: the one key a rig keeps while its id can change (a MAC learned later). */
-  private readonly byAddress = new Map<string, RigText>();
+  private readonly byAddress = new Map<string, RigLabels>();
   private scrape = 0;
-  /** Rigs rendered (again) by the last scrape: what changed since the one before. */
-  rebuilt = 0;
+  /** Rigs whose label sets the last scrape built (again): new rigs, or a changed id, name or model. */
+  relabelled = 0;
 
   constructor(private readonly config: Config) {}
 
   /**
-   * The per-rig families (HELP and TYPE included; one buffer each) and the age family, for these rigs at
-   * `nowMs`, each ending in a newline. Cached per rig, so a scrape of an unchanged fleet only copies.
+   * The per-rig families (HELP and TYPE included) and then, separately, the age family for these rigs at `nowMs`,
+   * as chunks of text rendered when the consumer pulls them. The rigs' label sets are settled before this returns.
    */
-  async text(rigs: readonly RigStatus[], nowMs: number): Promise<{ series: Buffer[]; ages: Buffer }> {
+  render(
+    rigs: readonly RigStatus[],
+    nowMs: number,
+  ): { series: AsyncIterable<Buffer>; ages: AsyncIterable<Buffer> } {
     const scrape = ++this.scrape;
-    this.rebuilt = 0;
-    const texts: RigText[] = [];
-    const ages: string[] = [];
-    let slice = performance.now();
-    for (let i = 0; i < rigs.length; i++) {
-      const rig = rigs[i]!;
-      const t = this.entry(rig, scrape);
-      texts.push(t);
-      // Staleness: seconds since it last answered (rigs that never answered are left out).
-      if (rig.last_seen_ms !== null)
-        ages.push(`${t.prefixes.age}${Math.max(0, (nowMs - rig.last_seen_ms) / 1000)}\n`);
-      // After a poll round every rig changed: rendering 10,000 of them is a few hundred ms of work, done in
-      // slices so polls and other requests run in between.
-      if ((i & 63) === 63 && performance.now() - slice > SLICE_MS) {
-        await yieldToLoop();
-        slice = performance.now();
-      }
-    }
+    this.relabelled = 0;
+    const labels: RigLabels[] = new Array(rigs.length);
+    for (let i = 0; i < rigs.length; i++) labels[i] = this.entry(rigs[i]!, scrape);
     // A concurrent scrape may have marked entries with a later number; only those no scrape since saw go.
     if (this.byAddress.size > rigs.length) {
-      for (const [address, t] of this.byAddress) if (t.seen < scrape) this.byAddress.delete(address);
+      for (const [address, l] of this.byAddress) if (l.seen < scrape) this.byAddress.delete(address);
     }
-    const series: Buffer[] = [];
-    for (let i = 0; i < RIG_FAMILIES.length; i++) {
-      const pieces = [HEADS[i]!];
-      for (const t of texts) {
-        const from = t.offsets[i]!;
-        const to = t.offsets[i + 1]!;
-        if (to > from) pieces.push(t.text.slice(from, to));
-      }
-      series.push(Buffer.from(pieces.join('')));
-      await yieldToLoop();
-    }
-    return { series, ages: Buffer.from(AGE_HEAD + ages.join('')) };
+    return {
+      series: (async function* () {
+        const out = new Chunker();
+        for (let f = 0; f < RIG_FAMILIES.length; f++) {
+          out.add(HEADS[f]!);
+          for (let i = 0; i < rigs.length; i++) {
+            if (out.add(familyLines(f, labels[i]!.base, rigs[i]!))) {
+              yield out.take();
+              await out.pause();
+            }
+          }
+        }
+        if (out.pending()) yield out.take();
+      })(),
+      ages: (async function* () {
+        const out = new Chunker();
+        out.add(AGE_HEAD);
+        for (let i = 0; i < rigs.length; i++) {
+          const seen = rigs[i]!.last_seen_ms;
+          // Staleness: seconds since it last answered (rigs that never answered are left out).
+          if (seen === null) continue;
+          if (out.add(`${AGE_FAMILY[0]}{${labels[i]!.age}} ${Math.max(0, (nowMs - seen) / 1000)}\n`)) {
+            yield out.take();
+            await out.pause();
+          }
+        }
+        if (out.pending()) yield out.take();
+      })(),
+    };
   }
 
-  private entry(rig: RigStatus, scrape: number): RigText {
-    let t = this.byAddress.get(rig.address);
-    if (
-      t &&
-      t.current === rig.current &&
-      t.state === rig.state &&
-      t.rig_id === rig.rig_id &&
-      t.name === rig.name
-    ) {
-      t.seen = Math.max(t.seen, scrape);
-      return t;
-    }
+  /** Both parts joined: for tests and callers that want the text at once. */
+  async text(rigs: readonly RigStatus[], nowMs: number): Promise<string> {
+    const { series, ages } = this.render(rigs, nowMs);
+    const out: Buffer[] = [];
+    for await (const b of series) out.push(b);
+    for await (const b of ages) out.push(b);
+    return Buffer.concat(out).toString('utf8');
+  }
+
+  private entry(rig: RigStatus, scrape: number): RigLabels {
     const model = rig.current?.identity.model ?? '';
-    const p =
-      t && t.rig_id === rig.rig_id && t.name === rig.name && t.model === model
-        ? t.prefixes
-        : prefixes(this.config, rig, model);
-    const parts = render(p, rig);
-    const offsets = [0];
-    for (const part of parts) offsets.push(offsets[offsets.length - 1]! + part.length);
-    t = {
-      rig_id: rig.rig_id,
-      name: rig.name,
-      model,
-      state: rig.state,
-      current: rig.current,
-      prefixes: p,
-      // join('') of several parts gives a flat string, so slices of it copy fast.
-      text: parts.join(''),
-      offsets,
-      seen: scrape,
-    };
-    this.byAddress.set(rig.address, t);
-    this.rebuilt += 1;
-    return t;
+    let l = this.byAddress.get(rig.address);
+    if (l && l.rig_id === rig.rig_id && l.name === rig.name && l.model === model) {
+      l.seen = Math.max(l.seen, scrape);
+      return l;
+    }
+    l = labelsOf(this.config, rig, model, scrape);
+    this.byAddress.set(rig.address, l);
+    this.relabelled += 1;
+    return l;
+  }
+}
+
+/**
+ * Text gathered into Buffers of about CHUNK_CHARS, each made only when the consumer pulls the one before; after
+ * SLICE_MS of work the event loop turns before going on (polls and other requests run in between).
+ */
+class Chunker {
+  private text = '';
+  private slice = performance.now();
+
+  /** Add a piece; true once a chunk is full (take it). */
+  add(piece: string): boolean {
+    this.text += piece;
+    return this.text.length >= CHUNK_CHARS;
+  }
+
+  pending(): boolean {
+    return this.text.length > 0;
+  }
+
+  take(): Buffer {
+    const b = Buffer.from(this.text);
+    this.text = '';
+    return b;
+  }
+
+  async pause(): Promise<void> {
+    if (performance.now() - this.slice < SLICE_MS) return;
+    await yieldToLoop();
+    this.slice = performance.now();
   }
 }

@@ -20,7 +20,7 @@ const VERSION = (
  * megabytes of text in the onSend hook.
  */
 class Exposition {
-  readonly chunks: Array<string | Buffer> = [];
+  readonly chunks: Array<string | AsyncIterable<Buffer>> = [];
   metric(
     name: string,
     type: 'gauge' | 'counter',
@@ -36,9 +36,17 @@ class Exposition {
     }
     this.chunks.push(redactText(text));
   }
-  /** Text already redacted, ending in a newline. */
-  redacted(...text: Buffer[]) {
-    this.chunks.push(...text);
+  /** Text already redacted, ending in a newline, made as the body is sent. */
+  redacted(text: AsyncIterable<Buffer>) {
+    this.chunks.push(text);
+  }
+
+  /** The body in order: the parts made at the request, and the per-rig parts made as the stream pulls them. */
+  async *body(): AsyncGenerator<string | Buffer> {
+    for (const c of this.chunks) {
+      if (typeof c === 'string') yield c;
+      else yield* c;
+    }
   }
 }
 
@@ -53,7 +61,7 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.addHook('onClose', async () => loop.disable());
   const now = () => deps.now?.() ?? Date.now();
   // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change;
-  // per-rig lines are cached per rig (api/rig-metrics.ts).
+  // per-rig lines are rendered as the body is sent, from label sets kept per rig (api/rig-metrics.ts).
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
   const rigMetrics = new RigMetrics(deps.config);
   app.get(
@@ -101,8 +109,8 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           .map((src) => [{ source: src }, fleet.power_w_by_source[src]]),
       );
       const nowMs = now();
-      const perRig = await rigMetrics.text(snap.rigs, nowMs);
-      e.redacted(...perRig.series);
+      const perRig = rigMetrics.render(snap.rigs, nowMs);
+      e.redacted(perRig.series);
       const polling = deps.health.polling();
       e.metric('rigtel_last_sweep_duration_seconds', 'gauge', 'Duration of the last poll sweep.', [
         [{}, polling.last_sweep_duration_ms === null ? null : polling.last_sweep_duration_ms / 1000],
@@ -196,11 +204,12 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       e.metric('rigtel_build_info', 'gauge', 'Always 1; the labels say which rigtel and Node.js run.', [
         [{ version: VERSION, nodejs: process.versions.node }, 1],
       ]);
-      // Streamed chunk by chunk rather than concatenated: at 10,000 rigs the body is ~40 MB, and one Buffer of it per
-      // scrape was the largest transient in the collector's peak RSS (docs/scaling.md, "Memory").
+      // Streamed chunk by chunk rather than concatenated, the per-rig lines rendered as the stream pulls them: at
+      // 10,000 rigs the body is ~20 MB, and holding it whole (or every rig's lines) was the largest part of the
+      // collector's peak RSS (docs/scaling.md, "Memory").
       reply
         .type('text/plain; version=0.0.4; charset=utf-8')
-        .send(Readable.from(e.chunks, { objectMode: false }));
+        .send(Readable.from(e.body(), { objectMode: false }));
       return reply;
     },
   );
