@@ -59,4 +59,60 @@ describe('fleet', () => {
     assert.equal(f.get('r1')!.last_error, null);
     assert.equal(f.list().length, 1);
   });
+
+  it("keeps a partial reading's raw reply and gives it back whole to get(), list() and JSON", () => {
+    const f = new Fleet([target]);
+    // Replies repeat themselves (key names, status blocks): what a partial reading keeps, ~4 KB.
+    const raw = JSON.stringify({
+      stats: Array.from({ length: 40 }, (_, i) => ({ chain: i, temp: 60 + (i % 7), rate: 13.5 + i / 100 })),
+      note: 'réponse partielle ✓',
+    });
+    const partial = { ...sample(1000, true), support: 'partial' as const, raw };
+    f.update(structuredClone(partial));
+    assert.equal(f.get('r1')!.current!.raw, raw);
+    assert.equal(f.list()[0]!.current!.raw, raw);
+    assert.equal(JSON.parse(JSON.stringify(f.get('r1'))).current.raw, raw);
+    assert.equal(f.get('r1')!.current!.support, 'partial');
+    // The next reading was full: no raw reply any more.
+    f.update(sample(2000, true));
+    assert.equal(f.get('r1')!.current!.raw, null);
+    assert.equal(JSON.parse(JSON.stringify(f.get('r1'))).current.raw, null);
+    // A failed poll drops it with the current values.
+    f.update(structuredClone({ ...partial, at_ms: 3000 }));
+    f.update(sample(4000, false));
+    assert.equal(f.get('r1')!.current, null);
+  });
+
+  it('shows each sample as it came, strings shared with the previous sample or not', () => {
+    const f = new Fleet([target]);
+    const first = sample(1000, true);
+    first.identity.model = 'Antminer S19 Pro';
+    first.identity.firmware = 'fw 1';
+    first.notes = ['a note', 'another'];
+    first.pools = [
+      {
+        index: 0,
+        url: 'stratum+tcp://a:3333',
+        user: 'w.1',
+        status: 'Alive',
+        active: true,
+        accepted: 1,
+        rejected: 0,
+        stale: 0,
+      },
+    ];
+    f.update(structuredClone(first));
+    const next = structuredClone({ ...first, at_ms: 2000 });
+    next.identity.firmware = 'fw 2';
+    next.notes = ['a note', 'a new one', 'and a third'];
+    next.pools[0]!.url = 'stratum+tcp://b:3333';
+    f.update(next);
+    const cur = f.get('r1')!.current!;
+    assert.equal(cur.identity.model, 'Antminer S19 Pro');
+    assert.equal(cur.identity.firmware, 'fw 2');
+    assert.deepEqual(cur.notes, ['a note', 'a new one', 'and a third']);
+    assert.equal(cur.pools[0]!.url, 'stratum+tcp://b:3333');
+    assert.equal(cur.pools[0]!.user, 'w.1');
+    assert.equal(cur.state, 'mining');
+  });
 });

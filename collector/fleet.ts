@@ -1,14 +1,20 @@
 /**
  * Live fleet state: the latest sample per rig. `current` is set only while the rig is up; once a poll fails the
  * rig shows `current: null` (its last values are history, docs/ARCHITECTURE.md "Units, nulls and sources").
+ * A sample's raw reply is held deflated beside it and inflated when a reader reads `current.raw`, and its strings
+ * share the copies of the rig's previous sample (collector/live-memory.ts).
  */
 import type { Sample } from '../protocols/sample.js';
+import { packRaw, shareStrings, withPackedRaw } from './live-memory.js';
 import type { RigTarget } from './poll.js';
 import type { FleetView, RigStatus } from './views.js';
 
 interface Entry {
+  /** `current` here has `raw: null`; the raw reply, if any, is `raw`. */
   status: RigStatus;
   target: RigTarget | null;
+  /** The current sample's raw reply, deflated. */
+  raw: Buffer | null;
 }
 
 export interface FleetOptions {
@@ -55,6 +61,7 @@ export class Fleet implements FleetView {
       if (this.byAddress.has(t.address)) continue;
       const e: Entry = {
         target: t,
+        raw: null,
         // Until the first poll the id is what identity would give without a MAC.
         status: unpolled(t.name ?? t.address, t.name, t.address),
       };
@@ -71,6 +78,7 @@ export class Fleet implements FleetView {
     if (!e) {
       e = {
         target: null,
+        raw: null,
         status: unpolled(sample.rig_id, null, sample.address),
       };
       this.byAddress.set(sample.address, e);
@@ -83,14 +91,24 @@ export class Fleet implements FleetView {
       st.rig_id = sample.rig_id;
     }
     this.byId.set(sample.rig_id, e);
+    shareStrings(sample, sample.poll.ok ? st.current : null);
     st.last_poll_ms = sample.at_ms;
     st.state = sample.state;
     if (sample.poll.ok) {
-      st.current = sample;
+      if (sample.raw === null) {
+        st.current = sample;
+        e.raw = null;
+      } else {
+        // The journal, the sinks and the alert engine had the sample as it came; the fleet keeps it without the
+        // raw text, which goes out of the V8 heap deflated.
+        e.raw = packRaw(sample.raw);
+        st.current = { ...sample, raw: null };
+      }
       st.last_seen_ms = sample.at_ms;
       st.consecutive_failures = 0;
     } else {
       st.current = null;
+      e.raw = null;
       st.consecutive_failures += 1;
     }
     st.last_error = sample.poll.error_code
@@ -119,8 +137,10 @@ export class Fleet implements FleetView {
   }
 
   private view(e: Entry): RigStatus {
+    const current = e.status.current;
     return {
       ...e.status,
+      current: current && e.raw ? withPackedRaw(current, e.raw) : current,
       last_error: e.status.last_error ? { ...e.status.last_error } : null,
       next_poll_ms: e.target && this.nextPoll ? this.nextPoll(e.target) : null,
     };
