@@ -85,7 +85,11 @@ interface RigMemory {
   firstAt: number;
   lastAt: number;
   maxBoards: number;
-  rules: Map<AlertKind, RuleState>;
+  /**
+   * Only rules with something pending, raised or clearing (null when none): at 10,000 rigs a state per rule
+   * and rig held ~6 MB of nulls.
+   */
+  rules: Map<AlertKind, RuleState> | null;
   powerSource: PowerSource | null;
   powerCandidate: { source: PowerSource; since: number } | null;
 }
@@ -182,7 +186,7 @@ export class AlertEngine implements AlertFeed {
         firstAt: t,
         lastAt: -Infinity,
         maxBoards: 0,
-        rules: new Map(),
+        rules: null,
         powerSource: null,
         powerCandidate: null,
       };
@@ -272,7 +276,7 @@ export class AlertEngine implements AlertFeed {
   active(): Alert[] {
     const out: Alert[] = [...this.#external.values()];
     for (const rig of this.#rigs.values())
-      for (const r of rig.rules.values()) if (r.active) out.push(r.active);
+      for (const r of rig.rules?.values() ?? []) if (r.active) out.push(r.active);
     return out.sort((a, b) => a.raised_ms - b.raised_ms || a.id.localeCompare(b.id));
   }
 
@@ -282,13 +286,16 @@ export class AlertEngine implements AlertFeed {
   }
 
   #isActive(rig: RigMemory, kind: AlertKind): boolean {
-    return rig.rules.get(kind)?.active != null;
+    return rig.rules?.get(kind)?.active != null;
   }
 
   #step(rig: RigMemory, sample: Sample, kind: AlertKind, t: number, v: Verdict, events: AlertEvent[]): void {
-    let st = rig.rules.get(kind);
+    let st = rig.rules?.get(kind);
     if (!st) {
+      // Nothing pending, raised or clearing: only a bad verdict starts something to remember.
+      if (v.state !== 'bad') return;
       st = { pendingSince: null, pending: null, clearingSince: null, active: null };
+      rig.rules ??= new Map();
       rig.rules.set(kind, st);
     }
     if (v.state === 'unknown') return;
@@ -296,8 +303,7 @@ export class AlertEngine implements AlertFeed {
     const clearMs = this.#cfg.clear_duration_s * 1000;
     if (!st.active) {
       if (v.state === 'good') {
-        st.pendingSince = null;
-        st.pending = null;
+        this.#forget(rig, kind);
         return;
       }
       st.pendingSince ??= t;
@@ -332,11 +338,15 @@ export class AlertEngine implements AlertFeed {
     }
     st.clearingSince ??= t;
     if (t - st.clearingSince >= clearMs) {
-      const cleared = st.active;
-      st.active = null;
-      st.clearingSince = null;
-      events.push({ type: 'cleared', at_ms: t, alert: cleared });
+      events.push({ type: 'cleared', at_ms: t, alert: st.active });
+      this.#forget(rig, kind);
     }
+  }
+
+  /** The rule is back to nothing pending, raised or clearing. */
+  #forget(rig: RigMemory, kind: AlertKind): void {
+    rig.rules?.delete(kind);
+    if (rig.rules?.size === 0) rig.rules = null;
   }
 
   #offline(sample: Sample, up: boolean): Verdict {
