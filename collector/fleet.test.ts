@@ -73,6 +73,12 @@ describe('fleet', () => {
     assert.equal(f.list()[0]!.current!.raw, raw);
     assert.equal(JSON.parse(JSON.stringify(f.get('r1'))).current.raw, raw);
     assert.equal(f.get('r1')!.current!.support, 'partial');
+    // Held deflated in a buffer of its own: not a view of a larger one (zlib's 16 KB output chunk) kept alive.
+    const held = (f as unknown as { byAddress: Map<string, { raw: Buffer }> }).byAddress.get(
+      target.address,
+    )!.raw;
+    assert.ok(held.length < raw.length / 2, `${held.length} B held for ${raw.length} B`);
+    assert.equal(held.buffer.byteLength, held.length);
     // The next reading was full: no raw reply any more.
     f.update(sample(2000, true));
     assert.equal(f.get('r1')!.current!.raw, null);

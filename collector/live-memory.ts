@@ -22,7 +22,12 @@ import {
 const LEVEL = 1;
 
 export function packRaw(raw: string): Buffer {
-  return deflateRawSync(raw, { level: LEVEL });
+  const z = deflateRawSync(raw, { level: LEVEL });
+  // zlib hands back a view of its 16 KB output chunk: copied into a buffer of its own size, or each ~1 KB raw
+  // reply kept 16 KB alive (and not into Buffer's shared 8 KB pool, whose slabs a single survivor keeps).
+  const own = Buffer.allocUnsafeSlow(z.length);
+  z.copy(own);
+  return own;
 }
 
 export function unpackRaw(packed: Buffer): string {
