@@ -1,8 +1,9 @@
 /**
  * Live fleet state: the latest sample per rig. `current` is set only while the rig is up; once a poll fails the
  * rig shows `current: null` (its last values are history, docs/ARCHITECTURE.md "Units, nulls and sources").
- * A sample's raw reply is held deflated beside it and inflated when a reader reads `current.raw`, and its strings
- * share the copies of the rig's previous sample (collector/live-memory.ts).
+ * A sample's raw reply is held deflated beside it and inflated when a reader of `get()` reads `current.raw` (a
+ * `list()` of 10,000 rigs leaves it out: copying the partial rigs' samples to carry it made every list 10–30 ms
+ * dearer), and its strings share the copies of the rig's previous sample (collector/live-memory.ts).
  */
 import type { Sample } from '../protocols/sample.js';
 import { packRaw, shareStrings, withPackedRaw } from './live-memory.js';
@@ -116,13 +117,16 @@ export class Fleet implements FleetView {
       : null;
   }
 
+  /** Every rig, `current.raw` left null (raw replies are read one rig at a time, with `get`). */
   list(): RigStatus[] {
-    return [...this.byAddress.values()].map((e) => this.view(e));
+    return [...this.byAddress.values()].map((e) => this.view(e, e.status.current));
   }
 
   get(idOrAddress: string): RigStatus | undefined {
     const e = this.byId.get(idOrAddress) ?? this.byName.get(idOrAddress) ?? this.byAddress.get(idOrAddress);
-    return e ? this.view(e) : undefined;
+    if (!e) return undefined;
+    const current = e.status.current;
+    return this.view(e, current && e.raw ? withPackedRaw(current, e.raw) : current);
   }
 
   /** Rigs whose latest poll answered. */
@@ -136,11 +140,10 @@ export class Fleet implements FleetView {
     return this.byAddress.size;
   }
 
-  private view(e: Entry): RigStatus {
-    const current = e.status.current;
+  private view(e: Entry, current: Sample | null): RigStatus {
     return {
       ...e.status,
-      current: current && e.raw ? withPackedRaw(current, e.raw) : current,
+      current,
       last_error: e.status.last_error ? { ...e.status.last_error } : null,
       next_poll_ms: e.target && this.nextPoll ? this.nextPoll(e.target) : null,
     };

@@ -44,6 +44,7 @@ export interface RigStatus {
 }
 
 export interface FleetView {
+  /** Every rig. `current.raw` may be left null here (the collector's fleet does): `get` gives a rig's raw reply. */
   list(): RigStatus[];
   /** Changes whenever the fleet does (a sample arrived, a rig was added); lets readers cache what they derive. */
   version?(): number;
