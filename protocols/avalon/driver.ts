@@ -2,7 +2,14 @@
  * Avalon driver: `estats` (older builds refuse it: `stats` carries the same MM ID strings), `devs`, `pools`, and
  * `summary` for shares and uptime (docs/protocols.md, "## Avalon").
  */
-import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
+import {
+  type CommandPlan,
+  finishReading,
+  IdentityCache,
+  type MinerDriver,
+  RefusalMemory,
+  runPlan,
+} from '../kit/index.js';
 import { parseAvalon } from './parse.js';
 import { recognize } from './recognize.js';
 
@@ -17,10 +24,11 @@ export const AVALON_PLAN: CommandPlan = {
 
 export function createAvalonDriver(): MinerDriver {
   const cache = new IdentityCache();
+  const refusals = new RefusalMemory();
   return {
     family: 'avalon',
     async poll(target, signal) {
-      const outcome = await runPlan(target, AVALON_PLAN, cache, signal);
+      const outcome = await runPlan(target, AVALON_PLAN, cache, signal, refusals);
       const { estats, stats, ...rest } = outcome.bodies;
       return finishReading(parseAvalon({ ...rest, stats: estats ?? stats }), outcome);
     },

@@ -2,7 +2,14 @@
  * LuxOS driver: reads need no LuxOS session; `stats` adds per-chain figures the others lack
  * (docs/protocols.md, "## LuxOS").
  */
-import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
+import {
+  type CommandPlan,
+  finishReading,
+  IdentityCache,
+  type MinerDriver,
+  RefusalMemory,
+  runPlan,
+} from '../kit/index.js';
 import { parseLuxos } from './parse.js';
 import { recognize } from './recognize.js';
 
@@ -16,10 +23,11 @@ export const LUXOS_PLAN: CommandPlan = {
 
 export function createLuxosDriver(): MinerDriver {
   const cache = new IdentityCache();
+  const refusals = new RefusalMemory();
   return {
     family: 'luxos',
     async poll(target, signal) {
-      const outcome = await runPlan(target, LUXOS_PLAN, cache, signal);
+      const outcome = await runPlan(target, LUXOS_PLAN, cache, signal, refusals);
       return finishReading(parseLuxos(outcome.bodies), outcome);
     },
   };
