@@ -7,6 +7,7 @@
  *              answered/failed, healthy rigs' completion times (`npm run bench -- sweep --rigs 1000,5000`;
  *              options in scripts/bench-sweep.ts)
  *   parser     decode+parse MB/s on the real Antminer stats replies vs JSON.parse on the same bytes
+ *   decode     CPU µs per decodeReply over the real JSON replies, clean vs repaired (protocols/kit/decode.bench.ts)
  *   journal    journal appends/s with fsync on and off
  *   pipeline   main-thread CPU per sample after the driver: journal, fleet, alerts, embedded store
  *   influx     samples/s the InfluxDB sink sustains into a local influxd
@@ -36,6 +37,7 @@ import { runJournalBench } from '../collector/journal.bench.js';
 import { runPipelineBench } from '../collector/pipeline.bench.js';
 import { runInfluxBench } from '../collector/sinks/influx.bench.js';
 import { runParserBench } from '../protocols/antminer/parse.bench.js';
+import { runDecodeBench } from '../protocols/kit/decode.bench.js';
 import { runSnmpBench } from '../protocols/snmp/snmp.bench.js';
 import { parseSustainedArgs, runSustained } from './bench-sustained.js';
 import { parseSweepArgs, runSweep, type SweepOptions } from './bench-sweep.js';
@@ -52,6 +54,12 @@ async function parserBench(): Promise<void> {
     `${r.mb_per_s_rigtel.toFixed(1)} MB/s over ${r.bytes} B per pass`,
   );
   line('JSON.parse (strictly valid replies only)', `${r.mb_per_s_json_parse.toFixed(1)} MB/s`);
+}
+
+async function decodeBench(): Promise<void> {
+  console.log('\ndecode: CPU µs per decodeReply over the real JSON replies (median of rounds)');
+  const r = runDecodeBench();
+  for (const [k, v] of Object.entries(r)) line(k, Number.isInteger(v) ? String(v) : v.toFixed(1));
 }
 
 async function journalBench(): Promise<void> {
@@ -165,6 +173,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   startup: startupBench,
   sweep: sweepBench,
   parser: parserBench,
+  decode: decodeBench,
   journal: journalBench,
   pipeline: pipelineBench,
   influx: influxBench,
