@@ -4,7 +4,6 @@
  * the socket delivers it) many times over; the figure is the median of several rounds, this thread's CPU.
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fixturesDir, readFixture } from '../fixtures.js';
 import { decodeReply } from './decode.js';
 
