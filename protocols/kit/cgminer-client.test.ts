@@ -190,6 +190,9 @@ describe('cgminer client on loopback', () => {
     use((_request, socket) => socket.end());
     const down = await cgminerCommands(target(), ['summary', 'pools'], signal(), opts);
     assert.ok(!down['summary']?.ok && ProtoErrors.emptyReply.is(down['summary']?.error));
+    // Single commands stop at the first transport failure (a hung rig would cost a timeout per command).
+    assert.equal(requests.length, 1);
+    assert.ok(!down['pools']?.ok && ProtoErrors.emptyReply.is(down['pools']?.error));
     assert.equal(memory.joinRefused(`127.0.0.1:${port}`), false);
   });
 

@@ -207,9 +207,15 @@ export async function cgminerCommands(
     // Otherwise (undecodable reply): everything goes single this time.
   }
 
+  let down: RtError | null = null;
   for (const command of todo) {
     if (signal.aborted) {
       results[command] = { ok: false, error: ProtoErrors.aborted(key) };
+      continue;
+    }
+    // The miner stopped answering (a hung API waits out each command's timeout): the rest would fail the same way.
+    if (down) {
+      results[command] = { ok: false, error: down };
       continue;
     }
     const known = memory?.aloneRefusal(key, command);
@@ -224,6 +230,7 @@ export async function cgminerCommands(
       if (isRefusal(r.error)) memory.refuseAlone(key, command, r.error);
       else if (isTransportFailure(r.error)) memory.forget(key);
     }
+    if (!r.ok && isTransportFailure(r.error)) down = r.error;
   }
   return results;
 }
