@@ -17,6 +17,7 @@ export const AVALON_PLAN: CommandPlan = {
   commands: ['summary', 'estats', 'devs', 'pools'],
   essential: ['summary', 'estats', 'stats'],
   identity: ['version'],
+  // Joins: a real joined reply was captured (protocols/fixtures/real/avalon_1047_summary-stats-pools.txt).
   join: true,
   fallbacks: { estats: ['stats'] },
   recognize,

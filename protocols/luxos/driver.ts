@@ -17,6 +17,7 @@ export const LUXOS_PLAN: CommandPlan = {
   commands: ['summary', 'stats', 'devs', 'temps', 'fans', 'power', 'pools'],
   essential: ['summary', 'stats', 'devs'],
   identity: ['version', 'profiles'],
+  // Joins: LUXminer API 3.7; pyasic rpc/luxminer.py keeps the base multicommand (join, split on error).
   join: true,
   recognize,
 };

@@ -17,6 +17,7 @@ export const VNISH_PLAN: CommandPlan = {
   commands: ['summary', 'stats', 'pools'],
   essential: ['summary', 'stats'],
   identity: ['version'],
+  // Joins: cgminer 4.11.1 / API 3.7 underneath (vnish_s9_version.txt); pyasic reads VNish the same way.
   join: true,
   recognize,
 };
