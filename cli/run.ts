@@ -238,6 +238,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ...(dirLock ? { dirLock } : {}),
       estimatePowerW,
       ...(meter ? { meter } : {}),
+      storeWrites: workers > 0 ? 'thread' : 'inline',
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
 

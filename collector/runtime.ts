@@ -40,6 +40,8 @@ export interface CollectorDeps {
   dirLock?: DirLock;
   /** Start the poll timer (default true). Tests set false and drive `sweepNow()`. */
   autoStart?: boolean;
+  /** What `storage.store_writes: auto` means for this caller (default inline; `rigtel run` with poll workers: thread). */
+  storeWrites?: 'thread' | 'inline';
 }
 
 export interface CollectorRuntime {
@@ -147,6 +149,8 @@ export async function startCollector(
       backoffMaxMs: config.poll.backoff_max_ms,
       log,
       now,
+      writer:
+        config.storage.store_writes === 'auto' ? (deps.storeWrites ?? 'inline') : config.storage.store_writes,
     });
   } catch (err) {
     await journal.close();
@@ -154,7 +158,7 @@ export async function startCollector(
     throw err;
   }
   privateFiles(dir);
-  const identity = new IdentityMap(store.db);
+  const identity = new IdentityMap(store.db, store.bindingWriter());
   // Alerts name rigs the way the config does (name and location), not by MAC or address.
   const rigNames = rigNamesFromConfig(config);
   const alerts = new AlertEngine(config.alerts, { now, describe: (s) => rigNames(s.address) });
