@@ -57,6 +57,8 @@ export interface CollectorRuntime {
   /** Every sink the fan-out delivers to (e.g. to publish alerts raised outside the sinks on MQTT). */
   sinks: readonly Sink[];
   onSample(fn: (s: Sample) => void): () => void;
+  /** Start the poll timer (when started with `autoStart: false`); does nothing once started or stopped. */
+  start(): void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
   /** Poll one rig (by polled address) now, outside its schedule; null when no such rig is polled. */
@@ -297,6 +299,9 @@ export async function startCollector(
     onSample(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
+    },
+    start() {
+      if (!stopping) scheduler.start();
     },
     async sweepNow() {
       const r = await scheduler.sweep();
