@@ -115,6 +115,37 @@ describe('embedded store writes on the writer thread', () => {
     }
   });
 
+  it('stores exactly what an inline store stores, though the thread is sent only the stored fields', async () => {
+    const rows = async (writer: 'inline' | 'thread') => {
+      const dir = mkdtempSync(join(tmpdir(), 'rigtel-writer-'));
+      dirs.push(dir);
+      const store = EmbeddedStore.open(dir, { ...OPTS, writer });
+      await store.open();
+      seq = 0;
+      const batch = Array.from({ length: 12 }, (_, i) => {
+        const e = entry(`rig-${i % 3}`, T0 + i * INTERVAL, 3000 + i);
+        // A partial reading keeps its raw reply for the live view; the store does not keep it.
+        e.sample.raw = i % 2 ? '{"STATUS":[{"STATUS":"S"}],"x":1}' : null;
+        e.sample.notes.push(`note ${i}`);
+        e.sample.boards = [{ index: i, hashrate_hs: 1e12 * i, temp_chip_c: 60 + i } as never];
+        return e;
+      });
+      await store.write(batch);
+      const read = (sql: string) => store.db.prepare(sql).all();
+      const out = {
+        readings: read('SELECT * FROM readings ORDER BY id'),
+        details: read('SELECT * FROM details ORDER BY id'),
+        rollups: read('SELECT * FROM rollups ORDER BY rig_id, hour_ms'),
+        last: read('SELECT * FROM rig_last ORDER BY rig_id'),
+      };
+      await store.close();
+      return out;
+    };
+    const inline = await rows('inline');
+    assert.equal(inline.readings.length, 12);
+    assert.deepEqual(await rows('thread'), inline);
+  });
+
   it('a writer thread that dies fails the write in flight with RT_ERR_STORE_WRITE; the next write starts another', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rigtel-writer-'));
     dirs.push(dir);

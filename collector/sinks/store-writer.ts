@@ -9,14 +9,13 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/log.js';
 import type { Binding } from '../identity.js';
-import type { EmbeddedStoreOptions, PruneStats } from './embedded.js';
-import type { JournalEntry } from './sink.js';
+import type { EmbeddedStoreOptions, PruneStats, StoredEntry } from './embedded.js';
 
 /** What the worker needs to open the store: the options that can cross a thread (no clock, no logger). */
 export type WriterOptions = Omit<EmbeddedStoreOptions, 'log' | 'now' | 'writer'>;
 
 export type ToWriter =
-  | { type: 'write'; id: number; batch: readonly JournalEntry[] }
+  | { type: 'write'; id: number; batch: readonly StoredEntry[] }
   | { type: 'prune'; id: number; nowMs: number }
   | { type: 'close'; id: number }
   | { type: 'skips'; skips: ReadonlyArray<{ rig_id: string; at_ms: number; reason: string }> }
@@ -90,7 +89,7 @@ export class StoreWriterThread {
     return this.ready;
   }
 
-  write(batch: readonly JournalEntry[]): Promise<number> {
+  write(batch: readonly StoredEntry[]): Promise<number> {
     return this.request({ type: 'write', id: 0, batch }).then((r) => r.added);
   }
 
