@@ -47,6 +47,8 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
     let connected = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    /** length-le32: the frame's length once its 4 bytes are in, else -1. */
+    let frameLength = -1;
     // No setNoDelay: the request is one write on a fresh socket, which Nagle never holds back (a setsockopt saved).
     const socket = net.connect({ host: req.host, port: req.port });
 
@@ -107,15 +109,16 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
       }
       chunks.push(chunk);
       received += chunk.length;
-      if (received >= 4) {
-        const head = whole();
-        const length = head.readUInt32LE(0);
-        if (length > req.maxBytes) {
+      if (received < 4) return;
+      // The length is read once; the chunks are joined once, when the frame is complete (not on every chunk).
+      if (frameLength === -1) {
+        frameLength = whole().readUInt32LE(0);
+        if (frameLength > req.maxBytes) {
           finish(ProtoErrors.tooLarge(addr, req.maxBytes));
           return;
         }
-        if (received >= 4 + length) done(Buffer.from(head.subarray(4, 4 + length)), 'length');
       }
+      if (received >= 4 + frameLength) done(Buffer.from(whole().subarray(4, 4 + frameLength)), 'length');
     });
 
     socket.once('end', () => {
