@@ -315,16 +315,24 @@ function repairLeadingComma(text: string): string | null {
  * splitting into segments (the common `}{` repair runs on every poll of an old S9). An unterminated string at the
  * very end (a truncated reply) is not skipped; the truncation repair deals with that case.
  */
+/** The combined regex per repair pattern (by source and flags: a literal is a new object each call), built once. */
+const OUTSIDE_STRINGS = new Map<string, RegExp>();
+
 function replaceOutsideStrings(
   text: string,
   pattern: RegExp,
   replacer: (match: string) => string,
 ): string | null {
-  // Unrolled string-literal pattern ("[^"\\]*(?:\\.[^"\\]*)*"): one pass, no per-character alternation.
-  const re = new RegExp(
-    `("[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*")|${pattern.source}`,
-    `g${pattern.flags.replace('g', '')}`,
-  );
+  const key = `${pattern.flags}/${pattern.source}`;
+  let re = OUTSIDE_STRINGS.get(key);
+  if (!re) {
+    // Unrolled string-literal pattern ("[^"\\]*(?:\\.[^"\\]*)*"): one pass, no per-character alternation.
+    re = new RegExp(
+      `("[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*")|${pattern.source}`,
+      `g${pattern.flags.replace('g', '')}`,
+    );
+    OUTSIDE_STRINGS.set(key, re);
+  }
   let changed = false;
   const out = text.replace(re, (m: string, str: string | undefined) => {
     if (str !== undefined) return m;
