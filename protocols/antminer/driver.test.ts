@@ -146,6 +146,24 @@ describe('antminer driver on loopback', () => {
     assert.equal(r.identity.model, 'Antminer S19');
     // Nominal from the model table when the miner does not report it.
     assert.equal(r.hashrate_nominal_hs, 95e12);
+    // Next poll: stats and its fallback summary were refused alone, so neither costs a connection again;
+    // the reading and its notes stay the same.
+    seen.length = 0;
+    const again = await antminerDriver.poll(target(), new AbortController().signal);
+    assert.deepEqual(seen, ['pools']);
+    assert.equal(again.support, 'partial');
+    assert.deepEqual(again.notes, r.notes);
+  });
+
+  it('a fallback for a command the rig refuses rides in the same join from the next poll on', async () => {
+    serve({ version: 'antminer_s19_version.txt', pools: 'antminer_s19_pools.txt' }, true);
+    const r = await antminerDriver.poll(target(), new AbortController().signal);
+    // The join leaves stats out, stats alone is denied, then the fallback summary is denied too.
+    assert.deepEqual(seen, ['stats+pools+version', 'stats', 'summary']);
+    seen.length = 0;
+    const again = await antminerDriver.poll(target(), new AbortController().signal);
+    assert.deepEqual(seen, ['stats+pools+summary']);
+    assert.deepEqual(again.notes, r.notes);
   });
 
   it('no answer at all is an error, not a reading', async () => {

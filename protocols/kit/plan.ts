@@ -120,7 +120,14 @@ export async function runPlan(
   refusals?.tick(key);
   const identity = plan.identity ?? [];
   const wantIdentity = cache === null || cache.due(key);
-  const asked = [...new Set(wantIdentity ? [...plan.commands, ...identity] : plan.commands)];
+  const wanted = wantIdentity ? [...plan.commands, ...identity] : [...plan.commands];
+  // A command this rig is known to refuse: its fallbacks ride in the same request instead of one more after it.
+  if (refusals && plan.fallbacks) {
+    for (const c of plan.commands) {
+      if (refusals.aloneRefusal(key, c)) wanted.push(...(plan.fallbacks[c] ?? []));
+    }
+  }
+  const asked = [...new Set(wanted)];
   const results = await cgminerCommands(target, asked, signal, { join: plan.join, refusals });
   if (signal.aborted) throw ProtoErrors.aborted(key);
   const bodies: Record<string, unknown> = {};
@@ -144,11 +151,11 @@ export async function runPlan(
       const moreFailures: CommandFailure[] = [];
       absorb(more, extra, bodies, repairs, moreFailures);
       // A fallback that also fails is noted too: its refusal says something about the rig.
-      for (const f of failures) {
-        const alt = (plan.fallbacks?.[f.command] ?? []).find((a) => a in bodies);
-        if (alt) covered[f.command] = alt;
-      }
       failures.push(...moreFailures);
+    }
+    for (const f of failures) {
+      const alt = (plan.fallbacks?.[f.command] ?? []).find((a) => a in bodies);
+      if (alt) covered[f.command] = alt;
     }
   }
 
