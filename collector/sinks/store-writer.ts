@@ -12,7 +12,7 @@ import type { Binding } from '../identity.js';
 import type { EmbeddedStoreOptions, PruneStats, StoredEntry } from './embedded.js';
 
 /** What the worker needs to open the store: the options that can cross a thread (no clock, no logger). */
-export type WriterOptions = Omit<EmbeddedStoreOptions, 'log' | 'now' | 'writer'>;
+export type WriterOptions = Omit<EmbeddedStoreOptions, 'log' | 'now' | 'writer' | 'checkpointInline'>;
 
 export type ToWriter =
   | { type: 'write'; id: number; batch: readonly StoredEntry[] }
