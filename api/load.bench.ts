@@ -2,10 +2,10 @@
  * The API under load at fleet scale, isolated from polling: a child process serves the real app over a real
  * `Fleet` of N rigs (samples from testing/sample-factory.ts) on loopback, and keeps feeding it new samples at the
  * rate a 15 s poll interval would (N / 15 per second), so snapshots and /metrics text are rebuilt as in
- * production. This process measures /metrics scrapes, then 200 keep-alive connections on `/v1/fleet` and on
- * `/v1/rigs/:id`, and reads the server's own event-loop delay and CPU for each phase. No assertion: it measures.
+ * production. This process measures /metrics scrapes, then 200 keep-alive connections on `/healthz`, `/v1/fleet`
+ * and `/v1/rigs/:id`, and reads the server's own event-loop delay and CPU for each phase. No assertion: it measures.
  *
- *   node --import tsx api/load.bench.ts [rigs] [seconds per load phase]
+ *   node --import tsx api/load.bench.ts [rigs] [seconds per load phase] [--no-metrics]
  */
 import { fork } from 'node:child_process';
 import { request } from 'node:http';
@@ -104,6 +104,8 @@ async function serve(count: number): Promise<void> {
 
 export interface LoadBenchResult {
   rigs: number;
+  /** Server CPU per second of wall time with no request (feeding samples): subtracted for the net figures. */
+  idle_cpu_ms_per_s: number;
   metrics: {
     scrapes: number;
     median_ms: number;
@@ -111,6 +113,8 @@ export interface LoadBenchResult {
     bytes: number;
     server: Record<string, number>;
   };
+  /** /healthz: fastify's own cost per request with a tiny handler, the floor under the other two. */
+  health: LoadResult & { server: Record<string, number> };
   fleet: LoadResult & { server: Record<string, number> };
   rig: LoadResult & { server: Record<string, number> };
 }
@@ -129,7 +133,11 @@ function getBody(port: number, path: string): Promise<number> {
   });
 }
 
-export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<LoadBenchResult> {
+export async function runLoadBench(
+  count = 10_000,
+  phaseMs = 10_000,
+  opts: { metrics?: boolean } = {},
+): Promise<LoadBenchResult> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', String(count)], {
     // BENCH_PROFILE_DIR=<dir>: a CPU profile of the serving process.
     execArgv: [
@@ -153,10 +161,15 @@ export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<Lo
   try {
     // /metrics as Prometheus would scrape it, a few seconds apart (a third of the fleet changes in between).
     await getBody(port, '/metrics');
+    // The server's CPU with no request at all (feeding samples, timers): what each phase's CPU includes anyway.
+    await ask('reset');
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle = await ask('stats');
+    const idleCpuPerMs = idle.cpu_ms! / 3000;
     await ask('reset');
     const times: number[] = [];
     let bytes = 0;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < (opts.metrics === false ? 0 : 5); i++) {
       await new Promise((r) => setTimeout(r, 5000));
       const t = performance.now();
       bytes = await getBody(port, '/metrics');
@@ -166,20 +179,29 @@ export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<Lo
     times.sort((a, b) => a - b);
     const phase = async (path: () => string) => {
       await ask('reset');
+      const t = performance.now();
       const client = await httpLoad(port, path, phaseMs);
-      return { ...client, server: await ask('stats') };
+      const server = await ask('stats');
+      const net = server.cpu_ms! - idleCpuPerMs * (performance.now() - t);
+      // CPU µs per request: all of the server's, and net of what it spends idle over the same time.
+      server.cpu_us_per_request = (server.cpu_ms! * 1000) / Math.max(1, client.requests);
+      server.net_cpu_us_per_request = (net * 1000) / Math.max(1, client.requests);
+      return { ...client, server };
     };
+    const health = await phase(() => '/healthz');
     const fleet = await phase(() => '/v1/fleet');
     const rig = await phase(() => `/v1/rigs/${rigName(Math.floor(Math.random() * count))}`);
     return {
       rigs: count,
+      idle_cpu_ms_per_s: idleCpuPerMs * 1000,
       metrics: {
         scrapes: times.length,
-        median_ms: times[Math.floor(times.length / 2)]!,
-        max_ms: times[times.length - 1]!,
+        median_ms: times[Math.floor(times.length / 2)] ?? 0,
+        max_ms: times[times.length - 1] ?? 0,
         bytes,
         server: metricsServer,
       },
+      health,
       fleet,
       rig,
     };
@@ -192,6 +214,8 @@ export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<Lo
 if (process.argv[2] === '--serve') {
   await serve(Number(process.argv[3]));
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await runLoadBench(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 10) * 1000);
+  const r = await runLoadBench(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 10) * 1000, {
+    metrics: !process.argv.includes('--no-metrics'),
+  });
   console.log(JSON.stringify(r, null, 2));
 }
