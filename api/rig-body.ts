@@ -7,7 +7,7 @@
  * Whether a kept body still holds is judged from the status the fleet gives now, field by field (the sample by
  * identity: samples are never changed once made), so any FleetView works and nothing can be served stale.
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { RigStatus } from '../collector/views.js';
 import type { Config } from '../config/schema.js';
 import { redactText } from '../lib/secret.js';
@@ -40,8 +40,8 @@ interface Kept {
   /** The body up to `"age_s":`, and from the `,` after it. */
   head: Buffer;
   tail: Buffer;
-  /** Digest of head and tail: the entity tag is it plus the age. */
-  digest: string;
+  /** This build's tag: the entity tag is it plus the age. */
+  tag: string;
 }
 
 /** The fields of a status that a body shows; a new field must be added here (rig-body.test.ts checks). */
@@ -65,6 +65,12 @@ export function sameStatus(a: RigStatus, b: RigStatus): boolean {
 export class RigBodies {
   /** By address, oldest first; bounded so a client walking the fleet costs at most `max` bodies of memory. */
   private readonly kept = new Map<string, Kept>();
+  /**
+   * Tags are this instance's id and a build number, not a digest of ~2.5 KB per build: every build gets a new
+   * one (a rebuild of the same bytes only costs a client a 200 instead of a 304), and a restart never reuses one.
+   */
+  private readonly instance = randomBytes(6).toString('base64url');
+  private builds = 0;
 
   constructor(
     private readonly config: Config,
@@ -87,7 +93,7 @@ export class RigBodies {
     const ageBytes = Buffer.from(age, 'latin1');
     return {
       body: Buffer.concat([k.head, ageBytes, k.tail], k.head.length + ageBytes.length + k.tail.length),
-      etag: `"${k.digest}-${age}"`,
+      etag: `"${k.tag}-${age}"`,
     };
   }
 
@@ -106,9 +112,10 @@ export class RigBodies {
     }
     const head = Buffer.from(`${redactText(JSON.stringify(before)).slice(0, -1)},"age_s":`);
     const tail = Buffer.from(`,${redactText(JSON.stringify(after)).slice(1)}`);
-    const digest = createHash('sha1').update(head).update(tail).digest('base64url').slice(0, 22);
+    this.builds += 1;
+    const tag = `${this.instance}-${this.builds.toString(36)}`;
     // A copy of the status as it was: the fleet's own object may change under us.
     const status = { ...rig, last_error: rig.last_error ? { ...rig.last_error } : null };
-    return { status, head, tail, digest };
+    return { status, head, tail, tag };
   }
 }
