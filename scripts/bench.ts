@@ -117,6 +117,8 @@ async function apiBench(): Promise<void> {
     `${m.server.loop_p99_ms!.toFixed(0)} / ${m.server.loop_max_ms!.toFixed(0)} ms`,
   );
   for (const [name, p] of [
+    ['floor: bare node:http', load.floor_http],
+    ['floor: bare fastify', load.floor_fastify],
     ['/healthz', load.health],
     ['/v1/fleet', load.fleet],
     ['/v1/rigs/:id', load.rig],
