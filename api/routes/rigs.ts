@@ -53,7 +53,7 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const now = () => deps.now?.() ?? Date.now();
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
   const index = () => snapshots.memo('rigs:index', (snap) => indexRigs(snap.rigs));
-  // Room for every configured rig: a dashboard walking the fleet should find them kept (~3 KB each).
+  // Room for every configured rig: a dashboard walking the fleet should find them kept (~3.1 KB each).
   const bodies = new RigBodies(deps.config, Math.max(2048, deps.config.rigs.length));
   app.get(
     '/rigs',
