@@ -64,8 +64,12 @@ async function pipelineBench(): Promise<void> {
   console.log(
     '\npipeline: main-thread cost per sample after the driver (journal, fleet, alerts, embedded store)',
   );
-  const r = await runPipelineBench();
-  for (const [k, v] of Object.entries(r)) line(k, Array.isArray(v) ? v.join(' ') : String(v));
+  // Both store modes in one run, from the same readings, so their ratio is measured under the same load.
+  const inline = await runPipelineBench('inline');
+  const thread = await runPipelineBench('thread', undefined, undefined, inline.readings);
+  for (const { readings: _r, ...r } of [inline, thread]) {
+    for (const [k, v] of Object.entries(r)) line(k, Array.isArray(v) ? v.join(' ') : String(v));
+  }
 }
 
 async function influxBench(): Promise<void> {
