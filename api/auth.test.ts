@@ -178,6 +178,8 @@ describe('API access over HTTP', () => {
     let limited = 0;
     for (let i = 0; i < 25; i++) if ((await get('/v1/rigs', 'rt_nope')).status === 429) limited++;
     assert.ok(limited >= 4, `expected 429s after 20 failures, got ${limited}`);
+    // An unknown path is no way around the limit (a 404 for a good token and a 401 for a bad one would tell).
+    assert.equal((await get('/v1/no-such-route', 'rt_nope')).status, 429);
     for (let i = 0; i < 3; i++) assert.equal((await get('/v1/rigs', engineer)).status, 200);
   });
 });
