@@ -3,7 +3,7 @@
  * `Fleet` of N rigs (samples from testing/sample-factory.ts) on loopback, and keeps feeding it new samples at the
  * rate a 15 s poll interval would (N / 15 per second), so snapshots and /metrics text are rebuilt as in
  * production. This process measures /metrics scrapes, then 200 keep-alive connections on the floors (bare node:http
- * and bare fastify answering a constant body), `/healthz`, `/v1/fleet` and `/v1/rigs/:id`, and reads the server's own event-loop delay and CPU for each phase. No assertion: it measures.
+ * and bare fastify answering a constant body), `/healthz`, `/v1/fleet` and `/v1/rigs/:id` (any of N rigs, then 100), and reads the server's own event-loop delay and CPU for each phase. No assertion: it measures.
  *
  *   node --import tsx api/load.bench.ts [rigs] [seconds per load phase] [--no-metrics]
  */
@@ -138,6 +138,8 @@ export interface LoadBenchResult {
   health: LoadResult & { server: Record<string, number> };
   fleet: LoadResult & { server: Record<string, number> };
   rig: LoadResult & { server: Record<string, number> };
+  /** /v1/rigs/:id over 100 rigs only. */
+  rig_hot: LoadResult & { server: Record<string, number> };
 }
 
 function getBody(port: number, path: string): Promise<number> {
@@ -215,6 +217,8 @@ export async function runLoadBench(
     const health = await phase(() => '/healthz');
     const fleet = await phase(() => '/v1/fleet');
     const rig = await phase(() => `/v1/rigs/${rigName(Math.floor(Math.random() * count))}`);
+    // A dashboard's view: the same 100 rigs asked again and again (each still changes every 15 s).
+    const rigHot = await phase(() => `/v1/rigs/${rigName(Math.floor(Math.random() * Math.min(100, count)))}`);
     return {
       rigs: count,
       idle_cpu_ms_per_s: idleCpuPerMs * 1000,
@@ -230,6 +234,7 @@ export async function runLoadBench(
       health,
       fleet,
       rig,
+      rig_hot: rigHot,
     };
   } finally {
     child.send('stop');

@@ -126,6 +126,7 @@ async function apiBench(): Promise<void> {
     ['/healthz', load.health],
     ['/v1/fleet', load.fleet],
     ['/v1/rigs/:id', load.rig],
+    ['/v1/rigs/:id, 100 rigs', load.rig_hot],
   ] as const) {
     line(
       `${name} req/s, p50 / p99 / max`,
