@@ -2,8 +2,10 @@
  * The API under load at fleet scale, isolated from polling: a child process serves the real app over a real
  * `Fleet` of N rigs (samples from testing/sample-factory.ts) on loopback, and keeps feeding it new samples at the
  * rate a 15 s poll interval would (N / 15 per second), so snapshots and /metrics text are rebuilt as in
- * production. This process measures /metrics scrapes, then 200 keep-alive connections on the floors (bare node:http
- * and bare fastify answering a constant body), `/healthz`, `/v1/fleet` and `/v1/rigs/:id` (any of N rigs, then 100), and reads the server's own event-loop delay and CPU for each phase. No assertion: it measures.
+ * production. This process measures /metrics scrapes, then 200 keep-alive connections on the floors (bare
+ * node:http and bare fastify answering a constant body), `/healthz`, `/v1/fleet` and `/v1/rigs/:id` (any of N
+ * rigs, then 100 of them), and reads the server's own event-loop delay and CPU for each phase. No assertion: it
+ * measures.
  *
  *   node --import tsx api/load.bench.ts [rigs] [seconds per load phase] [--no-metrics]
  */
