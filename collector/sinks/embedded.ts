@@ -67,6 +67,11 @@ export interface EmbeddedStoreOptions {
   writer?: 'inline' | 'thread';
   /** The file was already checked and migrated by another connection (the writer thread's own open). */
   verified?: boolean;
+  /**
+   * Let SQLite checkpoint inside commits (its auto-checkpoint) instead of in a checkpoint worker: for the writer
+   * thread, where a checkpoint's fsync delays only the thread's own next write, and a worker would cost memory.
+   */
+  checkpointInline?: boolean;
 }
 
 export interface PruneStats {
@@ -414,12 +419,16 @@ export class EmbeddedStore implements Sink, HistoryStore {
     }
     if (this.timer) return;
     // Checkpoints (with their fsync) run in a worker; the loop only ever appends to the WAL.
-    try {
-      this.checkpointer = new Checkpointer(this.file, 1000);
-      this.db.pragma('wal_autocheckpoint = 0');
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'checkpoint worker did not start: SQLite checkpoints inline');
-    }
+    if (!this.opts.checkpointInline)
+      try {
+        this.checkpointer = new Checkpointer(this.file, 1000);
+        this.db.pragma('wal_autocheckpoint = 0');
+      } catch (err) {
+        this.log.warn(
+          { err: errorMessage(err) },
+          'checkpoint worker did not start: SQLite checkpoints inline',
+        );
+      }
     void this.pruneInSteps();
     this.timer = setInterval(() => void this.pruneInSteps(), this.opts.pruneEveryMs ?? 600_000);
     this.timer.unref();

@@ -25,7 +25,7 @@ const log: Logger = {
 };
 
 // The main thread opened (checked, migrated) the file already.
-const store = EmbeddedStore.open(dir, { ...opts, log, verified: true });
+const store = EmbeddedStore.open(dir, { ...opts, log, verified: true, checkpointInline: true });
 await store.open();
 const writeBindings = bindingWriter(store.db);
 /** Bindings a failing disk refused: written with the next ones, or at close. */

@@ -12,7 +12,7 @@ import type { Binding } from '../identity.js';
 import type { EmbeddedStoreOptions, PruneStats, StoredEntry } from './embedded.js';
 
 /** What the worker needs to open the store: the options that can cross a thread (no clock, no logger). */
-export type WriterOptions = Omit<EmbeddedStoreOptions, 'log' | 'now' | 'writer'>;
+export type WriterOptions = Omit<EmbeddedStoreOptions, 'log' | 'now' | 'writer' | 'checkpointInline'>;
 
 export type ToWriter =
   | { type: 'write'; id: number; batch: readonly StoredEntry[] }
@@ -59,7 +59,12 @@ export class StoreWriterThread {
   start(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the store writer was closed'));
     if (this.ready) return this.ready;
-    const worker = new Worker(workerUrl(), { workerData: { dir: this.dir, opts: this.opts } });
+    const worker = new Worker(workerUrl(), {
+      workerData: { dir: this.dir, opts: this.opts },
+      // It turns over a few MB a second (the batches it decodes) and keeps a few MB of per-rig caches: a small
+      // young generation keeps its share of the process's RSS small.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWriter) => {
