@@ -119,6 +119,7 @@ async function apiBench(): Promise<void> {
   const load = await runLoadBench(10_000, 10_000);
   results.load_10000 = load;
   const m = load.metrics;
+  line('server CPU with no request (feeding samples)', `${load.idle_cpu_ms_per_s.toFixed(0)} ms/s`);
   line(
     '/metrics scrape (5, 5 s apart) median / max',
     `${m.median_ms.toFixed(0)} / ${m.max_ms.toFixed(0)} ms, ${(m.bytes / 1e6).toFixed(1)} MB`,
@@ -128,8 +129,12 @@ async function apiBench(): Promise<void> {
     `${m.server.loop_p99_ms!.toFixed(0)} / ${m.server.loop_max_ms!.toFixed(0)} ms`,
   );
   for (const [name, p] of [
+    ['floor: bare node:http', load.floor_http],
+    ['floor: bare fastify', load.floor_fastify],
+    ['/healthz', load.health],
     ['/v1/fleet', load.fleet],
     ['/v1/rigs/:id', load.rig],
+    ['/v1/rigs/:id, 100 rigs', load.rig_hot],
   ] as const) {
     line(
       `${name} req/s, p50 / p99 / max`,
@@ -140,8 +145,8 @@ async function apiBench(): Promise<void> {
       `${p.server.loop_p99_ms!.toFixed(0)} / ${p.server.loop_max_ms!.toFixed(0)} ms`,
     );
     line(
-      '  server CPU per request',
-      `${((p.server.cpu_ms! * 1000) / Math.max(1, p.requests)).toFixed(0)} µs`,
+      '  server CPU per request, all / net of idle',
+      `${p.server.cpu_us_per_request!.toFixed(0)} / ${p.server.net_cpu_us_per_request!.toFixed(0)} µs`,
     );
   }
   results.loadavg_after = readLoadavg();
