@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
+ * `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]
+ *  [--store-writes auto|thread|inline]`
  *
  * Runs the real `rigtel run` (a child process) against an emulated mixed fleet served from another process, and
  * reads what it reports: staleness per rig (`rigtel_rig_age_seconds`) sampled every 5 s after the first
@@ -41,6 +42,8 @@ export interface SustainedOptions {
   fsync?: 'always' | 'off';
   /** collector.poll_workers of the collector under test (default 'auto', the config default). */
   workers?: number | 'auto';
+  /** storage.store_writes of the collector under test (default 'auto', the config default). */
+  storeWrites?: 'auto' | 'thread' | 'inline';
 }
 
 export function parseSustainedArgs(args: string[]): SustainedOptions {
@@ -60,6 +63,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     else if (args[i] === '--concurrency') o.concurrency = Number(v);
     else if (args[i] === '--fsync') o.fsync = v === 'off' ? 'off' : 'always';
     else if (args[i] === '--workers') o.workers = v === 'auto' ? 'auto' : Number(v);
+    else if (args[i] === '--store-writes') o.storeWrites = v as SustainedOptions['storeWrites'];
     else continue;
     i++;
   }
@@ -159,7 +163,11 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       connect_timeout_ms: 2000,
       command_timeout_ms: 4000,
     },
-    storage: { dir: join(dir, 'data'), journal_fsync: o.fsync ?? 'always' },
+    storage: {
+      dir: join(dir, 'data'),
+      journal_fsync: o.fsync ?? 'always',
+      store_writes: o.storeWrites ?? 'auto',
+    },
     collector: { poll_workers: o.workers ?? 'auto' },
     api: { listen: `127.0.0.1:${port}` },
     rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
