@@ -87,20 +87,30 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     listen ? splitAddress(listen, 8080).host : undefined,
     deps.config.api?.allowed_hosts ?? [],
   );
-  app.addHook('onRequest', async (request, reply) => {
+  // Verdicts by Host header as sent: a client sends the same one every time, so the parse runs once per name.
+  const hostVerdicts = new Map<string, boolean>();
+  app.addHook('onRequest', (request, reply, done) => {
     const header = request.headers.host;
-    const name = hostName(header);
-    if (name !== null && allowed.has(name)) return;
+    let ok = header === undefined ? undefined : hostVerdicts.get(header);
+    if (ok === undefined) {
+      const name = hostName(header);
+      ok = name !== null && allowed.has(name);
+      if (header !== undefined) {
+        // Bounded: a client inventing Host headers gets no memory from us.
+        if (hostVerdicts.size >= 256) hostVerdicts.clear();
+        hostVerdicts.set(header, ok);
+      }
+    }
+    if (ok) return done();
     const err = ApiErrors.hostNotAllowed(String(header ?? '').slice(0, 100));
     reply.code(err.httpStatus).send(renderError(err).body);
-    return reply;
   });
 
   // Every text body leaves through the one redaction (URL userinfo, known secret values): /healthz, /v1/status,
-  // /metrics and error bodies alike.
-  app.addHook('onSend', async (_request, _reply, payload) =>
-    typeof payload === 'string' ? redactText(payload) : payload,
-  );
+  // /metrics and error bodies alike. Buffers are bodies rendered and redacted once (api/snapshot.ts `render`).
+  app.addHook('onSend', (_request, _reply, payload, done) => {
+    done(null, typeof payload === 'string' ? redactText(payload) : payload);
+  });
   app.setErrorHandler((err: FastifyError | RtError, request, reply) => {
     const rendered = renderError(err);
     if (rendered.status >= 500) request.log.error({ err }, 'api request failed');

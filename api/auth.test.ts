@@ -125,6 +125,13 @@ describe('API access over HTTP', () => {
 
     assert.equal((await get('/v1/loans/L22', admin)).status, 200);
     assert.equal((await get('/v1/rigs', admin)).status, 200);
+    // The cookie the lender page sets works like the header; a cookie that is not %-decodable is a 401, not a 500.
+    const withCookie = (cookie: string) => fetch(`${base}/v1/rigs`, { headers: { cookie } });
+    assert.equal((await withCookie(`a=b; rigtel_token=${encodeURIComponent(admin)}`)).status, 200);
+    assert.equal((await withCookie('rigtel_token=%E0%A4%A')).status, 401);
+    // A known id with another secret of the same shape: the digest decides.
+    const forged = `${admin.slice(0, admin.length - 4)}${admin.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    assert.equal((await get('/v1/rigs', forged)).status, 401);
 
     const id = lender.split('_')[1]!;
     env.tokens.revoke(id);
@@ -171,6 +178,8 @@ describe('API access over HTTP', () => {
     let limited = 0;
     for (let i = 0; i < 25; i++) if ((await get('/v1/rigs', 'rt_nope')).status === 429) limited++;
     assert.ok(limited >= 4, `expected 429s after 20 failures, got ${limited}`);
+    // An unknown path is no way around the limit (a 404 for a good token and a 401 for a bad one would tell).
+    assert.equal((await get('/v1/no-such-route', 'rt_nope')).status, 429);
     for (let i = 0; i < 3; i++) assert.equal((await get('/v1/rigs', engineer)).status, 200);
   });
 });

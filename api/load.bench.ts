@@ -2,21 +2,25 @@
  * The API under load at fleet scale, isolated from polling: a child process serves the real app over a real
  * `Fleet` of N rigs (samples from testing/sample-factory.ts) on loopback, and keeps feeding it new samples at the
  * rate a 15 s poll interval would (N / 15 per second), so snapshots and /metrics text are rebuilt as in
- * production. This process measures /metrics scrapes, then 200 keep-alive connections on `/v1/fleet` and on
- * `/v1/rigs/:id`, and reads the server's own event-loop delay and CPU for each phase. No assertion: it measures.
+ * production. This process measures /metrics scrapes, then 200 keep-alive connections on the floors (bare
+ * node:http and bare fastify answering a constant body), `/healthz`, `/v1/fleet` and `/v1/rigs/:id` (any of N
+ * rigs, then 100 of them), and reads the server's own event-loop delay and CPU for each phase. No assertion: it
+ * measures.
  *
- *   node --import tsx api/load.bench.ts [rigs] [seconds per load phase]
+ *   node --import tsx api/load.bench.ts [rigs] [seconds per load phase] [--no-metrics]
  */
 import { fork } from 'node:child_process';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import Fastify from 'fastify';
 import { Fleet } from '../collector/fleet.js';
 import { validateConfig } from '../config/load.js';
 import type { Sample } from '../protocols/sample.js';
 import { httpLoad, type LoadResult } from '../testing/http-load.js';
 import { makeSample, offlineSample } from '../testing/sample-factory.js';
-import { buildApp } from './app.js';
+import { type ApiDeps, buildApp } from './app.js';
+import { judgeHealth } from './health.js';
 
 const INTERVAL_MS = 15_000;
 const rigName = (i: number) => `r${i}`;
@@ -55,7 +59,7 @@ async function serve(count: number): Promise<void> {
     })),
   );
   for (let i = 0; i < count; i++) fleet.update(sampleFor(i, now - 5000));
-  const app = buildApp({
+  const deps: ApiDeps = {
     fleet,
     history: { history: () => [], rigIds: () => [] },
     health: {
@@ -69,8 +73,22 @@ async function serve(count: number): Promise<void> {
       }),
     },
     config,
-  });
+  };
+  const app = buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
+  // The floors, in the same process beside the same fleet: bare node:http, and a bare fastify with no hook,
+  // both answering a /healthz-sized constant body.
+  const floorBody = JSON.stringify(judgeHealth(deps));
+  const bare = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(floorBody);
+  });
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  const bareFastify = Fastify({ logger: false });
+  bareFastify.get('/healthz', (_request, reply) => {
+    reply.type('application/json; charset=utf-8').send(floorBody);
+  });
+  await bareFastify.listen({ host: '127.0.0.1', port: 0 });
   // Samples arrive as a 15 s interval spreads them: count / 15 per second, in 50 ms steps.
   let next = 0;
   const perStep = Math.max(1, Math.round((count * 50) / INTERVAL_MS));
@@ -96,14 +114,18 @@ async function serve(count: number): Promise<void> {
       });
     } else if (m === 'stop') {
       clearInterval(feeder);
-      void app.close().then(() => process.exit(0));
+      bare.close();
+      void Promise.all([app.close(), bareFastify.close()]).then(() => process.exit(0));
     }
   });
-  process.send!({ port: (app.server.address() as { port: number }).port });
+  const portOf = (server: { address(): unknown }) => (server.address() as { port: number }).port;
+  process.send!({ port: portOf(app.server), bare: portOf(bare), fastify: portOf(bareFastify.server) });
 }
 
 export interface LoadBenchResult {
   rigs: number;
+  /** Server CPU per second of wall time with no request (feeding samples): subtracted for the net figures. */
+  idle_cpu_ms_per_s: number;
   metrics: {
     scrapes: number;
     median_ms: number;
@@ -111,8 +133,15 @@ export interface LoadBenchResult {
     bytes: number;
     server: Record<string, number>;
   };
+  /** A constant /healthz-sized body from bare node:http, then from a bare fastify (no hook), same process. */
+  floor_http: LoadResult & { server: Record<string, number> };
+  floor_fastify: LoadResult & { server: Record<string, number> };
+  /** /healthz of the real app: its hooks and a tiny handler. */
+  health: LoadResult & { server: Record<string, number> };
   fleet: LoadResult & { server: Record<string, number> };
   rig: LoadResult & { server: Record<string, number> };
+  /** /v1/rigs/:id over 100 rigs only. */
+  rig_hot: LoadResult & { server: Record<string, number> };
 }
 
 function getBody(port: number, path: string): Promise<number> {
@@ -129,7 +158,11 @@ function getBody(port: number, path: string): Promise<number> {
   });
 }
 
-export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<LoadBenchResult> {
+export async function runLoadBench(
+  count = 10_000,
+  phaseMs = 10_000,
+  opts: { metrics?: boolean } = {},
+): Promise<LoadBenchResult> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', String(count)], {
     // BENCH_PROFILE_DIR=<dir>: a CPU profile of the serving process.
     execArgv: [
@@ -147,16 +180,22 @@ export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<Lo
       child.once('message', (r) => res(r as Record<string, number>));
       child.send(m);
     });
-  const { port } = await new Promise<{ port: number }>((res) =>
-    child.once('message', (m) => res(m as { port: number })),
+  const ports = await new Promise<{ port: number; bare: number; fastify: number }>((res) =>
+    child.once('message', (m) => res(m as { port: number; bare: number; fastify: number })),
   );
+  const port = ports.port;
   try {
     // /metrics as Prometheus would scrape it, a few seconds apart (a third of the fleet changes in between).
     await getBody(port, '/metrics');
+    // The server's CPU with no request at all (feeding samples, timers): what each phase's CPU includes anyway.
+    await ask('reset');
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle = await ask('stats');
+    const idleCpuPerMs = idle.cpu_ms! / 3000;
     await ask('reset');
     const times: number[] = [];
     let bytes = 0;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < (opts.metrics === false ? 0 : 5); i++) {
       await new Promise((r) => setTimeout(r, 5000));
       const t = performance.now();
       bytes = await getBody(port, '/metrics');
@@ -164,24 +203,40 @@ export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<Lo
     }
     const metricsServer = await ask('stats');
     times.sort((a, b) => a - b);
-    const phase = async (path: () => string) => {
+    const phase = async (path: () => string, to = port) => {
       await ask('reset');
-      const client = await httpLoad(port, path, phaseMs);
-      return { ...client, server: await ask('stats') };
+      const t = performance.now();
+      const client = await httpLoad(to, path, phaseMs);
+      const server = await ask('stats');
+      const net = server.cpu_ms! - idleCpuPerMs * (performance.now() - t);
+      // CPU µs per request: all of the server's, and net of what it spends idle over the same time.
+      server.cpu_us_per_request = (server.cpu_ms! * 1000) / Math.max(1, client.requests);
+      server.net_cpu_us_per_request = (net * 1000) / Math.max(1, client.requests);
+      return { ...client, server };
     };
+    const floorHttp = await phase(() => '/healthz', ports.bare);
+    const floorFastify = await phase(() => '/healthz', ports.fastify);
+    const health = await phase(() => '/healthz');
     const fleet = await phase(() => '/v1/fleet');
     const rig = await phase(() => `/v1/rigs/${rigName(Math.floor(Math.random() * count))}`);
+    // A dashboard's view: the same 100 rigs asked again and again (each still changes every 15 s).
+    const rigHot = await phase(() => `/v1/rigs/${rigName(Math.floor(Math.random() * Math.min(100, count)))}`);
     return {
       rigs: count,
+      idle_cpu_ms_per_s: idleCpuPerMs * 1000,
       metrics: {
         scrapes: times.length,
-        median_ms: times[Math.floor(times.length / 2)]!,
-        max_ms: times[times.length - 1]!,
+        median_ms: times[Math.floor(times.length / 2)] ?? 0,
+        max_ms: times[times.length - 1] ?? 0,
         bytes,
         server: metricsServer,
       },
+      floor_http: floorHttp,
+      floor_fastify: floorFastify,
+      health,
       fleet,
       rig,
+      rig_hot: rigHot,
     };
   } finally {
     child.send('stop');
@@ -192,6 +247,8 @@ export async function runLoadBench(count = 10_000, phaseMs = 10_000): Promise<Lo
 if (process.argv[2] === '--serve') {
   await serve(Number(process.argv[3]));
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await runLoadBench(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 10) * 1000);
+  const r = await runLoadBench(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 10) * 1000, {
+    metrics: !process.argv.includes('--no-metrics'),
+  });
   console.log(JSON.stringify(r, null, 2));
 }

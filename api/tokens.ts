@@ -44,6 +44,9 @@ export class TokenStore {
   private records: TokenRecord[] = [];
   /** inode:mtime:size of the file last read (each save is a rename, so a new inode). */
   private version = '';
+  /** Derived from `records` when they change: the per-request check is a map lookup and one digest. */
+  private byId = new Map<string, { rec: TokenRecord; principal: Readonly<Principal> }>();
+  private active = 0;
 
   constructor(dir: string) {
     this.file = join(dir, TOKEN_FILE);
@@ -65,6 +68,7 @@ export class TokenStore {
     this.version = version;
     if (version === 'none') {
       this.records = [];
+      this.derive();
       return;
     }
     try {
@@ -72,6 +76,21 @@ export class TokenStore {
       this.records = Array.isArray(parsed.tokens) ? parsed.tokens : [];
     } catch (err) {
       throw LoanErrors.tokenFile.with({ cause: err }, this.file, errorMessage(err));
+    }
+    this.derive();
+  }
+
+  private derive(): void {
+    this.byId = new Map();
+    this.active = 0;
+    for (const rec of this.records) {
+      if (rec.revoked_ms === null) this.active += 1;
+      // The first record with an id wins, as `find` did.
+      if (!this.byId.has(rec.id))
+        this.byId.set(rec.id, {
+          rec,
+          principal: Object.freeze({ token_id: rec.id, role: rec.role, loan_id: rec.loan_id }),
+        });
     }
   }
 
@@ -83,7 +102,17 @@ export class TokenStore {
   /** Tokens that still open the API. */
   activeCount(): number {
     this.reload();
-    return this.records.filter((r) => r.revoked_ms === null).length;
+    return this.active;
+  }
+
+  /**
+   * One request's verdict with one look at the file: 'open' while no token is active, else the principal for
+   * the presented token (null: none presented, unknown, malformed or revoked).
+   */
+  authenticate(presented: string | null): Readonly<Principal> | 'open' | null {
+    this.reload();
+    if (this.active === 0) return 'open';
+    return presented === null ? null : this.verify(presented);
   }
 
   create(
@@ -110,6 +139,7 @@ export class TokenStore {
       revoked_ms: null,
     };
     this.records.push(record);
+    this.derive();
     this.save();
     return { token, record: { ...record } };
   }
@@ -120,23 +150,29 @@ export class TokenStore {
     if (!rec) throw LoanErrors.tokenNotFound(id);
     if (rec.revoked_ms === null) {
       rec.revoked_ms = now;
+      this.derive();
       this.save();
     }
     return { ...rec };
   }
 
   /** The principal for a presented token, or null (unknown, malformed or revoked). */
-  check(presented: string): Principal | null {
+  check(presented: string): Readonly<Principal> | null {
     this.reload();
+    return this.verify(presented);
+  }
+
+  private verify(presented: string): Readonly<Principal> | null {
     const m = TOKEN_RE.exec(presented);
     if (!m) return null;
-    const rec = this.records.find((r) => r.id === m[1]);
-    if (!rec) return null;
-    const a = Buffer.from(digest(presented), 'hex');
-    const b = Buffer.from(rec.sha256, 'hex');
+    const known = this.byId.get(m[1]!);
+    if (!known) return null;
+    const a = createHash('sha256').update(presented).digest();
+    const b = Buffer.from(known.rec.sha256, 'hex');
     if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
-    if (rec.revoked_ms !== null) return null;
-    return { token_id: rec.id, role: rec.role, loan_id: rec.loan_id };
+    if (known.rec.revoked_ms !== null) return null;
+    // The same frozen object for every request with this token.
+    return known.principal;
   }
 
   private save(): void {

@@ -238,6 +238,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       ...(dirLock ? { dirLock } : {}),
       estimatePowerW,
       ...(meter ? { meter } : {}),
+      storeWrites: workers > 0 ? 'thread' : 'inline',
+      // Polls start once the API is up: building it (plugins, schemas) holds the event loop for a few hundred
+      // milliseconds at start-up, which would otherwise delay the first polls.
+      autoStart: false,
     });
     stack.push({ name: 'collector', close: () => collector.stop() });
 
@@ -367,6 +371,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           'Ctrl-C to stop.\n',
       );
     } else io.out(`rigtel ${config.site.name}: polling ${config.rigs.length} rigs (API disabled)\n`);
+    collector.start();
 
     const every = opts.liveEveryMs ?? 5000;
     const timer =

@@ -51,10 +51,15 @@ describe('fleet', () => {
     assert.equal(down.last_seen_ms, 1000);
     assert.equal(down.last_poll_ms, 3000);
     assert.equal(down.consecutive_failures, 2);
+    assert.equal(f.upCount(), 0, 'the up count follows a rig going down');
+    assert.equal(f.isUp('127.0.0.1:4028'), false);
     assert.equal(down.last_error?.code, 'RT_ERR_PROTO_TIMEOUT');
     f.update(sample(2500, true)); // late, older: ignored
     assert.equal(f.get('r1')!.consecutive_failures, 2);
     f.update(sample(4000, true));
+    assert.equal(f.upCount(), 1, 'and coming back');
+    f.update(sample(5000, true));
+    assert.equal(f.upCount(), 1, 'a second sample of an up rig is not counted twice');
     assert.equal(f.get('r1')!.consecutive_failures, 0);
     assert.equal(f.get('r1')!.last_error, null);
     assert.equal(f.list().length, 1);

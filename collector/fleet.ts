@@ -45,6 +45,8 @@ export class Fleet implements FleetView {
   private readonly byName = new Map<string, Entry>();
   private readonly nextPoll: ((t: RigTarget) => number | null) | undefined;
   private changes = 0;
+  /** Rigs with a current sample, kept as samples arrive: /healthz asks on every request. */
+  private up = 0;
 
   constructor(targets: readonly RigTarget[], opts: FleetOptions = {}) {
     this.nextPoll = opts.nextPoll;
@@ -87,6 +89,7 @@ export class Fleet implements FleetView {
     const st = e.status;
     // Never let an older sample (a late poll) overwrite a newer one.
     if (st.last_poll_ms !== null && sample.at_ms < st.last_poll_ms) return;
+    const wasUp = st.current !== null;
     if (st.rig_id !== sample.rig_id) {
       if (this.byId.get(st.rig_id) === e) this.byId.delete(st.rig_id);
       st.rig_id = sample.rig_id;
@@ -115,6 +118,7 @@ export class Fleet implements FleetView {
     st.last_error = sample.poll.error_code
       ? { code: sample.poll.error_code, message: sample.poll.error_message ?? '' }
       : null;
+    this.up += (st.current !== null ? 1 : 0) - (wasUp ? 1 : 0);
   }
 
   /** Every rig, `current.raw` left null (raw replies are read one rig at a time, with `get`). */
@@ -131,9 +135,12 @@ export class Fleet implements FleetView {
 
   /** Rigs whose latest poll answered. */
   upCount(): number {
-    let n = 0;
-    for (const e of this.byAddress.values()) if (e.status.current) n += 1;
-    return n;
+    return this.up;
+  }
+
+  /** Whether the rig at this address has a current sample (no copy of its status). */
+  isUp(address: string): boolean {
+    return (this.byAddress.get(address)?.status.current ?? null) !== null;
   }
 
   size(): number {

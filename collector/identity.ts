@@ -47,17 +47,16 @@ export class IdentityMap implements RigIdResolver {
   private readonly aliases = new Map<string, string>();
   private readonly macOf = new Map<string, string>();
   private readonly db: Database.Database | null;
-  private readonly put: Database.Statement | null = null;
-  private readonly putRig: Database.Statement | null = null;
-  private readonly del: Database.Statement | null = null;
+  private readonly write: ((batch: Binding[]) => void) | null = null;
 
-  constructor(db: Database.Database | null = null) {
+  /**
+   * `db`: where bindings are read at start (and written, unless `write` is given). `write`: where bindings go
+   * instead, e.g. the embedded store's writer thread, so the main thread never waits on that thread's write lock.
+   */
+  constructor(db: Database.Database | null = null, write?: (batch: Binding[]) => void) {
     this.db = db;
     if (db) {
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS rig_aliases (alias TEXT PRIMARY KEY, rig_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS rig_ids (rig_id TEXT PRIMARY KEY, mac TEXT, first_seen_ms INTEGER NOT NULL);
-      `);
+      db.exec(IDENTITY_SCHEMA);
       for (const r of db.prepare('SELECT alias, rig_id FROM rig_aliases').all() as {
         alias: string;
         rig_id: string;
@@ -73,13 +72,7 @@ export class IdentityMap implements RigIdResolver {
         this.knownIds.add(r.rig_id);
         if (r.mac !== null) this.macOf.set(r.rig_id, r.mac);
       }
-      this.put = db.prepare(
-        'INSERT INTO rig_aliases (alias, rig_id, at_ms) VALUES (?, ?, ?) ON CONFLICT(alias) DO UPDATE SET rig_id = excluded.rig_id, at_ms = excluded.at_ms',
-      );
-      this.del = db.prepare('DELETE FROM rig_aliases WHERE alias = ?');
-      this.putRig = db.prepare(
-        'INSERT INTO rig_ids (rig_id, mac, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT(rig_id) DO UPDATE SET mac = COALESCE(rig_ids.mac, excluded.mac)',
-      );
+      this.write = write ?? bindingWriter(db);
     }
   }
 
@@ -137,7 +130,7 @@ export class IdentityMap implements RigIdResolver {
     for (const a of stale) this.addrAliasesOf(id).delete(a);
     if (newMac) this.macOf.set(id, mac);
     this.knownIds.add(id);
-    if (this.db) {
+    if (this.write) {
       this.pending.push({ id, changed, stale, mac: newMac ? mac : (this.macOf.get(id) ?? null), atMs });
       // One transaction for every binding of this turn of the event loop: a first sweep of 10,000 rigs made
       // 10,000 commits on the main thread.
@@ -151,33 +144,18 @@ export class IdentityMap implements RigIdResolver {
   /** Write the bindings not yet written (the store calls this before it closes). */
   flush(): void {
     this.flushQueued = false;
-    if (!this.db?.open || this.pending.length === 0) return;
+    if (!this.write || !this.db?.open || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const put = this.put!;
-    const putRig = this.putRig!;
-    const del = this.del!;
     try {
-      this.db.transaction(() => {
-        for (const b of batch) {
-          for (const a of b.changed) put.run(a, b.id, b.atMs);
-          for (const a of b.stale) del.run(a);
-          putRig.run(b.id, b.mac, b.atMs);
-        }
-      })();
+      this.write(batch);
     } catch {
       // A full or failing disk: the mapping stays right in memory; write it with the next binding or at close.
       this.pending = batch.concat(this.pending);
     }
   }
 
-  private pending: Array<{
-    id: string;
-    changed: string[];
-    stale: string[];
-    mac: string | null;
-    atMs: number;
-  }> = [];
+  private pending: Binding[] = [];
   private flushQueued = false;
 
   private readonly knownIds = new Set<string>();
@@ -192,4 +170,38 @@ export class IdentityMap implements RigIdResolver {
     }
     return set;
   }
+}
+
+/** One id's new aliases, aliases it lost and its MAC, as written to `rig_aliases` and `rig_ids`. */
+export interface Binding {
+  id: string;
+  changed: string[];
+  stale: string[];
+  mac: string | null;
+  atMs: number;
+}
+
+const IDENTITY_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS rig_aliases (alias TEXT PRIMARY KEY, rig_id TEXT NOT NULL, at_ms INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS rig_ids (rig_id TEXT PRIMARY KEY, mac TEXT, first_seen_ms INTEGER NOT NULL);
+`;
+
+/** Writes batches of bindings to `db` in one transaction each (throws what SQLite throws: the caller keeps them). */
+export function bindingWriter(db: Database.Database): (batch: readonly Binding[]) => void {
+  db.exec(IDENTITY_SCHEMA);
+  const put = db.prepare(
+    'INSERT INTO rig_aliases (alias, rig_id, at_ms) VALUES (?, ?, ?) ON CONFLICT(alias) DO UPDATE SET rig_id = excluded.rig_id, at_ms = excluded.at_ms',
+  );
+  const del = db.prepare('DELETE FROM rig_aliases WHERE alias = ?');
+  const putRig = db.prepare(
+    'INSERT INTO rig_ids (rig_id, mac, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT(rig_id) DO UPDATE SET mac = COALESCE(rig_ids.mac, excluded.mac)',
+  );
+  const run = db.transaction((batch: readonly Binding[]) => {
+    for (const b of batch) {
+      for (const a of b.changed) put.run(a, b.id, b.atMs);
+      for (const a of b.stale) del.run(a);
+      putRig.run(b.id, b.mac, b.atMs);
+    }
+  });
+  return (batch) => run(batch);
 }

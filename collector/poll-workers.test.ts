@@ -166,4 +166,23 @@ describe('poll workers (emulated fleet)', () => {
       await p.close();
     }
   });
+
+  it('a worker that keeps dying at once is restarted later each time; meanwhile its polls fail with a named error', async () => {
+    const p = await pool(1);
+    try {
+      await p.kill(0); // the first early death: replaced at once
+      await p.ready();
+      await p.kill(0); // the second in a row: the replacement waits (500 ms)
+      const down = await sweep((f) => p.driverFor(f));
+      for (const r of fleet.rigs)
+        assert.equal(down.get(r.name)!.last_error?.code, 'RT_ERR_SCHED_WORKER_DIED', r.name);
+      assert.equal(p.stats().restarts, 2);
+      await new Promise((r) => setTimeout(r, 800));
+      await p.ready();
+      const up = await sweep((f) => p.driverFor(f));
+      for (const r of fleet.rigs) assert.ok(up.get(r.name)!.current, `${r.name} answers after the restart`);
+    } finally {
+      await p.close();
+    }
+  });
 });

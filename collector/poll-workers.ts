@@ -56,7 +56,16 @@ interface Slot {
   /** Resolves when the worker has loaded its drivers. */
   ready: Promise<void>;
   markReady: () => void;
+  /** performance.now() when it was started. */
+  startedAt: number;
+  /** Exited and waiting out its restart delay: takes no jobs. */
+  dead: boolean;
 }
+
+/** A worker that dies sooner than this after its start is crash-looping: its restart waits, longer each time. */
+const CRASH_LOOP_MS = 10_000;
+const RESTART_DELAY_MIN_MS = 500;
+const RESTART_DELAY_MAX_MS = 30_000;
 
 export interface PollWorkerPoolOptions {
   size: number;
@@ -108,6 +117,8 @@ export class PollWorkerPool {
       flushQueued: false,
       ready,
       markReady: loaded,
+      startedAt: performance.now(),
+      dead: false,
     };
     worker.on('message', (msg: FromWorker) => {
       if (msg.t === 'done') for (const r of msg.results) this.settle(slot, r);
@@ -131,9 +142,32 @@ export class PollWorkerPool {
     }
     if (this.closed) return;
     this.restarts += 1;
-    this.log.warn({ worker: slot.index, code, lost: pending.length }, 'poll worker exited; restarting it');
-    this.slots[slot.index] = this.spawn(slot.index);
+    // A worker that keeps dying at once (a broken install, a crash on every job) is restarted later and later,
+    // not in a tight loop; its polls meanwhile fail at once with RT_ERR_SCHED_WORKER_DIED (backed off like any
+    // failure) unless another worker is alive.
+    // The first early death restarts at once (a killed worker, one bad job); the next ones in a row wait.
+    this.quickDeaths = performance.now() - slot.startedAt < CRASH_LOOP_MS ? this.quickDeaths + 1 : 0;
+    this.restartDelayMs =
+      this.quickDeaths < 2
+        ? 0
+        : Math.min(RESTART_DELAY_MAX_MS, RESTART_DELAY_MIN_MS * 2 ** (this.quickDeaths - 2));
+    this.log.warn(
+      { worker: slot.index, code, lost: pending.length, restart_in_ms: this.restartDelayMs },
+      'poll worker exited; restarting it',
+    );
+    if (this.restartDelayMs === 0) {
+      this.slots[slot.index] = this.spawn(slot.index);
+      return;
+    }
+    slot.dead = true;
+    setTimeout(() => {
+      if (!this.closed && this.slots[slot.index] === slot) this.slots[slot.index] = this.spawn(slot.index);
+    }, this.restartDelayMs).unref();
   }
+
+  /** Workers in a row that died within CRASH_LOOP_MS of their start, and the restart delay that follows. */
+  private quickDeaths = 0;
+  private restartDelayMs = 0;
 
   private settle(slot: Slot, r: JobResult): void {
     const p = slot.inFlight.get(r.id);
@@ -165,9 +199,10 @@ export class PollWorkerPool {
     });
   }
 
-  private pick(): Slot {
-    let best = this.slots[0] as Slot;
-    for (const s of this.slots) if (s.inFlight.size < best.inFlight.size) best = s;
+  /** The live worker with the fewest polls in flight; undefined while every worker waits out a restart. */
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (!s.dead && (!best || s.inFlight.size < best.inFlight.size)) best = s;
     return best;
   }
 
@@ -175,8 +210,9 @@ export class PollWorkerPool {
   poll(family: Family | 'auto', target: PollTarget, signal: AbortSignal): Promise<MinerReading> {
     if (this.closed) return Promise.reject(SchedErrors.workerDied(`${target.host}:${target.port}`, null));
     if (signal.aborted) return Promise.reject(signal.reason);
-    const id = this.nextId++;
     const slot = this.pick();
+    if (!slot) return Promise.reject(SchedErrors.workerDied(`${target.host}:${target.port}`, null));
+    const id = this.nextId++;
     const { password, ...rest } = target;
     const job: WireJob = {
       id,

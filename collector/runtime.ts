@@ -40,6 +40,8 @@ export interface CollectorDeps {
   dirLock?: DirLock;
   /** Start the poll timer (default true). Tests set false and drive `sweepNow()`. */
   autoStart?: boolean;
+  /** What `storage.store_writes: auto` means for this caller (default inline; `rigtel run` with poll workers: thread). */
+  storeWrites?: 'thread' | 'inline';
 }
 
 export interface CollectorRuntime {
@@ -55,6 +57,8 @@ export interface CollectorRuntime {
   /** Every sink the fan-out delivers to (e.g. to publish alerts raised outside the sinks on MQTT). */
   sinks: readonly Sink[];
   onSample(fn: (s: Sample) => void): () => void;
+  /** Start the poll timer (when started with `autoStart: false`); does nothing once started or stopped. */
+  start(): void;
   /** Poll every rig once now (ignoring backoff); resolves once the samples are journalled and in the fleet. */
   sweepNow(): Promise<RoundStats>;
   /** Poll one rig (by polled address) now, outside its schedule; null when no such rig is polled. */
@@ -147,6 +151,8 @@ export async function startCollector(
       backoffMaxMs: config.poll.backoff_max_ms,
       log,
       now,
+      writer:
+        config.storage.store_writes === 'auto' ? (deps.storeWrites ?? 'inline') : config.storage.store_writes,
     });
   } catch (err) {
     await journal.close();
@@ -154,7 +160,7 @@ export async function startCollector(
     throw err;
   }
   privateFiles(dir);
-  const identity = new IdentityMap(store.db);
+  const identity = new IdentityMap(store.db, store.bindingWriter());
   // Alerts name rigs the way the config does (name and location), not by MAC or address.
   const rigNames = rigNamesFromConfig(config);
   const alerts = new AlertEngine(config.alerts, { now, describe: (s) => rigNames(s.address) });
@@ -293,6 +299,9 @@ export async function startCollector(
     onSample(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
+    },
+    start() {
+      if (!stopping) scheduler.start();
     },
     async sweepNow() {
       const r = await scheduler.sweep();

@@ -55,6 +55,16 @@ describe('exact arithmetic', () => {
       () => decimal('abc', 'difficulty'),
       (e) => EconomicsErrors.invalidInput.is(e),
     );
+    // A number reads as its shortest decimal string does (the number path skips the string parser).
+    for (const n of [0, -0, 7, -3.25, 1e21, 1.5e-7, -2.5e-10, 2 ** 53 + 2, 95.3e12 * 1.00001, 5e300]) {
+      assert.equal(decimal(n).cmp(decimal(String(n))), 0, String(n));
+    }
+    assert.equal(decimal(1e21).cmp(new Ratio(10n ** 21n)), 0);
+    assert.equal(decimal(-2.5e-10).cmp(new Ratio(-1n, 4_000_000_000n)), 0);
+    assert.throws(
+      () => decimal(Number.NaN),
+      (e) => EconomicsErrors.invalidInput.is(e),
+    );
     assert.equal(microToUsdString(64_373_016n), '64.373016');
     assert.equal(satsToBtcString(312_500_000n), '3.12500000');
   });

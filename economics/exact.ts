@@ -115,13 +115,30 @@ export function roundHalfEven(num: bigint, den: bigint): bigint {
  * A JS number is taken at its shortest round-trip decimal form, which is what a user typed or a JSON reply said.
  */
 export function decimal(v: number | string, field = 'value'): Ratio {
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v.trim();
+  // Fast path for numbers (a /metrics scrape converts every rig's hashrate and power): a safe integer is itself,
+  // and other finite numbers are read off their shortest round-trip string without the regex.
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (Number.isSafeInteger(v)) return new Ratio(BigInt(v));
+    return decimalOfNumberString(String(v));
+  }
+  const s = typeof v === 'number' ? '' : v.trim();
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw invalidInput(field, `not a number: ${String(v)}`);
   const digits = BigInt((m[2] || '0') + (m[3] ?? ''));
   const exp = Number(m[4] ?? 0) - (m[3] ?? '').length;
   const signed = m[1] === '-' ? -digits : digits;
   return exp >= 0 ? new Ratio(signed * 10n ** BigInt(exp)) : new Ratio(signed, 10n ** BigInt(-exp));
+}
+
+/** `String(n)` of a finite number: `[-]digits[.digits][e±digits]`, always well formed. */
+function decimalOfNumberString(s: string): Ratio {
+  const e = s.indexOf('e');
+  const mantissa = e < 0 ? s : s.slice(0, e);
+  const dot = mantissa.indexOf('.');
+  const fraction = dot < 0 ? 0 : mantissa.length - dot - 1;
+  const digits = BigInt(dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1));
+  const exp = (e < 0 ? 0 : Number(s.slice(e + 1))) - fraction;
+  return exp >= 0 ? new Ratio(digits * 10n ** BigInt(exp)) : new Ratio(digits, 10n ** BigInt(-exp));
 }
 
 /** BTC (decimal) → exact satoshis as a Ratio. */

@@ -9,9 +9,14 @@ const REDACTED = '[redacted]';
  */
 const known = new Set<string>();
 const MIN_KNOWN = 4;
+/** Each known value as written, JSON-escaped and URL-encoded (those long enough), worked out once. */
+let forms: string[] = [];
 
 function remember(value: string): void {
-  if (value.length >= MIN_KNOWN) known.add(value);
+  if (value.length < MIN_KNOWN || known.has(value)) return;
+  known.add(value);
+  const mine = new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]);
+  forms = [...forms, ...[...mine].filter((f) => f.length >= MIN_KNOWN)];
 }
 
 /**
@@ -43,28 +48,20 @@ export const redacted = REDACTED;
 /** `scheme://userinfo@`: the user part is kept, a password after its colon is not. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*)@/gi;
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * The one redaction every outgoing text passes through (log lines, API bodies, CLI output, error texts):
  * credentials in URL userinfo, and any secret value this process knows, as written or JSON/URL-escaped.
  */
 export function redactText(text: string): string {
-  let out = text.replace(URL_USERINFO, (_m, scheme: string, info: string) => {
-    const colon = info.indexOf(':');
-    return colon === -1 ? `${scheme}${REDACTED}@` : `${scheme}${info.slice(0, colon)}:${REDACTED}@`;
-  });
-  if (known.size === 0) return out;
-  for (const value of known) {
-    const forms = new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]);
-    for (const form of forms) {
-      if (form.length >= MIN_KNOWN && out.includes(form)) {
-        out = out.replace(new RegExp(escapeRegExp(form), 'g'), REDACTED);
-      }
-    }
-  }
+  // The pattern needs both `://` and `@`: most bodies (API replies, log lines) have no `@` and skip its scan.
+  let out =
+    text.includes('@') && text.includes('://')
+      ? text.replace(URL_USERINFO, (_m, scheme: string, info: string) => {
+          const colon = info.indexOf(':');
+          return colon === -1 ? `${scheme}${REDACTED}@` : `${scheme}${info.slice(0, colon)}:${REDACTED}@`;
+        })
+      : text;
+  for (const form of forms) if (out.includes(form)) out = out.replaceAll(form, REDACTED);
   return out;
 }
 

@@ -46,14 +46,16 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
     let received = 0;
     let connected = false;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    /** length-le32: the frame's length once its 4 bytes are in, else -1. */
+    let frameLength = -1;
+    // No setNoDelay: the request is one write on a fresh socket, which Nagle never holds back (a setsockopt saved).
     const socket = net.connect({ host: req.host, port: req.port });
-    socket.setNoDelay(true);
 
     const finish = (err: Error | null, reply?: TcpReply) => {
       if (settled) return;
       settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(deadlineTimer);
+      clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('data');
       socket.destroy();
@@ -62,18 +64,31 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
     };
     const done = (bytes: Buffer, ended: TcpReply['ended']) =>
       finish(null, { bytes, ended, durationMs: performance.now() - started });
+    /** The reply so far as one Buffer: most replies arrive in one chunk, which is used as it is (no copy). */
+    const whole = () => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
 
     const onAbort = () => finish(ProtoErrors.aborted(addr));
     req.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const connectTimer = setTimeout(() => {
-      if (!connected) finish(ProtoErrors.connectTimeout(addr, req.connectTimeoutMs));
-    }, req.connectTimeoutMs);
-    const deadlineTimer = setTimeout(() => finish(ProtoErrors.timeout(addr, req.deadlineMs)), req.deadlineMs);
+    // One timer per socket: first the connect timeout, then (once connected) the rest of the overall deadline.
+    const connectMs = Math.min(req.connectTimeoutMs, req.deadlineMs);
+    const onTimer = () => {
+      if (!connected) {
+        finish(
+          connectMs < req.connectTimeoutMs
+            ? ProtoErrors.timeout(addr, req.deadlineMs)
+            : ProtoErrors.connectTimeout(addr, req.connectTimeoutMs),
+        );
+        return;
+      }
+      const left = req.deadlineMs - (performance.now() - started);
+      if (left <= 0) finish(ProtoErrors.timeout(addr, req.deadlineMs));
+      else timer = setTimeout(onTimer, left);
+    };
+    timer = setTimeout(onTimer, connectMs);
 
     socket.once('connect', () => {
       connected = true;
-      clearTimeout(connectTimer);
       // One write: cgminer reads the request with a single recv() and drops anything later.
       socket.write(req.payload);
     });
@@ -89,20 +104,21 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
         chunks.push(part);
         received += part.length;
         // Bytes after the first NUL (e.g. "\0\n") are ignored; some firmwares keep the socket open after it.
-        if (nul !== -1) done(Buffer.concat(chunks, received), 'nul');
+        if (nul !== -1) done(whole(), 'nul');
         return;
       }
       chunks.push(chunk);
       received += chunk.length;
-      if (received >= 4) {
-        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-        const length = head.readUInt32LE(0);
-        if (length > req.maxBytes) {
+      if (received < 4) return;
+      // The length is read once; the chunks are joined once, when the frame is complete (not on every chunk).
+      if (frameLength === -1) {
+        frameLength = whole().readUInt32LE(0);
+        if (frameLength > req.maxBytes) {
           finish(ProtoErrors.tooLarge(addr, req.maxBytes));
           return;
         }
-        if (received >= 4 + length) done(Buffer.from(head.subarray(4, 4 + length)), 'length');
       }
+      if (received >= 4 + frameLength) done(Buffer.from(whole().subarray(4, 4 + frameLength)), 'length');
     });
 
     socket.once('end', () => {
@@ -112,7 +128,7 @@ export function tcpRequest(req: TcpRequest): Promise<TcpReply> {
       }
       // An accept-then-close with no byte is the api-allow refusal, not a timeout (docs/protocols.md, "## cgminer API framing").
       if (received === 0) finish(ProtoErrors.emptyReply(addr));
-      else done(Buffer.concat(chunks, received), 'eof');
+      else done(whole(), 'eof');
     });
 
     socket.once('error', (err: NodeJS.ErrnoException) =>

@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]`
+ * `npm run bench -- sustained --rigs 10000 --interval 15s --duration 180s [--api-load 10s] [--workers 0|N|auto]
+ *  [--store-writes auto|thread|inline]`
  *
  * Runs the real `rigtel run` (a child process) against an emulated mixed fleet served from another process, and
  * reads what it reports: staleness per rig (`rigtel_rig_age_seconds`) sampled every 5 s after the first
  * interval, polls due/started/answered/late and skipped by reason, event-loop delay, CPU of the collector
- * process (/proc/<pid>/stat) per settled poll, peak RSS (VmHWM), bytes per stored sample (the store file after
+ * process (/proc/<pid>/stat) and of its main thread per settled poll, peak RSS (VmHWM), bytes per stored sample (the store file after
  * the run). With `--api-load`, a bounded loopback load generator (testing/http-load.ts) holds 200 keep-alive
  * connections on `/v1/fleet` and then `/v1/rigs/:id` for that long, mid-run, and reports latency percentiles.
  * Prints the figures and writes them as JSON (path printed). Nothing is asserted.
@@ -41,6 +42,8 @@ export interface SustainedOptions {
   fsync?: 'always' | 'off';
   /** collector.poll_workers of the collector under test (default 'auto', the config default). */
   workers?: number | 'auto';
+  /** storage.store_writes of the collector under test (default 'auto', the config default). */
+  storeWrites?: 'auto' | 'thread' | 'inline';
 }
 
 export function parseSustainedArgs(args: string[]): SustainedOptions {
@@ -60,6 +63,7 @@ export function parseSustainedArgs(args: string[]): SustainedOptions {
     else if (args[i] === '--concurrency') o.concurrency = Number(v);
     else if (args[i] === '--fsync') o.fsync = v === 'off' ? 'off' : 'always';
     else if (args[i] === '--workers') o.workers = v === 'auto' ? 'auto' : Number(v);
+    else if (args[i] === '--store-writes') o.storeWrites = v as SustainedOptions['storeWrites'];
     else continue;
     i++;
   }
@@ -114,8 +118,12 @@ function parseMetrics(text: string): Scrape {
   return { ages, counters, loop };
 }
 
-function procCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU of a process (all its threads), or of one thread with `tid` (the main thread's tid is the pid). */
+function procCpuMs(pid: number, tid?: number): number {
+  const stat = readFileSync(
+    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+    'utf8',
+  );
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
   return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
@@ -155,7 +163,11 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       connect_timeout_ms: 2000,
       command_timeout_ms: 4000,
     },
-    storage: { dir: join(dir, 'data'), journal_fsync: o.fsync ?? 'always' },
+    storage: {
+      dir: join(dir, 'data'),
+      journal_fsync: o.fsync ?? 'always',
+      store_writes: o.storeWrites ?? 'auto',
+    },
     collector: { poll_workers: o.workers ?? 'auto' },
     api: { listen: `127.0.0.1:${port}` },
     rigs: fleet.rigs.map((r) => ({ name: r.name, address: r.address, family: r.family })),
@@ -211,6 +223,7 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     result.startup_loop_max_s = round(m0.loop['rigtel_event_loop_delay_seconds{quantile="1"}'] ?? null, 3);
     line('longest loop stall, first interval', `${result.startup_loop_max_s} s`);
     const cpu0 = procCpuMs(pid);
+    const mainCpu0 = procCpuMs(pid, pid);
     const emu0 = await fleet.usage();
     const measureStart = performance.now();
     const ages: number[] = [];
@@ -241,6 +254,7 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
       }
     }
     const cpuMs = procCpuMs(pid) - cpu0;
+    const mainCpuMs = procCpuMs(pid, pid) - mainCpu0;
     const emu1 = await fleet.usage();
     const dc = (n: string) => (lastScrape.counters[n] ?? 0) - (m0.counters[n] ?? 0);
     const settled = dc('rigtel_polls_started_total');
@@ -279,6 +293,8 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
         owed_at_end: owedEnd,
       },
       cpu_us_per_rig_poll_all_in: round((cpuMs * 1000) / Math.max(1, settled), 0),
+      // The event loop's own share: fleet state, journal, alerts, API, /metrics scrapes of this bench.
+      main_thread_cpu_us_per_rig_poll: round((mainCpuMs * 1000) / Math.max(1, settled), 0),
       emulator_cpu_us_per_rig_poll: round(
         ((emu1.cpu_user_ms + emu1.cpu_system_ms - emu0.cpu_user_ms - emu0.cpu_system_ms) * 1000) /
           Math.max(1, settled),

@@ -15,7 +15,8 @@
  *              the command timeout / poll deadline
  *   hang-again the same once more: the hung rigs' last poll failed, so they now wait in the scheduler's lane for
  *              failing rigs and no longer take healthy rigs' slots (the first encounter still does)
- * Each reports full-sweep wall time, CPU µs per rig-poll (this process, all threads; its main thread alone;
+ * Each reports full-sweep wall time, TCP connections per rig-poll (as the emulated rigs accepted them), CPU µs
+ * per rig-poll (this process, all threads; its main thread alone;
  * the emulator processes), answered / failed by code, and the completion time (from the sweep's start) of the
  * rigs that do not hang in the hang scenario, in all three, so "the healthy rigs are unchanged" can be read off.
  * Prints the figures and writes them as JSON (path printed). Nothing is asserted.
@@ -103,14 +104,16 @@ function processCpuMs(): number {
   return (c.user + c.system) / 1000;
 }
 
-async function emulatorCpuMs(fleet: ChildFleet): Promise<number> {
+async function emulatorCpuMs(fleet: ChildFleet): Promise<{ cpu: number; connections: number }> {
   const u = await fleet.usage();
-  return u.cpu_user_ms + u.cpu_system_ms;
+  return { cpu: u.cpu_user_ms + u.cpu_system_ms, connections: u.connections };
 }
 
 interface SweepRun {
   wall_ms: number;
   cpu_ms: { process: number; main_thread: number; emulator: number };
+  /** TCP connections the emulated rigs accepted during the sweep. */
+  connections: number;
   answered: number;
   failed: Record<string, number>;
   /** ms from the sweep's start to each healthy rig's sample. */
@@ -210,6 +213,7 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
           const run: SweepRun = {
             wall_ms: 0,
             cpu_ms: { process: 0, main_thread: 0, emulator: 0 },
+            connections: 0,
             answered: 0,
             failed: {},
             healthy_done_ms: [],
@@ -223,11 +227,13 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
           await scheduler.sweep();
           run.wall_ms = performance.now() - sweepStart;
           current = null;
+          const emu1 = await emulatorCpuMs(fleet);
           run.cpu_ms = {
             process: processCpuMs() - p0,
             main_thread: mainThreadCpuMs() - m0,
-            emulator: (await emulatorCpuMs(fleet)) - emu0,
+            emulator: emu1.cpu - emu0.cpu,
           };
+          run.connections = emu1.connections - emu0.connections;
           return run;
         };
         const pathResult: Record<string, unknown> = {
@@ -263,6 +269,7 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
                 main_thread: round(median(all.map((r) => (r.cpu_ms.main_thread * 1000) / polls)), 0),
                 emulator: round(median(all.map((r) => (r.cpu_ms.emulator * 1000) / polls)), 0),
               },
+              connections_per_rig_poll: round(median(all.map((r) => r.connections / polls)), 2),
               answered: all.reduce((a, r) => a + r.answered, 0),
               failed,
               hung_rigs: scenario.startsWith('hang') ? hung.size : 0,
@@ -276,6 +283,7 @@ export async function runSweep(o: SweepOptions): Promise<Record<string, unknown>
               `${scenario}`,
               `sweep ${s.wall_ms.median} ms (${s.wall_ms.all.join(', ')}); CPU/poll ${s.cpu_us_per_rig_poll.process_all_threads} µs all threads, ` +
                 `${s.cpu_us_per_rig_poll.main_thread} µs main, emulator ${s.cpu_us_per_rig_poll.emulator} µs; ` +
+                `${s.connections_per_rig_poll} connections/poll; ` +
                 `answered ${s.answered}/${polls * n}, failed ${nFailed} ${nFailed ? JSON.stringify(failed) : ''}`,
             );
             line(

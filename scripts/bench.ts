@@ -7,6 +7,7 @@
  *              answered/failed, healthy rigs' completion times (`npm run bench -- sweep --rigs 1000,5000`;
  *              options in scripts/bench-sweep.ts)
  *   parser     decode+parse MB/s on the real Antminer stats replies vs JSON.parse on the same bytes
+ *   decode     CPU µs per decodeReply over the real JSON replies, clean vs repaired (protocols/kit/decode.bench.ts)
  *   journal    journal appends/s with fsync on and off
  *   pipeline   main-thread CPU per sample after the driver: journal, fleet, alerts, embedded store
  *   influx     samples/s the InfluxDB sink sustains into a local influxd
@@ -36,6 +37,7 @@ import { runJournalBench } from '../collector/journal.bench.js';
 import { runPipelineBench } from '../collector/pipeline.bench.js';
 import { runInfluxBench } from '../collector/sinks/influx.bench.js';
 import { runParserBench } from '../protocols/antminer/parse.bench.js';
+import { runDecodeBench } from '../protocols/kit/decode.bench.js';
 import { runSnmpBench } from '../protocols/snmp/snmp.bench.js';
 import { parseSustainedArgs, runSustained } from './bench-sustained.js';
 import { parseSweepArgs, runSweep, type SweepOptions } from './bench-sweep.js';
@@ -54,6 +56,12 @@ async function parserBench(): Promise<void> {
   line('JSON.parse (strictly valid replies only)', `${r.mb_per_s_json_parse.toFixed(1)} MB/s`);
 }
 
+async function decodeBench(): Promise<void> {
+  console.log('\ndecode: CPU µs per decodeReply over the real JSON replies (median of rounds)');
+  const r = runDecodeBench();
+  for (const [k, v] of Object.entries(r)) line(k, Number.isInteger(v) ? String(v) : v.toFixed(1));
+}
+
 async function journalBench(): Promise<void> {
   console.log('\njournal: SQLite WAL journal appends');
   const r = await runJournalBench();
@@ -64,8 +72,12 @@ async function pipelineBench(): Promise<void> {
   console.log(
     '\npipeline: main-thread cost per sample after the driver (journal, fleet, alerts, embedded store)',
   );
-  const r = await runPipelineBench();
-  for (const [k, v] of Object.entries(r)) line(k, Array.isArray(v) ? v.join(' ') : String(v));
+  // Both store modes in one run, from the same readings, so their ratio is measured under the same load.
+  const inline = await runPipelineBench('inline');
+  const thread = await runPipelineBench('thread', undefined, undefined, inline.readings);
+  for (const { readings: _r, ...r } of [inline, thread]) {
+    for (const [k, v] of Object.entries(r)) line(k, Array.isArray(v) ? v.join(' ') : String(v));
+  }
 }
 
 async function influxBench(): Promise<void> {
@@ -107,6 +119,7 @@ async function apiBench(): Promise<void> {
   const load = await runLoadBench(10_000, 10_000);
   results.load_10000 = load;
   const m = load.metrics;
+  line('server CPU with no request (feeding samples)', `${load.idle_cpu_ms_per_s.toFixed(0)} ms/s`);
   line(
     '/metrics scrape (5, 5 s apart) median / max',
     `${m.median_ms.toFixed(0)} / ${m.max_ms.toFixed(0)} ms, ${(m.bytes / 1e6).toFixed(1)} MB`,
@@ -116,8 +129,12 @@ async function apiBench(): Promise<void> {
     `${m.server.loop_p99_ms!.toFixed(0)} / ${m.server.loop_max_ms!.toFixed(0)} ms`,
   );
   for (const [name, p] of [
+    ['floor: bare node:http', load.floor_http],
+    ['floor: bare fastify', load.floor_fastify],
+    ['/healthz', load.health],
     ['/v1/fleet', load.fleet],
     ['/v1/rigs/:id', load.rig],
+    ['/v1/rigs/:id, 100 rigs', load.rig_hot],
   ] as const) {
     line(
       `${name} req/s, p50 / p99 / max`,
@@ -128,8 +145,8 @@ async function apiBench(): Promise<void> {
       `${p.server.loop_p99_ms!.toFixed(0)} / ${p.server.loop_max_ms!.toFixed(0)} ms`,
     );
     line(
-      '  server CPU per request',
-      `${((p.server.cpu_ms! * 1000) / Math.max(1, p.requests)).toFixed(0)} µs`,
+      '  server CPU per request, all / net of idle',
+      `${p.server.cpu_us_per_request!.toFixed(0)} / ${p.server.net_cpu_us_per_request!.toFixed(0)} µs`,
     );
   }
   results.loadavg_after = readLoadavg();
@@ -165,6 +182,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   startup: startupBench,
   sweep: sweepBench,
   parser: parserBench,
+  decode: decodeBench,
   journal: journalBench,
   pipeline: pipelineBench,
   influx: influxBench,

@@ -19,8 +19,10 @@ export function makeSample(
     hw_errors: 3 + i,
     frequency_mhz: 675,
   }));
-  return {
-    ...reading,
+  // Built as collector/poll.ts `toSample` builds a sample (copy, then set), not as one spread literal: a spread
+  // followed by new keys gave every sample a hidden class of its own, and code reading 10,000 of them (the fleet
+  // summary: 30 ms instead of 4) measured that instead of itself.
+  return Object.assign(Object.assign({}, reading), {
     identity: {
       family: 'antminer',
       make: 'Bitmain',
@@ -67,12 +69,11 @@ export function makeSample(
     energy_wh: 1_234_567.5,
     poll: { ok: true, duration_ms: 42, error_code: null, error_message: null },
     ...overrides,
-  };
+  }) as Sample;
 }
 
 export function offlineSample(rigId: string, atMs: number, site = 'site-test'): Sample {
-  return {
-    ...emptyReading('unknown'),
+  return Object.assign(Object.assign({}, emptyReading('unknown')), {
     v: 1,
     rig_id: rigId,
     site,
@@ -86,5 +87,5 @@ export function offlineSample(rigId: string, atMs: number, site = 'site-test'): 
       error_code: 'RT_ERR_PROTO_CONNECT_TIMEOUT',
       error_message: 'no answer to the TCP connect',
     },
-  };
+  }) as Sample;
 }

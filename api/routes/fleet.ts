@@ -35,11 +35,14 @@ export const fleetRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       }),
     },
     async (request, reply) => {
-      const q = parseOrThrow(fleetQuery, request.query);
+      // Without a query string (what dashboards ask) there is nothing to parse, nor a key to build.
+      const bare = request.url.indexOf('?') === -1;
+      const q = bare ? {} : parseOrThrow(fleetQuery, request.query);
       const below = q.below ?? 0.9;
       const hottest = q.hottest ?? 5;
       const belowLimit = q.below_limit ?? 20;
-      const rendered = snapshots.memo<Rendered>(`fleet:${below}:${hottest}:${belowLimit}`, (snap) => {
+      const key = bare ? 'fleet:default' : `fleet:${below}:${hottest}:${belowLimit}`;
+      const rendered = snapshots.memo<Rendered>(key, (snap) => {
         const summary = summarizeFleet(snap.rigs, { belowShare: below, hottest, belowLimit });
         return render({
           site: deps.config.site.name,

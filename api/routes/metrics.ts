@@ -55,9 +55,12 @@ class Exposition {
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
  */
 export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  // Event-loop delay of this process since the API started: what keeps polls and requests waiting.
+  // Event-loop delay of this process since the API started: what keeps polls and requests waiting. Enabled once
+  // the app is ready, so the one-off work of building the API itself is not counted as a stall.
   const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
+  app.addHook('onReady', async () => {
+    loop.enable();
+  });
   app.addHook('onClose', async () => loop.disable());
   const now = () => deps.now?.() ?? Date.now();
   // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change;

@@ -4,7 +4,8 @@ import { FAMILIES, RIG_STATES } from '../../protocols/sample.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiErrors } from '../errors.js';
 import { choiceParam, intParam, parseOrThrow, ratioParam } from '../query.js';
-import { configuredRig, findRig, indexRigs, type RigSummary, summarizeRig } from '../rig-view.js';
+import { RigBodies } from '../rig-body.js';
+import { findRig, indexRigs, type RigSummary, summarizeRig } from '../rig-view.js';
 import { idParamsSchema, querySchema, rigDetail, rigList, rigSummary, routeSchema } from '../schemas.js';
 import { notModified, render, snapshotsFor } from '../snapshot.js';
 
@@ -52,6 +53,8 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const now = () => deps.now?.() ?? Date.now();
   const snapshots = snapshotsFor(deps.fleet, deps.config, now);
   const index = () => snapshots.memo('rigs:index', (snap) => indexRigs(snap.rigs));
+  // Room for every configured rig: a dashboard walking the fleet should find them kept (~3.1 KB each).
+  const bodies = new RigBodies(deps.config, Math.max(2048, deps.config.rigs.length));
   app.get(
     '/rigs',
     {
@@ -103,22 +106,19 @@ export const rigsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         errors: [400, 404],
       }),
     },
-    async (request) => {
-      const { id } = parseOrThrow(idParams, request.params);
+    async (request, reply) => {
+      // zod only when the cheap check fails: it words the 400.
+      const raw = (request.params as { id?: unknown }).id;
+      const id =
+        typeof raw === 'string' && raw.length >= 1 && raw.length <= 256
+          ? raw
+          : parseOrThrow(idParams, request.params).id;
       const rig = findRig(deps.fleet, id, index);
       if (!rig) throw ApiErrors.rigNotFound(id.slice(0, 100));
-      const configured = configuredRig(deps.config, rig);
-      return {
-        ...summarizeRig(deps.config, rig, now()),
-        make: rig.current?.identity.make ?? null,
-        firmware: rig.current?.identity.firmware ?? null,
-        serial: rig.current?.identity.serial ?? null,
-        mac: rig.current?.identity.mac ?? null,
-        tags: configured?.tags ?? {},
-        last_poll_ms: rig.last_poll_ms,
-        // The full normalized sample; Sample holds no credentials (protocols/sample.ts).
-        current: rig.current,
-      };
+      const rendered = bodies.body(rig, now());
+      reply.header('etag', rendered.etag).header('cache-control', 'no-cache');
+      if (notModified(request.headers['if-none-match'], rendered.etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(rendered.body);
     },
   );
 

@@ -25,7 +25,7 @@
  * gap (collector down, rig removed) is not integrated: a gap stays a gap.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage } from '../../lib/errors.js';
 import { type Logger, silentLogger } from '../../lib/log.js';
@@ -41,9 +41,11 @@ import {
   RANK_SOURCE,
   SOURCE_RANK,
 } from '../history-buckets.js';
+import type { Binding } from '../identity.js';
 import type { HistoryPoint, HistoryQuery, HistoryStore } from '../views.js';
 import { Checkpointer } from './checkpointer.js';
 import type { JournalEntry, Sink } from './sink.js';
+import { StoreWriterThread } from './store-writer.js';
 
 export interface EmbeddedStoreOptions {
   rawRetentionHours: number;
@@ -58,6 +60,18 @@ export interface EmbeddedStoreOptions {
   pruneEveryMs?: number;
   /** Bound on the store file in bytes (0 or absent: by age only). Hourly rollups are not pruned by size. */
   maxBytes?: number;
+  /**
+   * `thread`: writes (samples, skips, identity bindings, pruning) run in a worker thread with its own connection
+   * (store-writer.ts), which uses the real clock; this instance only reads. `inline` (default): here.
+   */
+  writer?: 'inline' | 'thread';
+  /** The file was already checked and migrated by another connection (the writer thread's own open). */
+  verified?: boolean;
+  /**
+   * Let SQLite checkpoint inside commits (its auto-checkpoint) instead of in a checkpoint worker: for the writer
+   * thread, where a checkpoint's fsync delays only the thread's own next write, and a worker would cost memory.
+   */
+  checkpointInline?: boolean;
 }
 
 export interface PruneStats {
@@ -190,6 +204,45 @@ const VACUUM_STEP_PAGES = 512;
 const PRUNE_HIGH = 0.9;
 const PRUNE_LOW = 0.8;
 
+/** The fields of a sample the store keeps: `ingest` reads nothing else (the compiler holds it to that). */
+const STORED_FIELDS = [
+  'rig_id',
+  'at_ms',
+  'address',
+  'state',
+  'hashrate_hs',
+  'hashrate_avg_hs',
+  'hashrate_nominal_hs',
+  'power_w',
+  'power_source',
+  'power_miner_w',
+  'energy_wh',
+  'temp_chip_max_c',
+  'temp_board_max_c',
+  'uptime_s',
+  'identity',
+  'boards',
+  'fans',
+  'pools',
+  'support',
+  'repairs',
+  'notes',
+  'poll',
+] as const satisfies readonly (keyof Sample)[];
+
+export type StoredEntry = { seq: number; sample: Pick<Sample, (typeof STORED_FIELDS)[number]> };
+
+/**
+ * What is posted to the writer thread: the stored fields only (a partial reading's raw reply, kept for the live
+ * view, was half the bytes the thread had to copy and decode).
+ */
+function storedEntry(e: JournalEntry): StoredEntry {
+  const s = e.sample;
+  const out = {} as Record<string, unknown>;
+  for (const k of STORED_FIELDS) out[k] = s[k];
+  return { seq: e.seq, sample: out as StoredEntry['sample'] };
+}
+
 /** The slice of a sample the integration needs. */
 interface Point {
   at_ms: number;
@@ -225,6 +278,8 @@ export class EmbeddedStore implements Sink, HistoryStore {
   private readonly lastShape = new Map<number, { hash: string; id: number }>();
   private pruning: Promise<void> | null = null;
   private checkpointer: Checkpointer | null = null;
+  /** Set when writes run on the writer thread (`writer: 'thread'`). */
+  private readonly thread: StoreWriterThread | null = null;
   /** Rows per delete step; adapted to PRUNE_STEP_TARGET_MS. */
   private stepRows = 2000;
   readonly pruneStats: PruneStats = {
@@ -243,6 +298,12 @@ export class EmbeddedStore implements Sink, HistoryStore {
     this.opts = opts;
     this.log = opts.log ?? silentLogger;
     this.now = opts.now ?? Date.now;
+    if (opts.writer === 'thread') {
+      const { log: _log, now: _now, writer: _writer, verified: _verified, ...threadOpts } = opts;
+      this.thread = new StoreWriterThread(dirname(file), threadOpts, this.log, (prune) =>
+        Object.assign(this.pruneStats, prune),
+      );
+    }
     this.st = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO readings (rig, at_ms, seq, ok, state, hashrate_hs, power_w, power_source,
@@ -327,12 +388,14 @@ export class EmbeddedStore implements Sink, HistoryStore {
       db.pragma('journal_mode = WAL');
       // The journal is the durable copy: the store may lose its last commits on power loss and get them replayed.
       db.pragma('synchronous = NORMAL');
-      const check = db.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new Error(String(check));
-      const migrated = migrateV1(db, opts.log ?? silentLogger);
-      db.exec(SCHEMA);
-      if (migrated) copyV1(db, opts.log ?? silentLogger);
-      db.exec(SAMPLES_VIEW);
+      if (!opts.verified) {
+        const check = db.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new Error(String(check));
+        const migrated = migrateV1(db, opts.log ?? silentLogger);
+        db.exec(SCHEMA);
+        if (migrated) copyV1(db, opts.log ?? silentLogger);
+        db.exec(SAMPLES_VIEW);
+      }
       return new EmbeddedStore(file, db, opts);
     } catch (err) {
       db.close();
@@ -345,14 +408,27 @@ export class EmbeddedStore implements Sink, HistoryStore {
 
   async open(): Promise<void> {
     if (this.closed) throw StoreErrors.open(this.file, 'the store was closed');
+    if (this.thread) {
+      // This connection only reads; the writer thread checkpoints, prunes and writes.
+      try {
+        await this.thread.start();
+      } catch (err) {
+        throw StoreErrors.open.with({ cause: err }, this.file, `writer thread: ${errorMessage(err)}`);
+      }
+      return;
+    }
     if (this.timer) return;
     // Checkpoints (with their fsync) run in a worker; the loop only ever appends to the WAL.
-    try {
-      this.checkpointer = new Checkpointer(this.file, 1000);
-      this.db.pragma('wal_autocheckpoint = 0');
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'checkpoint worker did not start: SQLite checkpoints inline');
-    }
+    if (!this.opts.checkpointInline)
+      try {
+        this.checkpointer = new Checkpointer(this.file, 1000);
+        this.db.pragma('wal_autocheckpoint = 0');
+      } catch (err) {
+        this.log.warn(
+          { err: errorMessage(err) },
+          'checkpoint worker did not start: SQLite checkpoints inline',
+        );
+      }
     void this.pruneInSteps();
     this.timer = setInterval(() => void this.pruneInSteps(), this.opts.pruneEveryMs ?? 600_000);
     this.timer.unref();
@@ -378,6 +454,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
    * system. Each step is one short transaction; the loop runs other work between steps. Resolves when done.
    */
   pruneInSteps(nowMs = this.now()): Promise<void> {
+    if (this.thread) return this.thread.prune(nowMs);
     this.pruning ??= (async () => {
       // Yield first: `finally` must clear `pruning` after it was assigned, even for a pass with nothing to do.
       await null;
@@ -491,6 +568,10 @@ export class EmbeddedStore implements Sink, HistoryStore {
   /** Count polls that did not happen, per rig, hour and reason (one transaction per call). */
   recordSkips(skips: ReadonlyArray<{ rig_id: string; at_ms: number; reason: string }>): void {
     if (this.closed || skips.length === 0) return;
+    if (this.thread) {
+      this.thread.post({ type: 'skips', skips });
+      return;
+    }
     this.db.transaction(() => {
       for (const k of skips) this.st.skip!.run(k.rig_id, Math.floor(k.at_ms / HOUR) * HOUR, k.reason);
     })();
@@ -530,17 +611,28 @@ export class EmbeddedStore implements Sink, HistoryStore {
 
   async write(batch: readonly JournalEntry[]): Promise<void> {
     try {
-      this.writeSync(batch);
+      if (this.thread) await this.thread.write(batch.map(storedEntry));
+      else this.writeSync(batch);
     } catch (err) {
       throw StoreErrors.write.with({ cause: err }, errorMessage(err));
     }
-    // Near the size bound: prune now (in steps, in the background) rather than at the next timer pass.
+    if (!this.thread) this.pruneIfNearFull();
+  }
+
+  /** Near the size bound: prune now (in steps, in the background) rather than at the next timer pass. */
+  pruneIfNearFull(): void {
     const max = this.opts.maxBytes ?? 0;
     if (max > 0 && !this.pruning && this.usedBytes() > max * PRUNE_HIGH) void this.pruneInSteps();
   }
 
+  /** Where identity bindings go when writes run on the writer thread; undefined when they are written here. */
+  bindingWriter(): ((batch: Binding[]) => void) | undefined {
+    const thread = this.thread;
+    return thread ? (bindings) => thread.post({ type: 'bindings', bindings }) : undefined;
+  }
+
   /** Insert a batch in one transaction; returns how many samples were new. */
-  writeSync(batch: readonly JournalEntry[]): number {
+  writeSync(batch: readonly StoredEntry[]): number {
     let added = 0;
     try {
       this.db.transaction(() => {
@@ -560,6 +652,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
     this.timer = null;
     if (this.closed) return;
     this.closed = true;
+    await this.thread?.close();
     await this.pruning;
     await this.checkpointer?.stop();
     this.checkpointer = null;
@@ -655,8 +748,8 @@ export class EmbeddedStore implements Sink, HistoryStore {
     return bucketPoints(acc, q.fromMs, stepMs);
   }
 
-  private ingest(e: JournalEntry): boolean {
-    const s: Sample = e.sample;
+  private ingest(e: StoredEntry): boolean {
+    const s = e.sample;
     if (typeof s?.rig_id !== 'string' || !Number.isFinite(s.at_ms)) {
       this.log.warn({ seq: e.seq }, 'embedded store: entry without rig_id/at_ms skipped');
       return false;

@@ -10,7 +10,8 @@ import { type PollTarget, ProtoErrors } from '../kit/index.js';
 import { createAutoDriver, pollOnce } from '../registry.js';
 import { createAntminerDriver } from './driver.js';
 
-const antminerDriver = createAntminerDriver();
+// A fresh driver per test: each remembers per address what the rig refused and its identity replies.
+let antminerDriver = createAntminerDriver();
 
 type Replies = Record<string, Buffer | string>;
 
@@ -18,12 +19,18 @@ let server: net.Server;
 let port = 0;
 let replies: Replies = {};
 let joins = true;
+/** Accept and close without a byte (a rig rebooting, or an api-allow refusal). */
+let silent = false;
 const seen: string[] = [];
 
 before(async () => {
   server = net.createServer((socket) => {
     socket.on('error', () => {});
     socket.once('data', (chunk) => {
+      if (silent) {
+        socket.end();
+        return;
+      }
       const req = JSON.parse(chunk.toString('utf8')) as { command: string };
       seen.push(req.command);
       const parts = req.command.split('+');
@@ -67,6 +74,7 @@ function serve(files: Record<string, string>, allowJoins = true) {
   replies = Object.fromEntries(Object.entries(files).map(([cmd, f]) => [cmd, readFixture(f)]));
   joins = allowJoins;
   seen.length = 0;
+  antminerDriver = createAntminerDriver();
 }
 
 describe('antminer driver on loopback', () => {
@@ -77,7 +85,7 @@ describe('antminer driver on loopback', () => {
       pools: 'antminer_s9_pools.txt',
     });
     const r = await antminerDriver.poll(target(), new AbortController().signal);
-    assert.deepEqual(seen, ['version+stats+pools']);
+    assert.deepEqual(seen, ['stats+pools+version']);
     assert.equal(r.identity.model, 'Antminer S9');
     assert.equal(r.hashrate_hs, 13883810000000);
     assert.equal(r.boards.length, 3);
@@ -96,9 +104,36 @@ describe('antminer driver on loopback', () => {
       false,
     );
     const r = await antminerDriver.poll(target(), new AbortController().signal);
-    assert.deepEqual(seen, ['version+stats+pools', 'version', 'stats', 'pools']);
+    assert.deepEqual(seen, ['stats+pools+version', 'stats', 'pools', 'version']);
     assert.equal(r.identity.model, 'Antminer S19 Pro');
     assert.equal(r.hashrate_nominal_hs, 111859000000000);
+    assert.equal(r.support, 'full');
+    // The refusal is remembered: the next polls go straight to single commands, version only as identity.
+    seen.length = 0;
+    const again = await antminerDriver.poll(target(), new AbortController().signal);
+    assert.deepEqual(seen, ['stats', 'pools']);
+    assert.equal(again.identity.model, 'Antminer S19 Pro');
+    assert.equal(again.support, 'full');
+  });
+
+  it('tries the join again after the rig stopped answering (it may come back re-flashed)', async () => {
+    const files = {
+      version: 'antminer_s19pro_version_2.txt',
+      stats: 'antminer_s19pro_stats.txt',
+      pools: 'antminer_s19pro_pools.txt',
+    };
+    serve(files, false);
+    await antminerDriver.poll(target(), new AbortController().signal);
+    // Rebooting: connections accepted and closed without a byte. Every command fails, so the poll does.
+    silent = true;
+    await assert.rejects(antminerDriver.poll(target(), new AbortController().signal), (e) =>
+      ProtoErrors.emptyReply.is(e),
+    );
+    silent = false;
+    joins = true;
+    seen.length = 0;
+    const r = await antminerDriver.poll(target(), new AbortController().signal);
+    assert.deepEqual(seen, ['stats+pools+version']);
     assert.equal(r.support, 'full');
   });
 
@@ -111,6 +146,24 @@ describe('antminer driver on loopback', () => {
     assert.equal(r.identity.model, 'Antminer S19');
     // Nominal from the model table when the miner does not report it.
     assert.equal(r.hashrate_nominal_hs, 95e12);
+    // Next poll: stats and its fallback summary were refused alone, so neither costs a connection again;
+    // the reading and its notes stay the same.
+    seen.length = 0;
+    const again = await antminerDriver.poll(target(), new AbortController().signal);
+    assert.deepEqual(seen, ['pools']);
+    assert.equal(again.support, 'partial');
+    assert.deepEqual(again.notes, r.notes);
+  });
+
+  it('a fallback for a command the rig refuses rides in the same join from the next poll on', async () => {
+    serve({ version: 'antminer_s19_version.txt', pools: 'antminer_s19_pools.txt' }, true);
+    const r = await antminerDriver.poll(target(), new AbortController().signal);
+    // The join leaves stats out, stats alone is denied, then the fallback summary is denied too.
+    assert.deepEqual(seen, ['stats+pools+version', 'stats', 'summary']);
+    seen.length = 0;
+    const again = await antminerDriver.poll(target(), new AbortController().signal);
+    assert.deepEqual(seen, ['stats+pools+summary']);
+    assert.deepEqual(again.notes, r.notes);
   });
 
   it('no answer at all is an error, not a reading', async () => {
@@ -138,13 +191,14 @@ describe('auto driver (registry)', () => {
     assert.equal(r.identity.model, 'Antminer S17 Pro');
     assert.equal(auto.familyOf(`127.0.0.1:${port}`), 'antminer');
     // version probe (no devdetails needed: the Type settles it), then the poll.
-    assert.deepEqual(seen, ['version', 'version+stats+pools']);
+    assert.deepEqual(seen, ['version', 'stats+pools+version']);
     seen.length = 0;
+    // version is identity now (asked every IDENTITY_EVERY polls, and after the rig stopped answering).
     await auto.poll(target('auto'), new AbortController().signal);
-    assert.deepEqual(seen, ['version+stats+pools']);
+    assert.deepEqual(seen, ['stats+pools']);
   });
 
-  it('notices a firmware swap on the next poll through the version signature', async () => {
+  it('notices a firmware swap on the first poll after the re-flash, through the version signature', async () => {
     serve({
       version: 'antminer_s9_version.txt',
       stats: 'antminer_s9_stats.txt',
@@ -153,7 +207,10 @@ describe('auto driver (registry)', () => {
     const auto = createAutoDriver();
     await auto.poll(target('auto'), new AbortController().signal);
     assert.equal(auto.familyOf(`127.0.0.1:${port}`), 'antminer');
-    // Same address now answers like LuxOS (its version has a LUXminer key).
+    // A re-flash: the rig answers nothing for a while, then like LuxOS (its version has a LUXminer key).
+    silent = true;
+    await assert.rejects(auto.poll(target('auto'), new AbortController().signal));
+    silent = false;
     serve({
       version: 'luxos_s19kpro_version.txt',
       stats: 'luxos_s19kpro_stats.txt',

@@ -1,14 +1,17 @@
 /**
- * Antminer driver (stock bmminer and its clones on port 4028): `version` + `stats` + `pools`, joined in one
- * request with a fallback to single commands; `stats` refused → `summary` still gives hashrate and shares
+ * Antminer driver (stock bmminer and its clones on port 4028): `stats` + `pools` (+ `version` every
+ * IDENTITY_EVERY polls), joined in one request where the firmware takes joins, single commands where it refuses
+ * them (remembered per rig: kit/refusals.ts); `stats` refused → `summary` still gives hashrate and shares
  * (docs/protocols.md, "## Antminer": stock api-groups allow exactly stats, pools, devs, summary, version).
  */
 import {
   type CommandPlan,
   digestReplies,
   finishReading,
+  IdentityCache,
   type MinerDriver,
   type PlanOutcome,
+  RefusalMemory,
   runPlan,
   UNKNOWN_FIRMWARE,
 } from '../kit/index.js';
@@ -17,8 +20,10 @@ import { parseAntminer } from './parse.js';
 import { recognize } from './recognize.js';
 
 export const ANTMINER_PLAN: CommandPlan = {
-  commands: ['version', 'stats', 'pools'],
+  commands: ['stats', 'pools'],
   essential: ['stats', 'summary'],
+  // The stats header repeats the model and firmware; version is identity (every IDENTITY_EVERY polls).
+  identity: ['version'],
   join: true,
   fallbacks: { stats: ['summary'] },
   recognize,
@@ -43,10 +48,12 @@ export function antminerReadingFrom(outcome: PlanOutcome): MinerReading {
 }
 
 export function createAntminerDriver(): MinerDriver {
+  const cache = new IdentityCache();
+  const refusals = new RefusalMemory();
   return {
     family: 'antminer',
     async poll(target, signal) {
-      return antminerReadingFrom(await runPlan(target, ANTMINER_PLAN, null, signal));
+      return antminerReadingFrom(await runPlan(target, ANTMINER_PLAN, cache, signal, refusals));
     },
   };
 }

@@ -2,7 +2,14 @@
  * Braiins OS driver: one joined read; the client falls back to single commands when the firmware refuses the
  * join (docs/protocols.md, "## Braiins OS").
  */
-import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
+import {
+  type CommandPlan,
+  finishReading,
+  IdentityCache,
+  type MinerDriver,
+  RefusalMemory,
+  runPlan,
+} from '../kit/index.js';
 import { parseBraiins } from './parse.js';
 import { recognize } from './recognize.js';
 
@@ -16,10 +23,11 @@ export const BRAIINS_PLAN: CommandPlan = {
 
 export function createBraiinsDriver(): MinerDriver {
   const cache = new IdentityCache();
+  const refusals = new RefusalMemory();
   return {
     family: 'braiins',
     async poll(target, signal) {
-      const outcome = await runPlan(target, BRAIINS_PLAN, cache, signal);
+      const outcome = await runPlan(target, BRAIINS_PLAN, cache, signal, refusals);
       return finishReading(parseBraiins(outcome.bodies), outcome);
     },
   };

@@ -8,6 +8,7 @@ import {
   finishReading,
   type MinerDriver,
   type PlanOutcome,
+  RefusalMemory,
   runPlan,
 } from '../kit/index.js';
 import type { MinerReading } from '../sample.js';
@@ -35,10 +36,11 @@ export function cgminerReadingFrom(outcome: PlanOutcome): MinerReading {
 }
 
 export function createCgminerDriver(): MinerDriver {
+  const refusals = new RefusalMemory();
   return {
     family: 'cgminer',
     async poll(target, signal) {
-      return cgminerReadingFrom(await runPlan(target, CGMINER_PLAN, null, signal));
+      return cgminerReadingFrom(await runPlan(target, CGMINER_PLAN, null, signal, refusals));
     },
   };
 }

@@ -160,6 +160,8 @@ export function answerRequest(p: Personality, req: CgRequest, ctx: AnswerContext
     const one = single(p, req.command, { invalid, denied });
     return { text: ctx.vary(one), commands: [req.command] };
   }
+  // No join support: `a+b` is one unknown command name.
+  if (p.noJoin) return { text: ctx.vary(invalid()), commands: [req.command] };
   // Join (API ≥ 3.1): duplicates collapse, empty parts are skipped, spaces are not trimmed (§1.2, §1.8).
   const seen: string[] = [];
   for (const part of parts) if (part !== '' && !seen.includes(part)) seen.push(part);
@@ -193,6 +195,7 @@ function single(p: Personality, cmd: string, e: ErrorBuilders): string {
 /** Text mode: a captured text reply when there is one, else the JSON reply converted to pipe format. */
 function answerText(p: Personality, command: string, ctx: AnswerContext, e: ErrorBuilders): Answer {
   const parts = command.split('+');
+  if (parts.length > 1 && p.noJoin) return { text: toPipe(ctx.vary(e.invalid())), commands: [command] };
   const one = (cmd: string): string => {
     const captured = p.text.get(cmd);
     if (captured !== undefined) return ctx.vary(captured);

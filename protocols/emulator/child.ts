@@ -57,6 +57,8 @@ export interface ChildUsage {
   rss_bytes: number;
   /** Commands answered by all rigs. */
   commands: number;
+  /** TCP connections accepted by all rigs. */
+  connections: number;
 }
 
 type ToChild =
@@ -117,6 +119,7 @@ export async function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<Chi
         cpu_system_ms: all.reduce((a, u) => a + u.cpu_system_ms, 0),
         rss_bytes: all.reduce((a, u) => a + u.rss_bytes, 0),
         commands: all.reduce((a, u) => a + u.commands, 0),
+        connections: all.reduce((a, u) => a + u.connections, 0),
       };
     },
     stop: async () => {
@@ -281,7 +284,13 @@ function runChild(): void {
       send({ type: 'fault-done', id: msg.id });
     } else if (msg.type === 'usage') {
       const cpu = process.cpuUsage();
-      const commands = (fleet?.rigs ?? []).reduce((a, r) => a + r.stats().commands, 0);
+      let commands = 0;
+      let connections = 0;
+      for (const r of fleet?.rigs ?? []) {
+        const st = r.stats();
+        commands += st.commands;
+        connections += st.connections;
+      }
       send({
         type: 'usage',
         id: msg.id,
@@ -290,6 +299,7 @@ function runChild(): void {
           cpu_system_ms: cpu.system / 1000,
           rss_bytes: process.memoryUsage().rss,
           commands,
+          connections,
         },
       });
     } else if (msg.type === 'stop') {

@@ -144,7 +144,7 @@ describe('cgminer wire behaviour', { timeout: 60_000 }, () => {
   });
 
   test('joins: one-element arrays under each command, one outer id; duplicates collapse', async () => {
-    const r = await rig({ personality: 'antminer-s19pro' });
+    const r = await rig({ personality: 'antminer-s9asicseer' });
     const text = body(await raw(r.port, cmd('summary+stats+pools+summary')));
     const j = JSON.parse(text) as Record<string, unknown>;
     assert.deepEqual(Object.keys(j), ['summary', 'stats', 'pools', 'id']);
@@ -199,8 +199,23 @@ describe('cgminer wire behaviour', { timeout: 60_000 }, () => {
     );
   });
 
-  test('stock Antminer refuses devdetails/config with Code 45, alone and inside a join', async () => {
+  test('S17/S19/S21-era stock Antminer refuses a join as one unknown command (Code 14); alone each answers', async () => {
     const r = await rig({ personality: 'antminer-s19pro' });
+    const j = JSON.parse(body(await raw(r.port, cmd('stats+pools')))) as {
+      STATUS: { STATUS: string; Code: number; Msg: string }[];
+    };
+    assert.deepEqual(Object.keys(j), ['STATUS', 'id']);
+    assert.equal(j.STATUS[0]?.STATUS, 'E');
+    assert.equal(j.STATUS[0]?.Code, 14);
+    for (const c of ['stats', 'pools']) {
+      const one = JSON.parse(body(await raw(r.port, cmd(c)))) as { STATUS: { STATUS: string }[] };
+      assert.equal(one.STATUS[0]?.STATUS, 'S');
+    }
+    assert.match(body(await raw(r.port, 'stats+pools')), /^STATUS=E,When=\d+,Code=14,Msg=Invalid command\|$/);
+  });
+
+  test('stock Antminer refuses devdetails/config with Code 45, alone and inside a join', async () => {
+    const r = await rig({ personality: 'antminer-s9' });
     for (const c of ['devdetails', 'config', 'estats']) {
       const j = JSON.parse(body(await raw(r.port, cmd(c)))) as {
         STATUS: { STATUS: string; Code: number; Msg: string }[];

@@ -36,6 +36,14 @@ export interface PersonalitySpec {
    * `"api-groups":"A:stats:pools:devs:summary:version"` (docs/protocols.md "cgminer API framing").
    */
   allowOnly?: string[];
+  /**
+   * `+` joins refused: the whole joined string is answered as one unknown command (Code 14), as a cgminer build
+   * without joins does (minera#125, cgminer 3.7.2). Stock Antminer S17/S19/S21-era firmware ("cgminer 1.0.0"):
+   * pyasic rpc/bmminer.py `multicommand` says joins do not work "for S19" and falls back to single commands.
+   * Older bmminer-era builds (S9 bmminer 1.0.0, S15 cgminer 4.9.0, L3++ cgminer 4.10.0) answer joins
+   * (getminera/minera#236, #235).
+   */
+  noJoin?: boolean;
   /** Build `summary` from this rig's stats + pools (no Antminer summary capture exists). */
   deriveSummary?: boolean;
   /** Build `estats` from stats without its pool rows, as cgminer's estats does (no estats capture exists). */
@@ -71,6 +79,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
       pools: 'antminer_s19pro_pools_2.txt',
     },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes:
@@ -87,6 +96,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
       pools: 'antminer_s19pro_pools.txt',
     },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes: 'Stock S19 Pro, first "overheating" capture.',
@@ -102,6 +112,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
       pools: 'antminer_s19pro_pools.txt',
     },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes:
@@ -118,6 +129,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
       pools: 'antminer_s19_pools.txt',
     },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes: 'Sleeping S19: zero hashrate, chain_acs "xx" strings.',
@@ -186,6 +198,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
       pools: 'antminer_s17pro_pools.txt',
     },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes: 'Stock S17 Pro.',
@@ -197,6 +210,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
     protocol: 'cgminer',
     replies: { version: 'antminer_s17plus_version_2.txt', stats: 'antminer_s17plus_stats.txt' },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes: 'Sleeping S17+ (Mode 254, zero hashrate).',
@@ -208,6 +222,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
     protocol: 'cgminer',
     replies: { version: 'antminer_t17plus_version.txt', stats: 'antminer_t17plus_stats.txt' },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes: 'Sleeping T17+.',
@@ -219,6 +234,7 @@ export const PERSONALITY_SPECS: readonly PersonalitySpec[] = [
     protocol: 'cgminer',
     replies: { stats: 'antminer_s21xphyd_stats.txt' },
     allowOnly: STOCK_ANTMINER_ALLOWED,
+    noJoin: true,
     deriveSummary: true,
     derived: ['summary'],
     notes: 'Hydro S21 XP; stats NORMALIZED BY SOURCE (sorted keys, indented); no version capture.',

@@ -1,5 +1,12 @@
 /** Innosilicon driver over the 4028 cgminer API, single commands (docs/protocols.md, "## Innosilicon"). */
-import { type CommandPlan, finishReading, IdentityCache, type MinerDriver, runPlan } from '../kit/index.js';
+import {
+  type CommandPlan,
+  finishReading,
+  IdentityCache,
+  type MinerDriver,
+  RefusalMemory,
+  runPlan,
+} from '../kit/index.js';
 import { parseInnosilicon } from './parse.js';
 import { recognize } from './recognize.js';
 
@@ -13,10 +20,11 @@ export const INNOSILICON_PLAN: CommandPlan = {
 
 export function createInnosiliconDriver(): MinerDriver {
   const cache = new IdentityCache();
+  const refusals = new RefusalMemory();
   return {
     family: 'innosilicon',
     async poll(target, signal) {
-      const outcome = await runPlan(target, INNOSILICON_PLAN, cache, signal);
+      const outcome = await runPlan(target, INNOSILICON_PLAN, cache, signal, refusals);
       return finishReading(parseInnosilicon(outcome.bodies), outcome);
     },
   };

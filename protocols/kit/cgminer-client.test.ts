@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollTarget } from '../driver.js';
 import { ProtoErrors } from '../errors.js';
 import { cgminerCommands, cgminerRequest, splitJoinedReply } from './cgminer-client.js';
+import { RETRY_EVERY, RefusalMemory } from './refusals.js';
 
 type Behaviour = (request: string, socket: net.Socket) => unknown;
 
@@ -121,6 +122,78 @@ describe('cgminer client on loopback', () => {
       [{ command: 'summary+pools' }, { command: 'summary' }, { command: 'pools' }],
     );
     assert.ok(r['summary']?.ok && r['pools']?.ok);
+  });
+
+  it('remembers a refused join per target: the next calls go single at once, the join is retried later', async () => {
+    const joinRefused: Behaviour = (request, socket) => {
+      const cmd = String((JSON.parse(request) as { command: string }).command);
+      socket.end(`${reply(cmd.includes('+') ? 'nonsense' : cmd)}\0`);
+    };
+    use(joinRefused);
+    const memory = new RefusalMemory();
+    const opts = { join: true, refusals: memory };
+    await cgminerCommands(target(), ['summary', 'pools'], signal(), opts);
+    assert.equal(requests.length, 3);
+    requests.length = 0;
+    const r = await cgminerCommands(target(), ['summary', 'pools'], signal(), opts);
+    assert.deepEqual(
+      requests.map((q) => JSON.parse(q)),
+      [{ command: 'summary' }, { command: 'pools' }],
+    );
+    assert.ok(r['summary']?.ok && r['pools']?.ok);
+    // Another target (same host, other port) is not affected.
+    assert.equal(memory.joinRefused(`127.0.0.1:${port + 1}`), false);
+    // After RETRY_EVERY polls the join is tried again; a firmware that now joins is read in one request.
+    for (let i = 0; i < RETRY_EVERY; i++) memory.tick(`127.0.0.1:${port}`);
+    use(cgminerLike);
+    await cgminerCommands(target(), ['summary', 'pools'], signal(), opts);
+    assert.deepEqual(
+      requests.map((q) => JSON.parse(q)),
+      [{ command: 'summary+pools' }],
+    );
+  });
+
+  it('a part refused joined and alone is not asked alone again; its refusal still comes back', async () => {
+    use(cgminerLike);
+    const memory = new RefusalMemory();
+    const opts = { join: true, refusals: memory };
+    await cgminerCommands(target(), ['version', 'devdetails', 'nosuch'], signal(), opts);
+    assert.deepEqual(
+      requests.map((q) => JSON.parse(q).command),
+      ['version+devdetails+nosuch', 'devdetails', 'nosuch'],
+    );
+    requests.length = 0;
+    const r = await cgminerCommands(target(), ['version', 'devdetails', 'nosuch'], signal(), opts);
+    assert.deepEqual(
+      requests.map((q) => JSON.parse(q).command),
+      ['version+devdetails+nosuch'],
+    );
+    assert.ok(r['version']?.ok);
+    assert.ok(!r['devdetails']?.ok && ProtoErrors.accessDenied.is(r['devdetails']?.error));
+    assert.ok(!r['nosuch']?.ok && ProtoErrors.status.is(r['nosuch']?.error));
+    // Without a join (a fallback command), a known refusal is answered from memory: no connection at all.
+    requests.length = 0;
+    const alone = await cgminerCommands(target(), ['devdetails'], signal(), { refusals: memory });
+    assert.equal(requests.length, 0);
+    assert.ok(!alone['devdetails']?.ok && ProtoErrors.accessDenied.is(alone['devdetails']?.error));
+  });
+
+  it('a target that stops answering is forgotten: its join is tried again when it is back', async () => {
+    use((request, socket) => {
+      const cmd = String((JSON.parse(request) as { command: string }).command);
+      socket.end(`${reply(cmd.includes('+') ? 'nonsense' : cmd)}\0`);
+    });
+    const memory = new RefusalMemory();
+    const opts = { join: true, refusals: memory };
+    await cgminerCommands(target(), ['summary', 'pools'], signal(), opts);
+    assert.equal(memory.joinRefused(`127.0.0.1:${port}`), true);
+    use((_request, socket) => socket.end());
+    const down = await cgminerCommands(target(), ['summary', 'pools'], signal(), opts);
+    assert.ok(!down['summary']?.ok && ProtoErrors.emptyReply.is(down['summary']?.error));
+    // Single commands stop at the first transport failure (a hung rig would cost a timeout per command).
+    assert.equal(requests.length, 1);
+    assert.ok(!down['pools']?.ok && ProtoErrors.emptyReply.is(down['pools']?.error));
+    assert.equal(memory.joinRefused(`127.0.0.1:${port}`), false);
   });
 
   it('falls back for the parts a joined reply leaves out', async () => {

@@ -11,6 +11,7 @@ import type { PollTarget } from '../driver.js';
 import { ProtoErrors } from '../errors.js';
 import { tcpRequest } from '../tcp.js';
 import { type DecodedReply, decodeReply } from './decode.js';
+import type { RefusalMemory } from './refusals.js';
 import { CGMINER_CODE, judgeStatus, readStatus } from './status.js';
 
 export type CommandResult =
@@ -34,6 +35,8 @@ export interface CommandOptions {
   key?: 'command' | 'cmd';
   /** Extra top-level request fields, e.g. `{ new_api: true }` or `{ parameter: '0' }`. */
   extra?: Record<string, unknown>;
+  /** What this target refused before: a refused join is not sent again, a known refusal not asked again. */
+  refusals?: RefusalMemory | null;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -160,9 +163,11 @@ export async function cgminerCommands(
 ): Promise<CommandResults> {
   const results: CommandResults = {};
   const unique = [...new Set(commands)];
+  const memory = opts.refusals ?? null;
+  const key = addr(target);
   let todo = unique;
 
-  if (opts.join && unique.length > 1) {
+  if (opts.join && unique.length > 1 && !memory?.joinRefused(key)) {
     let decoded: DecodedReply | null = null;
     let failure: RtError | null = null;
     try {
@@ -173,34 +178,70 @@ export async function cgminerCommands(
     }
     if (failure && isTransportFailure(failure)) {
       // The miner is not answering: the single commands would fail the same way, only slower.
+      memory?.forget(key);
       for (const command of unique) results[command] = { ok: false, error: failure };
       return results;
     }
     const split = decoded ? splitJoinedReply(decoded.value, unique) : null;
     if (decoded && split) {
       todo = [...split.missing];
-      for (const [command, part] of Object.entries(split.parts)) {
+      for (const command in split.parts) {
+        const part = split.parts[command]!;
         const status = readStatus(part);
         // A part refused inside the join (Code 45 for non-joinable commands, 14 unknown) gets one single try:
         // some firmwares allow alone what they refuse joined (docs/protocols.md, "## cgminer API framing").
-        if (status?.code === CGMINER_CODE.accessDenied || status?.code === CGMINER_CODE.invalidCommand) {
+        // Once it was refused alone too, the join's own part is the answer.
+        if (
+          (status?.code === CGMINER_CODE.accessDenied || status?.code === CGMINER_CODE.invalidCommand) &&
+          memory?.aloneRefusal(key, command) === undefined
+        ) {
           todo.push(command);
           continue;
         }
         results[command] = toResult(command, part, decoded.repairs);
       }
+    } else if (decoded) {
+      // Refused as a whole (Code 14/45 at top level): singles from now on, retried rarely.
+      memory?.refuseJoin(key);
     }
-    // Otherwise (refused join: Code 14/45 at top level, undecodable reply): everything goes single.
+    // Otherwise (undecodable reply): everything goes single this time.
   }
 
+  let down: RtError | null = null;
   for (const command of todo) {
     if (signal.aborted) {
-      results[command] = { ok: false, error: ProtoErrors.aborted(addr(target)) };
+      results[command] = { ok: false, error: ProtoErrors.aborted(key) };
       continue;
     }
-    results[command] = await single(target, command, signal, opts);
+    // The miner stopped answering (a hung API waits out each command's timeout): the rest would fail the same way.
+    if (down) {
+      results[command] = { ok: false, error: down };
+      continue;
+    }
+    const known = memory?.aloneRefusal(key, command);
+    if (known) {
+      results[command] = { ok: false, error: known };
+      continue;
+    }
+    const r = await single(target, command, signal, opts);
+    results[command] = r;
+    if (memory && !r.ok) {
+      // Code 14 / 45 alone (after the join refused it too, or with no join at all): the answer stays the same.
+      if (isRefusal(r.error)) memory.refuseAlone(key, command, r.error);
+      else if (isTransportFailure(r.error)) memory.forget(key);
+    }
+    if (!r.ok && isTransportFailure(r.error)) down = r.error;
   }
   return results;
+}
+
+/** A command the firmware does not know or does not allow (Code 14 / 45): asking again gets the same answer. */
+function isRefusal(err: RtError): boolean {
+  const code = err.details?.['code'];
+  if (ProtoErrors.accessDenied.is(err)) return true;
+  return (
+    ProtoErrors.status.is(err) && (code === CGMINER_CODE.invalidCommand || code === CGMINER_CODE.accessDenied)
+  );
 }
 
 /** Convenience: the body of a command or null, for parsers that take optional parts. */

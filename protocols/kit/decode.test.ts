@@ -147,6 +147,74 @@ describe('decodeReply: fixtures', () => {
   });
 });
 
+describe('decodeReply: the single-pass paths', () => {
+  /** The repair as the slow path did it: strict parse (fails), then the named repair, then parse. */
+  const pyasicStyle = (text: string) => JSON.parse(text.replace(/\}\{/g, '},{'));
+
+  it('a real }{ reply is mended before its first parse, to the same value (antminer_s9_stats.txt, vnish_s9_stats.txt)', () => {
+    for (const file of ['antminer_s9_stats.txt', 'vnish_s9_stats.txt', 'antminer_l3plus_stats.txt']) {
+      const bytes = readFixture(file);
+      const d = decodeReply(bytes);
+      assert.deepEqual(d.repairs, [REPAIR.missingCommaBetweenObjects], file);
+      const text = bytes.toString('utf8').split('\0')[0]!.trim();
+      assert.deepEqual(d.value, pyasicStyle(text), file);
+      assert.equal((d.value as { STATS: unknown[] }).STATS.length, 2, file);
+    }
+  });
+
+  it('}{ both inside a string and between objects: only the one outside is mended', () => {
+    const d = decodes('{"STATS":[{"Type":"a}{b"}{"STATS":0}],"id":1}');
+    assert.deepEqual(d.value, { STATS: [{ Type: 'a}{b' }, { STATS: 0 }], id: 1 });
+    assert.deepEqual(d.repairs, [REPAIR.missingCommaBetweenObjects]);
+  });
+
+  it('}{ plus a second defect still goes through the other repairs (bare nan after the mend)', () => {
+    const d = decodes('{"STATS":[{"a":1}{"b":nan}],"id":1}');
+    assert.deepEqual(d.value, { STATS: [{ a: 1 }, { b: null }], id: 1 });
+    assert.deepEqual(d.repairs, [REPAIR.missingCommaBetweenObjects, REPAIR.bareNanInf]);
+  });
+
+  it('a real reply with its trailing NUL decodes as sent (avalon_1166pro_version.txt)', () => {
+    const bytes = readFixture('avalon_1166pro_version.txt');
+    assert.ok(bytes.includes(0));
+    const d = decodeReply(bytes);
+    assert.deepEqual(d.repairs, []);
+    assert.equal((d.value as { STATUS: { STATUS: string }[] }).STATUS[0]?.STATUS, 'S');
+  });
+
+  it('quoted nan/inf in any case become null; strings that only start like them stay', () => {
+    const d = decodes(
+      '{"a":"nan","b":" -Inf ","c":"Infinity","d":"NaN","e":"info","f":"nano","g":"in","h":"-1.5"}',
+    );
+    assert.deepEqual(d.value, {
+      a: null,
+      b: null,
+      c: null,
+      d: null,
+      e: 'info',
+      f: 'nano',
+      g: 'in',
+      h: '-1.5',
+    });
+    assert.deepEqual(d.repairs, [REPAIR.quotedNanInf]);
+  });
+
+  it('nesting past the limit is refused when the reply parses, with or without }{, and at the limit it is read', () => {
+    const deep = (n: number, mid = '1') => `${'['.repeat(n)}${mid}${']'.repeat(n)}`;
+    const refused = (input: string) =>
+      assert.throws(
+        () => decodes(input),
+        (e) =>
+          ProtoErrors.decode.is(e) &&
+          /nested deeper than 64 levels \(at offset \d+\)/.test((e as Error).message),
+      );
+    refused(deep(65));
+    refused(`{"a":${deep(64)}}`);
+    refused(deep(70, '{"a":1}{"b":2}'));
+    assert.deepEqual(decodes(deep(64)).repairs, []);
+  });
+});
+
 describe('decodeReply: fuzz', () => {
   // Deterministic PRNG so a failure is reproducible.
   let seed = 0x2f6b_4c1d;

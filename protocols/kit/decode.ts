@@ -1,8 +1,9 @@
 /**
  * Pure decoder for cgminer-style API replies (port 4028): JSON or the plain-text pipe/comma format.
  *
- * Strict first: the reply is parsed as JSON as sent. Only when that fails are the named repairs below tried, one
- * at a time and cumulatively, re-parsing after each one that changed the text; the names of the repairs used are
+ * Strict first: the reply is parsed as JSON as sent (one exception: a `}{` between objects, the stock S9 defect,
+ * is mended before the first parse, since such text never parses). Only when that fails are the named repairs
+ * below tried, one at a time and cumulatively, re-parsing after each one that changed the text; the names of the repairs used are
  * returned so the sample can say its data was mended (and `truncated` marks it lossy). Never throws anything but
  * an RtError (ProtoErrors.decode / ProtoErrors.minerDown), whatever the bytes.
  */
@@ -65,28 +66,44 @@ function decodeInner(bytes: Buffer | string): DecodedReply {
       `not JSON nor cgminer text format (starts with ${JSON.stringify(text.slice(0, 20))})`,
     );
   }
-  // Refuse hostile nesting before any parse or repair touches it (both recurse or backtrack on depth).
-  const deep = excessiveNestingAt(text);
-  if (deep !== -1) {
-    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels (at offset ${deep})`);
-  }
-  const strict = tryParse(text);
-  if (strict.ok) return finish(strict.value, []);
-
+  // The known defect first: `}` directly followed by `{` is never valid JSON, so when the stock S9 / VNish `}{`
+  // (repairMissingCommaBetweenObjects) is outside strings, a strict parse is known to fail: mend and parse once.
   const repairs: string[] = [];
   let current = text;
+  const mended = text.indexOf('}{') === -1 ? null : repairMissingCommaBetweenObjects(text);
+  if (mended !== null) {
+    current = mended;
+    repairs.push(REPAIR.missingCommaBetweenObjects);
+    const parsed = tryParse(current);
+    if (parsed.ok) return finish(parsed.value, repairs, current);
+  } else {
+    // JSON.parse is iterative in V8 (no stack to blow): hostile nesting of a reply that parses is caught by
+    // the walk in `finish`, so clean replies are read once, not scanned first.
+    const strict = tryParse(text);
+    if (strict.ok) return finish(strict.value, repairs, text);
+  }
+  // Refuse hostile nesting before any repair touches it (the repairs recurse or backtrack on depth).
+  refuseDeepNesting(text);
   for (const [name, repair] of REPAIRS) {
     const next = repair(current);
     if (next === null || next === current) continue;
     current = next;
     repairs.push(name);
     const parsed = tryParse(current);
-    if (parsed.ok) return finish(parsed.value, repairs);
+    if (parsed.ok) return finish(parsed.value, repairs, current);
   }
+  const strict = tryParse(text);
   throw ProtoErrors.decode.with(
     { details: { tried_repairs: repairs } },
-    `${strict.error}${repairs.length ? ` (still invalid after ${repairs.join(', ')})` : ''}`,
+    `${strict.ok ? 'invalid JSON' : strict.error}${repairs.length ? ` (still invalid after ${repairs.join(', ')})` : ''}`,
   );
+}
+
+function refuseDeepNesting(text: string): void {
+  const deep = excessiveNestingAt(text);
+  if (deep !== -1) {
+    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels (at offset ${deep})`);
+  }
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -97,48 +114,88 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
   }
 }
 
-function finish(value: unknown, repairs: string[]): DecodedReply {
+function finish(value: unknown, repairs: string[], text: string): DecodedReply {
   if (value === null || typeof value !== 'object') {
     throw ProtoErrors.decode(`top level is ${value === null ? 'null' : typeof value}, not an object`);
   }
   // Quoted "nan"/"inf" parse fine but are not readings: Avalon firmware sends them (pyasic rpc/base.py
   // _load_api_data; no capture in protocols/fixtures/real). A missing reading is null, never 0.
   const replaced = replaceNonReadings(value);
-  if (replaced.quoted) repairs.push(REPAIR.quotedNanInf);
+  if (replaced === DEEP) {
+    refuseDeepNesting(text);
+    throw ProtoErrors.decode(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  }
+  if (replaced & QUOTED) repairs.push(REPAIR.quotedNanInf);
   // A literal too large for a double (`1e999`) parses to Infinity: not a reading either.
-  if (replaced.overflow) repairs.push(REPAIR.numberOverflow);
+  if (replaced & OVERFLOW) repairs.push(REPAIR.numberOverflow);
   return { value, repairs, format: 'json' };
 }
 
 const NAN_INF = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
+const QUOTED = 1;
+const OVERFLOW = 2;
+const DEEP = 4;
+
+/** Cheap first look before the regex: "nan", " -inf", "Infinity"… are 3–10 characters and start so. */
+function maybeNanInf(v: string): boolean {
+  const n = v.length;
+  if (n < 3 || n > 10) return false;
+  const c = v.charCodeAt(0);
+  const lower = c | 32; // ASCII letters to lower case
+  const plausible = lower === 110 /* n */ || lower === 105 /* i */ || c === 43 /* + */ || c === 45 /* - */;
+  return (plausible || c <= 32 || c === 160) && NAN_INF.test(v);
+}
 
 /**
  * Replaces string values "nan"/"inf" and non-finite numbers (an overflowing literal such as `1e999`) by null in
- * place; iterative so hostile nesting cannot blow the stack.
+ * place; iterative so hostile nesting cannot blow the stack, and stops at DEEP past MAX_NESTING_DEPTH levels.
+ * Returns QUOTED | OVERFLOW bits, or DEEP.
  */
-function replaceNonReadings(root: object): { quoted: boolean; overflow: boolean } {
-  const out = { quoted: false, overflow: false };
-  const stack: object[] = [root];
-  const judge = (v: unknown): boolean => {
-    if (typeof v === 'string') {
-      if (v.length <= 10 && NAN_INF.test(v)) {
-        out.quoted = true;
-        return true;
-      }
-    } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) {
-        out.overflow = true;
-        return true;
-      }
-    } else if (v !== null && typeof v === 'object') stack.push(v);
-    return false;
-  };
-  while (stack.length > 0) {
-    const node = stack.pop() as Record<string, unknown> | unknown[];
+function replaceNonReadings(root: object): number {
+  let out = 0;
+  const nodes: object[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as Record<string, unknown> | unknown[];
+    const depth = depths.pop()!;
     if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) if (judge(node[i])) node[i] = null;
+      for (let i = 0; i < node.length; i++) {
+        const v = node[i];
+        if (typeof v === 'string') {
+          if (maybeNanInf(v)) {
+            out |= QUOTED;
+            node[i] = null;
+          }
+        } else if (typeof v === 'number') {
+          if (!Number.isFinite(v)) {
+            out |= OVERFLOW;
+            node[i] = null;
+          }
+        } else if (v !== null && typeof v === 'object') {
+          if (depth >= MAX_NESTING_DEPTH) return DEEP;
+          nodes.push(v);
+          depths.push(depth + 1);
+        }
+      }
     } else {
-      for (const key of Object.keys(node)) if (judge(node[key])) node[key] = null;
+      for (const key in node) {
+        const v = node[key];
+        if (typeof v === 'string') {
+          if (maybeNanInf(v)) {
+            out |= QUOTED;
+            node[key] = null;
+          }
+        } else if (typeof v === 'number') {
+          if (!Number.isFinite(v)) {
+            out |= OVERFLOW;
+            node[key] = null;
+          }
+        } else if (v !== null && typeof v === 'object') {
+          if (depth >= MAX_NESTING_DEPTH) return DEEP;
+          nodes.push(v);
+          depths.push(depth + 1);
+        }
+      }
     }
   }
   return out;
@@ -258,16 +315,24 @@ function repairLeadingComma(text: string): string | null {
  * splitting into segments (the common `}{` repair runs on every poll of an old S9). An unterminated string at the
  * very end (a truncated reply) is not skipped; the truncation repair deals with that case.
  */
+/** The combined regex per repair pattern (by source and flags: a literal is a new object each call), built once. */
+const OUTSIDE_STRINGS = new Map<string, RegExp>();
+
 function replaceOutsideStrings(
   text: string,
   pattern: RegExp,
   replacer: (match: string) => string,
 ): string | null {
-  // Unrolled string-literal pattern ("[^"\\]*(?:\\.[^"\\]*)*"): one pass, no per-character alternation.
-  const re = new RegExp(
-    `("[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*")|${pattern.source}`,
-    `g${pattern.flags.replace('g', '')}`,
-  );
+  const key = `${pattern.flags}/${pattern.source}`;
+  let re = OUTSIDE_STRINGS.get(key);
+  if (!re) {
+    // Unrolled string-literal pattern ("[^"\\]*(?:\\.[^"\\]*)*"): one pass, no per-character alternation.
+    re = new RegExp(
+      `("[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*")|${pattern.source}`,
+      `g${pattern.flags.replace('g', '')}`,
+    );
+    OUTSIDE_STRINGS.set(key, re);
+  }
   let changed = false;
   const out = text.replace(re, (m: string, str: string | undefined) => {
     if (str !== undefined) return m;

@@ -39,5 +39,6 @@ export {
   worstError,
 } from './plan.js';
 export * from './recognize.js';
+export { RETRY_EVERY, RefusalMemory } from './refusals.js';
 export { CGMINER_CODE, readStatus } from './status.js';
 export * from './values.js';

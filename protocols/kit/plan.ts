@@ -12,6 +12,7 @@ import type { PollTarget } from '../driver.js';
 import { ProtoErrors } from '../errors.js';
 import { type CommandResults, cgminerCommands } from './cgminer-client.js';
 import type { Recognize } from './recognize.js';
+import type { RefusalMemory } from './refusals.js';
 
 export const IDENTITY_EVERY = 20;
 
@@ -104,7 +105,8 @@ function absorb(
 }
 
 /**
- * Run `plan` against one rig. Throws only when no command answered at all (the most telling error of the
+ * Run `plan` against one rig; with `refusals`, what the rig refused before (a join, a command) is not paid for
+ * again on every poll. Throws only when no command answered at all (the most telling error of the
  * poll); otherwise returns every body that came back and every failure, for `finishReading`.
  */
 export async function runPlan(
@@ -112,12 +114,21 @@ export async function runPlan(
   plan: CommandPlan,
   cache: IdentityCache | null,
   signal: AbortSignal,
+  refusals: RefusalMemory | null = null,
 ): Promise<PlanOutcome> {
   const key = `${target.host}:${target.port}`;
+  refusals?.tick(key);
   const identity = plan.identity ?? [];
   const wantIdentity = cache === null || cache.due(key);
-  const asked = [...new Set(wantIdentity ? [...plan.commands, ...identity] : plan.commands)];
-  const results = await cgminerCommands(target, asked, signal, { join: plan.join });
+  const wanted = wantIdentity ? [...plan.commands, ...identity] : [...plan.commands];
+  // A command this rig is known to refuse: its fallbacks ride in the same request instead of one more after it.
+  if (refusals && plan.fallbacks) {
+    for (const c of plan.commands) {
+      if (refusals.aloneRefusal(key, c)) wanted.push(...(plan.fallbacks[c] ?? []));
+    }
+  }
+  const asked = [...new Set(wanted)];
+  const results = await cgminerCommands(target, asked, signal, { join: plan.join, refusals });
   if (signal.aborted) throw ProtoErrors.aborted(key);
   const bodies: Record<string, unknown> = {};
   const repairs = new Set<string>();
@@ -135,16 +146,16 @@ export async function runPlan(
       }
     }
     if (extra.length) {
-      const more = await cgminerCommands(target, extra, signal, { join: false });
+      const more = await cgminerCommands(target, extra, signal, { join: false, refusals });
       if (signal.aborted) throw ProtoErrors.aborted(key);
       const moreFailures: CommandFailure[] = [];
       absorb(more, extra, bodies, repairs, moreFailures);
       // A fallback that also fails is noted too: its refusal says something about the rig.
-      for (const f of failures) {
-        const alt = (plan.fallbacks?.[f.command] ?? []).find((a) => a in bodies);
-        if (alt) covered[f.command] = alt;
-      }
       failures.push(...moreFailures);
+    }
+    for (const f of failures) {
+      const alt = (plan.fallbacks?.[f.command] ?? []).find((a) => a in bodies);
+      if (alt) covered[f.command] = alt;
     }
   }
 
@@ -155,7 +166,12 @@ export async function runPlan(
   );
   if (Object.keys(bodies).length === 0 && !refused) {
     const err = worstError(failures);
-    if (err) throw err;
+    if (err) {
+      // A rig that answers nothing may come back re-flashed: ask its identity and its refusals afresh.
+      cache?.forget(key);
+      refusals?.forget(key);
+      throw err;
+    }
   }
   if (cache) {
     if (wantIdentity) {

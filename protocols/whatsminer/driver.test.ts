@@ -8,7 +8,7 @@ import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { RtError } from '../../lib/errors.js';
 import { readFixture, readFixtureText } from '../fixtures.js';
-import { type PollTarget, RAW_CAP_BYTES } from '../kit/index.js';
+import { IDENTITY_EVERY, type PollTarget, RAW_CAP_BYTES } from '../kit/index.js';
 import { v2Command, v3Command } from './client.js';
 import { decodeWhatsminer } from './decode.js';
 import { createWhatsminerDriver } from './driver.js';
@@ -194,9 +194,16 @@ describe('whatsminer driver over loopback', () => {
     // btminer's own commands: "cmd" → Code 24 → "command", then remembered.
     assert.ok(log.includes('{"cmd":"status"}') && log.includes('{"command":"status"}'));
     log.length = 0;
-    await driver.poll(t, AbortSignal.timeout(10_000));
+    const again = await driver.pollDetailed(t, AbortSignal.timeout(10_000));
     assert.equal(log[0], '{"command":"summary"}', 'join not retried');
     assert.ok(!log.some((l) => l.startsWith('{"cmd"')), 'the accepted key is remembered');
+    // get_psu is identity: answered on the first poll, reused until IDENTITY_EVERY polls have gone by.
+    assert.ok(!log.includes('{"command":"get_psu"}'), 'get_psu not asked on the second poll');
+    assert.deepEqual(again.psu, d.psu);
+    for (let i = 2; i < IDENTITY_EVERY; i++) await driver.poll(t, AbortSignal.timeout(10_000));
+    log.length = 0;
+    await driver.poll(t, AbortSignal.timeout(10_000));
+    assert.ok(log.includes('{"command":"get_psu"}'), 'asked again after IDENTITY_EVERY polls');
   });
 
   it('M20S newer firmware: repaired summary, devs refused (Code 45) → partial with notes and raw', async () => {

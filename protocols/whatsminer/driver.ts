@@ -8,6 +8,7 @@ import { RtError } from '../../lib/errors.js';
 import {
   type CommandFailure,
   finishReading,
+  IDENTITY_EVERY,
   type MinerDriver,
   type PollTarget,
   ProtoErrors,
@@ -33,6 +34,10 @@ interface HostState {
   unknown: Set<string>;
   /** v3 refused on this host: do not probe it on every poll. */
   v3Refused: boolean;
+  /** v2 polls so far: `get_version` and `get_psu` are asked on the first and every IDENTITY_EVERY-th. */
+  v2Polls: number;
+  /** Their last answers, reused in between (build and PSU identity change with a re-flash or a swap). */
+  identity: Map<string, { body: Json; text: unknown; repairs: string[] }>;
 }
 
 export interface WhatsminerPoll {
@@ -100,6 +105,8 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
         join: null,
         unknown: new Set(),
         v3Refused: false,
+        v2Polls: 0,
+        identity: new Map(),
       };
       hosts.set(host, s);
     }
@@ -198,21 +205,31 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
 
     // btminer's own commands cannot be joined (docs/protocols.md, "## Whatsminer"): one connection each. A command
     // the build does not know (Code 14: API v1 builds lack get_psu and get_version) is skipped; any other failure
-    // is a note like every failed command.
+    // is a note like every failed command. `status` (mining or asleep) is asked every poll; `get_version` and
+    // `get_psu` are identity, asked every IDENTITY_EVERY polls (docs/protocols.md §7 "add every N polls").
     const own: [keyof WhatsminerParts, string][] = [
       ['status', 'status'],
       ['version', 'get_version'],
       ['psu', 'get_psu'],
     ];
+    const identityDue = st.v2Polls++ % IDENTITY_EVERY === 0;
     for (const [slot, cmd] of own) {
       if (st.unknown.has(cmd)) continue;
+      const kept = cmd === 'status' || identityDue ? undefined : st.identity.get(cmd);
+      if (kept) {
+        parts[slot] = kept.body;
+        c.add(cmd, kept.text, kept.repairs);
+        continue;
+      }
       try {
         const res = await v2Command(target, cmd, signal, st.ownKey);
         st.ownKey = res.key;
         parts[slot] = res.body;
         c.add(cmd, res.text, res.repairs);
+        if (cmd !== 'status') st.identity.set(cmd, { body: res.body, text: res.text, repairs: res.repairs });
       } catch (err) {
         if (ProtoErrors.aborted.is(err)) throw err;
+        st.identity.delete(cmd);
         if (WhatsminerErrors.unknownCommand.is(err)) st.unknown.add(cmd);
         else c.missing(cmd, err);
       }
