@@ -75,6 +75,8 @@ describe('fleet', () => {
     const partial = { ...sample(1000, true), support: 'partial' as const, raw };
     f.update(structuredClone(partial));
     assert.equal(f.get('r1')!.current!.raw, raw);
+    // The same sample is the same object from one get() to the next (readers tell a new sample by identity).
+    assert.equal(f.get('r1')!.current, f.get('r1')!.current);
     // A list of every rig leaves raw replies out.
     assert.equal(f.list()[0]!.current!.raw, null);
     assert.equal(f.list()[0]!.current!.support, 'partial');

@@ -16,6 +16,11 @@ interface Entry {
   target: RigTarget | null;
   /** The current sample's raw reply, deflated. */
   raw: Buffer | null;
+  /**
+   * `current` with its raw reply, made on the first `get` after an update: one object per sample, so a reader
+   * can tell an unchanged sample by identity (api/rig-body.ts does).
+   */
+  withRaw: Sample | null;
 }
 
 export interface FleetOptions {
@@ -65,6 +70,7 @@ export class Fleet implements FleetView {
       const e: Entry = {
         target: t,
         raw: null,
+        withRaw: null,
         // Until the first poll the id is what identity would give without a MAC.
         status: unpolled(t.name ?? t.address, t.name, t.address),
       };
@@ -82,6 +88,7 @@ export class Fleet implements FleetView {
       e = {
         target: null,
         raw: null,
+        withRaw: null,
         status: unpolled(sample.rig_id, null, sample.address),
       };
       this.byAddress.set(sample.address, e);
@@ -96,6 +103,7 @@ export class Fleet implements FleetView {
     }
     this.byId.set(sample.rig_id, e);
     shareStrings(sample, sample.poll.ok ? st.current : null);
+    e.withRaw = null;
     st.last_poll_ms = sample.at_ms;
     st.state = sample.state;
     if (sample.poll.ok) {
@@ -130,7 +138,8 @@ export class Fleet implements FleetView {
     const e = this.byId.get(idOrAddress) ?? this.byName.get(idOrAddress) ?? this.byAddress.get(idOrAddress);
     if (!e) return undefined;
     const current = e.status.current;
-    return this.view(e, current && e.raw ? withPackedRaw(current, e.raw) : current);
+    if (current && e.raw) e.withRaw ??= withPackedRaw(current, e.raw);
+    return this.view(e, current && e.raw ? e.withRaw : current);
   }
 
   /** Rigs whose latest poll answered. */
