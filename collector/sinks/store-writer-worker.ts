@@ -1,7 +1,7 @@
 /**
  * The embedded store's writer thread (see store-writer.ts): the same `EmbeddedStore`, inline, on its own
- * connection. It also owns the store's background work: retention pruning and the checkpoint worker.
- * Requests are handled one at a time, in the order they were posted.
+ * connection. It also owns the store's background work: retention pruning, and checkpoints (inside its own
+ * commits). Requests are handled one at a time, in the order they were posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../lib/errors.js';
@@ -45,7 +45,10 @@ const flushBindings = (more: readonly Binding[]) => {
 
 let queue = Promise.resolve();
 port.on('message', (m: ToWriter) => {
-  queue = queue.then(() => handle(m));
+  // A request that throws is logged; the ones after it still run.
+  queue = queue
+    .then(() => handle(m))
+    .catch((err) => log.error({ err: errorMessage(err), request: m.type }, 'embedded store writer failed'));
 });
 
 async function handle(m: ToWriter): Promise<void> {

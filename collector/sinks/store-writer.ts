@@ -107,7 +107,14 @@ export class StoreWriterThread {
     if (this.closed) return;
     void this.start().then(
       () => this.worker?.postMessage(message),
-      () => {},
+      (err: Error) =>
+        this.log.error(
+          {
+            err: err.message,
+            [message.type]: message.type === 'skips' ? message.skips.length : message.bindings.length,
+          },
+          `${message.type === 'skips' ? 'skipped polls' : 'rig identity bindings'} not written: the store writer thread is not running`,
+        ),
     );
   }
 
