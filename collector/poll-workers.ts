@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RtError, registeredErrors } from '../lib/errors.js';
+import { workerEntry } from '../lib/worker-entry.js';
 import type { MinerDriver, PollTarget } from '../protocols/driver.js';
 import type { Family, MinerReading } from '../protocols/sample.js';
 import { SchedErrors } from './errors.js';
@@ -27,17 +28,6 @@ const WORKER_YOUNG_MB = 24;
 /** `poll.workers` unset: one worker per core but one (the main thread keeps the last), at least one. */
 export function defaultPollWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
-}
-
-/**
- * The worker entry beside this file: through tsx, a bootstrap that registers tsx's loader in the worker (a
- * worker does not inherit the main thread's module hooks) and then loads poll-worker.ts; from a compiled
- * build, poll-worker.js.
- */
-function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts')
-    ? new URL('./poll-worker-boot.mjs', import.meta.url)
-    : new URL('./poll-worker.js', import.meta.url);
 }
 
 interface Pending {
@@ -99,7 +89,7 @@ export class PollWorkerPool {
   }
 
   private spawn(index: number): Slot {
-    const worker = new Worker(workerUrl(), {
+    const worker = new Worker(workerEntry(import.meta.url, 'poll-worker'), {
       // No old-generation cap: a worker may hold up to poll.concurrency replies of max_reply_bytes each. How far
       // its heap grows over what it keeps is set process-wide (cli/heap.ts).
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },

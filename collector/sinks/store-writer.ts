@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/log.js';
+import { workerEntry } from '../../lib/worker-entry.js';
 import type { Binding } from '../identity.js';
 import type { EmbeddedStoreOptions, PruneStats, StoredEntry } from './embedded.js';
 
@@ -26,12 +27,6 @@ export type FromWriter =
   | { type: 'done'; id: number; added: number; prune: PruneStats }
   | { type: 'failed'; id: number; message: string }
   | { type: 'log'; level: keyof Logger; obj: object; msg: string };
-
-function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts')
-    ? new URL('./store-writer-boot.mjs', import.meta.url)
-    : new URL('./store-writer-worker.js', import.meta.url);
-}
 
 interface Pending {
   resolve: (r: { added: number; prune: PruneStats }) => void;
@@ -59,7 +54,7 @@ export class StoreWriterThread {
   start(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the store writer was closed'));
     if (this.ready) return this.ready;
-    const worker = new Worker(workerUrl(), {
+    const worker = new Worker(workerEntry(import.meta.url, 'store-writer-worker'), {
       workerData: { dir: this.dir, opts: this.opts },
       // It turns over a few MB a second (the batches it decodes) and keeps a few MB of per-rig caches: a small
       // young generation keeps its share of the process's RSS small.
