@@ -8,7 +8,7 @@
  * read from /proc (Linux; 10 ms ticks, so a round of 2,000 samples resolves 5 µs per sample).
  * `npm run bench -- pipeline` (BENCH_PIPELINE_RIGS, default 2000).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../config/load.js';
@@ -16,6 +16,7 @@ import type { MinerDriver } from '../protocols/driver.js';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { driverFor } from '../protocols/registry.js';
 import type { MinerReading } from '../protocols/sample.js';
+import { procCpuMs } from '../testing/proc.js';
 import { median } from '../testing/stats.js';
 import { silentLogger } from './journal.js';
 import { startCollector, targetsFromConfig } from './runtime.js';
@@ -123,13 +124,10 @@ export async function runPipelineBench(
   }
 }
 
-/** CPU of this process's main thread (user + system, µs) from /proc; null elsewhere. */
+/** CPU of this process's main thread (user + system, µs); null where there is no /proc. */
 function mainThreadCpuUs(): number | null {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+    return procCpuMs('self', process.pid) * 1000;
   } catch {
     return null;
   }

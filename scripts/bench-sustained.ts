@@ -21,6 +21,7 @@ import Database from 'better-sqlite3';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { spreadHosts } from '../protocols/emulator/fleet.js';
 import { httpLoad } from '../testing/http-load.js';
+import { procCpuMs } from '../testing/proc.js';
 import { percentile } from '../testing/stats.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -116,17 +117,6 @@ function parseMetrics(text: string): Scrape {
     else if (name.startsWith('rigtel_event_loop_delay_seconds')) loop[name] = value;
   }
   return { ages, counters, loop };
-}
-
-/** CPU of a process (all its threads), or of one thread with `tid` (the main thread's tid is the pid). */
-function procCpuMs(pid: number, tid?: number): number {
-  const stat = readFileSync(
-    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
-    'utf8',
-  );
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
 }
 
 function procHwmBytes(pid: number): number {

@@ -35,6 +35,7 @@ import { spreadHosts } from '../protocols/emulator/fleet.js';
 import { hangsAt, REALISTIC_LATENCY } from '../protocols/emulator/latency.js';
 import { driverFor } from '../protocols/registry.js';
 import type { Family } from '../protocols/sample.js';
+import { procCpuMs } from '../testing/proc.js';
 import { percentile } from '../testing/stats.js';
 
 export interface SweepOptions {
@@ -92,12 +93,8 @@ function spread(values: number[]) {
   };
 }
 
-/** CPU ms of this process's main thread (its task id is the pid), from /proc; 10 ms resolution. */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, CLK_TCK 100
-}
+/** CPU ms of this process's main thread (its task id is the pid). */
+const mainThreadCpuMs = () => procCpuMs('self', process.pid);
 
 function processCpuMs(): number {
   const c = process.cpuUsage();
