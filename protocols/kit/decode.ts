@@ -135,6 +135,7 @@ const NAN_INF = /^\s*[-+]?(nan|inf|infinity)\s*$/i;
 const QUOTED = 1;
 const OVERFLOW = 2;
 const DEEP = 4;
+const NESTED = 8;
 
 /** Cheap first look before the regex: "nan", " -inf", "Infinity"… are 3–10 characters and start so. */
 function maybeNanInf(v: string): boolean {
@@ -158,47 +159,43 @@ function replaceNonReadings(root: object): number {
   while (nodes.length > 0) {
     const node = nodes.pop() as Record<string, unknown> | unknown[];
     const depth = depths.pop()!;
+    // Arrays by index, objects by key: one loop each keeps V8's property access monomorphic.
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const v = node[i];
-        if (typeof v === 'string') {
-          if (maybeNanInf(v)) {
-            out |= QUOTED;
-            node[i] = null;
-          }
-        } else if (typeof v === 'number') {
-          if (!Number.isFinite(v)) {
-            out |= OVERFLOW;
-            node[i] = null;
-          }
-        } else if (v !== null && typeof v === 'object') {
+        const j = judge(v);
+        if (j === NESTED) {
           if (depth >= MAX_NESTING_DEPTH) return DEEP;
-          nodes.push(v);
+          nodes.push(v as object);
           depths.push(depth + 1);
+        } else if (j !== 0) {
+          out |= j;
+          node[i] = null;
         }
       }
     } else {
       for (const key in node) {
         const v = node[key];
-        if (typeof v === 'string') {
-          if (maybeNanInf(v)) {
-            out |= QUOTED;
-            node[key] = null;
-          }
-        } else if (typeof v === 'number') {
-          if (!Number.isFinite(v)) {
-            out |= OVERFLOW;
-            node[key] = null;
-          }
-        } else if (v !== null && typeof v === 'object') {
+        const j = judge(v);
+        if (j === NESTED) {
           if (depth >= MAX_NESTING_DEPTH) return DEEP;
-          nodes.push(v);
+          nodes.push(v as object);
           depths.push(depth + 1);
+        } else if (j !== 0) {
+          out |= j;
+          node[key] = null;
         }
       }
     }
   }
   return out;
+}
+
+/** One value: QUOTED or OVERFLOW (to be nulled), NESTED (an object or array to walk), else 0. */
+function judge(v: unknown): number {
+  if (typeof v === 'string') return maybeNanInf(v) ? QUOTED : 0;
+  if (typeof v === 'number') return Number.isFinite(v) ? 0 : OVERFLOW;
+  return v !== null && typeof v === 'object' ? NESTED : 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -310,14 +307,14 @@ function repairLeadingComma(text: string): string | null {
   return `{${text.slice(1)}`;
 }
 
+/** The combined regex per repair pattern (by source and flags: a literal is a new object each call), built once. */
+const OUTSIDE_STRINGS = new Map<string, RegExp>();
+
 /**
  * One regex pass that skips string literals and rewrites `pattern` matches between them. Much faster than
  * splitting into segments (the common `}{` repair runs on every poll of an old S9). An unterminated string at the
  * very end (a truncated reply) is not skipped; the truncation repair deals with that case.
  */
-/** The combined regex per repair pattern (by source and flags: a literal is a new object each call), built once. */
-const OUTSIDE_STRINGS = new Map<string, RegExp>();
-
 function replaceOutsideStrings(
   text: string,
   pattern: RegExp,
