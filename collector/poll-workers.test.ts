@@ -1,6 +1,7 @@
 // Polls in worker threads against emulated rigs on loopback, through the real drivers, scheduler, journal and
 // store: the same readings as polling on the main thread, deadlines still cut hung rigs, named errors survive
-// the thread boundary, and a killed worker costs only its polls in flight (recorded as errors) and is replaced.
+// the thread boundary, a killed worker costs only its polls in flight (recorded as errors) and is replaced, and
+// a rig is always polled by the same worker, so what one learned of its firmware is not learned again.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import { validateConfig } from '../config/load.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import { type EmulatedFleet, startEmulatedFleet } from '../protocols/emulator/fleet.js';
+import { startEmulatedRig } from '../protocols/emulator/server.js';
 import { driverFor } from '../protocols/registry.js';
 import type { Family } from '../protocols/sample.js';
 import { silentLogger } from './journal.js';
-import { PollWorkerPool } from './poll-workers.js';
+import { homeIndex, PollWorkerPool } from './poll-workers.js';
 import { type CollectorRuntime, startCollector, targetsFromConfig } from './runtime.js';
 
 const dirs: string[] = [];
@@ -100,6 +102,63 @@ describe('poll workers (emulated fleet)', () => {
     } finally {
       await p.close();
     }
+  });
+
+  it('every poll of a rig runs in the same worker: three workers open as many connections as one', async () => {
+    // Stock S19 firmware refuses joined commands; a worker learns that on its first poll of the rig (one
+    // connection more) and then asks single commands. Polls in a shuffled order, all rigs at once, so the
+    // least busy worker would differ from poll to poll.
+    const rigs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => startEmulatedRig({ personality: 'antminer-s19', seed: 100 + i })),
+    );
+    const connections = async (workers: number) => {
+      const p = await pool(workers);
+      const before = rigs.reduce((a, r) => a + r.stats().connections, 0);
+      try {
+        const driver = p.driverFor('antminer');
+        for (let round = 0; round < 4; round++) {
+          const order = rigs.map((_, i) => (i * (round + 1) + round) % rigs.length);
+          const readings = await Promise.all(
+            order.map((i) => {
+              const [host, port] = rigs[i]!.address.split(':') as [string, string];
+              const target = {
+                host,
+                port: Number(port),
+                family: 'antminer' as const,
+                connectTimeoutMs: 1000,
+                commandTimeoutMs: 2000,
+                maxReplyBytes: 1 << 20,
+              };
+              return driver.poll(target, new AbortController().signal);
+            }),
+          );
+          for (const r of readings) assert.notEqual(r.state, 'offline');
+        }
+      } finally {
+        await p.close();
+      }
+      return rigs.reduce((a, r) => a + r.stats().connections, 0) - before;
+    };
+    try {
+      const one = await connections(1);
+      const three = await connections(3);
+      assert.ok(one > 24, `more than one connection a poll: ${one}`);
+      assert.equal(three, one);
+    } finally {
+      await Promise.all(rigs.map((r) => r.close()));
+    }
+  });
+
+  it('rigs are spread evenly over the workers, odd and even addresses alike', () => {
+    for (const workers of [2, 3, 7]) {
+      const counts = new Array<number>(workers).fill(0);
+      for (let i = 1; i < 12_000; i += 2) counts[homeIndex(`10.0.${i >> 8}.${i & 255}:4028`, workers)]! += 1;
+      // Within 5 standard deviations of a uniform spread; every odd host on one worker fails by far.
+      const expected = 6000 / workers;
+      for (const c of counts)
+        assert.ok(Math.abs(c - expected) < 5 * Math.sqrt(expected), `${workers}: ${counts}`);
+    }
+    assert.equal(homeIndex('10.0.0.1:4028', 1), 0);
   });
 
   it('a hung rig is cut at the deadline and an oversize reply keeps its named error', async () => {
