@@ -9,7 +9,7 @@ import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
-import { addressKey, parseAddress } from './address.js';
+import { normalizeAddress, parseAddress } from './address.js';
 import { AlertEngine } from './alerts.js';
 import { type DirLock, lockDir } from './dir-lock.js';
 import { StorageErrors } from './errors.js';
@@ -74,7 +74,8 @@ export interface CollectorRuntime {
 export function targetsFromConfig(config: Config): RigTarget[] {
   return config.rigs.map((rig) => {
     const { host, port } = parseAddress(rig.address);
-    const address = addressKey({ host, port });
+    // The config's own string when it is the key already: every index and sample of the rig shares it.
+    const address = normalizeAddress(rig.address);
     return {
       name: rig.name ?? null,
       address,
