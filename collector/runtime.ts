@@ -251,7 +251,6 @@ export async function startCollector(
       ...(deps.meter ? { meter: deps.meter } : {}),
       ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
     });
-  const byAddress = new Map(targets.map((t) => [t.address, t]));
   const scheduler: Scheduler = new Scheduler(targets, pollOne, (s) => enqueue(s), {
     intervalMs: config.poll.interval_ms,
     concurrency: config.poll.concurrency,
@@ -310,7 +309,7 @@ export async function startCollector(
       return r;
     },
     async pollNow(address) {
-      const t = byAddress.get(address);
+      const t = scheduler.targetAt(address);
       if (!t || stopping) return null;
       const sample = await pollOne(t, scheduler.signal);
       enqueue(sample);
@@ -320,7 +319,6 @@ export async function startCollector(
     lastRound: () => scheduler.lastRound(),
     addTargets(more) {
       const added = scheduler.add(more);
-      for (const t of added) byAddress.set(t.address, t);
       fleet.add(added);
       if (added.length) log.info({ rigs: added.map((t) => t.address) }, 'polling rigs found by a rescan');
       return added;
