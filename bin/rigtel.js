@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Entry point. `npm ci` compiles the TypeScript into dist/ (the `prepare` script); while dist/ matches the sources
+#!/usr/bin/env -S node --max-semi-space-size=4
+// Entry point; the node flag on the first line sizes the main thread's young generation (cli/heap.ts).
+// `npm ci` compiles the TypeScript into dist/ (the `prepare` script); while dist/ matches the sources
 // (bin/stamp.js) it is loaded directly, so `rigtel --help` starts in a fraction of a second. Otherwise (a source
 // changed, or no build) the TypeScript runs through tsx, as in development.
 import { readFileSync } from 'node:fs';

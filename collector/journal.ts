@@ -12,7 +12,8 @@
  * (an fsync took 4 ms typically and up to 75 ms on this disk; inside the commit it was most of the collector's
  * event-loop stalls at 10,000 rigs): an append survives power loss once that fsync is done, a few milliseconds
  * after it returns (`pressure().unsynced_appends` says how many wait). `'off'` leaves the WAL to the page cache
- * (it reaches the disk at the next checkpoint). Checkpoints run in a worker thread (sinks/checkpointer.ts).
+ * (it reaches the disk at the next checkpoint). Checkpoints run in a worker thread (sinks/checkpointer.ts), or in
+ * the embedded store's writer thread when there is one (`checkpointedElsewhere`).
  *
  * Cost per sample (the journal is on the poll path of every sample): the last appended samples are also kept in
  * memory (`TAIL_ENTRIES`), so a sink that keeps up reads them back without a query or a JSON.parse; a sink that is
@@ -43,6 +44,11 @@ export interface JournalOptions {
   /** Free space on the journal's file system below which it warns and sheds acknowledged data (default 256 MiB). */
   diskLowBytes?: number;
   now?: () => number;
+  /**
+   * Another thread checkpoints this file (the embedded store's writer thread, `checkpointFiles`), so the journal
+   * starts no checkpoint worker of its own: a worker thread costs ~16 MB of RSS.
+   */
+  checkpointedElsewhere?: boolean;
 }
 
 export interface JournalPressure {
@@ -195,7 +201,7 @@ export class Journal {
       if (check !== 'ok') throw new Error(String(check));
       db.exec(SCHEMA);
       const journal = new Journal(file, db, opts);
-      journal.checkpointer = new Checkpointer(file, 1000);
+      if (!opts.checkpointedElsewhere) journal.checkpointer = new Checkpointer(file, 1000);
       return journal;
     } catch (err) {
       db.close();

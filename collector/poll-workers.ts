@@ -21,9 +21,9 @@ import type { FromWorker, JobResult, ToWorker, WireJob } from './poll-wire.js';
 /**
  * Each worker's young generation (MiB): V8's default (48: two 16 MB semi-spaces and their large-object space)
  * is sized for throughput and, once touched, stays resident. A poll's objects die within its poll (a few hundred
- * ms); docs/scaling.md has the measured RSS and CPU.
+ * ms), so 4 MB semi-spaces (the main thread's, cli/heap.ts) hold them; docs/scaling.md has the measured RSS and CPU.
  */
-const WORKER_YOUNG_MB = 24;
+const WORKER_YOUNG_MB = 12;
 
 /** `poll.workers` unset: one worker per core but one (the main thread keeps the last), at least one. */
 export function defaultPollWorkers(): number {

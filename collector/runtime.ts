@@ -129,9 +129,13 @@ export async function startCollector(
     await Journal.open(dir, { fsync: config.storage.journal_fsync, maxBytes: 1, log, now }).close();
     throw err;
   }
+  const storeWrites =
+    config.storage.store_writes === 'auto' ? (deps.storeWrites ?? 'inline') : config.storage.store_writes;
   let journal: Journal;
   try {
     journal = Journal.open(dir, {
+      // The store's writer thread checkpoints the journal too: one thread fewer.
+      checkpointedElsewhere: storeWrites === 'thread',
       fsync: config.storage.journal_fsync,
       maxBytes: Math.floor(config.storage.journal_max_mb * 1024 * 1024),
       diskLowBytes: Math.floor((config.storage.disk_low_mb ?? 256) * 1024 * 1024),
@@ -152,8 +156,8 @@ export async function startCollector(
       backoffMaxMs: config.poll.backoff_max_ms,
       log,
       now,
-      writer:
-        config.storage.store_writes === 'auto' ? (deps.storeWrites ?? 'inline') : config.storage.store_writes,
+      writer: storeWrites,
+      ...(storeWrites === 'thread' ? { checkpointFiles: [journal.file] } : {}),
     });
   } catch (err) {
     await journal.close();

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { YOUNG_GENERATION_FLAG } from '../cli/heap.js';
 import { spawnEmulatorProcess } from '../protocols/emulator/child.js';
 import { spreadHosts } from '../protocols/emulator/fleet.js';
 import { httpLoad } from '../testing/http-load.js';
@@ -169,7 +170,9 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
   // BENCH_PROFILE_DIR=<dir>: write a CPU profile of the collector there (node --cpu-prof).
   const prof = process.env.BENCH_PROFILE_DIR;
   // BENCH_NODE_ARGS="--flag …": extra node flags for the collector (e.g. a heap snapshot signal, V8 tuning).
+  // The flags every launcher of `rigtel run` passes (the bin's shebang, npm start, the Docker entrypoint).
   const nodeArgs = [
+    YOUNG_GENERATION_FLAG,
     ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []),
     ...(process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
   ];

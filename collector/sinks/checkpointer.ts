@@ -5,7 +5,9 @@
  * PASSIVE checkpoint every `everyMs` (it never blocks the writer; the WAL is reused once a checkpoint completed).
  *
  * One worker serves every database of the process (the journal and the embedded store): a Node worker thread
- * costs ~9 MB of RSS (its own V8 isolate and heap), and a checkpoint a second needs no thread of its own.
+ * costs ~9–16 MB of RSS (its own V8 isolate and heap), and a checkpoint a second needs no thread of its own.
+ * When the store writes on its own thread (`rigtel run`), that thread checkpoints the journal too
+ * (wal-checkpoints.ts) and this worker is not started.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';

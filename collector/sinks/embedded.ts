@@ -72,6 +72,11 @@ export interface EmbeddedStoreOptions {
    * thread, where a checkpoint's fsync delays only the thread's own next write, and a worker would cost memory.
    */
   checkpointInline?: boolean;
+  /**
+   * With `writer: 'thread'`: other WAL databases of the process (the journal) whose checkpoints the writer thread
+   * runs every second on connections of its own, so the process needs no checkpoint worker.
+   */
+  checkpointFiles?: readonly string[];
 }
 
 export interface PruneStats {

@@ -1,7 +1,8 @@
 /**
  * The embedded store's writer thread (see store-writer.ts): the same `EmbeddedStore`, inline, on its own
  * connection. It also owns the store's background work: retention pruning, and checkpoints (inside its own
- * commits). Requests are handled one at a time, in the order they were posted.
+ * commits), and the checkpoints of the other databases it is given (`checkpointFiles`: the journal's). Requests
+ * are handled one at a time, in the order they were posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../../lib/errors.js';
@@ -9,6 +10,7 @@ import type { Logger } from '../../lib/log.js';
 import { type Binding, bindingWriter } from '../identity.js';
 import { EmbeddedStore } from './embedded.js';
 import type { FromWriter, ToWriter, WriterOptions } from './store-writer.js';
+import { checkpointEvery } from './wal-checkpoints.js';
 
 const port = parentPort!;
 const { dir, opts } = workerData as { dir: string; opts: WriterOptions };
@@ -27,6 +29,7 @@ const log: Logger = {
 // The main thread opened (checked, migrated) the file already.
 const store = EmbeddedStore.open(dir, { ...opts, log, verified: true, checkpointInline: true });
 await store.open();
+const otherCheckpoints = checkpointEvery(opts.checkpointFiles ?? [], 1000, log);
 const writeBindings = bindingWriter(store.db);
 /** Bindings a failing disk refused: written with the next ones, or at close. */
 let unwritten: Binding[] = [];
@@ -78,6 +81,7 @@ async function handle(m: ToWriter): Promise<void> {
       return;
     case 'close':
       flushBindings([]);
+      otherCheckpoints.stop();
       await store.close();
       send({ type: 'done', id: m.id, added: 0, prune: store.pruneStats });
       port.close();

@@ -1,10 +1,11 @@
 /**
  * The embedded store with `writer: 'thread'`: samples, skipped polls and identity bindings are written by the
  * writer thread's own connection, the main thread's connection only reads them, and a writer thread that dies
- * fails the write in flight (the fan-out retries it) and is started again by the next one.
+ * fails the write in flight (the fan-out retries it) and is started again by the next one. The thread also
+ * checkpoints the journal, which then starts no checkpoint worker.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import type { RtError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { emptyReading } from '../../protocols/sample.js';
 import { IdentityMap } from '../identity.js';
+import { Journal } from '../journal.js';
 import { toSample } from '../poll.js';
 import { EmbeddedStore, type EmbeddedStoreOptions } from './embedded.js';
 import type { JournalEntry } from './sink.js';
@@ -165,6 +167,31 @@ describe('embedded store writes on the writer thread', () => {
       assert.equal(n.n, 3);
     } finally {
       await store.close();
+    }
+  });
+
+  it('checkpoints the journal it is given, which starts no checkpoint worker of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-writer-'));
+    dirs.push(dir);
+    const journal = Journal.open(dir, { fsync: 'off', maxBytes: 1e9, checkpointedElsewhere: true });
+    const dbBytes = () => statSync(journal.file).size;
+    let store: EmbeddedStore | null = null;
+    try {
+      for (let i = 0; i < 20; i++)
+        journal.append(Array.from({ length: 100 }, (_, k) => entry(`rig-${k}`, T0 + i * INTERVAL).sample));
+      const before = dbBytes();
+      // Nobody checkpoints yet: every append stays in the WAL, the database file keeps its size.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(dbBytes(), before);
+      store = EmbeddedStore.open(dir, { ...OPTS, writer: 'thread', checkpointFiles: [journal.file] });
+      await store.open();
+      const deadline = Date.now() + 5000;
+      while (dbBytes() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // The thread's checkpoint copied the WAL's pages (~2,000 samples) into the file.
+      assert.ok(dbBytes() > before + 100_000, `${before} → ${dbBytes()}`);
+    } finally {
+      await store?.close();
+      await journal.close();
     }
   });
 });
