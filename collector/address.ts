@@ -14,7 +14,9 @@ export interface Address {
 export const DEFAULT_MINER_PORT = 4028;
 
 export function addressKey(a: Address): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  // Joined, not concatenated: V8 keeps a concatenation of 13 characters or more as a rope of its parts (two
+  // rope nodes and the host, ~100 bytes), and every target, sample and index holds the key for the collector's life.
+  return [a.host.includes(':') ? `[${a.host}]` : a.host, a.port].join(':');
 }
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port` → Address (port `defaultPort` when absent). */
@@ -24,5 +26,7 @@ export function parseAddress(text: string, defaultPort = DEFAULT_MINER_PORT): Ad
 
 /** The key of an address written in any of the accepted forms. */
 export function normalizeAddress(text: string, defaultPort = DEFAULT_MINER_PORT): string {
-  return addressKey(parseAddress(text, defaultPort));
+  const key = addressKey(parseAddress(text, defaultPort));
+  // The text itself when it is the key already: indexes built from the config keep no second copy of it.
+  return key === text ? text : key;
 }

@@ -300,4 +300,31 @@ describe('AlertEngine', () => {
     assert.match(ev[0]!.alert.message, /^c1-r01-s19pro does not answer/);
     assert.equal(engine.active()[0]!.name, 'c1-r01-s19pro');
   });
+
+  test('the same rig id at two sites has two states, and forgetting one leaves the other', () => {
+    const engine = new AlertEngine(cfg());
+    for (let i = 1; i <= 3; i++) {
+      engine.observe(offlineSample('r1', at(i), 'east'));
+      engine.observe(offlineSample('r1', at(i), 'west'));
+    }
+    assert.deepEqual(
+      engine
+        .active()
+        .map((a) => a.id)
+        .sort(),
+      ['east/r1/rig_offline', 'west/r1/rig_offline'],
+    );
+    engine.forget('east', 'r1');
+    assert.deepEqual(
+      engine.active().map((a) => a.id),
+      ['west/r1/rig_offline'],
+    );
+    // Forgotten, east's r1 starts afresh: an older sample is no longer "out of order" for it.
+    assert.equal(engine.observe(offlineSample('r1', at(0), 'east')).length, 0);
+    assert.equal(engine.observe(offlineSample('r1', at(3), 'west')).length, 0);
+    assert.deepEqual(
+      engine.active().map((a) => a.id),
+      ['west/r1/rig_offline'],
+    );
+  });
 });

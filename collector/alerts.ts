@@ -136,7 +136,8 @@ export class AlertEngine implements AlertFeed {
   readonly #cfg: AlertsConfig;
   readonly #listeners = new Set<(event: AlertEvent) => void>();
   readonly #now: () => number;
-  readonly #rigs = new Map<string, RigMemory>();
+  /** Site → rig id → memory: keyed by the strings samples already hold (a `site\0id` key was ~75 bytes a rig). */
+  readonly #rigs = new Map<string, Map<string, RigMemory>>();
 
   readonly #lookup: (model: string) => ModelSpec | null;
   readonly #describe: DescribeRig;
@@ -178,8 +179,12 @@ export class AlertEngine implements AlertFeed {
   /** Feed one sample; returns the alerts raised or cleared by it. Older-or-equal samples of a rig are ignored. */
   observe(sample: Sample): AlertEvent[] {
     if (!this.#cfg.enabled) return [];
-    const key = `${sample.site}\u0000${sample.rig_id}`;
-    let rig = this.#rigs.get(key);
+    let site = this.#rigs.get(sample.site);
+    if (!site) {
+      site = new Map();
+      this.#rigs.set(sample.site, site);
+    }
+    let rig = site.get(sample.rig_id);
     const t = Number.isFinite(sample.at_ms) ? sample.at_ms : this.#now();
     if (!rig) {
       rig = {
@@ -190,7 +195,7 @@ export class AlertEngine implements AlertFeed {
         powerSource: null,
         powerCandidate: null,
       };
-      this.#rigs.set(key, rig);
+      site.set(sample.rig_id, rig);
     }
     // A replayed or out-of-order sample must not move the state machine backwards or raise twice.
     if (t <= rig.lastAt) return [];
@@ -275,14 +280,17 @@ export class AlertEngine implements AlertFeed {
   /** Alerts currently raised, oldest first. */
   active(): Alert[] {
     const out: Alert[] = [...this.#external.values()];
-    for (const rig of this.#rigs.values())
-      for (const r of rig.rules?.values() ?? []) if (r.active) out.push(r.active);
+    for (const site of this.#rigs.values())
+      for (const rig of site.values())
+        for (const r of rig.rules?.values() ?? []) if (r.active) out.push(r.active);
     return out.sort((a, b) => a.raised_ms - b.raised_ms || a.id.localeCompare(b.id));
   }
 
   /** Forget a rig removed from the configuration (its active alerts go without a cleared event). */
   forget(site: string, rigId: string): void {
-    this.#rigs.delete(`${site}\u0000${rigId}`);
+    const rigs = this.#rigs.get(site);
+    rigs?.delete(rigId);
+    if (rigs?.size === 0) this.#rigs.delete(site);
   }
 
   #isActive(rig: RigMemory, kind: AlertKind): boolean {

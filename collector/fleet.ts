@@ -3,10 +3,11 @@
  * rig shows `current: null` (its last values are history, docs/ARCHITECTURE.md "Units, nulls and sources").
  * A sample's raw reply is held deflated beside it and inflated when a reader of `get()` reads `current.raw` (a
  * `list()` of 10,000 rigs leaves it out: copying the partial rigs' samples to carry it made every list 10–30 ms
- * dearer), and its strings share the copies of the rig's previous sample (collector/live-memory.ts).
+ * dearer), its strings share the copies of the rig's previous sample, and its boards, pools and fans are held in
+ * objects of their exact shape (collector/live-memory.ts).
  */
 import type { Sample } from '../protocols/sample.js';
-import { packRaw, shareStrings, withPackedRaw } from './live-memory.js';
+import { compactReadings, packRaw, shareStrings, withPackedRaw } from './live-memory.js';
 import type { RigTarget } from './poll.js';
 import type { FleetView, RigStatus } from './views.js';
 
@@ -103,6 +104,7 @@ export class Fleet implements FleetView {
     }
     this.byId.set(sample.rig_id, e);
     shareStrings(sample, sample.poll.ok ? st.current : null);
+    compactReadings(sample);
     e.withRaw = null;
     st.last_poll_ms = sample.at_ms;
     st.state = sample.state;

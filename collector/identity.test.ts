@@ -76,4 +76,38 @@ describe('rig identity', () => {
     );
     db.close();
   });
+
+  it('forgets every old address of an asset once its MAC shows it elsewhere, in memory and after a restart', () => {
+    const db = new Database(':memory:');
+    let m = new IdentityMap(db);
+    // A named rig without a MAC polled at two addresses in turn: both lead to it.
+    assert.equal(m.resolve({ name: 'r7', address: '10.0.2.1:4028' }, null, 1), 'r7');
+    assert.equal(m.resolve({ name: 'r7', address: '10.0.2.2:4028' }, null, 2), 'r7');
+    assert.equal(m.lookup('addr:10.0.2.1:4028'), 'r7');
+    assert.equal(m.lookup('addr:10.0.2.2:4028'), 'r7');
+    // Its MAC appears at a third address: neither old address is its any more.
+    assert.equal(m.resolve({ name: 'r7', address: '10.0.2.3:4028' }, 'aa:bb:cc:00:07:07', 3), 'r7');
+    assert.equal(m.lookup('addr:10.0.2.1:4028'), undefined);
+    assert.equal(m.lookup('addr:10.0.2.2:4028'), undefined);
+    assert.equal(m.lookup('addr:10.0.2.3:4028'), 'r7');
+    assert.equal(m.lookup('mac:aa:bb:cc:00:07:07'), 'r7');
+    assert.equal(m.lookup('name:r7'), 'r7');
+    assert.equal(m.resolve({ name: null, address: '10.0.2.1:4028' }, null, 4), '10.0.2.1:4028');
+    // Read back from the database: the same mapping, and the asset moving again forgets the last address.
+    m.flush();
+    m = new IdentityMap(db);
+    assert.equal(m.lookup('addr:10.0.2.2:4028'), undefined);
+    assert.equal(m.lookup('addr:10.0.2.3:4028'), 'r7');
+    assert.equal(m.lookup('addr:10.0.2.1:4028'), '10.0.2.1:4028');
+    assert.equal(m.resolve({ name: 'r7', address: '10.0.2.4:4028' }, 'aa:bb:cc:00:07:07', 5), 'r7');
+    assert.equal(m.lookup('addr:10.0.2.3:4028'), undefined);
+    assert.equal(m.resolve({ name: null, address: '10.0.2.3:4028' }, null, 6), '10.0.2.3:4028');
+    m.flush();
+    const rows = db.prepare("SELECT alias FROM rig_aliases WHERE rig_id = 'r7' ORDER BY alias").all();
+    assert.deepEqual(
+      rows.map((r) => (r as { alias: string }).alias),
+      ['addr:10.0.2.4:4028', 'mac:aa:bb:cc:00:07:07', 'name:r7'],
+    );
+    db.close();
+  });
 });

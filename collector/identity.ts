@@ -42,9 +42,20 @@ export interface RigIdResolver {
   resolve(key: IdentityKey, mac: string | null, atMs: number): string;
 }
 
+/** What an alias names: `mac:…`, `name:…` or `addr:…` in the `rig_aliases` table. */
+type AliasKind = 'mac' | 'name' | 'addr';
+
 /** In-memory resolver with the same sticky rules (tests, or when no store is configured). */
 export class IdentityMap implements RigIdResolver {
-  private readonly aliases = new Map<string, string>();
+  /**
+   * Alias → id, a map per kind keyed by the bare MAC, name or address: the strings the targets already hold, so a
+   * poll looks its rig up without building `addr:…` keys (20,000 keys of their own at 10,000 rigs).
+   */
+  private readonly aliases: Record<AliasKind, Map<string, string>> = {
+    mac: new Map(),
+    name: new Map(),
+    addr: new Map(),
+  };
   private readonly macOf = new Map<string, string>();
   private readonly db: Database.Database | null;
   private readonly write: ((batch: Binding[]) => void) | null = null;
@@ -57,20 +68,33 @@ export class IdentityMap implements RigIdResolver {
     this.db = db;
     if (db) {
       db.exec(IDENTITY_SCHEMA);
-      for (const r of db.prepare('SELECT alias, rig_id FROM rig_aliases').all() as {
-        alias: string;
-        rig_id: string;
-      }[]) {
-        this.aliases.set(r.alias, r.rig_id);
-        if (r.alias.startsWith('addr:')) this.addrAliasesOf(r.rig_id).add(r.alias);
+      // An id is in several rows: one copy of it.
+      const ids = new Map<string, string>();
+      const one = (id: string) => {
+        const held = ids.get(id);
+        if (held !== undefined) return held;
+        ids.set(id, id);
+        return id;
+      };
+      // The kind and value split by SQLite: a slice of the alias in JS would keep the whole alias alive.
+      for (const r of db
+        .prepare(
+          "SELECT substr(alias, 1, instr(alias, ':') - 1) AS kind, substr(alias, instr(alias, ':') + 1) AS value, rig_id FROM rig_aliases",
+        )
+        .all() as { kind: string; value: string; rig_id: string }[]) {
+        if (!isAliasKind(r.kind)) continue;
+        const id = one(r.rig_id);
+        this.aliases[r.kind].set(r.value, id);
+        if (r.kind === 'addr') this.addAddrAlias(id, r.value);
       }
       for (const r of db.prepare('SELECT rig_id, mac FROM rig_ids').all() as {
         rig_id: string;
         mac: string | null;
       }[]) {
+        const id = one(r.rig_id);
         // Known ids skip the write on their next healthy poll (a restart with 10,000 rigs wrote 10,000 times).
-        this.knownIds.add(r.rig_id);
-        if (r.mac !== null) this.macOf.set(r.rig_id, r.mac);
+        this.knownIds.add(id);
+        if (r.mac !== null) this.macOf.set(id, r.mac);
       }
       this.write = write ?? bindingWriter(db);
     }
@@ -78,9 +102,9 @@ export class IdentityMap implements RigIdResolver {
 
   resolve(key: IdentityKey, rawMac: string | null, atMs: number): string {
     const mac = normalizeMac(rawMac);
-    const byMac = mac ? this.aliases.get(`mac:${mac}`) : undefined;
-    const byName = key.name ? this.aliases.get(`name:${key.name}`) : undefined;
-    let byAddr = this.aliases.get(`addr:${key.address}`);
+    const byMac = mac ? this.aliases.mac.get(mac) : undefined;
+    const byName = key.name ? this.aliases.name.get(key.name) : undefined;
+    let byAddr = this.aliases.addr.get(key.address);
     // An address is only a weak hint: if the id it led to belongs to another MAC, DHCP gave the address to
     // a different asset.
     if (byAddr && mac && this.macOf.has(byAddr) && this.macOf.get(byAddr) !== mac) byAddr = undefined;
@@ -96,42 +120,56 @@ export class IdentityMap implements RigIdResolver {
 
   /** The id an alias currently maps to (`mac:…`, `name:…`, `addr:…`). */
   lookup(alias: string): string | undefined {
-    return this.aliases.get(alias);
+    const colon = alias.indexOf(':');
+    const kind = alias.slice(0, colon);
+    return colon > 0 && isAliasKind(kind) ? this.aliases[kind].get(alias.slice(colon + 1)) : undefined;
   }
 
   private bind(id: string, key: IdentityKey, mac: string | null, atMs: number): void {
-    // Hot path (every healthy poll): nothing changed, so no arrays, closures or writes.
-    if (
-      this.knownIds.has(id) &&
-      (mac === null || this.macOf.has(id)) &&
-      this.aliases.get(`addr:${key.address}`) === id &&
-      (!key.name || this.aliases.get(`name:${key.name}`) === id) &&
-      (mac === null || this.aliases.get(`mac:${mac}`) === id)
-    )
-      return;
-    const wanted: string[] = [`addr:${key.address}`];
-    if (key.name) wanted.push(`name:${key.name}`);
-    if (mac) wanted.push(`mac:${mac}`);
-    const changed = wanted.filter((a) => this.aliases.get(a) !== id);
+    const { addr, name, mac: macs } = this.aliases;
+    const addrBound = addr.get(key.address) === id;
+    const nameBound = !key.name || name.get(key.name) === id;
+    const macBound = mac === null || macs.get(mac) === id;
     const newMac = mac !== null && !this.macOf.has(id);
-    if (changed.length === 0 && !newMac && this.knownIds.has(id)) return;
-    for (const a of changed) this.aliases.set(a, id);
+    // Hot path (every healthy poll): nothing changed, so no arrays, closures or writes.
+    if (addrBound && nameBound && macBound && !newMac && this.knownIds.has(id)) return;
+    const changed: string[] = [];
+    if (!addrBound) {
+      addr.set(key.address, id);
+      changed.push(`addr:${key.address}`);
+    }
+    if (!nameBound) {
+      name.set(key.name!, id);
+      changed.push(`name:${key.name}`);
+    }
+    if (!macBound) {
+      macs.set(mac!, id);
+      changed.push(`mac:${mac}`);
+    }
     // A MAC-identified asset seen at a new address is no longer at its old one: forget the old address, so a
     // failed poll there is not booked to this asset (it is up elsewhere).
     const stale: string[] = [];
-    if (mac && changed.includes(`addr:${key.address}`)) {
+    if (mac && !addrBound) {
       // Only this id's own address aliases (indexed below): a scan of every alias per new rig is O(n²) at start-up.
-      for (const alias of this.addrAliasesOf(id)) {
-        if (alias !== `addr:${key.address}` && this.aliases.get(alias) === id) stale.push(alias);
+      for (const a of this.addrAliasesOf(id)) {
+        if (a !== key.address && addr.get(a) === id) stale.push(a);
       }
-      for (const a of stale) this.aliases.delete(a);
+      for (const a of stale) {
+        addr.delete(a);
+        this.removeAddrAlias(id, a);
+      }
     }
-    for (const a of changed) if (a.startsWith('addr:')) this.addrAliasesOf(id).add(a);
-    for (const a of stale) this.addrAliasesOf(id).delete(a);
+    if (!addrBound) this.addAddrAlias(id, key.address);
     if (newMac) this.macOf.set(id, mac);
     this.knownIds.add(id);
     if (this.write) {
-      this.pending.push({ id, changed, stale, mac: newMac ? mac : (this.macOf.get(id) ?? null), atMs });
+      this.pending.push({
+        id,
+        changed,
+        stale: stale.map((a) => `addr:${a}`),
+        mac: newMac ? mac : (this.macOf.get(id) ?? null),
+        atMs,
+      });
       // One transaction for every binding of this turn of the event loop: a first sweep of 10,000 rigs made
       // 10,000 commits on the main thread.
       if (!this.flushQueued) {
@@ -159,17 +197,34 @@ export class IdentityMap implements RigIdResolver {
   private flushQueued = false;
 
   private readonly knownIds = new Set<string>();
-  /** Address aliases that were bound to each id (may include some rebound since: check `aliases`). */
-  private readonly addrAliases = new Map<string, Set<string>>();
+  /**
+   * Addresses that were bound to each id (may include some rebound since: check `aliases.addr`): the address
+   * itself while there is one (nearly every id), a set when there are more (a Set per rig was ~200 bytes).
+   */
+  private readonly addrAliases = new Map<string, string | Set<string>>();
 
-  private addrAliasesOf(id: string): Set<string> {
-    let set = this.addrAliases.get(id);
-    if (!set) {
-      set = new Set();
-      this.addrAliases.set(id, set);
-    }
-    return set;
+  private addrAliasesOf(id: string): Iterable<string> {
+    const held = this.addrAliases.get(id);
+    return held === undefined ? [] : typeof held === 'string' ? [held] : held;
   }
+
+  private addAddrAlias(id: string, address: string): void {
+    const held = this.addrAliases.get(id);
+    if (held === undefined) this.addrAliases.set(id, address);
+    else if (typeof held !== 'string') held.add(address);
+    else if (held !== address) this.addrAliases.set(id, new Set([held, address]));
+  }
+
+  private removeAddrAlias(id: string, address: string): void {
+    const held = this.addrAliases.get(id);
+    if (held === address) this.addrAliases.delete(id);
+    else if (typeof held !== 'string' && held?.delete(address) && held.size === 1)
+      this.addrAliases.set(id, held.values().next().value!);
+  }
+}
+
+function isAliasKind(kind: string): kind is AliasKind {
+  return kind === 'mac' || kind === 'name' || kind === 'addr';
 }
 
 /** One id's new aliases, aliases it lost and its MAC, as written to `rig_aliases` and `rig_ids`. */

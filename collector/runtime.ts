@@ -9,7 +9,7 @@ import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { MinerDriver } from '../protocols/driver.js';
 import type { Family, MinerReading, Sample } from '../protocols/sample.js';
-import { addressKey, parseAddress } from './address.js';
+import { normalizeAddress, parseAddress } from './address.js';
 import { AlertEngine } from './alerts.js';
 import { type DirLock, lockDir } from './dir-lock.js';
 import { StorageErrors } from './errors.js';
@@ -74,7 +74,8 @@ export interface CollectorRuntime {
 export function targetsFromConfig(config: Config): RigTarget[] {
   return config.rigs.map((rig) => {
     const { host, port } = parseAddress(rig.address);
-    const address = addressKey({ host, port });
+    // The config's own string when it is the key already: every index and sample of the rig shares it.
+    const address = normalizeAddress(rig.address);
     return {
       name: rig.name ?? null,
       address,
@@ -254,7 +255,6 @@ export async function startCollector(
       ...(deps.meter ? { meter: deps.meter } : {}),
       ...(deps.estimatePowerW ? { estimatePowerW: deps.estimatePowerW } : {}),
     });
-  const byAddress = new Map(targets.map((t) => [t.address, t]));
   const scheduler: Scheduler = new Scheduler(targets, pollOne, (s) => enqueue(s), {
     intervalMs: config.poll.interval_ms,
     concurrency: config.poll.concurrency,
@@ -313,7 +313,7 @@ export async function startCollector(
       return r;
     },
     async pollNow(address) {
-      const t = byAddress.get(address);
+      const t = scheduler.targetAt(address);
       if (!t || stopping) return null;
       const sample = await pollOne(t, scheduler.signal);
       enqueue(sample);
@@ -323,7 +323,6 @@ export async function startCollector(
     lastRound: () => scheduler.lastRound(),
     addTargets(more) {
       const added = scheduler.add(more);
-      for (const t of added) byAddress.set(t.address, t);
       fleet.add(added);
       if (added.length) log.info({ rigs: added.map((t) => t.address) }, 'polling rigs found by a rescan');
       return added;

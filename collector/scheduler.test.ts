@@ -249,4 +249,29 @@ describe('scheduler', () => {
     assert.equal(order.length, 8, 'every rig polled');
     await s.stop();
   });
+
+  it('polls an address once: a second target at a known address is not added, and is not the one polled there', () => {
+    const first = target(7001, 'first');
+    const second = target(7001, 'second');
+    const s = new Scheduler(
+      [first],
+      async () => null as never,
+      () => {},
+      {
+        intervalMs: 60_000,
+        concurrency: 2,
+        backoffMaxMs: 60_000,
+      },
+    );
+    assert.deepEqual(
+      s.add([second, target(7002)]).map((t) => t.address),
+      ['127.0.0.1:7002'],
+    );
+    assert.equal(s.size(), 2);
+    assert.equal(s.targetAt('127.0.0.1:7001'), first);
+    assert.equal(s.targetAt('127.0.0.1:7003'), undefined);
+    assert.ok(s.stateOf(first));
+    assert.equal(s.stateOf(second), undefined);
+    assert.equal(s.nextPollMs(second), null);
+  });
 });

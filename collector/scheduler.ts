@@ -114,8 +114,8 @@ const TICK_MS = 10;
 export class Scheduler {
   /** Sorted by phase: the timer walks them in order, one cycle per interval. */
   private slots: Slot[] = [];
-  private readonly byTarget = new Map<RigTarget, Slot>();
-  private readonly addresses = new Set<string>();
+  /** One slot per address (a target whose address is polled already is not added). */
+  private readonly byAddress = new Map<string, Slot>();
   private readonly poll: PollFn;
   private readonly onSample: (s: Sample, t: RigTarget) => void;
   private readonly opts: Required<Omit<SchedulerOptions, 'log' | 'onSkip'>> & {
@@ -182,8 +182,7 @@ export class Scheduler {
     const added: RigTarget[] = [];
     const fresh: Slot[] = [];
     for (const t of targets) {
-      if (this.addresses.has(t.address)) continue;
-      this.addresses.add(t.address);
+      if (this.byAddress.has(t.address)) continue;
       added.push(t);
       const slot: Slot = {
         target: t,
@@ -197,7 +196,7 @@ export class Scheduler {
         queued: false,
         lane: null,
       };
-      this.byTarget.set(t, slot);
+      this.byAddress.set(t.address, slot);
       fresh.push(slot);
     }
     if (fresh.length > 0) this.insertInPhaseOrder(fresh);
@@ -463,8 +462,19 @@ export class Scheduler {
     return this.last ? { ...this.last } : null;
   }
 
+  /** The target polled at this address, if any. */
+  targetAt(address: string): RigTarget | undefined {
+    return this.byAddress.get(address)?.target;
+  }
+
+  /** The slot of this target (not of another target at its address). */
+  private slotOf(t: RigTarget): Slot | undefined {
+    const slot = this.byAddress.get(t.address);
+    return slot?.target === t ? slot : undefined;
+  }
+
   stateOf(t: RigTarget): TargetState | undefined {
-    const slot = this.byTarget.get(t);
+    const slot = this.slotOf(t);
     if (!slot) return undefined;
     const { target: _t, queued: _q, lane: _l, ...st } = slot;
     return st;
@@ -472,7 +482,7 @@ export class Scheduler {
 
   /** When this target will next be polled (collector clock), null if not scheduled. */
   nextPollMs(t: RigTarget): number | null {
-    const slot = this.byTarget.get(t);
+    const slot = this.slotOf(t);
     if (!slot || this.stopped || this.startedAt === null) return null;
     if (slot.owed_ms !== null) return slot.owed_ms;
     const { intervalMs } = this.opts;
