@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { IdentityMap } from '../collector/identity.js';
 import { MarketStore } from '../collector/market/store.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
 import { makeSample } from '../testing/sample-factory.js';
@@ -164,5 +165,65 @@ describe('rigtel economics and rigtel market import', () => {
     const io = captureIo();
     assert.equal(await main(['economics', '--group', 'planet', '--config', cfg], io), 2);
     assert.equal(await main(['market', 'export'], captureIo()), 2);
+  });
+});
+
+describe('rigtel economics --group rack', () => {
+  test('finds each configured rig’s id (its MAC) through the identity aliases the collector stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-econ-rack-'));
+    try {
+      const cfg = join(dir, 'rigtel.yaml');
+      writeFileSync(
+        cfg,
+        [
+          `storage:\n  dir: ${dir}`,
+          'poll:\n  interval_ms: 300000\n  poll_deadline_ms: 20000',
+          'rigs:',
+          '  - { name: n1, address: 10.0.0.1, tags: { rack: B07 } }',
+          // Unnamed and configured without a port: known by its address, 10.0.0.2:4028.
+          '  - { address: 10.0.0.2, tags: { rack: B08 } }',
+          '  - { name: n3, address: 10.0.0.3, tags: { owner: x } }',
+          '',
+        ].join('\n'),
+      );
+      const store = EmbeddedStore.open(dir, {
+        rawRetentionHours: 24 * 400,
+        rollupRetentionDays: 3650,
+        intervalMs: 300_000,
+        backoffMaxMs: 300_000,
+      });
+      // What the collector does on a first poll: each rig reports a MAC, which becomes its id.
+      const identity = new IdentityMap(store.db);
+      const ids = [
+        identity.resolve({ name: 'n1', address: '10.0.0.1:4028' }, 'AA-BB-CC-00-00-01', T0),
+        identity.resolve({ name: null, address: '10.0.0.2:4028' }, 'AA-BB-CC-00-00-02', T0),
+        identity.resolve({ name: 'n3', address: '10.0.0.3:4028' }, 'AA-BB-CC-00-00-03', T0),
+      ];
+      assert.deepEqual(ids, ['aa:bb:cc:00:00:01', 'aa:bb:cc:00:00:02', 'aa:bb:cc:00:00:03']);
+      await new Promise((r) => setImmediate(r)); // bindings are written once per event-loop turn
+      let seq = 0;
+      for (let t = T0; t < T0 + 24 * H; t += 300_000)
+        store.writeSync(
+          ids.map((id) => ({
+            seq: ++seq,
+            sample: makeSample(id, t, { hashrate_hs: 100e12, power_w: 3000, state: 'mining' }),
+          })),
+        );
+      await store.close();
+      const io = captureIo();
+      const args = ['economics', '--from', '2026-01-14T00:00:00Z', '--to', '2026-01-15T00:00:00Z'];
+      assert.equal(await main([...args, '--group', 'rack', '--json', '--config', cfg], io), 0, io.stderr);
+      const report = JSON.parse(io.stdout);
+      assert.deepEqual(
+        report.groups.map((g: { key: string; rigs: number }) => [g.key, g.rigs]),
+        [
+          ['B07', 1],
+          ['B08', 1],
+          ['unknown', 1],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

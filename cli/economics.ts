@@ -3,8 +3,10 @@
  * needed), as a table, JSON or CSV. `rigtel market import FILE`: record market values from a file.
  */
 import { readFileSync } from 'node:fs';
+import { normalizeAddress } from '../collector/address.js';
 import { economicsReport, type Figures, type Group } from '../collector/economics/report.js';
-import { economicsSettings } from '../collector/economics/wiring.js';
+import { configuredRack, economicsSettings } from '../collector/economics/wiring.js';
+import { IdentityMap } from '../collector/identity.js';
 import { parseMarketImport } from '../collector/market/import.js';
 import { MarketStore } from '../collector/market/store.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
@@ -120,13 +122,26 @@ export async function economicsCommand(argv: readonly string[], io: Io): Promise
   });
   const market = MarketStore.open(config.storage.dir);
   try {
-    const rackByName = new Map(config.rigs.map((r) => [r.name ?? r.address, r.tags['rack'] ?? null]));
+    // A rig's id is mostly its MAC, not its configured name or address: the identity aliases the collector
+    // stored say which id each configured rig has had.
+    const identity = new IdentityMap(store.db, () => {});
+    const rackById = new Map<string, string>();
+    for (const r of config.rigs) {
+      const rack = configuredRack(r);
+      if (rack === undefined) continue;
+      const address = normalizeAddress(r.address);
+      const id =
+        (r.name ? identity.lookup(`name:${r.name}`) : identity.lookup(`addr:${address}`)) ??
+        r.name ??
+        address;
+      rackById.set(id, rack);
+    }
     const report = economicsReport({
       rollups: store,
       market,
       settings: economicsSettings(config, config.poll.interval_ms),
       // Offline: the model each rig reported in its last stored sample of the period.
-      meta: (rigId) => ({ model: store.modelBefore(rigId, to), rack: rackByName.get(rigId) ?? null }),
+      meta: (rigId) => ({ model: store.modelBefore(rigId, to), rack: rackById.get(rigId) ?? null }),
       fromMs: from,
       toMs: to,
       group: group as Group,

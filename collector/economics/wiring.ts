@@ -2,7 +2,8 @@
  * Economics from config: the settings the report reads, the market service with its providers, and what the
  * API needs (the store's rollups, rig model and rack).
  */
-import type { Config } from '../../config/schema.js';
+import type { Config, RigConfig } from '../../config/schema.js';
+import { normalizeAddress } from '../address.js';
 import type { Logger } from '../journal.js';
 import {
   bitcoindProvider,
@@ -85,13 +86,27 @@ export function marketFromConfig(
   });
 }
 
-/** Rig model from its latest sample, rack from the configured rig's `rack` tag. */
+/**
+ * The rack a configured rig is grouped under in economics: its `rack` tag, else where it stands (`location`,
+ * as `row/rack`: rack names repeat from row to row, and a site with several buildings prefixes the building).
+ * Undefined when the config says neither.
+ */
+export function configuredRack(rig: RigConfig): string | undefined {
+  const tag = rig.tags['rack'];
+  if (tag !== undefined) return tag;
+  const at = rig.location;
+  if (!at) return undefined;
+  return at.site === undefined ? `${at.row}/${at.rack}` : `${at.site}/${at.row}/${at.rack}`;
+}
+
+/** Rig model from its latest sample, rack from the configured rig (`configuredRack`). */
 export function rigMetaFrom(fleet: FleetView, config: Config): (rigId: string) => RigMeta {
-  // Only the rigs with a rack tag: a rig without one reads null either way (0.46 MB at 10,000 untagged rigs).
+  // Only the rigs with a rack: a rig without one reads null either way (0.46 MB at 10,000 untagged rigs).
   const rackByName = new Map<string, string>();
   for (const r of config.rigs) {
-    const rack = r.tags['rack'];
-    if (rack !== undefined) rackByName.set(r.name ?? r.address, rack);
+    const rack = configuredRack(r);
+    // Unnamed rigs by their address as the fleet keys it (`10.0.0.3` is `10.0.0.3:4028` there).
+    if (rack !== undefined) rackByName.set(r.name ?? normalizeAddress(r.address), rack);
   }
   return (rigId) => {
     const st = fleet.get(rigId);
