@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { RtError, registeredErrors } from '../lib/errors.js';
+import { hashString32 } from '../lib/hash.js';
 import { workerEntry } from '../lib/worker-entry.js';
 import type { MinerDriver, PollTarget } from '../protocols/driver.js';
 import type { Family, MinerReading } from '../protocols/sample.js';
@@ -25,17 +26,9 @@ import type { FromWorker, JobResult, ToWorker, WireJob } from './poll-wire.js';
  */
 const WORKER_YOUNG_MB = 12;
 
-/**
- * A worker index for `address`, the same for every poll: FNV-1a, then a final mix so that the low bits depend
- * on every character (FNV's lowest bit alone is the parity of the characters: every odd host on one worker).
- */
+/** A worker index for `address`, the same for every poll (the hash that also gives the rig its phase). */
 export function homeIndex(address: string, workers: number): number {
-  if (workers <= 1) return 0;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0) % workers;
+  return workers <= 1 ? 0 : hashString32(address) % workers;
 }
 
 /** `poll.workers` unset: one worker per core but one (the main thread keeps the last), at least one. */
