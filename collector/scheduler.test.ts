@@ -250,6 +250,71 @@ describe('scheduler', () => {
     await s.stop();
   });
 
+  it('a poll still in flight after overdueMs gives its slot up: rigs hanging on their first poll do not hold healthy ones back', async () => {
+    const targets = Array.from({ length: 8 }, (_, i) => target(6100 + i));
+    const probe = new Scheduler(
+      targets,
+      async () => null as never,
+      () => {},
+      {
+        intervalMs: 60_000,
+        concurrency: 2,
+        backoffMaxMs: 60_000,
+      },
+    );
+    const byPhase = [...targets].sort((a, b) => probe.stateOf(a)!.phase_ms - probe.stateOf(b)!.phase_ms);
+    // The six polled first hang for 300 ms; the last two answer at once.
+    const hangers = new Set(byPhase.slice(0, 6).map((t) => t.address));
+    const driver: MinerDriver = {
+      family: 'antminer',
+      poll: (t) =>
+        hangers.has(`${t.host}:${t.port}`)
+          ? new Promise((_resolve, reject) => setTimeout(() => reject(ProtoErrors.timeout('x', 300)), 300))
+          : new Promise((resolve) => setTimeout(() => resolve(reading()), 2)),
+    };
+    const order: string[] = [];
+    const s = new Scheduler(
+      targets,
+      (t, signal) => pollRig(t, driver, { deadlineMs: 5000, now: Date.now, site: 's', signal }),
+      (sample) => order.push(hangers.has(sample.address) ? 'hang' : 'ok'),
+      { intervalMs: 60_000, concurrency: 2, backoffMaxMs: 60_000, overdueMs: 30 },
+    );
+    await s.sweep(); // the first encounter: nobody has failed yet
+    assert.deepEqual(order.slice(0, 2), ['ok', 'ok'], `in order of answers: ${order.join(' ')}`);
+    assert.equal(order.length, 8, 'every rig polled');
+    await s.stop();
+  });
+
+  it('overdue polls hold at most four times `concurrency` slots of their own', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const slow: MinerDriver = {
+      family: 'antminer',
+      poll: () => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        return new Promise((resolve) =>
+          setTimeout(() => {
+            inFlight -= 1;
+            resolve(reading());
+          }, 200),
+        );
+      },
+    };
+    const targets = Array.from({ length: 12 }, (_, i) => target(6200 + i));
+    const s = new Scheduler(
+      targets,
+      (t, signal) => pollRig(t, slow, { deadlineMs: 5000, now: Date.now, site: 's', signal }),
+      () => {},
+      { intervalMs: 60_000, concurrency: 1, backoffMaxMs: 60_000, overdueMs: 20 },
+    );
+    const round = await s.sweep();
+    assert.equal(round.answered, 12);
+    // One in the answering lane and four overdue: more than `concurrency`, never more than five.
+    assert.equal(maxInFlight, 5);
+    await s.stop();
+  });
+
   it('polls an address once: a second target at a known address is not added, and is not the one polled there', () => {
     const first = target(7001, 'first');
     const second = target(7001, 'second');

@@ -40,7 +40,23 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Called once for every due poll that will not happen, with its reason and the time it was due. */
   onSkip?: (t: RigTarget, reason: SkipReason, dueMs: number) => void;
+  /** A poll of the answering lane in flight this long gives its slot up (default `OVERDUE_MS`). */
+  overdueMs?: number;
 }
+
+/**
+ * A poll of a rig that answered last time, still in flight after this long, waits on a slow or hung rig (healthy
+ * polls take 0.1–0.5 s at p99 in the sweeps, `docs/scaling.md`): it gives its answering-lane slot to the next
+ * rig and holds one of the overdue polls' instead. A rig that hangs on its first encounter then no longer holds
+ * the healthy rigs back for a whole command timeout.
+ */
+export const OVERDUE_MS = 2000;
+/**
+ * Overdue polls in flight at most, in `concurrency`s: they wait on sockets that send nothing, so they cost a
+ * descriptor and a little memory, not CPU (4,096 polls *started* at once on a busy box made healthy polls miss
+ * their own timeouts; these have started already).
+ */
+const OVERDUE_BUDGET = 4;
 
 export interface RoundStats {
   round: number;
@@ -133,6 +149,12 @@ export class Scheduler {
   private readonly answering = newLane();
   private readonly failing = newLane();
   private readonly lanes: readonly Lane[] = [this.answering, this.failing];
+  /** Polls moved out of the answering lane once overdue: only their count (`running`) is used. */
+  private readonly overdue = newLane();
+  /** Polls started in the answering lane, oldest first (settled ones are dropped when they reach the head). */
+  private answeringStarts: { slot: Slot; startMs: number }[] = [];
+  private startsHead = 0;
+  private overdueTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
   private startedAt: number | null = null;
   /** Timer position: cycle number and index into `slots`. */
@@ -173,6 +195,7 @@ export class Scheduler {
       log: opts.log ?? silentLogger,
       random: opts.random ?? Math.random,
       onSkip: opts.onSkip,
+      overdueMs: opts.overdueMs ?? OVERDUE_MS,
     };
     this.add(targets);
   }
@@ -366,6 +389,10 @@ export class Scheduler {
     this.counters.in_flight += 1;
     const startMs = this.opts.now();
     slot.last_poll_ms = startMs;
+    if (slot.lane === this.answering) {
+      this.answeringStarts.push({ slot, startMs });
+      this.armOverdue();
+    }
     const p = this.poll(slot.target, this.shutdown.signal).then(
       (sample) => this.settle(slot, stats, startMs, sample),
       (err) => {
@@ -386,6 +413,8 @@ export class Scheduler {
     this.counters.in_flight -= 1;
     this.counters.settled += 1;
     if (slot.lane) slot.lane.running -= 1;
+    // An overdue poll's place is free: the next one waiting for it may move.
+    if (slot.lane === this.overdue) this.armOverdue();
     slot.lane = null;
     stats.polled += 1;
     // The timer's current cycle counts it too when a round is not the one tracking it.
@@ -500,11 +529,58 @@ export class Scheduler {
     return this.counters.in_flight;
   }
 
+  /**
+   * Move the answering lane's overdue polls (oldest first) to the overdue budget while it has room, and let the
+   * queued rigs have their slots.
+   */
+  private releaseOverdue = (): void => {
+    this.overdueTimer = null;
+    const now = this.opts.now();
+    const budget = this.opts.concurrency * OVERDUE_BUDGET;
+    let moved = false;
+    while (this.startsHead < this.answeringStarts.length) {
+      const { slot, startMs } = this.answeringStarts[this.startsHead]!;
+      const current = slot.in_flight && slot.lane === this.answering && slot.last_poll_ms === startMs;
+      if (current) {
+        if (now - startMs < this.opts.overdueMs) break;
+        // Full: wait for an overdue poll to settle (settle() arms the check again).
+        if (this.overdue.running >= budget) return this.compactStarts(moved);
+        this.answering.running -= 1;
+        this.overdue.running += 1;
+        slot.lane = this.overdue;
+        moved = true;
+      }
+      this.startsHead += 1;
+    }
+    this.compactStarts(moved);
+    this.armOverdue();
+  };
+
+  private compactStarts(moved: boolean): void {
+    if (this.startsHead > 1024 && this.startsHead * 2 > this.answeringStarts.length) {
+      this.answeringStarts = this.answeringStarts.slice(this.startsHead);
+      this.startsHead = 0;
+    }
+    if (moved) this.dispatch();
+  }
+
+  /** A check when the oldest poll of the answering lane turns overdue. */
+  private armOverdue(): void {
+    if (this.overdueTimer || this.stopped || this.startsHead >= this.answeringStarts.length) return;
+    const { startMs } = this.answeringStarts[this.startsHead]!;
+    const delay = Math.max(TICK_MS, startMs + this.opts.overdueMs - this.opts.now());
+    this.overdueTimer = setTimeout(this.releaseOverdue, delay);
+    // Polls in flight keep the process alive by their sockets; this timer must not on its own.
+    this.overdueTimer.unref();
+  }
+
   /** Stop the timer, abort polls in flight and wait for them to settle. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.overdueTimer) clearTimeout(this.overdueTimer);
+    this.overdueTimer = null;
     this.shutdown.abort();
     // Work still queued never starts: release whoever awaits it.
     this.dispatchAllStopped();
