@@ -544,7 +544,10 @@ export class Scheduler {
       if (current) {
         if (now - startMs < this.opts.overdueMs) break;
         // Full: wait for an overdue poll to settle (settle() arms the check again).
-        if (this.overdue.running >= budget) return this.compactStarts(moved);
+        if (this.overdue.running >= budget) {
+          this.compactStarts(moved);
+          return;
+        }
         this.answering.running -= 1;
         this.overdue.running += 1;
         slot.lane = this.overdue;
