@@ -282,6 +282,7 @@ describe('scheduler', () => {
     await s.sweep(); // the first encounter: nobody has failed yet
     assert.deepEqual(order.slice(0, 2), ['ok', 'ok'], `in order of answers: ${order.join(' ')}`);
     assert.equal(order.length, 8, 'every rig polled');
+    assert.equal(s.stats().overdue, 6, 'each hanging poll gave its slot up once');
     await s.stop();
   });
 

@@ -82,6 +82,8 @@ export interface SchedulerCounters {
   /** Slots owed and not started yet (queued or waiting for the rig's poll in flight). */
   owed: number;
   in_flight: number;
+  /** Polls still in flight after `overdueMs` that gave their slot to the next rig (slow or hung rigs). */
+  overdue: number;
   skipped: Record<SkipReason, number>;
 }
 
@@ -175,6 +177,7 @@ export class Scheduler {
     late: 0,
     owed: 0,
     in_flight: 0,
+    overdue: 0,
     skipped: { skipped_busy: 0, deadline: 0, backoff: 0 },
   };
 
@@ -551,6 +554,7 @@ export class Scheduler {
         this.answering.running -= 1;
         this.overdue.running += 1;
         slot.lane = this.overdue;
+        this.counters.overdue += 1;
         moved = true;
       }
       this.startsHead += 1;

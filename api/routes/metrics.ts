@@ -135,6 +135,12 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           [[{}, polls.late]],
         );
         e.metric(
+          'rigtel_polls_overdue_total',
+          'counter',
+          'Polls still in flight after 2 s that gave their slot to the next rig: slow or hung rigs.',
+          [[{}, polls.overdue]],
+        );
+        e.metric(
           'rigtel_polls_skipped_total',
           'counter',
           'Poll slots that did not happen, by reason (skipped_busy: previous poll still in flight; deadline: no free slot before the next one; backoff: dead rig sitting out).',
