@@ -48,6 +48,36 @@ function sleeper(ms: number, onStart?: () => void, onEnd?: () => void): MinerDri
 /** Never answers and ignores its signal: the worst driver. */
 const hanging: MinerDriver = { family: 'antminer', poll: () => new Promise<MinerReading>(() => {}) };
 
+/**
+ * Eight rigs from `basePort`; the six polled first (lowest phase) fail after `hangMs`, the last two answer at
+ * once. Returns the targets, the hanging addresses and the driver.
+ */
+function hangersFirst(basePort: number, hangMs: number) {
+  const targets = Array.from({ length: 8 }, (_, i) => target(basePort + i));
+  const probe = new Scheduler(
+    targets,
+    async () => null as never,
+    () => {},
+    {
+      intervalMs: 60_000,
+      concurrency: 2,
+      backoffMaxMs: 60_000,
+    },
+  );
+  const byPhase = [...targets].sort((a, b) => probe.stateOf(a)!.phase_ms - probe.stateOf(b)!.phase_ms);
+  const hangers = new Set(byPhase.slice(0, 6).map((t) => t.address));
+  const driver: MinerDriver = {
+    family: 'antminer',
+    poll: (t) =>
+      hangers.has(`${t.host}:${t.port}`)
+        ? new Promise((_resolve, reject) =>
+            setTimeout(() => reject(ProtoErrors.timeout('x', hangMs)), hangMs),
+          )
+        : new Promise((resolve) => setTimeout(() => resolve(reading()), 2)),
+  };
+  return { targets, hangers, driver };
+}
+
 describe('scheduler', () => {
   it('never has more than `concurrency` polls in flight, and polls everyone', async () => {
     let inFlight = 0;
@@ -209,27 +239,8 @@ describe('scheduler', () => {
   });
 
   it('rigs whose last poll failed wait in their own lane: hanging rigs cannot hold healthy ones back', async () => {
-    const targets = Array.from({ length: 8 }, (_, i) => target(6000 + i));
     // The rigs polled first (lowest phase) hang; the two polled last answer at once.
-    const probe = new Scheduler(
-      targets,
-      async () => null as never,
-      () => {},
-      {
-        intervalMs: 60_000,
-        concurrency: 2,
-        backoffMaxMs: 60_000,
-      },
-    );
-    const byPhase = [...targets].sort((a, b) => probe.stateOf(a)!.phase_ms - probe.stateOf(b)!.phase_ms);
-    const hangers = new Set(byPhase.slice(0, 6).map((t) => t.address));
-    const driver: MinerDriver = {
-      family: 'antminer',
-      poll: (t) =>
-        hangers.has(`${t.host}:${t.port}`)
-          ? new Promise((_resolve, reject) => setTimeout(() => reject(ProtoErrors.timeout('x', 150)), 150))
-          : new Promise((resolve) => setTimeout(() => resolve(reading()), 2)),
-    };
+    const { targets, hangers, driver } = hangersFirst(6000, 150);
     const order: string[] = [];
     const s = new Scheduler(
       targets,
@@ -251,27 +262,8 @@ describe('scheduler', () => {
   });
 
   it('a poll still in flight after overdueMs gives its slot up: rigs hanging on their first poll do not hold healthy ones back', async () => {
-    const targets = Array.from({ length: 8 }, (_, i) => target(6100 + i));
-    const probe = new Scheduler(
-      targets,
-      async () => null as never,
-      () => {},
-      {
-        intervalMs: 60_000,
-        concurrency: 2,
-        backoffMaxMs: 60_000,
-      },
-    );
-    const byPhase = [...targets].sort((a, b) => probe.stateOf(a)!.phase_ms - probe.stateOf(b)!.phase_ms);
     // The six polled first hang for 300 ms; the last two answer at once.
-    const hangers = new Set(byPhase.slice(0, 6).map((t) => t.address));
-    const driver: MinerDriver = {
-      family: 'antminer',
-      poll: (t) =>
-        hangers.has(`${t.host}:${t.port}`)
-          ? new Promise((_resolve, reject) => setTimeout(() => reject(ProtoErrors.timeout('x', 300)), 300))
-          : new Promise((resolve) => setTimeout(() => resolve(reading()), 2)),
-    };
+    const { targets, hangers, driver } = hangersFirst(6100, 300);
     const order: string[] = [];
     const s = new Scheduler(
       targets,
