@@ -23,7 +23,11 @@ export function youngGenerationSized(
   execArgv = process.execArgv,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): boolean {
-  const flag = /--max[-_]semi[-_]space[-_]size/;
+  return nodeFlagGiven(/--max[-_]semi[-_]space[-_]size/, execArgv, nodeOptions);
+}
+
+/** Whether a node flag is on the command line or in NODE_OPTIONS (V8 takes `-` and `_` alike). */
+function nodeFlagGiven(flag: RegExp, execArgv: readonly string[], nodeOptions: string): boolean {
   return execArgv.some((a) => flag.test(a)) || flag.test(nodeOptions);
 }
 
@@ -36,8 +40,7 @@ export function tuneHeapGrowth(
   execArgv = process.execArgv,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): boolean {
-  const flag = /--heap[-_]growing[-_]percent/;
-  if (execArgv.some((a) => flag.test(a)) || flag.test(nodeOptions)) return false;
+  if (nodeFlagGiven(/--heap[-_]growing[-_]percent/, execArgv, nodeOptions)) return false;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   return true;
 }
