@@ -131,7 +131,14 @@ export async function spawnEmulatorProcess(opts: ChildFleetOptions): Promise<Chi
 function spawnOne(opts: ChildFleetOptions): Promise<ChildFleet> {
   const child: ChildProcess = fork(here, [], {
     cwd: repoRoot,
-    execArgv: ['--import', 'tsx'],
+    // BENCH_PROFILE_DIR=<dir>: each emulator process writes a CPU profile there too (the benches profile theirs).
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
+        : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((res) => {

@@ -15,7 +15,7 @@ import { answerRequest, parseRequest, requestComplete } from './cgminer.js';
 import { EmuErrors } from './errors.js';
 import { checkLatency, drawLatencyMs, type LatencyOptions } from './latency.js';
 import { type EmuProtocol, loadPersonality, type Personality } from './personalities.js';
-import { RigDynamics, seededRandom, uniqueMacs, varyText } from './vary.js';
+import { RigDynamics, seededRandom, type VaryBase, varyText } from './vary.js';
 import { answerV3, v3RequestComplete } from './whatsminer-v3.js';
 
 /**
@@ -186,6 +186,8 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
     ...(opts.rebootProbability !== undefined ? { rebootProbability: opts.rebootProbability } : {}),
   });
   const adapter = adapterFor(p);
+  // What the reply edit needs of this rig: its capture's `Elapsed`, and its seed for its own MAC.
+  const varyBase: VaryBase = { elapsedS: p.elapsedS, macSeed: seed };
   const garbageRng = seededRandom(seed ^ 0x6a09e667);
   const latencyRng = seededRandom(seed ^ 0x3c6ef372);
   let latency = opts.latency ? checkLatency(opts.latency) : null;
@@ -244,9 +246,7 @@ export async function startEmulatedRig(opts: StartRigOptions): Promise<EmulatedR
       return;
     }
     const snap = dynamics.snapshot();
-    const out = adapter.respond(buf, (text) =>
-      uniqueMacs(varyText(text, snap, { elapsedS: p.elapsedS }), seed),
-    );
+    const out = adapter.respond(buf, (text) => varyText(text, snap, varyBase));
     counters.commands += out.commands.length;
     for (const c of out.commands) counters.byCommand[c] = (counters.byCommand[c] ?? 0) + 1;
     const bytes = out.bytes;

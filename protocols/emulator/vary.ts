@@ -33,6 +33,14 @@ export function seededRandom(seed: number): () => number {
   return () => hash3(s, 0x51ed270b, counter++) / 4294967296;
 }
 
+/**
+ * The next draw of a seeded stream in [-1, 1). A plain function, not a closure made per reply or per number:
+ * the emulator serves thousands of replies a second in the benchmarks, and each closure cost its creation.
+ */
+function jitter(rng: () => number): number {
+  return rng() * 2 - 1;
+}
+
 /** Smooth noise in [-1, 1] over time: hashed lattice points every `period` seconds, cosine-interpolated. */
 function noise(seed: number, channel: number, tS: number, periodS: number): number {
   const x = tS / periodS;
@@ -115,18 +123,17 @@ export class RigDynamics {
     const poll = this.#polls++;
     const t = Math.max(0, (nowMs - this.#startedMs) / 1000);
     const rng = seededRandom(hash3(this.seed, 0x7f4a7c15, poll));
-    const jitter = () => rng() * 2 - 1;
     const hashAvg = 1 + this.#hashDrift * 0.4 * noise(this.seed, 1, t, 120);
-    const hashFast = 1 + this.#hashDrift * noise(this.seed, 2, t, 30) + 0.01 * jitter();
+    const hashFast = 1 + this.#hashDrift * noise(this.seed, 2, t, 30) + 0.01 * jitter(rng);
     return {
       poll,
       sinceStartS: t,
       sinceRebootS: this.#rebootedMs === null ? null : Math.max(0, (nowMs - this.#rebootedMs) / 1000),
       hashAvg,
       hashFast,
-      tempDeltaC: this.#tempWander * noise(this.seed, 3, t, 45) + 0.5 * jitter(),
-      fanFactor: 1 + 0.02 * noise(this.seed, 4, t, 20) + 0.01 * jitter(),
-      powerFactor: 1 + 0.5 * (hashFast - 1) + 0.003 * jitter(),
+      tempDeltaC: this.#tempWander * noise(this.seed, 3, t, 45) + 0.5 * jitter(rng),
+      fanFactor: 1 + 0.02 * noise(this.seed, 4, t, 20) + 0.01 * jitter(rng),
+      powerFactor: 1 + 0.5 * (hashFast - 1) + 0.003 * jitter(rng),
       rng,
     };
   }
@@ -251,10 +258,16 @@ const BRACKET = new RegExp(
 /** Text (pipe) format: `When=1742265580,` (avalon_mini3_version.txt). */
 const TEXT_PAIR = new RegExp(`([,|]|^)(When|Elapsed)=(${NUM})(?=[,|])`, 'g');
 
+/** A MAC address, its vendor half (OUI) captured. */
+const MAC =
+  /\b([0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}):[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\b/g;
+
 /** Facts about the rig that the edit needs beyond the snapshot. */
 export interface VaryBase {
   /** `Elapsed` of the rig when its fixtures were captured (s); every `Elapsed` key reports from this one. */
   elapsedS: number;
+  /** The rig's seed: every MAC in the text gets the rig's own device half, as `uniqueMacs` gives it. */
+  macSeed?: number;
 }
 
 function decimalsOf(token: string): number {
@@ -269,20 +282,19 @@ function format(value: number, decimals: number): string {
 
 /** New value for one number, or null to leave the token as it is. */
 function newValue(cls: KeyClass, value: number, snap: Snapshot, base: VaryBase): number | null {
-  const jitter = () => snap.rng() * 2 - 1;
   if (cls === 'when') return value > 0 ? value + Math.floor(snap.sinceStartS) : null;
   if (value <= 0 && cls !== 'elapsed' && cls !== 'uptime') return null;
   if (value < 0) return null;
   const elapsedBase = base.elapsedS > 0 ? base.elapsedS : 3600;
   switch (cls) {
     case 'hashFast':
-      return value * snap.hashFast * (1 + 0.004 * jitter());
+      return value * snap.hashFast * (1 + 0.004 * jitter(snap.rng));
     case 'hashAvg':
       return value * snap.hashAvg;
     case 'temp':
-      return Math.max(1, value + snap.tempDeltaC + 0.3 * jitter());
+      return Math.max(1, value + snap.tempDeltaC + 0.3 * jitter(snap.rng));
     case 'fan':
-      return value * snap.fanFactor * (1 + 0.005 * jitter());
+      return value * snap.fanFactor * (1 + 0.005 * jitter(snap.rng));
     case 'power':
       return value * snap.powerFactor;
     case 'elapsed':
@@ -306,10 +318,22 @@ interface Slot {
   /** Text after the number (`"` for quoted values, `]` for bracket tokens, else empty). */
   tail: string;
 }
-type Piece = string | Slot;
+/** A MAC address in the text: its vendor half (OUI) is kept, the device half is the rig's (`uniqueMacs`). */
+interface MacSlot {
+  cls: 'mac';
+  /** The MAC as the capture has it, for a reply rendered without a rig seed. */
+  whole: string;
+  oui: string;
+  lower: boolean;
+}
+type Piece = string | Slot | MacSlot;
 
 /** Split literal pieces further with one more pattern (`make` turns a match into a slot, or null). */
-function splitPieces(pieces: Piece[], re: RegExp, make: (m: RegExpExecArray) => Slot | null): Piece[] {
+function splitPieces(
+  pieces: Piece[],
+  re: RegExp,
+  make: (m: RegExpExecArray) => Slot | MacSlot | null,
+): Piece[] {
   const out: Piece[] = [];
   for (const piece of pieces) {
     if (typeof piece !== 'string') {
@@ -352,6 +376,11 @@ function compile(text: string): Piece[] {
     const cls = classify(key);
     return cls ? { cls, head: `${lead}${key}=`, token, tail: '' } : null;
   });
+  // MACs last: they sit in string values, never inside a number token the splits above took out.
+  pieces = splitPieces(pieces, MAC, (m) => {
+    const [whole, oui = ''] = m;
+    return { cls: 'mac', whole, oui, lower: whole === whole.toLowerCase() };
+  });
   return pieces;
 }
 
@@ -368,9 +397,19 @@ export function varyText(text: string, snap: Snapshot, base: VaryBase): string {
     compiled.set(text, pieces);
   }
   let out = '';
+  let tail: string | null = null;
   for (const piece of pieces) {
     if (typeof piece === 'string') {
       out += piece;
+      continue;
+    }
+    if (piece.cls === 'mac') {
+      if (base.macSeed === undefined) out += piece.whole;
+      else {
+        tail ??= macTail(base.macSeed);
+        const mac = `${piece.oui}:${tail}`;
+        out += piece.lower ? mac.toLowerCase() : mac.toUpperCase();
+      }
       continue;
     }
     const v = newValue(piece.cls, Number(piece.token), snap, base);
@@ -385,9 +424,6 @@ export function findElapsed(text: string): number | null {
   return m?.[1] ? Number(m[1]) : null;
 }
 
-const MAC =
-  /\b([0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}):[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\b/g;
-
 /**
  * Give each emulated rig its own MAC: rigs replaying the same capture would otherwise share one, and since a
  * rig's id is its MAC (docs/ARCHITECTURE.md "Identity") their histories would merge. The vendor prefix (OUI) is kept; the
@@ -395,8 +431,12 @@ const MAC =
  */
 export function uniqueMacs(text: string, seed: number): string {
   return text.replace(MAC, (whole, oui: string) => {
-    const tail = [16, 8, 0].map((shift) => ((seed >>> shift) & 0xff).toString(16).padStart(2, '0')).join(':');
-    const mac = `${oui}:${tail}`;
+    const mac = `${oui}:${macTail(seed)}`;
     return whole === whole.toLowerCase() ? mac.toLowerCase() : mac.toUpperCase();
   });
+}
+
+/** The device half of a rig's MAC, from its seed. */
+function macTail(seed: number): string {
+  return [16, 8, 0].map((shift) => ((seed >>> shift) & 0xff).toString(16).padStart(2, '0')).join(':');
 }
