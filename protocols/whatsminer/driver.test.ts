@@ -138,11 +138,75 @@ describe('whatsminer driver over loopback', () => {
       '{"cmd":"get_version"}',
       '{"cmd":"get_psu"}',
     ]);
-    // Second poll: get_version / get_psu were Code 14, so they are not asked again.
+    // Second poll: get_version / get_psu were Code 14, so they are not asked again; the summary hashes, so the
+    // sleep flag in status would decide nothing: one connection.
     log.length = 0;
-    await driver.poll(target(port), AbortSignal.timeout(10_000));
-    assert.deepEqual(log, ['{"command":"summary+devs+pools"}', '{"cmd":"status"}']);
+    const second = await driver.poll(target(port), AbortSignal.timeout(10_000));
+    assert.deepEqual(log, ['{"command":"summary+devs+pools"}']);
+    assert.equal(second.state, 'mining');
+    assert.equal(second.hashrate_hs, r.hashrate_hs);
     assert.equal(driver.generationOf(`127.0.0.1:${port}`), 'v2');
+  });
+
+  it('status is asked while the summary shows no work, with the identity, and every poll when it reports curtailment', async () => {
+    const summary = JSON.parse(readFixtureText('whatsminer_m31s_summary.txt')) as {
+      SUMMARY: Record<string, unknown>[];
+    };
+    const idle = structuredClone(summary);
+    const row = idle.SUMMARY[0] ?? {};
+    for (const k of ['HS RT', 'MHS 5s', 'MHS 1m', 'MHS av', 'Power', 'Power_RT']) row[k] = 0;
+    const rig = { asleep: false, hashPercent: 100 };
+    /** A build whose status has only the sleep flag (the M31S capture), or also curtailment (API v2 doc's keys). */
+    const miner = async (reportsCurtailment: boolean) => {
+      const log: string[] = [];
+      const port = await v2Server((req) => {
+        const c = cmdOf(req);
+        if (c === 'summary+devs+pools') {
+          return `{"summary":[${JSON.stringify(rig.asleep ? idle : summary)}],"devs":[${readFixtureText(
+            'whatsminer_m31s_edevs.txt',
+          )}],"pools":[${readFixtureText('whatsminer_m31s_pools.txt')}],"id":1}`;
+        }
+        if (c === 'status') {
+          const msg: Record<string, string> = { mineroff: rig.asleep ? 'true' : 'false' };
+          if (reportsCurtailment)
+            Object.assign(msg, { hash_percent: String(rig.hashPercent), power_mode: 'Normal' });
+          return JSON.stringify({ STATUS: 'S', When: 1, Code: 131, Msg: msg, Description: '' });
+        }
+        return INVALID_CMD;
+      }, log);
+      const driver = createWhatsminerDriver({ v3Port: await refusedPort() });
+      return async (polls: number) => {
+        const states: string[] = [];
+        log.length = 0;
+        for (let i = 0; i < polls; i++)
+          states.push((await driver.poll(target(port), AbortSignal.timeout(10_000))).state);
+        return { asks: log.filter((l) => l === '{"cmd":"status"}').length, states };
+      };
+    };
+
+    const flagOnly = await miner(false);
+    // First poll: asked with the identity. Then a hashing rig is not asked until the identity is due again.
+    assert.equal((await flagOnly(1)).asks, 1);
+    const hashing = await flagOnly(IDENTITY_EVERY - 1);
+    assert.equal(hashing.asks, 0);
+    assert.ok(hashing.states.every((st) => st === 'mining'));
+    assert.equal((await flagOnly(1)).asks, 1, 'the identity poll asks status again');
+    // Asleep: the summary shows no hashrate and no power, so the flag decides, every poll.
+    rig.asleep = true;
+    const sleeping = await flagOnly(3);
+    assert.equal(sleeping.asks, 3);
+    assert.deepEqual(sleeping.states, ['sleeping', 'sleeping', 'sleeping']);
+
+    // A build whose status reports curtailment: asked every poll, and the state follows it at once.
+    rig.asleep = false;
+    const withCurtailment = await miner(true);
+    const full = await withCurtailment(3);
+    assert.equal(full.asks, 3);
+    assert.deepEqual(full.states, ['mining', 'mining', 'mining']);
+    rig.hashPercent = 80;
+    const cut = await withCurtailment(2);
+    assert.equal(cut.asks, 2);
+    assert.deepEqual(cut.states, ['curtailed', 'curtailed']);
   });
 
   it('M30S (cgminer 4.9.2): Code 24 on "cmd" is retried with "command"; refused join falls back to singles', async () => {

@@ -17,7 +17,14 @@ import type { MinerReading } from '../sample.js';
 import { DEFAULT_V3_PORT, type RequestKey, v2Command, v2Joined, v3Command } from './client.js';
 import { type Json, replyError } from './decode.js';
 import { WhatsminerErrors } from './errors.js';
-import { type PsuInfo, parsePsu, parseWhatsminer, type WhatsminerParts } from './parse.js';
+import {
+  type PsuInfo,
+  parsePsu,
+  parseWhatsminer,
+  statusReportsCurtailment,
+  summaryShowsWork,
+  type WhatsminerParts,
+} from './parse.js';
 import { parseWhatsminerV3, type WhatsminerV3Parts } from './parse-v3.js';
 
 export type WhatsminerGeneration = 'v2' | 'v3';
@@ -38,6 +45,8 @@ interface HostState {
   v2Polls: number;
   /** Their last answers, reused in between (build and PSU identity change with a re-flash or a swap). */
   identity: Map<string, { body: Json; text: unknown; repairs: string[] }>;
+  /** The build's `status` carries curtailment (`hash_percent`, `power_mode`): asked every poll. */
+  statusCurtails: boolean;
 }
 
 export interface WhatsminerPoll {
@@ -107,6 +116,7 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
         v3Refused: false,
         v2Polls: 0,
         identity: new Map(),
+        statusCurtails: false,
       };
       hosts.set(host, s);
     }
@@ -205,16 +215,21 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
 
     // btminer's own commands cannot be joined (docs/protocols.md, "## Whatsminer"): one connection each. A command
     // the build does not know (Code 14: API v1 builds lack get_psu and get_version) is skipped; any other failure
-    // is a note like every failed command. `status` (mining or asleep) is asked every poll; `get_version` and
-    // `get_psu` are identity, asked every IDENTITY_EVERY polls (docs/protocols.md §7 "add every N polls").
+    // is a note like every failed command. `get_version` and `get_psu` are identity, asked every IDENTITY_EVERY
+    // polls (docs/protocols.md §7 "add every N polls"). `status` (asleep or not) decides the state only when the
+    // summary shows neither hashrate nor power: it is asked then, with the identity, and every poll on builds
+    // whose status also reports curtailment. A second connection on every poll of a hashing rig told nothing.
     const own: [keyof WhatsminerParts, string][] = [
       ['status', 'status'],
       ['version', 'get_version'],
       ['psu', 'get_psu'],
     ];
     const identityDue = st.v2Polls++ % IDENTITY_EVERY === 0;
+    const statusDue =
+      identityDue || st.statusCurtails || parts.summary === undefined || !summaryShowsWork(parts.summary);
     for (const [slot, cmd] of own) {
       if (st.unknown.has(cmd)) continue;
+      if (cmd === 'status' && !statusDue) continue;
       const kept = cmd === 'status' || identityDue ? undefined : st.identity.get(cmd);
       if (kept) {
         parts[slot] = kept.body;
@@ -226,7 +241,8 @@ export function createWhatsminerDriver(options: { v3Port?: number } = {}): Whats
         st.ownKey = res.key;
         parts[slot] = res.body;
         c.add(cmd, res.text, res.repairs);
-        if (cmd !== 'status') st.identity.set(cmd, { body: res.body, text: res.text, repairs: res.repairs });
+        if (cmd === 'status') st.statusCurtails = statusReportsCurtailment(res.body);
+        else st.identity.set(cmd, { body: res.body, text: res.text, repairs: res.repairs });
       } catch (err) {
         if (ProtoErrors.aborted.is(err)) throw err;
         st.identity.delete(cmd);

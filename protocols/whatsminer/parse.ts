@@ -272,6 +272,25 @@ function applyStatus(_r: MinerReading, h: Hints, body: Json): void {
   if (mode && mode.toLowerCase() === 'low') h.curtailed = true;
 }
 
+/**
+ * Whether a summary shows the rig at work: hashing or drawing power (the same fields `applySummary` reads).
+ * `status`'s sleep flag decides the state only when neither holds (`finish`), so the driver need not ask it
+ * while the summary shows work. An unreadable summary counts as no work.
+ */
+export function summaryShowsWork(body: Json): boolean {
+  const s = rows(body, 'SUMMARY')[0];
+  if (!s) return false;
+  const hs = mhs(s['HS RT']) ?? mhs(s['MHS 5s']) ?? mhs(s['MHS 1m']);
+  const w = nonNeg(s.Power_RT) ?? nonNeg(s.Power);
+  return (hs !== null && hs > 0) || (w !== null && w > 0);
+}
+
+/** Whether a `status` reply carries curtailment (`hash_percent`, `power_mode`): then it matters on every poll. */
+export function statusReportsCurtailment(body: Json): boolean {
+  const m = isObject(body) && isObject(body.Msg) ? body.Msg : null;
+  return m !== null && ('hash_percent' in m || 'power_mode' in m);
+}
+
 function applyVersion(_r: MinerReading, h: Hints, body: Json): void {
   const m = msgOf('get_version', body);
   const fw = stripQuotes(m.fw_ver);
