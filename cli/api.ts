@@ -5,7 +5,11 @@
  * from the InfluxDB in `sinks.influx` (the one the collectors write to; collector/influx-history.ts); without it
  * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). With InfluxDB, economics read hourly rollups
  * from it too (collector/influx-rollups.ts: energy and hashing seconds estimated) and market values this process
- * records itself from the providers in config; without it they answer RT_ERR_ECON_UNAVAILABLE (501).
+ * records itself from the providers in config; without it they answer RT_ERR_ECON_UNAVAILABLE (501). With loans
+ * in config and InfluxDB, loans are served too: reports and signed rollups from InfluxDB (loans/influx-source.ts:
+ * the same estimates, named in each report's `data_source`; pledges matched by MAC, as neither InfluxDB nor the
+ * state messages carry serials), live pledged-vs-seen from the MQTT states, and this process's own signing key,
+ * loans.db and audit log in its storage.dir; without InfluxDB they answer RT_ERR_LOAN_UNAVAILABLE (501).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

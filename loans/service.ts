@@ -1,7 +1,9 @@
 /**
  * The loans runtime: facilities, the live pledged-vs-seen watchers, the audit log, the signing key and the
  * report chain (`<storage.dir>/loans.db`: which rig id each pledge was last matched to, and every issued
- * report's hash and predecessor). `rigtel run` builds one and feeds it every sample; the API reads it.
+ * report's hash and predecessor). `rigtel run` builds one on its embedded store and feeds it every sample;
+ * `rigtel api` builds one on InfluxDB (loans/influx-source.ts) and feeds it the MQTT state messages. Figures are
+ * read through a `LoanDataSource` (loans/source.ts); the API reads the service.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
