@@ -16,6 +16,7 @@ import { TokenStore } from '../api/tokens.js';
 import { InfluxSink } from '../collector/sinks/influx.js';
 import { MqttSink } from '../collector/sinks/mqtt.js';
 import { influxSinkSchema, mqttSinkSchema } from '../config/sections/sinks.js';
+import { InfluxLoanSource } from '../loans/influx-source.js';
 import type { ReportBody } from '../loans/report.js';
 import { type SignedDoc, verifyDoc } from '../loans/signed.js';
 import type { Sample } from '../protocols/sample.js';
@@ -315,6 +316,22 @@ describe('rigtel api serves loans from InfluxDB and MQTT', () => {
       abort.abort();
       assert.equal(await running, 0);
     }
+  });
+
+  test('a period too long for one InfluxDB read is a loan period error (400), not an economics one', async () => {
+    const source = new InfluxLoanSource({ influx: influx(), intervalMs: INTERVAL, rigCount: () => 1_000 });
+    await assert.rejects(
+      source.hours(T1 - 60 * 24 * HOUR, T1),
+      (err: Error & { code?: string; httpStatus?: number }) => {
+        assert.equal(err.code, 'RT_ERR_LOAN_BAD_PERIOD');
+        assert.equal(err.httpStatus, 400);
+        assert.match(err.message, /rig-hours/);
+        return true;
+      },
+    );
+    // A period it can read answers.
+    const hours = await source.hours(T0, T1);
+    assert.equal(hours.rollups(RIG.a).length, 2);
   });
 
   test('without sinks.influx the loan routes answer 501 RT_ERR_LOAN_UNAVAILABLE', async () => {

@@ -17,6 +17,8 @@ import { normalizeMac } from '../collector/identity.js';
 import { InfluxReader, ms, num, rowsOf } from '../collector/influx-read.js';
 import type { InfluxRollupsOptions } from '../collector/influx-rollups.js';
 import { InfluxRollups } from '../collector/influx-rollups.js';
+import { errorCode, errorMessage } from '../lib/errors.js';
+import { LoanErrors } from './errors.js';
 import type { PledgePoll } from './pledges.js';
 import type { DataProvenance, LoanDataSource, LoanHours } from './source.js';
 import { siteHours } from './source.js';
@@ -97,7 +99,14 @@ export class InfluxLoanSource implements LoanDataSource {
   }
 
   async hours(hourFromMs: number, toMs: number): Promise<LoanHours> {
-    const src = await this.#rollups.load(hourFromMs, toMs);
+    let src: Awaited<ReturnType<InfluxRollups['load']>>;
+    try {
+      src = await this.#rollups.load(hourFromMs, toMs);
+    } catch (err) {
+      // Too many rig-hours for one read: a loan period error, not an economics one.
+      if (errorCode(err) === 'RT_ERR_ECON_INVALID_INPUT') throw LoanErrors.badPeriod(errorMessage(err));
+      throw err;
+    }
     const rows = (rigId: string) => src.rollups(rigId, hourFromMs, toMs);
     const site = siteHours(src.rigIds().flatMap(rows));
     return { rollups: rows, siteCovered: () => new Map(site.covered), siteWh: () => new Map(site.wh) };
