@@ -36,6 +36,11 @@ export interface ApiDeps {
   tokens?: TokenStore;
   /** Loans, reports and the signing key, when the config has a loans section. */
   loans?: LoanService;
+  /**
+   * Set when the config has loans this process cannot serve (a standalone `rigtel api` without sinks.influx):
+   * the loan routes and /v1/keys answer RT_ERR_LOAN_UNAVAILABLE (501) instead of not existing.
+   */
+  loansUnavailable?: boolean;
   /** Market store, providers and economics settings, when this process runs the collector. */
   economics?: EconomicsDeps;
   /** Clock for health judgements; tests pass a fixed one. */

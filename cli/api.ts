@@ -5,9 +5,14 @@
  * from the InfluxDB in `sinks.influx` (the one the collectors write to; collector/influx-history.ts); without it
  * the history route answers RT_ERR_API_HISTORY_UNAVAILABLE (501). With InfluxDB, economics read hourly rollups
  * from it too (collector/influx-rollups.ts: energy and hashing seconds estimated) and market values this process
- * records itself from the providers in config; without it they answer RT_ERR_ECON_UNAVAILABLE (501).
+ * records itself from the providers in config; without it they answer RT_ERR_ECON_UNAVAILABLE (501). With loans
+ * in config and InfluxDB, loans are served too: reports and signed rollups from InfluxDB (loans/influx-source.ts:
+ * the same estimates, named in each report's `data_source`; pledges matched by MAC, as neither InfluxDB nor the
+ * state messages carry serials), live pledged-vs-seen from the MQTT states, and this process's own signing key,
+ * loans.db and audit log in its storage.dir; without InfluxDB they answer RT_ERR_LOAN_UNAVAILABLE (501).
  */
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
@@ -27,6 +32,8 @@ import { splitAddress } from '../config/schema.js';
 import type { MqttSinkConfig } from '../config/sections/sinks.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
+import { InfluxLoanSource } from '../loans/influx-source.js';
+import { LoanService } from '../loans/service.js';
 import { checkConfigFile } from './config-check.js';
 import { CliErrors } from './errors.js';
 import type { Io } from './io.js';
@@ -117,6 +124,42 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     market?.store.close();
   };
 
+  // Loans: with InfluxDB, reports read its hourly rollups and polls (estimates named in each report), and the
+  // pledge watchers follow the live states from MQTT. The signing key, loans.db and the audit log are this
+  // process's own, in its storage.dir. Without InfluxDB the loan routes answer RT_ERR_LOAN_UNAVAILABLE.
+  const hasLoans = config.loans.facilities.length > 0 || Boolean(config.loans.loans_dir);
+  let loans: LoanService | undefined;
+  if (hasLoans && influxCfg) {
+    try {
+      loans = new LoanService({
+        config,
+        source: new InfluxLoanSource({
+          influx: influxCfg,
+          intervalMs: interval,
+          rigCount: () => fleet.size(),
+          log,
+        }),
+        liveSerials: false,
+        ...(market ? { market: { store: market.store, feesValidMs: config.market.fees_valid_ms } } : {}),
+        ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
+      });
+    } catch (err) {
+      stopMarket();
+      throw err;
+    }
+    const service = loans;
+    let badObserve = 0;
+    fleet.onSample((sample) => {
+      try {
+        service.observe(sample);
+      } catch (err) {
+        if (badObserve++ % 100 === 0)
+          log.warn({ code: errorCode(err), err: errorMessage(err) }, 'loan watcher failed on a state');
+      }
+    });
+  }
+  const closeLoans = () => loans?.close();
+
   // <prefix>/<site>/<rig>/state, <prefix>/<site>/collector[/<id>]/availability
   const prefix = mqttCfg.topic_prefix;
   const site = opts.allSites ? '+' : topicSegment(config.site.name);
@@ -178,6 +221,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     fleet,
     history,
     ...(economics ? { economics } : {}),
+    ...(loans ? { loans } : hasLoans ? { loansUnavailable: true } : {}),
     health: {
       started_ms: startedMs,
       sinks: () => [sourceStatus()],
@@ -198,6 +242,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   } catch (err) {
     await app.close();
     stopMarket();
+    closeLoans();
     clearInterval(ticker);
     await client.endAsync(true);
     throw CliErrors.listen.with(
@@ -214,6 +259,9 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   io.out(
     `rigtel api: live state from ${mqttCfg.url} (${prefix}/${opts.allSites ? '+' : site}/…), no polling here\n` +
       `  history  ${influxCfg ? `InfluxDB ${new URL(influxCfg.url).host}, database ${influxCfg.database}` : 'not served (configure sinks.influx)'}\n` +
+      (hasLoans
+        ? `  loans    ${loans ? `${loans.facilities.length} facilities from InfluxDB (estimates named in each report), signing key ${loans.key.fingerprint.slice(0, 16)}…` : 'not served (configure sinks.influx)'}\n`
+        : '') +
       `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
       `  health   ${base}/healthz\n` +
       'Ctrl-C to stop.\n',
@@ -235,6 +283,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   clearInterval(ticker);
   await app.close();
   stopMarket();
+  closeLoans();
   await client.endAsync(true);
   io.out('stopped\n');
   return 0;

@@ -125,6 +125,7 @@ export class BrokerFleet implements FleetView {
   #stale = new Set<string>();
   #changes = 0;
   #newest: number | null = null;
+  readonly #listeners = new Set<(sample: Sample) => void>();
 
   constructor(targets: readonly RigTarget[], opts: BrokerFleetOptions) {
     this.#fleet = new Fleet(targets);
@@ -149,6 +150,16 @@ export class BrokerFleet implements FleetView {
     if (this.#newest === null || sample.at_ms > this.#newest) this.#newest = sample.at_ms;
     this.#changes += 1;
     this.tick();
+    for (const fn of this.#listeners) fn(sample);
+  }
+
+  /**
+   * Every new state as the Sample the fleet got (not a retained or late one older than the rig's last, nor the
+   * offline mark `tick` sets when a collector went away). Returns the unsubscribe function.
+   */
+  onSample(fn: (sample: Sample) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
   }
 
   /** A message on a collector's availability topic (`online` / `offline`, the latter also its last will). */

@@ -13,6 +13,13 @@ export const LoanErrors = {
     (id) => `no loan '${id}'`,
     404,
   ),
+  unavailable: defineError(
+    'RT_ERR_LOAN_UNAVAILABLE',
+    'a standalone `rigtel api` serves loans, reports and keys only with sinks.influx (the figures come from InfluxDB)',
+    () =>
+      'loans are not served by this standalone API: configure sinks.influx (the InfluxDB the collectors write to), or ask a collector (rigtel run)',
+    501,
+  ),
   badPeriod: defineError<[string]>(
     'RT_ERR_LOAN_BAD_PERIOD',
     'a report period is malformed: from and to must be ISO dates or ms, from before to, at most 400 days',

@@ -70,6 +70,40 @@ function norm(s: string | null | undefined): string {
   return (s ?? '').toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
+/**
+ * What the watcher reads of one poll: a live Sample (`pledgePoll`), or a stored poll replayed from the embedded
+ * store or InfluxDB (loans/source.ts).
+ */
+export interface PledgePoll {
+  rig_id: string;
+  address: string;
+  at_ms: number;
+  ok: boolean;
+  state: string;
+  hashrate_hs: number | null;
+  identity: SeenIdentity;
+}
+
+export function pledgePoll(s: Sample): PledgePoll {
+  return {
+    rig_id: s.rig_id,
+    address: s.address,
+    at_ms: s.at_ms,
+    ok: s.poll.ok,
+    state: s.state,
+    hashrate_hs: s.hashrate_hs,
+    identity: identityOf(s),
+  };
+}
+
+export interface PledgeWatcherOptions {
+  /**
+   * False when the polls watched carry no serial numbers (MQTT state messages, InfluxDB): a pledge is then
+   * matched by MAC alone, and a pledge naming both is not judged swapped for a serial the poll cannot show.
+   */
+  serials?: boolean;
+}
+
 export function identityOf(s: Sample): SeenIdentity {
   return {
     serial: s.identity.serial?.trim() || null,
@@ -97,8 +131,10 @@ export class PledgeWatcher {
   readonly #unpledged = new Map<string, UnpledgedRig>();
   readonly #derateShare: number;
   readonly #deratePolls: number;
+  readonly #serials: boolean;
 
-  constructor(facility: LoanFacility, startMs: number) {
+  constructor(facility: LoanFacility, startMs: number, opts: PledgeWatcherOptions = {}) {
+    this.#serials = opts.serials ?? true;
     this.loanId = facility.id;
     this.#pledges = facility.pledges;
     this.#derateShare = facility.derate_share;
@@ -121,11 +157,15 @@ export class PledgeWatcher {
   }
 
   observe(sample: Sample): { changes: PledgeChange[]; unpledged: UnpledgedChange[] } {
+    return this.observePoll(pledgePoll(sample));
+  }
+
+  observePoll(sample: PledgePoll): { changes: PledgeChange[]; unpledged: UnpledgedChange[] } {
     const changes: PledgeChange[] = [];
     const unpledged: UnpledgedChange[] = [];
     const t = sample.at_ms;
-    const up = sample.poll.ok && sample.state !== 'offline';
-    const id = identityOf(sample);
+    const up = sample.ok && sample.state !== 'offline';
+    const id = sample.identity;
     const bySerial = id.serial ? this.#bySerial.get(id.serial) : undefined;
     const byMac = id.mac ? this.#byMac.get(id.mac) : undefined;
     const pledge = bySerial ?? byMac;
@@ -219,7 +259,7 @@ export class PledgeWatcher {
     below: number,
     ths: number | null,
   ): [PledgeStatus, string | null] {
-    if (p.serial && p.mac_norm) {
+    if (p.serial && p.mac_norm && this.#serials) {
       if (bySerial !== byMac) {
         if (!bySerial)
           return [

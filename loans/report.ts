@@ -10,6 +10,7 @@ import { FORMULA_VERSION } from './covenants.js';
 import type { UnpledgedRig } from './pledges.js';
 import type { LoanFacility } from './register.js';
 import type { SignedDoc } from './signed.js';
+import type { DataProvenance } from './source.js';
 
 export const REPORT_KIND = 'loan-report';
 
@@ -36,6 +37,8 @@ export interface ReportContext {
   reconciliation_window: { from_ms: number; to_ms: number; samples: number };
   audit_head_hash: string | null;
   site: string;
+  /** Where the figures come from when not the collector's embedded store (InfluxDB: which are estimates). */
+  data_source?: DataProvenance;
 }
 
 function covenantOut(c: CovenantFigure, digits = 4) {
@@ -74,6 +77,8 @@ export function buildReportBody(ctx: ReportContext) {
       site: ctx.site,
     },
     formula_version: FORMULA_VERSION,
+    // Absent for the collector's embedded store; a standalone API's InfluxDB source names its estimated figures.
+    ...(ctx.data_source ? { data_source: ctx.data_source } : {}),
     inputs: {
       market: e.market_used,
       costs: {
@@ -248,6 +253,10 @@ export function reportCsv(doc: SignedDoc<ReportBody>): string {
   for (const rig of b.rigs) row(...cols.map((c) => (rig as Record<string, unknown>)[c]));
   lines.push('');
   row('loan', b.loan.id, 'period', b.period.from, b.period.to);
+  if (b.data_source) {
+    row('data_source', b.data_source.store, b.data_source.method);
+    row('estimated', ...b.data_source.estimated);
+  }
   row('report_hash', doc.hash);
   row('prev_hash', doc.prev_hash ?? '');
   row('signature_ed25519', doc.signature.value);

@@ -1,7 +1,9 @@
 /**
  * The loans runtime: facilities, the live pledged-vs-seen watchers, the audit log, the signing key and the
  * report chain (`<storage.dir>/loans.db`: which rig id each pledge was last matched to, and every issued
- * report's hash and predecessor). `rigtel run` builds one and feeds it every sample; the API reads it.
+ * report's hash and predecessor). `rigtel run` builds one on its embedded store and feeds it every sample;
+ * `rigtel api` builds one on InfluxDB (loans/influx-source.ts) and feeds it the MQTT state messages. Figures are
+ * read through a `LoanDataSource` (loans/source.ts); the API reads the service.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,26 +13,42 @@ import type { MarketStore } from '../collector/market/store.js';
 import type { EmbeddedStore, RollupRow } from '../collector/sinks/embedded.js';
 import type { Config } from '../config/schema.js';
 import { subsidySats } from '../economics/subsidy.js';
-import { emptyReading, type Sample } from '../protocols/sample.js';
+import type { Sample } from '../protocols/sample.js';
 import { AuditLog } from './audit.js';
 import { canonicalJson } from './canonical.js';
 import { loanCostBasis } from './costs.js';
 import { computeCovenants, FORMULA_VERSION, type RigInput } from './covenants.js';
 import { LoanErrors } from './errors.js';
 import { loadOrCreateKey, type SigningKey } from './keys.js';
-import { type PledgeChange, type PledgeState, PledgeWatcher, type UnpledgedChange } from './pledges.js';
+import {
+  type PledgeChange,
+  type PledgePoll,
+  type PledgeState,
+  PledgeWatcher,
+  type UnpledgedChange,
+} from './pledges.js';
 import { type LoanFacility, loadFacilities } from './register.js';
 import { buildReportBody, REPORT_KIND, type ReportBody } from './report.js';
 import { type SignedDoc, serializeDoc, signDoc } from './signed.js';
+import { EmbeddedLoanSource, type LoanDataSource, type LoanHours } from './source.js';
 
 const HOUR = 3_600_000;
 /** Raw samples replayed for the pledged-vs-seen part of a report: the last hours of the period. */
 export const RECONCILE_WINDOW_MS = 6 * HOUR;
 const MAX_PERIOD_MS = 400 * 24 * HOUR;
 
-export interface LoanServiceOptions {
+/** The raw-sample window replayed for pledged-vs-seen, and the first whole hour of the rollups read. */
+function reportWindow(fromMs: number, toMs: number): { windowFrom: number; hourFrom: number } {
+  return {
+    windowFrom: Math.max(fromMs, toMs - RECONCILE_WINDOW_MS),
+    hourFrom: Math.floor(fromMs / HOUR) * HOUR,
+  };
+}
+
+export type LoanServiceOptions = LoanServiceBase & ({ store: EmbeddedStore } | { source: LoanDataSource });
+
+interface LoanServiceBase {
   config: Config;
-  store: EmbeddedStore;
   /** Folder relative paths in the loans section resolve against (the config file's folder). */
   baseDir?: string;
   alerts?: AlertEngine;
@@ -39,6 +57,8 @@ export interface LoanServiceOptions {
   market?: { store: MarketStore; feesValidMs: number };
   /** Called with alert events raised by pledge changes (e.g. to publish them on MQTT). */
   onAlert?: (events: AlertEvent[]) => void;
+  /** False when the live samples given to `observe` carry no serial numbers (MQTT state messages). */
+  liveSerials?: boolean;
 }
 
 export interface IssuedReport {
@@ -51,7 +71,7 @@ export class LoanService {
   readonly key: SigningKey;
   readonly audit: AuditLog | null;
   readonly #cfg: Config;
-  readonly #store: EmbeddedStore;
+  readonly #source: LoanDataSource;
   readonly #db: Database.Database;
   readonly #watchers = new Map<string, PledgeWatcher>();
   readonly #alerts: AlertEngine | undefined;
@@ -61,7 +81,7 @@ export class LoanService {
 
   constructor(opts: LoanServiceOptions) {
     this.#cfg = opts.config;
-    this.#store = opts.store;
+    this.#source = 'source' in opts ? opts.source : new EmbeddedLoanSource(opts.store);
     this.#alerts = opts.alerts;
     this.#now = opts.now ?? Date.now;
     this.#onAlert = opts.onAlert;
@@ -80,7 +100,8 @@ export class LoanService {
         PRIMARY KEY (loan_id, from_ms, to_ms));
     `);
     const start = this.#now();
-    for (const f of this.facilities) this.#watchers.set(f.id, new PledgeWatcher(f, start));
+    const serials = opts.liveSerials ?? true;
+    for (const f of this.facilities) this.#watchers.set(f.id, new PledgeWatcher(f, start, { serials }));
     this.recordConfigState();
   }
 
@@ -219,80 +240,57 @@ export class LoanService {
     return { fromMs, toMs };
   }
 
-  /** Replays the stored raw samples of the window through a fresh watcher (deterministic). */
-  #replay(f: LoanFacility, fromMs: number, toMs: number): { watcher: PledgeWatcher; samples: number } {
-    const watcher = new PledgeWatcher(f, fromMs);
-    const rows = this.#store.db
-      .prepare(
-        'SELECT rig_id, at_ms, ok, state, hashrate_hs FROM samples WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, rig_id',
-      )
-      .all(fromMs, toMs) as {
-      rig_id: string;
-      at_ms: number;
-      ok: number;
-      state: string;
-      hashrate_hs: number | null;
-    }[];
-    let n = 0;
-    for (const row of rows) {
-      n++;
-      // Identity, boards and address are in the sample's stored detail (the store's own reader).
-      const d = (this.#store.detail(row.rig_id, row.at_ms) ?? {}) as {
-        identity?: Sample['identity'];
-        boards?: Sample['boards'];
-        address?: string;
-      };
-      const base = emptyReading();
-      const sample = {
-        ...base,
-        identity: d.identity ?? base.identity,
-        boards: d.boards ?? [],
-        state: row.state,
-        hashrate_hs: row.hashrate_hs,
-        v: 1,
-        rig_id: row.rig_id,
-        site: this.#cfg.site.name,
-        address: d.address ?? row.rig_id,
-        at_ms: row.at_ms,
-        power_miner_w: null,
-        energy_wh: null,
-        poll: { ok: row.ok === 1, duration_ms: 0, error_code: null, error_message: null },
-      } as Sample;
-      watcher.observe(sample);
-    }
-    return { watcher, samples: n };
+  /** Replays the stored polls of the window through a fresh watcher (deterministic). */
+  #replay(f: LoanFacility, fromMs: number, polls: PledgePoll[]): PledgeWatcher {
+    const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
+    for (const p of polls) watcher.observePoll(p);
+    return watcher;
   }
 
-  /** The signed report of a loan over [from, to). */
+  /** The signed report of a loan over [from, to), from a source that answers synchronously (the embedded store). */
   report(id: string, fromMs: number, toMs: number): IssuedReport {
     const f = this.facility(id);
+    const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
+    const polls = this.#source.polls(windowFrom, toMs);
+    const hours = this.#source.hours(hourFrom, toMs);
+    if (polls instanceof Promise || hours instanceof Promise)
+      throw new TypeError('loan data source is asynchronous: use reportAsync');
+    return this.#report(f, fromMs, toMs, polls, hours);
+  }
+
+  /** The signed report of a loan over [from, to), from any source (InfluxDB answers asynchronously). */
+  async reportAsync(id: string, fromMs: number, toMs: number): Promise<IssuedReport> {
+    const f = this.facility(id);
+    const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
+    const [polls, hours] = await Promise.all([
+      this.#source.polls(windowFrom, toMs),
+      this.#source.hours(hourFrom, toMs),
+    ]);
+    return this.#report(f, fromMs, toMs, polls, hours);
+  }
+
+  #report(
+    f: LoanFacility,
+    fromMs: number,
+    toMs: number,
+    polls: PledgePoll[],
+    hours: LoanHours,
+  ): IssuedReport {
     const tz = this.#cfg.loans.timezone;
     const closed = toMs <= this.#now();
-    const windowFrom = Math.max(fromMs, toMs - RECONCILE_WINDOW_MS);
-    const { watcher, samples } = this.#replay(f, windowFrom, toMs);
+    const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
+    const watcher = this.#replay(f, windowFrom, polls);
+    const samples = polls.length;
     const pledged = watcher.pledged();
     const mapped = this.#pledgeRigIds(f.id);
-    const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
     const rigs: RigInput[] = f.pledges.map((p) => {
       const rigId = pledged.find((s) => s.key === p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
-      const rollups: RollupRow[] = rigId ? this.#store.rollups(rigId, hourFrom, toMs) : [];
+      const rollups: RollupRow[] = rigId ? hours.rollups(rigId) : [];
       return { pledge: p, rig_id: rigId, rollups };
     });
-    const siteCovered = new Map<number, number>();
-    for (const row of this.#store.db
-      .prepare(
-        'SELECT hour_ms, MAX(covered_s) AS c FROM rollups WHERE hour_ms >= ? AND hour_ms < ? GROUP BY hour_ms',
-      )
-      .all(hourFrom, toMs) as { hour_ms: number; c: number }[])
-      if (row.c > 0) siteCovered.set(row.hour_ms, row.c);
+    const siteCovered = hours.siteCovered();
     // The whole site's energy per hour: the loan carries its pledged rigs' share of site-wide cost lines.
-    const siteWh = new Map<number, number>();
-    for (const row of this.#store.db
-      .prepare(
-        'SELECT hour_ms, SUM(energy_wh) AS wh FROM rollups WHERE hour_ms >= ? AND hour_ms < ? AND energy_wh IS NOT NULL GROUP BY hour_ms',
-      )
-      .all(hourFrom, toMs) as { hour_ms: number; wh: number }[])
-      siteWh.set(row.hour_ms, row.wh);
+    const siteWh = hours.siteWh();
     const costs = loanCostBasis(this.#cfg);
     const m = this.#market;
     let recorded: Parameters<typeof computeCovenants>[0]['recorded'];
@@ -332,6 +330,7 @@ export class LoanService {
       reconciliation_window: { from_ms: windowFrom, to_ms: toMs, samples },
       audit_head_hash: this.audit?.headHash() ?? null,
       site: this.#cfg.site.name,
+      ...(this.#source.provenance ? { data_source: this.#source.provenance } : {}),
     });
     const prev = this.#prevHash(f.id, fromMs, toMs);
     const doc = signDoc(REPORT_KIND, body, prev, this.key);
@@ -369,19 +368,37 @@ export class LoanService {
       .run(loanId, fromMs, toMs, doc.hash, doc.prev_hash, this.#now(), seq);
   }
 
-  /** Signed hourly rollups of the pledged rigs, so a lender can recompute any figure. */
+  /** Signed hourly rollups of the pledged rigs, so a lender can recompute any figure (a synchronous source). */
   rollups(id: string, fromMs: number, toMs: number): { doc: SignedDoc; bytes: string } {
     const f = this.facility(id);
+    const hours = this.#source.hours(Math.floor(fromMs / HOUR) * HOUR, toMs);
+    if (hours instanceof Promise) throw new TypeError('loan data source is asynchronous: use rollupsAsync');
+    return this.#rollups(f, fromMs, toMs, hours);
+  }
+
+  /** Signed hourly rollups of the pledged rigs, from any source. */
+  async rollupsAsync(id: string, fromMs: number, toMs: number): Promise<{ doc: SignedDoc; bytes: string }> {
+    const f = this.facility(id);
+    const hours = await this.#source.hours(Math.floor(fromMs / HOUR) * HOUR, toMs);
+    return this.#rollups(f, fromMs, toMs, hours);
+  }
+
+  #rollups(
+    f: LoanFacility,
+    fromMs: number,
+    toMs: number,
+    hours: LoanHours,
+  ): { doc: SignedDoc; bytes: string } {
     const mapped = this.#pledgeRigIds(f.id);
-    const hourFrom = Math.floor(fromMs / HOUR) * HOUR;
     const body = {
       loan_id: f.id,
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
       formula_version: FORMULA_VERSION,
+      ...(this.#source.provenance ? { data_source: this.#source.provenance } : {}),
       rigs: f.pledges.map((p) => {
         const rigId = mapped.get(p.key) ?? p.mac_norm;
-        return { key: p.key, rig_id: rigId, hours: rigId ? this.#store.rollups(rigId, hourFrom, toMs) : [] };
+        return { key: p.key, rig_id: rigId, hours: rigId ? hours.rollups(rigId) : [] };
       }),
     };
     const doc = signDoc('pledged-rollups', JSON.parse(canonicalJson(body)), null, this.key);

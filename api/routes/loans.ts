@@ -21,11 +21,22 @@ const periodQuery = z
 /**
  * `GET /v1/loans`, `/v1/loans/:id` (terms, live pledged-vs-seen), `/v1/loans/:id/report?from&to[&format=csv]`
  * (signed, chained), `/v1/loans/:id/rollups?from&to` (signed hourly rollups of the pledged rigs), `/v1/keys`.
- * A lender token sees only its own loan; any other id is "not found".
+ * A lender token sees only its own loan; any other id is "not found". Reports and rollups are read from the
+ * service's data source (the embedded store, or InfluxDB in a standalone `rigtel api`), so they are awaited.
+ * Without a service but with `loansUnavailable` (loans configured, no source), every route answers
+ * RT_ERR_LOAN_UNAVAILABLE (501).
  */
 export const loansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const loans = deps.loans;
-  if (!loans) return;
+  if (!loans) {
+    if (!deps.loansUnavailable) return;
+    const unavailable = async () => {
+      throw LoanErrors.unavailable();
+    };
+    for (const url of ['/loans', '/loans/:id', '/loans/:id/report', '/loans/:id/rollups', '/keys'])
+      app.get(url, unavailable);
+    return;
+  }
   const own = (principal: Parameters<typeof mayReadLoan>[0], id: string) => {
     if (!mayReadLoan(principal, id)) throw LoanErrors.notFound(id);
     return loans.facility(id);
@@ -51,7 +62,7 @@ export const loansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     own(request.principal, id);
     const q = parseOrThrow(periodQuery, request.query);
     const { fromMs, toMs } = periodOf(q);
-    const issued = loans.report(id, fromMs, toMs);
+    const issued = await loans.reportAsync(id, fromMs, toMs);
     const name = `loan-${id}-${new Date(fromMs).toISOString().slice(0, 10)}-${new Date(toMs).toISOString().slice(0, 10)}`;
     if (q.format === 'csv')
       return reply
@@ -68,7 +79,9 @@ export const loansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     own(request.principal, id);
     const q = parseOrThrow(periodQuery, request.query);
     const { fromMs, toMs } = periodOf(q);
-    return reply.type('application/json; charset=utf-8').send(loans.rollups(id, fromMs, toMs).bytes);
+    return reply
+      .type('application/json; charset=utf-8')
+      .send((await loans.rollupsAsync(id, fromMs, toMs)).bytes);
   });
   app.get('/keys', async () => ({
     keys: [
