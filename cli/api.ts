@@ -18,6 +18,7 @@ import { buildApp } from '../api/app.js';
 import { assertListenAllowed } from '../api/auth.js';
 import { ApiErrors } from '../api/errors.js';
 import { TokenStore } from '../api/tokens.js';
+import { startBrokerAlerts } from '../collector/broker-alerts.js';
 import { BrokerFleet } from '../collector/broker-fleet.js';
 import { economicsSettings, marketFromConfig, rigMetaFrom } from '../collector/economics/wiring.js';
 import { InfluxHistory } from '../collector/influx-history.js';
@@ -89,6 +90,9 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     offlineAfterMs: OFFLINE_INTERVALS * interval,
   });
   const startedMs = Date.now();
+  // Alerts: the engine `rigtel run` uses, over the states from MQTT and the offline marks of rigs whose collector
+  // went away; its changes go to the log (one line each up to a budget, then a digest a minute).
+  const alerts = startBrokerAlerts(fleet, config, log);
   const influxCfg = config.sinks.influx?.enabled ? config.sinks.influx : undefined;
   const history = influxCfg
     ? new InfluxHistory({
@@ -140,11 +144,14 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
           log,
         }),
         liveSerials: false,
+        // Pledge alerts join the engine's list, log and listeners, as in `rigtel run`.
+        alerts: alerts.engine,
         ...(market ? { market: { store: market.store, feesValidMs: config.market.fees_valid_ms } } : {}),
         ...(opts.configFile ? { baseDir: dirname(opts.configFile) } : {}),
       });
     } catch (err) {
       stopMarket();
+      alerts.stop();
       throw err;
     }
     const service = loans;
@@ -220,6 +227,8 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   const app = buildApp({
     fleet,
     history,
+    alerts: () => alerts.engine.active(),
+    onSample: (fn) => fleet.onSample(fn),
     ...(economics ? { economics } : {}),
     ...(loans ? { loans } : hasLoans ? { loansUnavailable: true } : {}),
     health: {
@@ -243,6 +252,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
     await app.close();
     stopMarket();
     closeLoans();
+    alerts.stop();
     clearInterval(ticker);
     await client.endAsync(true);
     throw CliErrors.listen.with(
@@ -262,7 +272,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
       (hasLoans
         ? `  loans    ${loans ? `${loans.facilities.length} facilities from InfluxDB (estimates named in each report), signing key ${loans.key.fingerprint.slice(0, 16)}…` : 'not served (configure sinks.influx)'}\n`
         : '') +
-      `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/status\n` +
+      `  API      ${base}/v1/fleet   ${base}/v1/rigs   ${base}/v1/alerts   ${base}/v1/status\n` +
       `  health   ${base}/healthz\n` +
       'Ctrl-C to stop.\n',
   );
@@ -284,6 +294,7 @@ export async function apiCommand(opts: ApiOptions): Promise<number> {
   await app.close();
   stopMarket();
   closeLoans();
+  alerts.stop();
   await client.endAsync(true);
   io.out('stopped\n');
   return 0;

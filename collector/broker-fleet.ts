@@ -7,6 +7,10 @@
  * A rig whose collector went away is first **stale** (its collector announced `offline`, by clean stop or MQTT
  * last will, or no state for `staleAfterMs`), then **offline** (no state for `offlineAfterMs`): its last values
  * become history and `last_error` names RT_ERR_BROKER_COLLECTOR_GONE.
+ *
+ * For the alert engine (`onOffline`), an offline rig is a rig that does not answer: its offline mark is emitted
+ * when it is set, then again (re-dated) while no state comes, as a collector's poll of a dead rig fails every
+ * interval, so the engine's `min_duration_s` can elapse and raise `rig_offline`.
  */
 import { errorMessage } from '../lib/errors.js';
 import {
@@ -28,6 +32,8 @@ export interface BrokerFleetOptions {
   staleAfterMs: number;
   /** No state for this long: the rig is marked offline. */
   offlineAfterMs: number;
+  /** While a rig stays offline, its mark goes to `onOffline` listeners again at most this often (default 1000). */
+  offlineRepeatMs?: number;
   now?: () => number;
 }
 
@@ -37,6 +43,10 @@ interface Tracked {
   at_ms: number;
   last: Sample;
   gone: boolean;
+  /** The offline mark set when the rig went offline, while it is. */
+  mark: Sample | null;
+  /** When (this process's clock) the mark last went to `onOffline` listeners. */
+  markSentMs: number;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -126,6 +136,7 @@ export class BrokerFleet implements FleetView {
   #changes = 0;
   #newest: number | null = null;
   readonly #listeners = new Set<(sample: Sample) => void>();
+  readonly #offlineListeners = new Set<(sample: Sample) => void>();
 
   constructor(targets: readonly RigTarget[], opts: BrokerFleetOptions) {
     this.#fleet = new Fleet(targets);
@@ -145,6 +156,8 @@ export class BrokerFleet implements FleetView {
       at_ms: sample.at_ms,
       last: sample,
       gone: false,
+      mark: null,
+      markSentMs: 0,
     });
     this.#fleet.update(sample);
     if (this.#newest === null || sample.at_ms > this.#newest) this.#newest = sample.at_ms;
@@ -160,6 +173,20 @@ export class BrokerFleet implements FleetView {
   onSample(fn: (sample: Sample) => void): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * Rigs marked offline because their collector went away, as samples that say the rig does not answer
+   * (`poll.ok` false, state `offline`, RT_ERR_BROKER_COLLECTOR_GONE): the mark itself when `tick` sets it (dated
+   * just after the rig's last state), then, while no new state comes, the mark again at most every
+   * `offlineRepeatMs`, dated `staleAfterMs` before now. That date is never before the mark (a rig is marked only
+   * after `offlineAfterMs`), and never after the first state of a collector that comes back (its poll started
+   * less than `staleAfterMs` ago), so the alert engine, which ignores samples older than the last it saw, takes
+   * that state. Returns the unsubscribe function.
+   */
+  onOffline(fn: (sample: Sample) => void): () => void {
+    this.#offlineListeners.add(fn);
+    return () => this.#offlineListeners.delete(fn);
   }
 
   /** A message on a collector's availability topic (`online` / `offline`, the latter also its last will). */
@@ -187,13 +214,25 @@ export class BrokerFleet implements FleetView {
         );
         // Dated just after the last real state, so any newer state from the collector (its clock, not ours)
         // replaces it.
-        this.#fleet.update({
+        const mark: Sample = {
           ...t.last,
           at_ms: t.at_ms + 1,
           state: 'offline',
           poll: { ok: false, duration_ms: 0, error_code: err.code, error_message: err.message },
-        });
+        };
+        t.mark = mark;
+        t.markSentMs = now;
+        this.#fleet.update(mark);
         this.#changes += 1;
+        for (const fn of this.#offlineListeners) fn(mark);
+      } else if (
+        t.mark &&
+        this.#offlineListeners.size > 0 &&
+        now - t.markSentMs >= (this.#opts.offlineRepeatMs ?? 1000)
+      ) {
+        t.markSentMs = now;
+        const again = { ...t.mark, at_ms: Math.max(t.mark.at_ms, now - this.#opts.staleAfterMs) };
+        for (const fn of this.#offlineListeners) fn(again);
       }
     }
     if (stale.size !== this.#stale.size || [...stale].some((a) => !this.#stale.has(a))) {
