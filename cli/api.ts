@@ -10,6 +10,10 @@
  * the same estimates, named in each report's `data_source`; pledges matched by MAC, as neither InfluxDB nor the
  * state messages carry serials), live pledged-vs-seen from the MQTT states, and this process's own signing key,
  * loans.db and audit log in its storage.dir; without InfluxDB they answer RT_ERR_LOAN_UNAVAILABLE (501).
+ * Alerts (/v1/alerts, /v1/events) come from this process's own alert engine, the one `rigtel run` uses, over the
+ * MQTT states (collector/broker-alerts.ts): every rule but board_missing (the state message has no per-board
+ * readings), rig_offline also for a rig marked offline because its collector went away, pledge alerts from the
+ * loan watchers, and the same alert log lines and digest as `rigtel run`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
