@@ -115,7 +115,7 @@ function parseMetrics(text: string): Scrape {
     const value = Number(line.slice(sp + 1));
     if (name.startsWith('rigtel_rig_age_seconds')) ages.push(value);
     else if (name.startsWith('rigtel_polls_')) counters[name] = value;
-    else if (name.startsWith('rigtel_event_loop_delay_seconds')) loop[name] = value;
+    else if (name.startsWith('rigtel_event_loop_delay_')) loop[name] = value;
   }
   return { ages, counters, loop };
 }
@@ -213,7 +213,10 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
     await new Promise((r) => setTimeout(r, o.intervalMs + 2000));
     const m0 = parseMetrics((await get(port, '/metrics', 30_000)).body);
     // Loop delay max since the API started: the longest stall of start-up and the first interval.
-    result.startup_loop_max_s = round(m0.loop['rigtel_event_loop_delay_seconds{quantile="1"}'] ?? null, 3);
+    result.startup_loop_max_s = round(
+      m0.loop['rigtel_event_loop_delay_since_start_seconds{quantile="1"}'] ?? null,
+      3,
+    );
     line('longest loop stall, first interval', `${result.startup_loop_max_s} s`);
     const cpu0 = procCpuMs(pid);
     const mainCpu0 = procCpuMs(pid, pid);
@@ -294,8 +297,11 @@ export async function runSustained(o: SustainedOptions): Promise<Record<string, 
         0,
       ),
       event_loop_delay_s: {
-        p99: round(lastScrape.loop['rigtel_event_loop_delay_seconds{quantile="0.99"}'] ?? null, 3),
-        max: round(lastScrape.loop['rigtel_event_loop_delay_seconds{quantile="1"}'] ?? null, 3),
+        p99: round(
+          lastScrape.loop['rigtel_event_loop_delay_since_start_seconds{quantile="0.99"}'] ?? null,
+          3,
+        ),
+        max: round(lastScrape.loop['rigtel_event_loop_delay_since_start_seconds{quantile="1"}'] ?? null, 3),
       },
       peak_rss_mib: round(procHwmBytes(pid) / 1048576, 0),
       api_under_load: api,
