@@ -107,7 +107,7 @@ function get(port: number, path: string, timeoutMs = 10_000): Promise<{ status: 
   });
 }
 
-interface Scrape {
+export interface Scrape {
   ages: number[];
   counters: Record<string, number>;
   loop: Record<string, number>;
@@ -117,7 +117,7 @@ interface Scrape {
   at: number;
 }
 
-function parseMetrics(text: string): Scrape {
+export function parseMetrics(text: string): Scrape {
   const ages: number[] = [];
   const counters: Record<string, number> = {};
   const loop: Record<string, number> = {};
@@ -156,19 +156,22 @@ const round = (v: number | null, d = 1) => (v === null ? null : Math.round(v * 1
  * histogram_quantile estimates them; the max only as the bucket it fell in (`[lower, upper]`, upper null for
  * +Inf); the mean exact (`_sum / _count`).
  */
-function steadyLoopDelay(first: Scrape, last: Scrape, load: { before: Scrape; after: Scrape } | null) {
+export function steadyLoopDelay(first: Scrape, last: Scrape, load: { before: Scrape; after: Scrape } | null) {
   if (!first.loopBuckets || !last.loopBuckets) return null;
   let w = bucketDelta(last.loopBuckets, first.loopBuckets);
   let seconds = (last.at - first.at) / 1000;
+  let removed = 0;
   // The phase is inside the window unless the window closed first (its last scrape came before the load).
   if (load?.before.loopBuckets && load.after.loopBuckets && load.after.at <= last.at) {
     w = bucketDelta(w, bucketDelta(load.after.loopBuckets, load.before.loopBuckets));
-    seconds -= (load.after.at - load.before.at) / 1000;
+    removed = (load.after.at - load.before.at) / 1000;
+    seconds -= removed;
   }
   const max = bucketMax(w);
   return {
     window_s: round(seconds, 0),
-    excludes_api_load: load !== null,
+    // Seconds of API-load phase taken out of the window (0 without `--api-load`).
+    api_load_removed_s: round(removed, 0),
     ticks: w.count,
     mean: round(w.count ? w.sum / w.count : null, 4),
     p50: round(bucketQuantile(w, 0.5), 4),
