@@ -16,10 +16,45 @@ const parsePrometheusTextFormat = require('parse-prometheus-text-format') as (te
   name: string;
   help: string;
   type: string;
-  metrics: Array<{ value?: string; labels?: Record<string, string> }>;
+  metrics: Array<{
+    value?: string;
+    labels?: Record<string, string>;
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }>;
 }>;
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+/**
+ * A histogram's buckets as exposed (text order): `le` increasing, +Inf last, counts cumulative (never down) and
+ * whole, +Inf equal to `_count`; the parser reads the same buckets.
+ */
+function assertHistogram(
+  text: string,
+  name: string,
+  m: { buckets?: Record<string, string>; count?: string; sum?: string },
+) {
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name}_bucket{`));
+  const les = lines.map((l) => /\{le="([^"]+)"\}/.exec(l)![1]!);
+  const counts = lines.map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  assert.ok(les.length >= 2, `${name}: buckets`);
+  assert.equal(les[les.length - 1], '+Inf', `${name}: +Inf bucket last`);
+  const bounds = les.map((le) => (le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le)));
+  for (let i = 1; i < les.length; i++) {
+    assert.ok(bounds[i]! > bounds[i - 1]!, `${name}: le increasing`);
+    assert.ok(counts[i]! >= counts[i - 1]!, `${name}: buckets cumulative`);
+  }
+  assert.ok(counts.every(Number.isInteger), `${name}: whole counts`);
+  assert.deepEqual(
+    les.map((le) => Number(m.buckets![le])),
+    counts,
+    `${name}: parsed as exposed`,
+  );
+  assert.equal(counts[counts.length - 1], Number(m.count), `${name}: +Inf = _count`);
+  assert.ok(Number.isFinite(Number(m.sum)) && Number(m.sum) >= 0, `${name}: _sum`);
+}
 
 test('/metrics parses, follows the naming rules, and names rigs as configured', async () => {
   const config = validateConfig({
@@ -60,13 +95,14 @@ test('/metrics parses, follows the naming rules, and names rigs as configured', 
     for (const f of families) {
       assert.match(f.name, /^rigtel_[a-z0-9_]+$/, f.name);
       assert.ok(f.help.length > 0, `${f.name} has HELP`);
-      assert.ok(['GAUGE', 'COUNTER'].includes(f.type), `${f.name} TYPE ${f.type}`);
+      assert.ok(['GAUGE', 'COUNTER', 'HISTOGRAM'].includes(f.type), `${f.name} TYPE ${f.type}`);
       if (f.type === 'COUNTER') assert.match(f.name, /_total$/, `${f.name}: a counter ends in _total`);
       else assert.doesNotMatch(f.name, /_total$/, `${f.name}: only counters end in _total`);
       // Base units only: no _hs, _w, _ths, _kw, _ms suffixes.
       assert.doesNotMatch(f.name, /_(hs|ths|w|kw|ms|wh)$/, `${f.name} is not in base units`);
       for (const m of f.metrics) {
-        assert.ok(Number.isFinite(Number(m.value)), `${f.name} value ${m.value}`);
+        if (f.type === 'HISTOGRAM') assertHistogram(text, f.name, m);
+        else assert.ok(Number.isFinite(Number(m.value)), `${f.name} value ${m.value}`);
         for (const k of Object.keys(m.labels ?? {})) assert.match(k, /^[a-zA-Z_][a-zA-Z0-9_]*$/);
       }
     }
@@ -105,6 +141,53 @@ test('/metrics parses, follows the naming rules, and names rigs as configured', 
       ],
     );
     assert.equal(family('rigtel_rig_up').metrics.find((m) => m.labels!.name === 'c1-r02-s19pro')!.value, '0');
+  } finally {
+    await app.close();
+  }
+});
+
+test('event-loop delay: a histogram whose count grows, and a 120 ms block of the loop in le=0.2, not le=0.1', async () => {
+  const config = validateConfig({ site: { name: 'tx-1' }, rigs: [] });
+  const app = buildApp({
+    fleet: new Fleet([]),
+    history: { history: () => [], rigIds: () => [] },
+    health: {
+      started_ms: T0,
+      sinks: () => [],
+      polling: () => ({ rigs: 0, up: 0, last_sweep_ms: null, last_sweep_duration_ms: null }),
+    },
+    config,
+  });
+  const histogram = async () => {
+    const res = await app.inject('/metrics');
+    assert.equal(res.statusCode, 200);
+    const families = parsePrometheusTextFormat(res.body);
+    const f = families.find((x) => x.name === 'rigtel_event_loop_delay_seconds')!;
+    assert.equal(f.type, 'HISTOGRAM');
+    const m = f.metrics[0]!;
+    assertHistogram(res.body, f.name, m);
+    const since = families.find((x) => x.name === 'rigtel_event_loop_delay_since_start_seconds')!;
+    assert.deepEqual(
+      since.metrics.map((s) => s.labels!.quantile),
+      ['0.5', '0.99', '1'],
+    );
+    return { le: (b: string) => Number(m.buckets![b]), count: Number(m.count), sum: Number(m.sum) };
+  };
+  try {
+    await app.ready();
+    await new Promise((r) => setTimeout(r, 100));
+    const before = await histogram();
+    assert.ok(before.count > 0, 'the sampler ticks once the app is ready');
+    const t = performance.now();
+    while (performance.now() - t < 120) {
+      // busy-wait: the API's loop is blocked
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await histogram();
+    assert.ok(after.count > before.count, '_count grows');
+    const inBucket = (x: typeof before) => x.le('0.2') - x.le('0.1');
+    assert.ok(inBucket(after) - inBucket(before) >= 1, 'the block counted in (0.1, 0.2]');
+    assert.ok(after.sum - before.sum >= 0.1, '_sum grew by the block');
   } finally {
     await app.close();
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
+import { LoopDelayHistogram, sampleLoopDelay } from '../../lib/loop-delay.js';
 import { redactText } from '../../lib/secret.js';
 import type { ApiDeps } from '../deps.js';
 import { summarizeFleet } from '../fleet-summary.js';
@@ -36,6 +37,16 @@ class Exposition {
     }
     this.chunks.push(redactText(text));
   }
+  /** A histogram without labels: cumulative `_bucket{le}` lines (then +Inf), `_sum` and `_count`. */
+  histogram(name: string, help: string, h: LoopDelayHistogram) {
+    let text = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
+    const cumulative = h.cumulative();
+    h.bounds.forEach((le, i) => {
+      text += `${name}_bucket{le="${le}"} ${cumulative[i]}\n`;
+    });
+    text += `${name}_bucket{le="+Inf"} ${h.count}\n${name}_sum ${h.sum}\n${name}_count ${h.count}\n`;
+    this.chunks.push(redactText(text));
+  }
   /** Text already redacted, ending in a newline, made as the body is sent. */
   redacted(text: AsyncIterable<Buffer>) {
     this.chunks.push(text);
@@ -55,13 +66,21 @@ class Exposition {
  * power, sink state and lag, journal use and drops — so an outage that threatens data is alertable.
  */
 export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  // Event-loop delay of this process since the API started: what keeps polls and requests waiting. Enabled once
-  // the app is ready, so the one-off work of building the API itself is not counted as a stall.
+  // Event-loop delay of this process: what keeps polls and requests waiting. Both start once the app is ready,
+  // so the one-off work of building the API itself is not counted as a stall. The histogram (lib/loop-delay.ts)
+  // is what Prometheus can window (`rate(…_bucket[5m])`); the monitor gives the quantiles since start, as
+  // before (its figures include its 10 ms sampling period, the histogram's do not).
   const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loopHistogram = new LoopDelayHistogram();
+  let stopSampling: (() => void) | null = null;
   app.addHook('onReady', async () => {
     loop.enable();
+    stopSampling = sampleLoopDelay(loopHistogram);
   });
-  app.addHook('onClose', async () => loop.disable());
+  app.addHook('onClose', async () => {
+    loop.disable();
+    stopSampling?.();
+  });
   const now = () => deps.now?.() ?? Date.now();
   // Scrapes share the fleet snapshot with the other routes (api/snapshot.ts): one pass over the fleet per change;
   // per-rig lines are rendered as the body is sent, from label sets kept per rig (api/rig-metrics.ts).
@@ -77,10 +96,15 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     },
     async (_request, reply) => {
       const e = new Exposition();
-      e.metric(
+      e.histogram(
         'rigtel_event_loop_delay_seconds',
+        'How late the event loop ran a 10 ms timer, beyond its period: cumulative since start, for rate() over any window.',
+        loopHistogram,
+      );
+      e.metric(
+        'rigtel_event_loop_delay_since_start_seconds',
         'gauge',
-        'Event-loop delay since start, by quantile (and max), seconds.',
+        'Event-loop delay since start by quantile (1: max), seconds, as perf_hooks.monitorEventLoopDelay reports it (its 10 ms sampling period included).',
         [
           [{ quantile: '0.5' }, loop.percentile(50) / 1e9],
           [{ quantile: '0.99' }, loop.percentile(99) / 1e9],
