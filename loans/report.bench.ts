@@ -331,6 +331,7 @@ async function measureReplay(dir: string, rigs: number, share: number) {
     unpledged: body.reconciliation.unpledged.length,
     identical: asyncDoc.bytes === sync.bytes,
     report_bytes: sync.bytes.length,
+    report_hash: sync.doc.hash,
     sync_ms: Math.round(syncMs),
     sync_cpu_ms: Math.round((syncCpu.user + syncCpu.system) / 1000),
     async_ms: Math.round(asyncMs),

@@ -30,7 +30,7 @@ import {
 import { type LoanFacility, loadFacilities } from './register.js';
 import { buildReportBody, REPORT_KIND, type ReportBody } from './report.js';
 import { type SignedDoc, serializeDoc, signDoc } from './signed.js';
-import { EmbeddedLoanSource, type LoanDataSource, type LoanHours } from './source.js';
+import { EmbeddedLoanSource, type LoanDataSource, type LoanHours, type ReplayWindow } from './source.js';
 
 const HOUR = 3_600_000;
 /** Raw samples replayed for the pledged-vs-seen part of a report: the last hours of the period. */
@@ -241,46 +241,74 @@ export class LoanService {
   }
 
   /** Replays the stored polls of the window through a fresh watcher (deterministic). */
-  #replay(f: LoanFacility, fromMs: number, polls: PledgePoll[]): PledgeWatcher {
+  #replay(f: LoanFacility, fromMs: number, polls: readonly PledgePoll[]): PledgeWatcher {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
     for (const p of polls) watcher.observePoll(p);
     return watcher;
+  }
+
+  /**
+   * The window's pledged-vs-seen: a replay of the polls that can change a pledge's status, then every other rig's
+   * first and last sighting merged in (`ReplayWindow`, loans/source.ts) when the source can reduce the window;
+   * else every poll replayed. The same lists either way.
+   */
+  #reconcile(
+    f: LoanFacility,
+    windowFrom: number,
+    toMs: number,
+  ): { watcher: PledgeWatcher; samples: number } | Promise<{ watcher: PledgeWatcher; samples: number }> {
+    const src = this.#source;
+    const done = (w: ReplayWindow) => {
+      const watcher = this.#replay(f, windowFrom, w.polls);
+      for (const u of w.others) watcher.mergeUnpledged(u);
+      return { watcher, samples: w.samples };
+    };
+    if (src.replayWindow) {
+      const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
+      const w = src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id));
+      return w instanceof Promise ? w.then(done) : done(w);
+    }
+    const all = (polls: PledgePoll[]) => ({
+      watcher: this.#replay(f, windowFrom, polls),
+      samples: polls.length,
+    });
+    const polls = src.polls(windowFrom, toMs);
+    return polls instanceof Promise ? polls.then(all) : all(polls);
   }
 
   /** The signed report of a loan over [from, to), from a source that answers synchronously (the embedded store). */
   report(id: string, fromMs: number, toMs: number): IssuedReport {
     const f = this.facility(id);
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
-    const polls = this.#source.polls(windowFrom, toMs);
+    const seen = this.#reconcile(f, windowFrom, toMs);
     const hours = this.#source.hours(hourFrom, toMs);
-    if (polls instanceof Promise || hours instanceof Promise)
+    if (seen instanceof Promise || hours instanceof Promise)
       throw new TypeError('loan data source is asynchronous: use reportAsync');
-    return this.#report(f, fromMs, toMs, polls, hours);
+    return this.#report(f, fromMs, toMs, seen, hours);
   }
 
   /** The signed report of a loan over [from, to), from any source (InfluxDB answers asynchronously). */
   async reportAsync(id: string, fromMs: number, toMs: number): Promise<IssuedReport> {
     const f = this.facility(id);
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
-    const [polls, hours] = await Promise.all([
-      this.#source.polls(windowFrom, toMs),
+    const [seen, hours] = await Promise.all([
+      this.#reconcile(f, windowFrom, toMs),
       this.#source.hours(hourFrom, toMs),
     ]);
-    return this.#report(f, fromMs, toMs, polls, hours);
+    return this.#report(f, fromMs, toMs, seen, hours);
   }
 
   #report(
     f: LoanFacility,
     fromMs: number,
     toMs: number,
-    polls: PledgePoll[],
+    seen: { watcher: PledgeWatcher; samples: number },
     hours: LoanHours,
   ): IssuedReport {
     const tz = this.#cfg.loans.timezone;
     const closed = toMs <= this.#now();
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
-    const watcher = this.#replay(f, windowFrom, polls);
-    const samples = polls.length;
+    const { watcher, samples } = seen;
     const pledged = watcher.pledged();
     const mapped = this.#pledgeRigIds(f.id);
     const rigs: RigInput[] = f.pledges.map((p) => {
