@@ -30,12 +30,20 @@ import {
 import { type LoanFacility, loadFacilities } from './register.js';
 import { buildReportBody, REPORT_KIND, type ReportBody } from './report.js';
 import { type SignedDoc, serializeDoc, signDoc } from './signed.js';
-import { EmbeddedLoanSource, type LoanDataSource, type LoanHours, type ReplayWindow } from './source.js';
+import { EmbeddedLoanSource, type LoanDataSource, type LoanHours } from './source.js';
 
 const HOUR = 3_600_000;
 /** Raw samples replayed for the pledged-vs-seen part of a report: the last hours of the period. */
 export const RECONCILE_WINDOW_MS = 6 * HOUR;
 const MAX_PERIOD_MS = 400 * 24 * HOUR;
+/** `reportAsync` (the API's path) reads and replays the window in steps of about this much work. */
+const REPORT_STEP_MS = 20;
+
+interface Reconciled {
+  watcher: PledgeWatcher;
+  /** Every stored poll of the window (the report's `reconciliation_window.samples`). */
+  samples: number;
+}
 
 /** The raw-sample window replayed for pledged-vs-seen, and the first whole hour of the rollups read. */
 function reportWindow(fromMs: number, toMs: number): { windowFrom: number; hourFrom: number } {
@@ -247,33 +255,66 @@ export class LoanService {
     return watcher;
   }
 
+  /** The same replay, giving the event loop a turn every `stepMs` of work. */
+  async #replayInSteps(
+    f: LoanFacility,
+    fromMs: number,
+    polls: readonly PledgePoll[],
+    stepMs: number,
+  ): Promise<PledgeWatcher> {
+    const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
+    let since = performance.now();
+    for (let i = 0; i < polls.length; i++) {
+      watcher.observePoll(polls[i]!);
+      if ((i & 1023) === 1023 && performance.now() - since >= stepMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+    return watcher;
+  }
+
   /**
    * The window's pledged-vs-seen: a replay of the polls that can change a pledge's status, then every other rig's
    * first and last sighting merged in (`ReplayWindow`, loans/source.ts) when the source can reduce the window;
-   * else every poll replayed. The same lists either way.
+   * else every poll replayed. The same lists either way. With `stepMs` (the API's path) the embedded store is read
+   * and the polls replayed in steps of about that much work, the event loop served between steps.
    */
+  #reconcile(f: LoanFacility, windowFrom: number, toMs: number): Reconciled;
+  #reconcile(f: LoanFacility, windowFrom: number, toMs: number, stepMs: number): Promise<Reconciled>;
   #reconcile(
     f: LoanFacility,
     windowFrom: number,
     toMs: number,
-  ): { watcher: PledgeWatcher; samples: number } | Promise<{ watcher: PledgeWatcher; samples: number }> {
+    stepMs?: number,
+  ): Reconciled | Promise<Reconciled> {
     const src = this.#source;
-    const done = (w: ReplayWindow) => {
-      const watcher = this.#replay(f, windowFrom, w.polls);
-      for (const u of w.others) watcher.mergeUnpledged(u);
-      return { watcher, samples: w.samples };
-    };
-    if (src.replayWindow) {
-      const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
-      const w = src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id));
-      return w instanceof Promise ? w.then(done) : done(w);
+    if (stepMs !== undefined)
+      return (async () => {
+        if (!src.replayWindow) {
+          const polls = await src.polls(windowFrom, toMs);
+          return {
+            watcher: await this.#replayInSteps(f, windowFrom, polls, stepMs),
+            samples: polls.length,
+          };
+        }
+        const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
+        const w = await src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id), { stepMs });
+        const watcher = await this.#replayInSteps(f, windowFrom, w.polls, stepMs);
+        for (const u of w.others) watcher.mergeUnpledged(u);
+        return { watcher, samples: w.samples };
+      })();
+    if (!src.replayWindow) {
+      const polls = src.polls(windowFrom, toMs);
+      if (polls instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+      return { watcher: this.#replay(f, windowFrom, polls), samples: polls.length };
     }
-    const all = (polls: PledgePoll[]) => ({
-      watcher: this.#replay(f, windowFrom, polls),
-      samples: polls.length,
-    });
-    const polls = src.polls(windowFrom, toMs);
-    return polls instanceof Promise ? polls.then(all) : all(polls);
+    const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
+    const w = src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id));
+    if (w instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+    const watcher = this.#replay(f, windowFrom, w.polls);
+    for (const u of w.others) watcher.mergeUnpledged(u);
+    return { watcher, samples: w.samples };
   }
 
   /** The signed report of a loan over [from, to), from a source that answers synchronously (the embedded store). */
@@ -282,8 +323,7 @@ export class LoanService {
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
     const seen = this.#reconcile(f, windowFrom, toMs);
     const hours = this.#source.hours(hourFrom, toMs);
-    if (seen instanceof Promise || hours instanceof Promise)
-      throw new TypeError('loan data source is asynchronous: use reportAsync');
+    if (hours instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
     return this.#report(f, fromMs, toMs, seen, hours);
   }
 
@@ -292,19 +332,13 @@ export class LoanService {
     const f = this.facility(id);
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
     const [seen, hours] = await Promise.all([
-      this.#reconcile(f, windowFrom, toMs),
+      this.#reconcile(f, windowFrom, toMs, REPORT_STEP_MS),
       this.#source.hours(hourFrom, toMs),
     ]);
     return this.#report(f, fromMs, toMs, seen, hours);
   }
 
-  #report(
-    f: LoanFacility,
-    fromMs: number,
-    toMs: number,
-    seen: { watcher: PledgeWatcher; samples: number },
-    hours: LoanHours,
-  ): IssuedReport {
+  #report(f: LoanFacility, fromMs: number, toMs: number, seen: Reconciled, hours: LoanHours): IssuedReport {
     const tz = this.#cfg.loans.timezone;
     const closed = toMs <= this.#now();
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);

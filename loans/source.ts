@@ -59,7 +59,16 @@ export interface LoanDataSource {
     fromMs: number,
     toMs: number,
     pledged: (id: SeenIdentity) => boolean,
+    opts?: ReplayOptions,
   ): ReplayWindow | Promise<ReplayWindow>;
+}
+
+export interface ReplayOptions {
+  /**
+   * Read in steps of about this many ms of work, giving the event loop a turn between steps (a promise is
+   * returned). Absent: read at once (synchronously for the embedded store), in one read transaction.
+   */
+  stepMs?: number;
 }
 
 /**
@@ -211,12 +220,50 @@ export class EmbeddedLoanSource implements LoanDataSource {
    * 3. Addresses where a pledged identity answered; every poll of a (rig, shape) at one of them is read in full,
    *    ordered as the window (time, then rig id in SQLite's order); the other groups give first/last sightings.
    */
-  replayWindow(fromMs: number, toMs: number, pledged: (id: SeenIdentity) => boolean): ReplayWindow {
-    const db = this.#store.db;
-    return db.transaction(() => this.#replayWindow(fromMs, toMs, pledged))();
+  replayWindow(fromMs: number, toMs: number, pledged: (id: SeenIdentity) => boolean): ReplayWindow;
+  replayWindow(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+    opts: ReplayOptions,
+  ): ReplayWindow | Promise<ReplayWindow>;
+  replayWindow(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+    opts: ReplayOptions = {},
+  ): ReplayWindow | Promise<ReplayWindow> {
+    const steps = this.#replaySteps(fromMs, toMs, pledged);
+    const stepMs = opts.stepMs;
+    if (stepMs === undefined)
+      return this.#store.db.transaction(() => {
+        for (;;) {
+          const r = steps.next();
+          if (r.done) return r.value;
+        }
+      })();
+    // In steps, each statement its own snapshot: a read transaction held across turns of the event loop would
+    // wrap whatever else runs on this connection meanwhile. A closed period's polls do not change; an open one's
+    // report is not chained.
+    return (async () => {
+      let since = performance.now();
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+        if (performance.now() - since >= stepMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
+      }
+    })();
   }
 
-  #replayWindow(fromMs: number, toMs: number, pledged: (id: SeenIdentity) => boolean): ReplayWindow {
+  /** The reads of `replayWindow`, one rig at a time (a `yield` after each). */
+  *#replaySteps(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+  ): Generator<void, ReplayWindow, void> {
     const db = this.#store.db;
     const off = RIG_STATES.indexOf('offline');
     const rigs = db.prepare('SELECT id, rig_id FROM rigs ORDER BY rig_id').all() as {
@@ -271,6 +318,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
         });
         if (g.first_up !== null && pledged(d.identity)) pledgedAt.add(address);
       }
+      yield;
     }
     // Rig rank → the shapes of it replayed in full.
     const full = new Map<number, Set<number | null>>();
@@ -302,7 +350,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
       }
     }
     const rowsOf = db.prepare(
-      'SELECT at_ms, ok, state, hashrate_hs, shape FROM readings WHERE rig = ? AND at_ms >= ? AND at_ms < ?',
+      'SELECT at_ms, ok, state, hashrate_hs, shape FROM readings WHERE rig = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms',
     );
     const polls: (PledgePoll & { rank: number })[] = [];
     for (const [rank, shapes] of full) {
@@ -328,6 +376,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
           identity: d.identity,
         });
       }
+      yield;
     }
     polls.sort((a, b) => a.at_ms - b.at_ms || a.rank - b.rank);
     return { samples, polls, others: [...others.values()] };
