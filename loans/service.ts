@@ -249,7 +249,7 @@ export class LoanService {
   }
 
   /** Replays the stored polls of the window through a fresh watcher (deterministic). */
-  #replay(f: LoanFacility, fromMs: number, polls: readonly PledgePoll[]): PledgeWatcher {
+  #replay(f: LoanFacility, fromMs: number, polls: Iterable<PledgePoll>): PledgeWatcher {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
     for (const p of polls) watcher.observePoll(p);
     return watcher;
@@ -259,14 +259,15 @@ export class LoanService {
   async #replayInSteps(
     f: LoanFacility,
     fromMs: number,
-    polls: readonly PledgePoll[],
+    polls: Iterable<PledgePoll>,
     stepMs: number,
   ): Promise<PledgeWatcher> {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
     let since = performance.now();
-    for (let i = 0; i < polls.length; i++) {
-      watcher.observePoll(polls[i]!);
-      if ((i & 1023) === 1023 && performance.now() - since >= stepMs) {
+    let i = 0;
+    for (const p of polls) {
+      watcher.observePoll(p);
+      if ((++i & 1023) === 0 && performance.now() - since >= stepMs) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         since = performance.now();
       }

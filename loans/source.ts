@@ -63,12 +63,17 @@ export interface LoanDataSource {
   ): ReplayWindow | Promise<ReplayWindow>;
 }
 
+/** About how many polls of the full replay are read (and held) at once. */
+const REPLAY_SLICE_ROWS = 10_000;
+
 export interface ReplayOptions {
   /**
    * Read in steps of about this many ms of work, giving the event loop a turn between steps (a promise is
    * returned). Absent: read at once (synchronously for the embedded store), in one read transaction.
    */
   stepMs?: number;
+  /** About how many polls of the full replay are read at once (default REPLAY_SLICE_ROWS; tests set it small). */
+  sliceRows?: number;
 }
 
 /**
@@ -84,9 +89,9 @@ export interface ReplayWindow {
   samples: number;
   /**
    * Every poll of each (rig, identity, address) whose address is one where a pledged identity answered in the
-   * window, in the window's order (time, then rig id).
+   * window, in the window's order (time, then rig id). May be read lazily: iterate it once, right away.
    */
-  polls: PledgePoll[];
+  polls: Iterable<PledgePoll>;
   /**
    * Per rig, over its other polls that answered: the first (address, identity, time) and the last time; the
    * rigs whose other polls never answered are left out.
@@ -211,14 +216,17 @@ export class EmbeddedLoanSource implements LoanDataSource {
 
   /**
    * The window reduced (`ReplayWindow`), read rig by rig through the (rig, at_ms) index so the cost follows the
-   * window, not the raw retention, all in one read transaction (one snapshot, as one statement had).
+   * window, not the raw retention. Each statement reads its own snapshot (a read transaction held across turns
+   * of the event loop would wrap whatever else runs on this connection meanwhile): a closed period's polls do not
+   * change, and an open period's report is not chained.
    *
    * 1. For every rig, its polls of the window grouped by stored detail shape: count, first and last answering
    *    poll (SQL aggregates; no row comes to JavaScript).
    * 2. Each distinct shape is decoded once: identity, board count and address are strings and array lengths,
    *    which the shape keeps as stored (only numbers are split off into `nums`, and none of those is read here).
    * 3. Addresses where a pledged identity answered; every poll of a (rig, shape) at one of them is read in full,
-   *    ordered as the window (time, then rig id in SQLite's order); the other groups give first/last sightings.
+   *    ordered as the window (time, then rig id in SQLite's order), a time slice at a time as the replay pulls
+   *    them (`polls` is lazy); the other groups give first/last sightings.
    */
   replayWindow(fromMs: number, toMs: number, pledged: (id: SeenIdentity) => boolean): ReplayWindow;
   replayWindow(
@@ -233,18 +241,13 @@ export class EmbeddedLoanSource implements LoanDataSource {
     pledged: (id: SeenIdentity) => boolean,
     opts: ReplayOptions = {},
   ): ReplayWindow | Promise<ReplayWindow> {
-    const steps = this.#replaySteps(fromMs, toMs, pledged);
+    const steps = this.#replaySteps(fromMs, toMs, pledged, opts.sliceRows ?? REPLAY_SLICE_ROWS);
     const stepMs = opts.stepMs;
     if (stepMs === undefined)
-      return this.#store.db.transaction(() => {
-        for (;;) {
-          const r = steps.next();
-          if (r.done) return r.value;
-        }
-      })();
-    // In steps, each statement its own snapshot: a read transaction held across turns of the event loop would
-    // wrap whatever else runs on this connection meanwhile. A closed period's polls do not change; an open one's
-    // report is not chained.
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+      }
     return (async () => {
       let since = performance.now();
       for (;;) {
@@ -263,6 +266,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
     fromMs: number,
     toMs: number,
     pledged: (id: SeenIdentity) => boolean,
+    sliceRows: number,
   ): Generator<void, ReplayWindow, void> {
     const db = this.#store.db;
     const off = RIG_STATES.indexOf('offline');
@@ -289,6 +293,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
     interface Group {
       rank: number;
       shape: number | null;
+      n: number;
       address: string;
       identity: SeenIdentity;
       first_up: number | null;
@@ -311,6 +316,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
         groups.push({
           rank,
           shape: g.shape,
+          n: g.n,
           address,
           identity: d.identity,
           first_up: g.first_up,
@@ -349,36 +355,48 @@ export class EmbeddedLoanSource implements LoanDataSource {
         known.last_seen_ms = Math.max(known.last_seen_ms, g.last_up);
       }
     }
-    const rowsOf = db.prepare(
-      'SELECT at_ms, ok, state, hashrate_hs, shape FROM readings WHERE rig = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms',
+    // The polls replayed in full are read when the replay pulls them, a slice of the window at a time (about
+    // `sliceRows` polls), so a loan pledging every rig does not hold the window in memory either.
+    let replayed = 0;
+    for (const g of groups) if (full.get(g.rank)?.has(g.shape)) replayed += g.n;
+    const sliceMs = Math.max(1, Math.floor(((toMs - fromMs) * sliceRows) / Math.max(1, replayed)));
+    const rigList = JSON.stringify([...full.keys()].map((rank) => rigs[rank]!.id));
+    const rankOf = new Map([...full.keys()].map((rank) => [rigs[rank]!.id, rank]));
+    const sliceOf = db.prepare(
+      'SELECT rig, at_ms, ok, state, hashrate_hs, shape FROM readings WHERE rig IN (SELECT value FROM json_each(?)) AND at_ms >= ? AND at_ms < ?',
     );
-    const polls: (PledgePoll & { rank: number })[] = [];
-    for (const [rank, shapes] of full) {
-      const rig = rigs[rank]!;
-      for (const row of rowsOf.all(rig.id, fromMs, toMs) as {
-        at_ms: number;
-        ok: number;
-        state: number;
-        hashrate_hs: number | null;
-        shape: number | null;
-      }[]) {
-        if (!shapes.has(row.shape)) continue;
-        const d = decode(row.shape);
-        polls.push({
-          rank,
-          rig_id: rig.rig_id,
-          address: d.address ?? rig.rig_id,
-          at_ms: row.at_ms,
-          ok: row.ok === 1,
-          // The `samples` view's CASE: an index out of range reads as null.
-          state: (RIG_STATES[row.state] ?? null) as string,
-          hashrate_hs: row.hashrate_hs,
-          identity: d.identity,
-        });
+    function* polls(): Generator<PledgePoll, void, void> {
+      if (full.size === 0) return;
+      for (let t = fromMs; t < toMs; t += sliceMs) {
+        const slice: (PledgePoll & { rank: number })[] = [];
+        for (const row of sliceOf.all(rigList, t, Math.min(toMs, t + sliceMs)) as {
+          rig: number;
+          at_ms: number;
+          ok: number;
+          state: number;
+          hashrate_hs: number | null;
+          shape: number | null;
+        }[]) {
+          const rank = rankOf.get(row.rig)!;
+          if (!full.get(rank)!.has(row.shape)) continue;
+          const d = decode(row.shape);
+          const rigId = rigs[rank]!.rig_id;
+          slice.push({
+            rank,
+            rig_id: rigId,
+            address: d.address ?? rigId,
+            at_ms: row.at_ms,
+            ok: row.ok === 1,
+            // The `samples` view's CASE: an index out of range reads as null.
+            state: (RIG_STATES[row.state] ?? null) as string,
+            hashrate_hs: row.hashrate_hs,
+            identity: d.identity,
+          });
+        }
+        slice.sort((a, b) => a.at_ms - b.at_ms || a.rank - b.rank);
+        yield* slice;
       }
-      yield;
     }
-    polls.sort((a, b) => a.at_ms - b.at_ms || a.rank - b.rank);
-    return { samples, polls, others: [...others.values()] };
+    return { samples, polls: polls(), others: [...others.values()] };
   }
 }
