@@ -336,24 +336,66 @@ export class LoanService {
       this.#reconcile(f, windowFrom, toMs, REPORT_STEP_MS),
       this.#source.hours(hourFrom, toMs),
     ]);
-    return this.#report(f, fromMs, toMs, seen, hours);
+    return this.#reportInSteps(f, fromMs, toMs, seen, hours);
   }
 
+  /** The report from the replayed window and the hours, at once. */
   #report(f: LoanFacility, fromMs: number, toMs: number, seen: Reconciled, hours: LoanHours): IssuedReport {
+    const steps = this.#reportSteps(f, fromMs, toMs, seen, hours);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** The same, giving the event loop a turn between its parts (the API's path: ~0.5 s of work at 10,000 rigs). */
+  async #reportInSteps(
+    f: LoanFacility,
+    fromMs: number,
+    toMs: number,
+    seen: Reconciled,
+    hours: LoanHours,
+  ): Promise<IssuedReport> {
+    const steps = this.#reportSteps(f, fromMs, toMs, seen, hours);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * The report's parts, a `yield` between them. The chain is read, signed and recorded in one part, so two
+   * reports issued at once cannot both follow the same predecessor.
+   */
+  *#reportSteps(
+    f: LoanFacility,
+    fromMs: number,
+    toMs: number,
+    seen: Reconciled,
+    hours: LoanHours,
+  ): Generator<void, IssuedReport, void> {
     const tz = this.#cfg.loans.timezone;
     const closed = toMs <= this.#now();
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
     const { watcher, samples } = seen;
     const pledged = watcher.pledged();
     const mapped = this.#pledgeRigIds(f.id);
-    const rigs: RigInput[] = f.pledges.map((p) => {
-      const rigId = pledged.find((s) => s.key === p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
+    // Pledge keys are unique: the first state with a key is the only one.
+    const stateOf = new Map(pledged.map((s) => [s.key, s]));
+    const rigs: RigInput[] = [];
+    for (const p of f.pledges) {
+      const rigId = stateOf.get(p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
       const rollups: RollupRow[] = rigId ? hours.rollups(rigId) : [];
-      return { pledge: p, rig_id: rigId, rollups };
-    });
+      rigs.push({ pledge: p, rig_id: rigId, rollups });
+      if (rigs.length % 500 === 0) yield;
+    }
+    yield;
     const siteCovered = hours.siteCovered();
+    yield;
     // The whole site's energy per hour: the loan carries its pledged rigs' share of site-wide cost lines.
     const siteWh = hours.siteWh();
+    yield;
     const costs = loanCostBasis(this.#cfg);
     const m = this.#market;
     let recorded: Parameters<typeof computeCovenants>[0]['recorded'];
@@ -381,6 +423,7 @@ export class LoanService {
       pledged,
       unpledged: watcher.unpledged(),
     });
+    yield;
     const body = buildReportBody({
       facility: f,
       fromMs,
@@ -395,9 +438,11 @@ export class LoanService {
       site: this.#cfg.site.name,
       ...(this.#source.provenance ? { data_source: this.#source.provenance } : {}),
     });
+    yield;
     const prev = this.#prevHash(f.id, fromMs, toMs);
     const doc = signDoc(REPORT_KIND, body, prev, this.key);
     if (closed) this.#record(f.id, fromMs, toMs, doc);
+    yield;
     return { doc, bytes: serializeDoc(doc) };
   }
 
