@@ -69,7 +69,7 @@ const REPLAY_SLICE_ROWS = 10_000;
 export interface ReplayOptions {
   /**
    * Read in steps of about this many ms of work, giving the event loop a turn between steps (a promise is
-   * returned). Absent: read at once (synchronously for the embedded store), in one read transaction.
+   * returned). Absent: read at once (synchronously for the embedded store).
    */
   stepMs?: number;
   /** About how many polls of the full replay are read at once (default REPLAY_SLICE_ROWS; tests set it small). */
@@ -176,6 +176,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
     };
   }
 
+  /** Every poll of the window at once (reports read `replayWindow` instead; this one holds the whole window). */
   polls(fromMs: number, toMs: number): PledgePoll[] {
     const rows = this.#store.db
       .prepare(
