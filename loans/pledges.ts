@@ -311,6 +311,30 @@ export class PledgeWatcher {
       .sort((a, b) => rank(a.status) - rank(b.status) || a.key.localeCompare(b.key));
   }
 
+  /** Whether a seen identity matches one of the pledges (by serial, else MAC), as `observePoll` matches it. */
+  matchesPledge(id: SeenIdentity): boolean {
+    return (id.serial ? this.#bySerial.has(id.serial) : false) || (id.mac ? this.#byMac.has(id.mac) : false);
+  }
+
+  /**
+   * A rig seen answering, unpledged, by polls not replayed here (loans/source.ts `ReplayWindow.others`): kept as if
+   * those polls had been observed — the earliest sighting gives address, identity and first time; the latest
+   * gives the last time.
+   */
+  mergeUnpledged(rig: UnpledgedRig): void {
+    const known = this.#unpledged.get(rig.rig_id);
+    if (!known) {
+      this.#unpledged.set(rig.rig_id, { ...rig });
+      return;
+    }
+    if (rig.first_seen_ms < known.first_seen_ms) {
+      known.first_seen_ms = rig.first_seen_ms;
+      known.address = rig.address;
+      known.identity = rig.identity;
+    }
+    known.last_seen_ms = Math.max(known.last_seen_ms, rig.last_seen_ms);
+  }
+
   unpledged(): UnpledgedRig[] {
     return [...this.#unpledged.values()].sort((a, b) => a.rig_id.localeCompare(b.rig_id));
   }

@@ -36,6 +36,14 @@ const HOUR = 3_600_000;
 /** Raw samples replayed for the pledged-vs-seen part of a report: the last hours of the period. */
 export const RECONCILE_WINDOW_MS = 6 * HOUR;
 const MAX_PERIOD_MS = 400 * 24 * HOUR;
+/** `reportAsync` (the API's path) reads and replays the window in steps of about this much work. */
+const REPORT_STEP_MS = 20;
+
+interface Reconciled {
+  watcher: PledgeWatcher;
+  /** Every stored poll of the window (the report's `reconciliation_window.samples`). */
+  samples: number;
+}
 
 /** The raw-sample window replayed for pledged-vs-seen, and the first whole hour of the rollups read. */
 function reportWindow(fromMs: number, toMs: number): { windowFrom: number; hourFrom: number } {
@@ -241,56 +249,153 @@ export class LoanService {
   }
 
   /** Replays the stored polls of the window through a fresh watcher (deterministic). */
-  #replay(f: LoanFacility, fromMs: number, polls: PledgePoll[]): PledgeWatcher {
+  #replay(f: LoanFacility, fromMs: number, polls: Iterable<PledgePoll>): PledgeWatcher {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
     for (const p of polls) watcher.observePoll(p);
     return watcher;
+  }
+
+  /** The same replay, giving the event loop a turn every `stepMs` of work. */
+  async #replayInSteps(
+    f: LoanFacility,
+    fromMs: number,
+    polls: Iterable<PledgePoll>,
+    stepMs: number,
+  ): Promise<PledgeWatcher> {
+    const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
+    let since = performance.now();
+    let i = 0;
+    for (const p of polls) {
+      watcher.observePoll(p);
+      if ((++i & 1023) === 0 && performance.now() - since >= stepMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+    return watcher;
+  }
+
+  /**
+   * The window's pledged-vs-seen: a replay of the polls that can change a pledge's status, then every other rig's
+   * first and last sighting merged in (`ReplayWindow`, loans/source.ts) when the source can reduce the window;
+   * else every poll replayed. The same lists either way. With `stepMs` (the API's path) the embedded store is read
+   * and the polls replayed in steps of about that much work, the event loop served between steps.
+   */
+  #reconcile(f: LoanFacility, windowFrom: number, toMs: number): Reconciled;
+  #reconcile(f: LoanFacility, windowFrom: number, toMs: number, stepMs: number): Promise<Reconciled>;
+  #reconcile(
+    f: LoanFacility,
+    windowFrom: number,
+    toMs: number,
+    stepMs?: number,
+  ): Reconciled | Promise<Reconciled> {
+    const src = this.#source;
+    if (stepMs !== undefined)
+      return (async () => {
+        if (!src.replayWindow) {
+          const polls = await src.polls(windowFrom, toMs);
+          return {
+            watcher: await this.#replayInSteps(f, windowFrom, polls, stepMs),
+            samples: polls.length,
+          };
+        }
+        const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
+        const w = await src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id), { stepMs });
+        const watcher = await this.#replayInSteps(f, windowFrom, w.polls, stepMs);
+        for (const u of w.others) watcher.mergeUnpledged(u);
+        return { watcher, samples: w.samples };
+      })();
+    if (!src.replayWindow) {
+      const polls = src.polls(windowFrom, toMs);
+      if (polls instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+      return { watcher: this.#replay(f, windowFrom, polls), samples: polls.length };
+    }
+    const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
+    const w = src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id));
+    if (w instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+    const watcher = this.#replay(f, windowFrom, w.polls);
+    for (const u of w.others) watcher.mergeUnpledged(u);
+    return { watcher, samples: w.samples };
   }
 
   /** The signed report of a loan over [from, to), from a source that answers synchronously (the embedded store). */
   report(id: string, fromMs: number, toMs: number): IssuedReport {
     const f = this.facility(id);
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
-    const polls = this.#source.polls(windowFrom, toMs);
+    const seen = this.#reconcile(f, windowFrom, toMs);
     const hours = this.#source.hours(hourFrom, toMs);
-    if (polls instanceof Promise || hours instanceof Promise)
-      throw new TypeError('loan data source is asynchronous: use reportAsync');
-    return this.#report(f, fromMs, toMs, polls, hours);
+    if (hours instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+    return this.#report(f, fromMs, toMs, seen, hours);
   }
 
   /** The signed report of a loan over [from, to), from any source (InfluxDB answers asynchronously). */
   async reportAsync(id: string, fromMs: number, toMs: number): Promise<IssuedReport> {
     const f = this.facility(id);
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
-    const [polls, hours] = await Promise.all([
-      this.#source.polls(windowFrom, toMs),
+    const [seen, hours] = await Promise.all([
+      this.#reconcile(f, windowFrom, toMs, REPORT_STEP_MS),
       this.#source.hours(hourFrom, toMs),
     ]);
-    return this.#report(f, fromMs, toMs, polls, hours);
+    return this.#reportInSteps(f, fromMs, toMs, seen, hours);
   }
 
-  #report(
+  /** The report from the replayed window and the hours, at once. */
+  #report(f: LoanFacility, fromMs: number, toMs: number, seen: Reconciled, hours: LoanHours): IssuedReport {
+    const steps = this.#reportSteps(f, fromMs, toMs, seen, hours);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** The same, giving the event loop a turn between its parts (the API's path: ~0.5 s of work at 10,000 rigs). */
+  async #reportInSteps(
     f: LoanFacility,
     fromMs: number,
     toMs: number,
-    polls: PledgePoll[],
+    seen: Reconciled,
     hours: LoanHours,
-  ): IssuedReport {
+  ): Promise<IssuedReport> {
+    const steps = this.#reportSteps(f, fromMs, toMs, seen, hours);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * The report's parts, a `yield` between them. The chain is read, signed and recorded in one part, so two
+   * reports issued at once cannot both follow the same predecessor.
+   */
+  *#reportSteps(
+    f: LoanFacility,
+    fromMs: number,
+    toMs: number,
+    seen: Reconciled,
+    hours: LoanHours,
+  ): Generator<void, IssuedReport, void> {
     const tz = this.#cfg.loans.timezone;
     const closed = toMs <= this.#now();
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
-    const watcher = this.#replay(f, windowFrom, polls);
-    const samples = polls.length;
+    const { watcher, samples } = seen;
     const pledged = watcher.pledged();
     const mapped = this.#pledgeRigIds(f.id);
-    const rigs: RigInput[] = f.pledges.map((p) => {
-      const rigId = pledged.find((s) => s.key === p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
+    // Pledge keys are unique: the first state with a key is the only one.
+    const stateOf = new Map(pledged.map((s) => [s.key, s]));
+    const rigs: RigInput[] = [];
+    for (const p of f.pledges) {
+      const rigId = stateOf.get(p.key)?.rig_id ?? mapped.get(p.key) ?? p.mac_norm;
       const rollups: RollupRow[] = rigId ? hours.rollups(rigId) : [];
-      return { pledge: p, rig_id: rigId, rollups };
-    });
+      rigs.push({ pledge: p, rig_id: rigId, rollups });
+      if (rigs.length % 500 === 0) yield;
+    }
+    yield;
     const siteCovered = hours.siteCovered();
+    yield;
     // The whole site's energy per hour: the loan carries its pledged rigs' share of site-wide cost lines.
     const siteWh = hours.siteWh();
+    yield;
     const costs = loanCostBasis(this.#cfg);
     const m = this.#market;
     let recorded: Parameters<typeof computeCovenants>[0]['recorded'];
@@ -318,6 +423,7 @@ export class LoanService {
       pledged,
       unpledged: watcher.unpledged(),
     });
+    yield;
     const body = buildReportBody({
       facility: f,
       fromMs,
@@ -332,9 +438,11 @@ export class LoanService {
       site: this.#cfg.site.name,
       ...(this.#source.provenance ? { data_source: this.#source.provenance } : {}),
     });
+    yield;
     const prev = this.#prevHash(f.id, fromMs, toMs);
     const doc = signDoc(REPORT_KIND, body, prev, this.key);
     if (closed) this.#record(f.id, fromMs, toMs, doc);
+    yield;
     return { doc, bytes: serializeDoc(doc) };
   }
 

@@ -4,15 +4,17 @@
  * (InfluxDB, loans/influx-source.ts).
  *
  * - `hours`: per-rig hourly rollups over a period, and the whole site's covered seconds and energy per hour;
- * - `polls`: the stored polls of the pledged-vs-seen window, reduced to what the `PledgeWatcher` reads.
+ * - `polls`: the stored polls of the pledged-vs-seen window, reduced to what the `PledgeWatcher` reads;
+ * - `replayWindow` (optional): the same window reduced to what a report's replay can use (`ReplayWindow`), so a
+ *   report at 10,000 rigs does not hold every poll of every rig in memory.
  *
  * Each read may answer at once (the embedded store) or with a promise (InfluxDB). A source that estimates
  * figures says which in its `provenance`, which the signed report carries as `data_source`.
  */
 import { normalizeMac } from '../collector/identity.js';
 import type { EmbeddedStore, RollupRow } from '../collector/sinks/embedded.js';
-import type { Sample } from '../protocols/sample.js';
-import type { PledgePoll } from './pledges.js';
+import { RIG_STATES, type Sample } from '../protocols/sample.js';
+import type { PledgePoll, SeenIdentity, UnpledgedRig } from './pledges.js';
 
 /** The hourly figures of one period, read once and served to the report synchronously. */
 export interface LoanHours {
@@ -48,6 +50,76 @@ export interface LoanDataSource {
   hours(hourFromMs: number, toMs: number): LoanHours | Promise<LoanHours>;
   /** Stored polls of [fromMs, toMs), by time then rig id. */
   polls(fromMs: number, toMs: number): PledgePoll[] | Promise<PledgePoll[]>;
+  /**
+   * The polls of [fromMs, toMs) reduced to what a replay through a fresh `PledgeWatcher` can use
+   * (`ReplayWindow`); `pledged` says whether an identity matches one of the loan's pledges (the watcher's own
+   * rule). Without it the report replays every poll of `polls`.
+   */
+  replayWindow?(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+    opts?: ReplayOptions,
+  ): ReplayWindow | Promise<ReplayWindow>;
+}
+
+/** About how many polls of the full replay are read (and held) at once. */
+const REPLAY_SLICE_ROWS = 10_000;
+
+export interface ReplayOptions {
+  /**
+   * Read in steps of about this many ms of work, giving the event loop a turn between steps (a promise is
+   * returned). Absent: read at once (synchronously for the embedded store).
+   */
+  stepMs?: number;
+  /** About how many polls of the full replay are read at once (default REPLAY_SLICE_ROWS; tests set it small). */
+  sliceRows?: number;
+}
+
+/**
+ * A replay window, reduced. A poll can change a pledge's status only if its identity matches a pledge or it
+ * comes from an address where a pledged identity answered (the watcher's `address → pledge` map is filled only by
+ * answering polls that match a pledge, and never emptied). Every other poll can only add its rig to the
+ * unpledged list (when it answers) or move that rig's last sighting. So a replay over `polls`, then
+ * `others` merged in (`PledgeWatcher.mergeUnpledged`), gives the same pledged and unpledged lists as a replay
+ * over every poll of the window.
+ */
+export interface ReplayWindow {
+  /** Every stored poll of the window, counted (the report's `reconciliation_window.samples`). */
+  samples: number;
+  /**
+   * Every poll of each (rig, identity, address) whose address is one where a pledged identity answered in the
+   * window, in the window's order (time, then rig id). May be read lazily: iterate it once, right away.
+   */
+  polls: Iterable<PledgePoll>;
+  /**
+   * Per rig, over its other polls that answered: the first (address, identity, time) and the last time; the
+   * rigs whose other polls never answered are left out.
+   */
+  others: UnpledgedRig[];
+}
+
+/** What a stored detail gives the replay: its address (null: the rig id stands for it) and the seen identity. */
+export function replayIdentity(detail: Record<string, unknown> | null): {
+  address: string | null;
+  identity: SeenIdentity;
+} {
+  const d = (detail ?? {}) as {
+    identity?: Partial<Sample['identity']>;
+    boards?: Sample['boards'];
+    address?: string;
+  };
+  const boards = d.boards?.length ?? 0;
+  return {
+    address: d.address ?? null,
+    identity: {
+      serial: d.identity?.serial?.trim() || null,
+      mac: normalizeMac(d.identity?.mac),
+      model: d.identity?.model ?? null,
+      firmware: d.identity?.firmware ?? null,
+      boards: boards > 0 ? boards : null,
+    },
+  };
 }
 
 /** Site covered seconds and energy per hour from every rig's rollups (InfluxDB, memory): the SQL's rules. */
@@ -104,6 +176,7 @@ export class EmbeddedLoanSource implements LoanDataSource {
     };
   }
 
+  /** Every poll of the window at once (reports read `replayWindow` instead; this one holds the whole window). */
   polls(fromMs: number, toMs: number): PledgePoll[] {
     const rows = this.#store.db
       .prepare(
@@ -140,5 +213,191 @@ export class EmbeddedLoanSource implements LoanDataSource {
         },
       };
     });
+  }
+
+  /**
+   * The window reduced (`ReplayWindow`), read rig by rig through the (rig, at_ms) index so the cost follows the
+   * window, not the raw retention. Each statement reads its own snapshot (a read transaction held across turns
+   * of the event loop would wrap whatever else runs on this connection meanwhile): a closed period's polls do not
+   * change, and an open period's report is not chained.
+   *
+   * 1. For every rig, its polls of the window grouped by stored detail shape: count, first and last answering
+   *    poll (SQL aggregates; no row comes to JavaScript).
+   * 2. Each distinct shape is decoded once: identity, board count and address are strings and array lengths,
+   *    which the shape keeps as stored (only numbers are split off into `nums`, and none of those is read here).
+   * 3. Addresses where a pledged identity answered; every poll of a (rig, shape) at one of them is read in full,
+   *    ordered as the window (time, then rig id in SQLite's order), a time slice at a time as the replay pulls
+   *    them (`polls` is lazy); the other groups give first/last sightings.
+   */
+  replayWindow(fromMs: number, toMs: number, pledged: (id: SeenIdentity) => boolean): ReplayWindow;
+  replayWindow(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+    opts: ReplayOptions,
+  ): ReplayWindow | Promise<ReplayWindow>;
+  replayWindow(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+    opts: ReplayOptions = {},
+  ): ReplayWindow | Promise<ReplayWindow> {
+    const steps = this.#replaySteps(fromMs, toMs, pledged, opts.sliceRows ?? REPLAY_SLICE_ROWS);
+    const stepMs = opts.stepMs;
+    if (stepMs === undefined)
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+      }
+    return (async () => {
+      let since = performance.now();
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+        if (performance.now() - since >= stepMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
+      }
+    })();
+  }
+
+  /** The reads of `replayWindow`, one rig at a time (a `yield` after each). */
+  *#replaySteps(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+    sliceRows: number,
+  ): Generator<void, ReplayWindow, void> {
+    const db = this.#store.db;
+    const off = RIG_STATES.indexOf('offline');
+    const rigs = db.prepare('SELECT id, rig_id FROM rigs ORDER BY rig_id').all() as {
+      id: number;
+      rig_id: string;
+    }[];
+    const groupsOf = db.prepare(
+      `SELECT shape, COUNT(*) AS n, MIN(CASE WHEN ok = 1 AND state <> ${off} THEN at_ms END) AS first_up,
+         MAX(CASE WHEN ok = 1 AND state <> ${off} THEN at_ms END) AS last_up
+       FROM readings WHERE rig = ? AND at_ms >= ? AND at_ms < ? GROUP BY shape`,
+    );
+    const shapeOf = db.prepare('SELECT shape FROM details WHERE id = ?').pluck();
+    const decoded = new Map<number | null, ReturnType<typeof replayIdentity>>();
+    const decode = (shape: number | null) => {
+      let d = decoded.get(shape);
+      if (!d) {
+        const text = shape === null ? undefined : (shapeOf.get(shape) as string | undefined);
+        d = replayIdentity(text === undefined ? null : (JSON.parse(text) as Record<string, unknown>));
+        decoded.set(shape, d);
+      }
+      return d;
+    };
+    interface Group {
+      rank: number;
+      shape: number | null;
+      n: number;
+      address: string;
+      identity: SeenIdentity;
+      first_up: number | null;
+      last_up: number | null;
+    }
+    const groups: Group[] = [];
+    const pledgedAt = new Set<string>();
+    let samples = 0;
+    for (let rank = 0; rank < rigs.length; rank++) {
+      const rig = rigs[rank]!;
+      for (const g of groupsOf.all(rig.id, fromMs, toMs) as {
+        shape: number | null;
+        n: number;
+        first_up: number | null;
+        last_up: number | null;
+      }[]) {
+        samples += g.n;
+        const d = decode(g.shape);
+        const address = d.address ?? rig.rig_id;
+        groups.push({
+          rank,
+          shape: g.shape,
+          n: g.n,
+          address,
+          identity: d.identity,
+          first_up: g.first_up,
+          last_up: g.last_up,
+        });
+        if (g.first_up !== null && pledged(d.identity)) pledgedAt.add(address);
+      }
+      yield;
+    }
+    // Rig rank → the shapes of it replayed in full.
+    const full = new Map<number, Set<number | null>>();
+    const others = new Map<number, UnpledgedRig>();
+    for (const g of groups) {
+      if (pledgedAt.has(g.address)) {
+        const set = full.get(g.rank) ?? new Set();
+        set.add(g.shape);
+        full.set(g.rank, set);
+        continue;
+      }
+      if (g.first_up === null || g.last_up === null) continue;
+      const known = others.get(g.rank);
+      if (!known)
+        others.set(g.rank, {
+          rig_id: rigs[g.rank]!.rig_id,
+          address: g.address,
+          identity: g.identity,
+          first_seen_ms: g.first_up,
+          last_seen_ms: g.last_up,
+        });
+      else {
+        if (g.first_up < known.first_seen_ms) {
+          known.first_seen_ms = g.first_up;
+          known.address = g.address;
+          known.identity = g.identity;
+        }
+        known.last_seen_ms = Math.max(known.last_seen_ms, g.last_up);
+      }
+    }
+    // The polls replayed in full are read when the replay pulls them, a slice of the window at a time (about
+    // `sliceRows` polls), so a loan pledging every rig does not hold the window in memory either.
+    let replayed = 0;
+    for (const g of groups) if (full.get(g.rank)?.has(g.shape)) replayed += g.n;
+    const sliceMs = Math.max(1, Math.floor(((toMs - fromMs) * sliceRows) / Math.max(1, replayed)));
+    const rigList = JSON.stringify([...full.keys()].map((rank) => rigs[rank]!.id));
+    const rankOf = new Map([...full.keys()].map((rank) => [rigs[rank]!.id, rank]));
+    const sliceOf = db.prepare(
+      'SELECT rig, at_ms, ok, state, hashrate_hs, shape FROM readings WHERE rig IN (SELECT value FROM json_each(?)) AND at_ms >= ? AND at_ms < ?',
+    );
+    function* polls(): Generator<PledgePoll, void, void> {
+      if (full.size === 0) return;
+      for (let t = fromMs; t < toMs; t += sliceMs) {
+        const slice: (PledgePoll & { rank: number })[] = [];
+        for (const row of sliceOf.all(rigList, t, Math.min(toMs, t + sliceMs)) as {
+          rig: number;
+          at_ms: number;
+          ok: number;
+          state: number;
+          hashrate_hs: number | null;
+          shape: number | null;
+        }[]) {
+          const rank = rankOf.get(row.rig)!;
+          if (!full.get(rank)!.has(row.shape)) continue;
+          const d = decode(row.shape);
+          const rigId = rigs[rank]!.rig_id;
+          slice.push({
+            rank,
+            rig_id: rigId,
+            address: d.address ?? rigId,
+            at_ms: row.at_ms,
+            ok: row.ok === 1,
+            // The `samples` view's CASE: an index out of range reads as null.
+            state: (RIG_STATES[row.state] ?? null) as string,
+            hashrate_hs: row.hashrate_hs,
+            identity: d.identity,
+          });
+        }
+        slice.sort((a, b) => a.at_ms - b.at_ms || a.rank - b.rank);
+        yield* slice;
+      }
+    }
+    return { samples, polls: polls(), others: [...others.values()] };
   }
 }
