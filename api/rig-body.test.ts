@@ -311,6 +311,14 @@ describe('/v1/rigs/:id from kept bytes', () => {
     const c = bodies.body(fleet.get('r0')!, NOW + 20);
     assert.notEqual(c.etag, b.etag);
     assert.equal(JSON.parse(c.body.toString()).hashrate_hs, 5e12);
+    // Text beyond ASCII before the age (a name) and after it (a note): the age still goes in its place.
+    const rig = { ...fleet.get('r0')!, name: 'fåñ-€' };
+    rig.current = { ...rig.current!, notes: ['žluťoučký kůň'] };
+    for (let k = 0; k < 2; k++)
+      assert.equal(
+        bodies.body(rig, NOW).body.toString(),
+        JSON.stringify(rigDetailBody(config, rig, NOW)).replaceAll(secret.reveal(), '[redacted]'),
+      );
   });
 
   test('bounded over a whole fleet walked: at most `max` rigs and the ring, whatever is asked', () => {

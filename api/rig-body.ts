@@ -254,7 +254,9 @@ export class RigBodies {
     }
     // A copy of the status as it was: the fleet's own object may change under us.
     const status = { ...rig, last_error: rig.last_error ? { ...rig.last_error } : null };
-    const kept: Kept = { status, start, length, split: Buffer.byteLength(head), tag };
+    // All ASCII (as a rig's JSON nearly always is): the head's bytes are its characters.
+    const split = length === whole.length ? head.length : Buffer.byteLength(head);
+    const kept: Kept = { status, start, length, split, tag };
     this.kept.set(rig.address, kept);
     return { kept, head, tail, tag };
   }
