@@ -129,7 +129,7 @@ export function rigLocation(config: Config, rig: RigConfig | undefined): RigSumm
   return { site: l.site ?? config.site.name, row: l.row, rack: l.rack, slot: l.slot ?? null };
 }
 
-export function stateReason(rig: RigStatus): string | null {
+function stateReason(rig: RigStatus): string | null {
   if (rig.last_error) return `${rig.last_error.code}: ${rig.last_error.message}`;
   if (rig.state === 'mining') return null;
   return rig.current?.notes[0] ?? null;
