@@ -2,6 +2,7 @@
 // rig's sample, state or age changes — over the real Fleet and the real app.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { Fleet } from '../collector/fleet.js';
 import type { RigTarget } from '../collector/poll.js';
 import type { RigStatus } from '../collector/views.js';
@@ -9,7 +10,7 @@ import { validateConfig } from '../config/load.js';
 import { Secret } from '../lib/secret.js';
 import { emptyReading, type Sample } from '../protocols/sample.js';
 import { buildApp } from './app.js';
-import { RigBodies, rigDetailBody, sameStatus } from './rig-body.js';
+import { ByteRing, detailText, RigBodies, rigDetailBody, sameStatus } from './rig-body.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 // A secret this process knows: any body quoting it must show it redacted.
@@ -204,4 +205,166 @@ describe('/v1/rigs/:id from kept bytes', () => {
         assert.ok(bodies.size <= 2);
       }
   });
+
+  test('the pieces around the age are JSON.stringify of the detail object, for any status', () => {
+    const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null });
+    const figure = fc.oneof(fc.double(), fc.integer(), fc.constant(-0));
+    const status = fc.record({
+      i: fc.integer({ min: 0, max: 2 }),
+      name: maybe(fc.constantFrom('r0', 'r1', 'r2', 'odd "name" é', 'unconfigured')),
+      state: fc.constantFrom('mining', 'offline', 'error', 'sleeping'),
+      up: fc.boolean(),
+      hashrate: maybe(figure),
+      power: maybe(figure),
+      source: maybe(fc.constantFrom('pdu', 'miner', 'estimate')),
+      family: fc.constantFrom('antminer', 'whatsminer', 'unknown'),
+      make: maybe(fc.string({ maxLength: 8 })),
+      notes: fc.array(fc.string({ maxLength: 12 }), { maxLength: 2 }),
+      seen: maybe(fc.integer({ min: NOW - 1e6, max: NOW + 1e6 })),
+      error: maybe(fc.record({ code: fc.string({ maxLength: 6 }), message: fc.string({ maxLength: 20 }) })),
+      failures: fc.integer({ min: 0, max: 9 }),
+      next: maybe(fc.integer()),
+      stale: fc.option(fc.boolean(), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(status, (g) => {
+        const current = g.up
+          ? sample(g.i, NOW, {
+              hashrate_hs: g.hashrate,
+              power_w: g.power,
+              power_source: g.source,
+              temp_chip_max_c: g.hashrate,
+              notes: g.notes,
+              identity: { ...emptyReading(g.family).identity, make: g.make, model: g.make },
+            })
+          : null;
+        const rig: RigStatus = {
+          rig_id: `id-${g.i}`,
+          name: g.name,
+          address: targets[g.i]!.address,
+          state: g.state,
+          current,
+          last_seen_ms: g.seen,
+          last_poll_ms: g.seen,
+          last_error: g.error,
+          consecutive_failures: g.failures,
+          next_poll_ms: g.next,
+          ...(g.stale === undefined ? {} : { stale: g.stale }),
+        };
+        const pieces = detailText(config, rig, NOW);
+        const fresh = JSON.stringify(rigDetailBody(config, rig, NOW));
+        const age = fresh.indexOf('"age_s":') + '"age_s":'.length;
+        assert.equal(pieces.head, fresh.slice(0, age));
+        assert.equal(pieces.tail, fresh.slice(fresh.indexOf(',"last_error":', age)));
+      }),
+      { numRuns: 300 },
+    );
+    // A status missing a field the body shows: its key is left out, as JSON.stringify leaves it out.
+    const partial = { ...fleetRig(), last_error: undefined } as unknown as RigStatus;
+    const bodies = new RigBodies(config);
+    assert.equal(
+      bodies.body(partial, NOW).body.toString(),
+      JSON.stringify(rigDetailBody(config, partial, NOW)).replaceAll(secret.reveal(), '[redacted]'),
+    );
+  });
+
+  test('kept bytes written over in the ring are built again, never served', () => {
+    const fleet = new Fleet(targets);
+    for (let i = 0; i < 3; i++) fleet.update(sample(i, NOW - 1000, { hashrate_hs: (i + 1) * 1e12 }));
+    const fresh = (i: number) =>
+      JSON.stringify(rigDetailBody(config, fleet.get(`r${i}`)!, NOW)).replaceAll(
+        secret.reveal(),
+        '[redacted]',
+      );
+    const one = Buffer.byteLength(fresh(0));
+    // Room for two bodies and a half: the third is written over the first.
+    const bodies = new RigBodies(config, 100, Math.floor(one * 2.5));
+    const etags: string[] = [];
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < 3; i++) {
+        const got = bodies.body(fleet.get(`r${i}`)!, NOW);
+        assert.equal(got.body.toString(), fresh(i), `rig ${i}, round ${round}`);
+        assert.ok(bodies.size <= 2, 'only the bodies whose bytes are still there are kept');
+        etags.push(got.etag);
+      }
+    // Each was built again (a new tag each time), since each was written over before it was asked again.
+    assert.equal(new Set(etags).size, etags.length);
+    assert.equal(bodies.ringBytes, Math.floor(one * 2.5));
+
+    // A body larger than the whole ring is served as built, and not kept.
+    const tiny = new RigBodies(config, 100, 64);
+    assert.equal(tiny.body(fleet.get('r1')!, NOW).body.toString(), fresh(1));
+    assert.equal(tiny.size, 0);
+  });
+
+  test('a rig asked again before its bytes are written over is served from them (same tag)', () => {
+    const fleet = new Fleet(targets);
+    fleet.update(sample(0, NOW - 1000));
+    const bodies = new RigBodies(config);
+    const a = bodies.body(fleet.get('r0')!, NOW);
+    const b = bodies.body(fleet.get('r0')!, NOW + 20);
+    assert.equal(a.etag, b.etag);
+    assert.deepEqual(a.body, b.body);
+    // A new sample: a new tag and the new figure at once.
+    fleet.update(sample(0, NOW, { hashrate_hs: 5e12 }));
+    const c = bodies.body(fleet.get('r0')!, NOW + 20);
+    assert.notEqual(c.etag, b.etag);
+    assert.equal(JSON.parse(c.body.toString()).hashrate_hs, 5e12);
+    // Text beyond ASCII before the age (a name) and after it (a note): the age still goes in its place.
+    const rig = { ...fleet.get('r0')!, name: 'fåñ-€' };
+    rig.current = { ...rig.current!, notes: ['žluťoučký kůň'] };
+    for (let k = 0; k < 2; k++)
+      assert.equal(
+        bodies.body(rig, NOW).body.toString(),
+        JSON.stringify(rigDetailBody(config, rig, NOW)).replaceAll(secret.reveal(), '[redacted]'),
+      );
+  });
+
+  test('bounded over a whole fleet walked: at most `max` rigs and the ring, whatever is asked', () => {
+    const many: RigTarget[] = Array.from({ length: 400 }, (_, i) => ({
+      ...targets[0]!,
+      name: `m${i}`,
+      address: `10.1.${i >> 8}.${i & 255}:4028`,
+    }));
+    const fleet = new Fleet(many);
+    for (let i = 0; i < many.length; i++)
+      fleet.update({ ...sample(0, NOW - 1000), rig_id: `m${i}`, address: many[i]!.address });
+    const bodies = new RigBodies(config, 50, 64 * 1024);
+    for (let round = 0; round < 2; round++)
+      for (const t of many) {
+        const rig = fleet.get(t.name!)!;
+        const body = JSON.parse(bodies.body(rig, NOW).body.toString());
+        assert.equal(body.name, t.name);
+        assert.ok(bodies.size <= 50);
+      }
+    assert.equal(bodies.ringBytes, 64 * 1024);
+  });
+
+  test('the ring: bytes stay until written over, none split across its end', () => {
+    const ring = new ByteRing(10);
+    const a = ring.put('abcd', 4);
+    const b = ring.put('efgh', 4);
+    assert.ok(ring.holds(a) && ring.holds(b));
+    const out = Buffer.alloc(4);
+    ring.copy(b, 1, 3, out, 0);
+    assert.equal(out.subarray(0, 3).toString(), 'fgh');
+    // 2 bytes left at the end: 'ijkl' goes to the start, over 'abcd'.
+    const c = ring.put('ijkl', 4);
+    assert.ok(!ring.holds(a), 'written over');
+    assert.ok(ring.holds(b) && ring.holds(c));
+    ring.copy(c, 0, 4, out, 0);
+    assert.equal(out.toString(), 'ijkl');
+    assert.equal(ring.put('x'.repeat(11), 11), -1);
+    // Text beyond ASCII goes in as UTF-8.
+    const d = ring.put('é€', Buffer.byteLength('é€'));
+    const utf = Buffer.alloc(5);
+    ring.copy(d, 0, 5, utf, 0);
+    assert.equal(utf.toString(), 'é€');
+  });
 });
+
+function fleetRig(): RigStatus {
+  const fleet = new Fleet(targets);
+  fleet.update(sample(1, NOW - 1000));
+  return fleet.get('r1')!;
+}

@@ -162,14 +162,16 @@ export function findRig(
   id: string,
   index?: () => Map<string, RigStatus>,
 ): RigStatus | undefined {
+  // A name, id or address the fleet knows as given: most requests, answered before any closure is made.
+  const known = fleet.get(id);
+  if (known) return known;
   // From the index, then fresh from the fleet (the index may be a snapshot old).
   const lookup = (key: string, match: (r: RigStatus) => boolean) => {
     if (!index) return fleet.list().find(match);
     const r = index().get(key);
     return r ? (fleet.get(r.address) ?? r) : undefined;
   };
-  const direct =
-    fleet.get(id) ?? lookup(`any:${id}`, (r) => r.rig_id === id || r.name === id || r.address === id);
+  const direct = lookup(`any:${id}`, (r) => r.rig_id === id || r.name === id || r.address === id);
   if (direct) return direct;
   // A MAC is the same rig in either case (`AA:BB:…` and `aa:bb:…`).
   if (/^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/.test(id)) {
