@@ -14,17 +14,21 @@
  */
 
 import { normalizeMac } from '../collector/identity.js';
-import { InfluxReader, ms, num, rowsOf } from '../collector/influx-read.js';
+import { InfluxReader, ms, num, rowsOf, type Series } from '../collector/influx-read.js';
 import type { InfluxRollupsOptions } from '../collector/influx-rollups.js';
 import { InfluxRollups } from '../collector/influx-rollups.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { LoanErrors } from './errors.js';
-import type { PledgePoll } from './pledges.js';
-import type { DataProvenance, LoanDataSource, LoanHours } from './source.js';
+import type { PledgePoll, SeenIdentity, UnpledgedRig } from './pledges.js';
+import type { DataProvenance, LoanDataSource, LoanHours, ReplayWindow } from './source.js';
 import { siteHours } from './source.js';
 
 /** Most rigs one replay reads (series per query). */
 const MAX_RIGS = 20_000;
+/** Rigs read in full per request of `replayWindow` (an InfluxQL `"rig" = … OR …` of this many terms). */
+const RIGS_PER_READ = 200;
+/** The columns a replayed poll reads of the rig measurement (fields, then the tags state, model and firmware). */
+const READING = '"hashrate_hs", "board_count", "state", "model", "firmware"';
 
 export const INFLUX_PROVENANCE: DataProvenance = {
   store: 'influxdb',
@@ -112,21 +116,153 @@ export class InfluxLoanSource implements LoanDataSource {
     return { rollups: rows, siteCovered: () => new Map(site.covered), siteWh: () => new Map(site.wh) };
   }
 
+  /** Every poll of the window at once (reports read `replayWindow` instead; this one holds the whole window). */
   async polls(fromMs: number, toMs: number): Promise<PledgePoll[]> {
     if (!(toMs > fromMs)) return [];
-    // A rig polled more often than the interval (two writers, a shorter interval) still fits, four times over.
-    const limit = Math.ceil(((toMs - fromMs) / this.#intervalMs) * 4) + 100;
+    return this.#readPolls(fromMs, toMs, null);
+  }
+
+  /**
+   * The window reduced (`ReplayWindow`, loans/source.ts), with the same lists as a replay of `polls`. A poll here
+   * has no serial and its address is its rig id, so the polls that can change a pledge's status are those of the
+   * rigs whose id is a pledged MAC (`pledged`): only the address a pledged identity answered at (its own rig id)
+   * can make the watcher judge a pledge; every other rig can only be listed unpledged. Per rig, aggregates of the
+   * window (one request, `GROUP BY "rig"`): COUNT of its polls, FIRST and LAST answering poll (`"up" = 1`), its
+   * first reading (LIMIT 1) for the identity at first sight; pledged rigs are read in full as `polls` reads them,
+   * a few hundred rigs a request. A rig whose aggregates could differ from what `polls` gives is read in full as
+   * well: more polls or readings than `polls`' per-rig LIMIT, a first reading before its first answering poll, a
+   * reading tagged offline. With as many rigs as `polls`' SLIMIT, the whole window is read as `polls` reads it.
+   */
+  async replayWindow(
+    fromMs: number,
+    toMs: number,
+    pledged: (id: SeenIdentity) => boolean,
+  ): Promise<ReplayWindow> {
+    if (!(toMs > fromMs)) return { samples: 0, polls: [], others: [] };
+    const limit = this.#limit(fromMs, toMs);
     const where = `WHERE time >= ${ms(fromMs)} AND time < ${ms(toMs)}`;
-    const bounds = `GROUP BY "rig" LIMIT ${limit} SLIMIT ${MAX_RIGS}`;
-    const [polls, rigs] = await this.#influx.query(
-      [
-        `SELECT "up" FROM ${this.#influx.from('poll')} ${where} ${bounds}`,
-        `SELECT "hashrate_hs", "board_count", "state", "model", "firmware" FROM ${this.#influx.from('rig')} ${where} ${bounds}`,
-      ],
+    const by = `GROUP BY "rig"`;
+    const cap = `SLIMIT ${MAX_RIGS}`;
+    const poll = this.#influx.from('poll');
+    const rig = this.#influx.from('rig');
+    const statements = [
+      `SELECT COUNT("up") AS n FROM ${poll} ${where} ${by} ${cap}`,
+      `SELECT FIRST("up") FROM ${poll} ${where} AND "up" = 1 ${by} ${cap}`,
+      `SELECT LAST("up") FROM ${poll} ${where} AND "up" = 1 ${by} ${cap}`,
+      `SELECT ${READING} FROM ${rig} ${where} ${by} LIMIT 1 ${cap}`,
+      `SELECT ${READING} FROM ${rig} ${where} ${by} LIMIT 1 OFFSET ${limit} ${cap}`,
+    ];
+    if (this.#stateTag)
+      statements.push(`SELECT ${READING} FROM ${rig} ${where} AND "state" = 'offline' ${by} LIMIT 1 ${cap}`);
+    const [counts, firsts, lasts, firstReadings, overReadings, offline] = await this.#influx.query(
+      statements,
       {},
     );
+    if ((counts?.length ?? 0) >= MAX_RIGS || (firstReadings?.length ?? 0) >= MAX_RIGS) {
+      // As many rigs as the full read's SLIMIT: which rigs it keeps is its own, so read it.
+      const polls = await this.#readPolls(fromMs, toMs, null);
+      return { samples: polls.length, polls, others: [] };
+    }
+    const timeBy = (series: Series[] | undefined) => {
+      const out = new Map<string, number>();
+      for (const s of series ?? []) {
+        const r = s.tags?.rig;
+        const row = s.values?.[0];
+        if (r !== undefined && row) out.set(r, Number(row[s.columns.indexOf('time')]));
+      }
+      return out;
+    };
+    const rigsIn = (series: Series[] | undefined) =>
+      new Set(
+        (series ?? []).flatMap((s) => (s.tags?.rig === undefined || !s.values?.length ? [] : [s.tags.rig])),
+      );
+    const firstUp = timeBy(firsts);
+    const lastUp = timeBy(lasts);
+    const over = rigsIn(overReadings);
+    const offlineAt = rigsIn(offline);
+    const firstReading = new Map<string, Record<string, unknown>>();
+    for (const s of firstReadings ?? []) {
+      const r = s.tags?.rig;
+      const row = rowsOf([s])[0];
+      if (r !== undefined && row) firstReading.set(r, row);
+    }
+    let samples = 0;
+    const full: string[] = [];
+    const others: UnpledgedRig[] = [];
+    for (const s of counts ?? []) {
+      const r = s.tags?.rig;
+      const n = num(rowsOf([s])[0]?.n) ?? 0;
+      if (r === undefined || n === 0) continue;
+      const identity = { serial: null, mac: normalizeMac(r), model: null, firmware: null, boards: null };
+      const first = firstUp.get(r);
+      const reading = firstReading.get(r);
+      const readingAt = reading === undefined ? undefined : Number(reading.time);
+      if (
+        pledged(identity) ||
+        n > limit ||
+        over.has(r) ||
+        offlineAt.has(r) ||
+        (first !== undefined && readingAt !== undefined && readingAt < first)
+      ) {
+        full.push(r);
+        continue;
+      }
+      samples += n;
+      const last = lastUp.get(r);
+      if (first === undefined || last === undefined) continue;
+      // The reading at the first answering poll: the first reading when it is at that time; none when later.
+      const at = readingAt === first ? reading : undefined;
+      const boards = num(at?.board_count);
+      others.push({
+        rig_id: r,
+        address: r,
+        identity: {
+          ...identity,
+          model: text(at?.model),
+          firmware: text(at?.firmware),
+          boards: boards !== null && boards > 0 ? boards : null,
+        },
+        first_seen_ms: first,
+        last_seen_ms: last,
+      });
+    }
+    const polls: PledgePoll[] = [];
+    for (let i = 0; i < full.length; i += RIGS_PER_READ)
+      for (const p of await this.#readPolls(fromMs, toMs, full.slice(i, i + RIGS_PER_READ))) polls.push(p);
+    samples += polls.length;
+    return { samples, polls: polls.sort(byTimeThenRig), others };
+  }
+
+  #limit(fromMs: number, toMs: number): number {
+    // A rig polled more often than the interval (two writers, a shorter interval) still fits, four times over.
+    return Math.ceil(((toMs - fromMs) / this.#intervalMs) * 4) + 100;
+  }
+
+  /** The window's polls, of every rig (`rigs` null) or of the rigs named, by time then rig id. */
+  async #readPolls(fromMs: number, toMs: number, rigs: string[] | null): Promise<PledgePoll[]> {
+    if (rigs?.length === 0) return [];
+    const limit = this.#limit(fromMs, toMs);
+    const params: Record<string, string> = {};
+    const only =
+      rigs === null
+        ? ''
+        : ` AND (${rigs
+            .map((r, i) => {
+              params[`r${i}`] = r;
+              return `"rig" = $r${i}`;
+            })
+            .join(' OR ')})`;
+    const where = `WHERE time >= ${ms(fromMs)} AND time < ${ms(toMs)}${only}`;
+    const bounds = `GROUP BY "rig" LIMIT ${limit} SLIMIT ${MAX_RIGS}`;
+    const [polls, rigRows] = await this.#influx.query(
+      [
+        `SELECT "up" FROM ${this.#influx.from('poll')} ${where} ${bounds}`,
+        `SELECT ${READING} FROM ${this.#influx.from('rig')} ${where} ${bounds}`,
+      ],
+      params,
+    );
     const readings = new Map<string, Record<string, unknown>>();
-    for (const s of rigs ?? []) {
+    for (const s of rigRows ?? []) {
       const rig = s.tags?.rig;
       if (rig === undefined) continue;
       for (const r of rowsOf([s])) readings.set(`${Number(r.time)} ${rig}`, r);
@@ -159,7 +295,7 @@ export class InfluxLoanSource implements LoanDataSource {
       }
     }
     // The embedded store's order: time, then rig id.
-    return out.sort((a, b) => a.at_ms - b.at_ms || (a.rig_id < b.rig_id ? -1 : a.rig_id > b.rig_id ? 1 : 0));
+    return out.sort(byTimeThenRig);
   }
 
   /** The state tag; when the sink does not write it, > 0 H/s counts as mining. */
@@ -167,6 +303,10 @@ export class InfluxLoanSource implements LoanDataSource {
     if (this.#stateTag) return typeof tag === 'string' ? tag : '';
     return hashrate !== null && hashrate > 0 ? 'mining' : '';
   }
+}
+
+function byTimeThenRig(a: PledgePoll, b: PledgePoll): number {
+  return a.at_ms - b.at_ms || (a.rig_id < b.rig_id ? -1 : a.rig_id > b.rig_id ? 1 : 0);
 }
 
 function text(v: unknown): string | null {
