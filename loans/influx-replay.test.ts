@@ -130,6 +130,12 @@ function referenceSource(cfg: InfluxSinkConfig): LoanDataSource {
   };
 }
 
+async function collect(polls: Iterable<PledgePoll> | AsyncIterable<PledgePoll>): Promise<PledgePoll[]> {
+  const out: PledgePoll[] = [];
+  for await (const p of polls) out.push(p);
+  return out;
+}
+
 const esc = (v: string) => v.replace(/[ ,=]/g, (c) => `\\${c}`);
 const lines: string[] = [];
 function poll(rig: string, k: number, up: boolean, at = T0 + k * STEP) {
@@ -329,8 +335,15 @@ describe('InfluxDB loan replay, reduced', () => {
       const ref = new PledgeWatcher(f!, windowFrom, { serials: false });
       for (const p of all) ref.observePoll(p);
       const probe = new PledgeWatcher(f!, windowFrom, { serials: false });
+      // Time slices of about 500 polls (their bounds cutting through a poll step) as well as one slice.
+      const sliced = await src.replayWindow(windowFrom, TO, (id) => probe.matchesPledge(id), {
+        sliceRows: 500,
+      });
       const w = await src.replayWindow(windowFrom, TO, (id) => probe.matchesPledge(id));
-      const replayed = [...w.polls];
+      const replayed = await collect(w.polls);
+      assert.deepEqual(await collect(sliced.polls), replayed);
+      assert.deepEqual(sliced.others, w.others);
+      assert.equal(sliced.samples, w.samples);
       const watcher = new PledgeWatcher(f!, windowFrom, { serials: false });
       for (const p of replayed) watcher.observePoll(p);
       for (const u of w.others) watcher.mergeUnpledged(u);
@@ -370,7 +383,7 @@ describe('InfluxDB loan replay, reduced', () => {
     const pledgedMacs = new Set(ids.slice(0, 5).map((r) => normalizeMac(r)));
     const src = new InfluxLoanSource({ influx: cfg, intervalMs: STEP });
     const w = await src.replayWindow(window, TO, (id) => id.mac !== null && pledgedMacs.has(id.mac));
-    const replayed = [...w.polls];
+    const replayed = await collect(w.polls);
     assert.equal(w.samples, 300 * 360);
     assert.equal(replayed.length, 5 * 360);
     assert.deepEqual([...new Set(replayed.map((p) => p.rig_id))].sort(), ids.slice(0, 5));

@@ -20,13 +20,15 @@ import { InfluxRollups } from '../collector/influx-rollups.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { LoanErrors } from './errors.js';
 import type { PledgePoll, SeenIdentity, UnpledgedRig } from './pledges.js';
-import type { DataProvenance, LoanDataSource, LoanHours, ReplayWindow } from './source.js';
+import type { DataProvenance, LoanDataSource, LoanHours, ReplayOptions, ReplayWindow } from './source.js';
 import { siteHours } from './source.js';
 
 /** Most rigs one replay reads (series per query). */
 const MAX_RIGS = 20_000;
 /** Rigs read in full per request of `replayWindow` (an InfluxQL `"rig" = … OR …` of this many terms). */
 const RIGS_PER_READ = 200;
+/** About how many polls one time slice of `replayWindow`'s full reads holds (every pledged rig's, a slice). */
+const REPLAY_SLICE_ROWS = 50_000;
 /** The columns a replayed poll reads of the rig measurement (fields, then the tags state, model and firmware). */
 const READING = '"hashrate_hs", "board_count", "state", "model", "firmware"';
 
@@ -137,7 +139,9 @@ export class InfluxLoanSource implements LoanDataSource {
     fromMs: number,
     toMs: number,
     pledged: (id: SeenIdentity) => boolean,
+    opts: ReplayOptions = {},
   ): Promise<ReplayWindow> {
+    const sliceRows = opts.sliceRows ?? REPLAY_SLICE_ROWS;
     if (!(toMs > fromMs)) return { samples: 0, polls: [], others: [] };
     const limit = this.#limit(fromMs, toMs);
     const where = `WHERE time >= ${ms(fromMs)} AND time < ${ms(toMs)}`;
@@ -188,6 +192,8 @@ export class InfluxLoanSource implements LoanDataSource {
     }
     let samples = 0;
     const full: string[] = [];
+    const cut: string[] = [];
+    const countOf = new Map<string, number>();
     const others: UnpledgedRig[] = [];
     for (const s of counts ?? []) {
       const r = s.tags?.rig;
@@ -197,14 +203,17 @@ export class InfluxLoanSource implements LoanDataSource {
       const first = firstUp.get(r);
       const reading = firstReading.get(r);
       const readingAt = reading === undefined ? undefined : Number(reading.time);
+      if (n > limit || over.has(r)) {
+        cut.push(r);
+        continue;
+      }
       if (
         pledged(identity) ||
-        n > limit ||
-        over.has(r) ||
         offlineAt.has(r) ||
         (first !== undefined && readingAt !== undefined && readingAt < first)
       ) {
         full.push(r);
+        countOf.set(r, n);
         continue;
       }
       samples += n;
@@ -226,11 +235,31 @@ export class InfluxLoanSource implements LoanDataSource {
         last_seen_ms: last,
       });
     }
-    const polls: PledgePoll[] = [];
-    for (let i = 0; i < full.length; i += RIGS_PER_READ)
-      for (const p of await this.#readPolls(fromMs, toMs, full.slice(i, i + RIGS_PER_READ))) polls.push(p);
-    samples += polls.length;
-    return { samples, polls: polls.sort(byTimeThenRig), others };
+    // Rigs over a per-rig LIMIT are read whole (the LIMIT cuts them where the full read does) and held; every
+    // other rig read in full has all its polls and readings of the window under the LIMIT, so it is read a time
+    // slice at a time (about `sliceRows` polls, every chunk of rigs in one request) as the replay pulls them.
+    const whole: PledgePoll[] = [];
+    for (let i = 0; i < cut.length; i += RIGS_PER_READ)
+      for (const p of await this.#readPolls(fromMs, toMs, cut.slice(i, i + RIGS_PER_READ))) whole.push(p);
+    whole.sort(byTimeThenRig);
+    samples += whole.length;
+    let sliced = 0;
+    for (const r of full) sliced += countOf.get(r) ?? 0;
+    samples += sliced;
+    const sliceMs = Math.max(1, Math.floor(((toMs - fromMs) * sliceRows) / Math.max(1, sliced)));
+    const read = (a: number, b: number, rigs: string[]) => this.#readPolls(a, b, rigs, limit);
+    async function* polls(): AsyncGenerator<PledgePoll, void, void> {
+      let w = 0;
+      for (let t = fromMs; t < toMs; t += sliceMs) {
+        const end = Math.min(toMs, t + sliceMs);
+        const slice: PledgePoll[] = [];
+        while (w < whole.length && whole[w]!.at_ms < end) slice.push(whole[w++]!);
+        if (full.length > 0) for (const p of await read(t, end, full)) slice.push(p);
+        slice.sort(byTimeThenRig);
+        yield* slice;
+      }
+    }
+    return { samples, polls: polls(), others };
   }
 
   #limit(fromMs: number, toMs: number): number {
@@ -238,29 +267,43 @@ export class InfluxLoanSource implements LoanDataSource {
     return Math.ceil(((toMs - fromMs) / this.#intervalMs) * 4) + 100;
   }
 
-  /** The window's polls, of every rig (`rigs` null) or of the rigs named, by time then rig id. */
-  async #readPolls(fromMs: number, toMs: number, rigs: string[] | null): Promise<PledgePoll[]> {
+  /**
+   * The polls of [fromMs, toMs), of every rig (`rigs` null) or of the rigs named (`"rig" = … OR …`, RIGS_PER_READ
+   * rigs a statement, all in one request), by time then rig id; `limit`: the per-rig LIMIT (default: the window's).
+   */
+  async #readPolls(
+    fromMs: number,
+    toMs: number,
+    rigs: string[] | null,
+    limit = this.#limit(fromMs, toMs),
+  ): Promise<PledgePoll[]> {
     if (rigs?.length === 0) return [];
-    const limit = this.#limit(fromMs, toMs);
     const params: Record<string, string> = {};
-    const only =
-      rigs === null
-        ? ''
-        : ` AND (${rigs
-            .map((r, i) => {
-              params[`r${i}`] = r;
-              return `"rig" = $r${i}`;
+    const filters: string[] = [];
+    if (rigs === null) filters.push('');
+    else
+      for (let i = 0; i < rigs.length; i += RIGS_PER_READ)
+        filters.push(
+          ` AND (${rigs
+            .slice(i, i + RIGS_PER_READ)
+            .map((r, j) => {
+              params[`r${i + j}`] = r;
+              return `"rig" = $r${i + j}`;
             })
-            .join(' OR ')})`;
-    const where = `WHERE time >= ${ms(fromMs)} AND time < ${ms(toMs)}${only}`;
+            .join(' OR ')})`,
+        );
     const bounds = `GROUP BY "rig" LIMIT ${limit} SLIMIT ${MAX_RIGS}`;
-    const [polls, rigRows] = await this.#influx.query(
-      [
+    const statements: string[] = [];
+    for (const only of filters) {
+      const where = `WHERE time >= ${ms(fromMs)} AND time < ${ms(toMs)}${only}`;
+      statements.push(
         `SELECT "up" FROM ${this.#influx.from('poll')} ${where} ${bounds}`,
         `SELECT ${READING} FROM ${this.#influx.from('rig')} ${where} ${bounds}`,
-      ],
-      params,
-    );
+      );
+    }
+    const results = await this.#influx.query(statements, params);
+    const polls = results.filter((_, i) => i % 2 === 0).flat();
+    const rigRows = results.filter((_, i) => i % 2 === 1).flat();
     const readings = new Map<string, Record<string, unknown>>();
     for (const s of rigRows ?? []) {
       const rig = s.tags?.rig;

@@ -259,10 +259,15 @@ export class LoanService {
   async #replayInSteps(
     f: LoanFacility,
     fromMs: number,
-    polls: Iterable<PledgePoll>,
+    polls: Iterable<PledgePoll> | AsyncIterable<PledgePoll>,
     stepMs: number,
   ): Promise<PledgeWatcher> {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
+    if (Symbol.asyncIterator in polls) {
+      // Read a slice at a time by the source (InfluxDB): each slice's request gives the event loop its turns.
+      for await (const p of polls) watcher.observePoll(p);
+      return watcher;
+    }
     let since = performance.now();
     let i = 0;
     for (const p of polls) {
@@ -312,7 +317,8 @@ export class LoanService {
     }
     const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
     const w = src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id));
-    if (w instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+    if (w instanceof Promise || Symbol.asyncIterator in w.polls)
+      throw new TypeError('loan data source is asynchronous: use reportAsync');
     const watcher = this.#replay(f, windowFrom, w.polls);
     for (const u of w.others) watcher.mergeUnpledged(u);
     return { watcher, samples: w.samples };
