@@ -281,6 +281,8 @@ function scenario(): void {
       if (j === 0) poll('rig-u11', k, true, at);
       reading('rig-u11', k, { firmware: `f${j}` }, at);
     }
+    // Poll and rig points with no rig tag (the full read groups them as rig "").
+    lines.push(`rt_poll,site=s up=1i ${T0 + k * STEP}`, `rt_rig,site=s hashrate_hs=1e14 ${T0 + k * STEP}`);
     // A mac-like unpledged rig that answers with no model tag and no board count.
     answer(mac(0x40), k, { model: null, boards: null, ths: 0 });
   }
@@ -321,7 +323,7 @@ describe('InfluxDB loan replay, reduced', () => {
       const unpledged = Object.fromEntries(b.reconciliation.unpledged.map((u) => [u.rig_id, u]));
       assert.deepEqual(
         Object.keys(unpledged).sort(),
-        [mac(0x40), mac(0x97), 'miner-07', 'rig-u0', 'rig-u1', 'rig-u10', 'rig-u11', 'rig-u2', 'rig-u4']
+        ['', mac(0x40), mac(0x97), 'miner-07', 'rig-u0', 'rig-u1', 'rig-u10', 'rig-u11', 'rig-u2', 'rig-u4']
           .concat(['rig-u5', 'rig-u6', 'rig-u9'])
           .sort(),
       );
@@ -388,5 +390,25 @@ describe('InfluxDB loan replay, reduced', () => {
     assert.equal(replayed.length, 5 * 360);
     assert.deepEqual([...new Set(replayed.map((p) => p.rig_id))].sort(), ids.slice(0, 5));
     assert.equal(w.others.length, 295);
+  });
+
+  it('reads the window in full, as before, when the rig tag has as many values as the SLIMIT', async () => {
+    const window = TO - RECONCILE_WINDOW_MS;
+    // 20,000 rig tag values from two days before; three rigs in the window.
+    for (let r = 0; r < 20_000; r++) lines.push(`sl_poll,rig=old-${r},site=s up=0i ${T0 - 48 * HOUR + r}`);
+    for (const rig of ['a', 'b', 'c'])
+      for (let k = 120; k < STEPS; k += 10) lines.push(`sl_poll,rig=${rig},site=s up=1i ${T0 + k * STEP}`);
+    await write();
+    const cfg = influxSinkSchema.parse({ url: influxd.url, database: DB, measurement_prefix: 'sl_' });
+    const w = await new InfluxLoanSource({ influx: cfg, intervalMs: STEP }).replayWindow(
+      window,
+      TO,
+      () => false,
+    );
+    const all = await referencePolls(cfg, STEP, window, TO);
+    assert.equal(all.length, 3 * 36);
+    assert.equal(w.samples, all.length);
+    assert.deepEqual(await collect(w.polls), all);
+    assert.deepEqual(w.others, []);
   });
 });

@@ -130,10 +130,13 @@ export class InfluxLoanSource implements LoanDataSource {
    * rigs whose id is a pledged MAC (`pledged`): only the address a pledged identity answered at (its own rig id)
    * can make the watcher judge a pledge; every other rig can only be listed unpledged. Per rig, aggregates of the
    * window (one request, `GROUP BY "rig"`): COUNT of its polls, FIRST and LAST answering poll (`"up" = 1`), its
-   * first reading (LIMIT 1) for the identity at first sight; pledged rigs are read in full as `polls` reads them,
-   * a few hundred rigs a request. A rig whose aggregates could differ from what `polls` gives is read in full as
-   * well: more polls or readings than `polls`' per-rig LIMIT, a first reading before its first answering poll, a
-   * reading tagged offline. With as many rigs as `polls`' SLIMIT, the whole window is read as `polls` reads it.
+   * first reading (LIMIT 1) for the identity at first sight; pledged rigs are read in full with `polls`' own
+   * statements restricted to them, a time slice (about `sliceRows` polls) at a time as the replay pulls them. A
+   * rig whose aggregates could differ from what `polls` gives is read in full as well: a reading tagged offline or
+   * a first reading before its first answering poll (sliced), more polls or readings than `polls`' per-rig LIMIT
+   * (read whole, so the LIMIT cuts where it does). With as many rig tag values as `polls`' SLIMIT (which InfluxDB
+   * applies to each shard's series), the whole window is read as `polls` reads it. Not reproduced: two points of
+   * one rig at the same ms in different series (the sink writes one poll and at most one rig point a sample).
    */
   async replayWindow(
     fromMs: number,
@@ -158,12 +161,25 @@ export class InfluxLoanSource implements LoanDataSource {
     ];
     if (this.#stateTag)
       statements.push(`SELECT ${READING} FROM ${rig} ${where} AND "state" = 'offline' ${by} LIMIT 1 ${cap}`);
-    const [counts, firsts, lasts, firstReadings, overReadings, offline] = await this.#influx.query(
-      statements,
-      {},
+    // Rig tag values in the shards (any time): under the SLIMIT, neither read is cut by it.
+    statements.push(
+      `SHOW TAG VALUES EXACT CARDINALITY FROM ${poll} WITH KEY = "rig"`,
+      `SHOW TAG VALUES EXACT CARDINALITY FROM ${rig} WITH KEY = "rig"`,
     );
-    if ((counts?.length ?? 0) >= MAX_RIGS || (firstReadings?.length ?? 0) >= MAX_RIGS) {
-      // As many rigs as the full read's SLIMIT: which rigs it keeps is its own, so read it.
+    const answers = await this.#influx.query(statements, {});
+    const [counts, firsts, lasts, firstReadings, overReadings] = answers;
+    const offline = this.#stateTag ? answers[5] : [];
+    const tagValues = answers
+      .slice(-2)
+      .map((series) => num(rowsOf(series)[0]?.count) ?? 0)
+      .reduce((a, b) => Math.max(a, b), 0);
+    if (
+      tagValues + 1 >= MAX_RIGS ||
+      (counts?.length ?? 0) >= MAX_RIGS ||
+      (firstReadings?.length ?? 0) >= MAX_RIGS
+    ) {
+      // As many rig tag values (and the rig-less series) as the full read's SLIMIT, which InfluxDB applies to the
+      // series of each shard: which rigs it keeps is that read's own, so read it.
       const polls = await this.#readPolls(fromMs, toMs, null);
       return { samples: polls.length, polls, others: [] };
     }
