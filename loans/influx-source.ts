@@ -28,7 +28,7 @@ const MAX_RIGS = 20_000;
 /** Rigs read in full per request of `replayWindow` (an InfluxQL `"rig" = … OR …` of this many terms). */
 const RIGS_PER_READ = 200;
 /** About how many polls one time slice of `replayWindow`'s full reads holds (every pledged rig's, a slice). */
-const REPLAY_SLICE_ROWS = 50_000;
+const REPLAY_SLICE_ROWS = 20_000;
 /** The columns a replayed poll reads of the rig measurement (fields, then the tags state, model and firmware). */
 const READING = '"hashrate_hs", "board_count", "state", "model", "firmware"';
 

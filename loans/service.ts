@@ -263,13 +263,19 @@ export class LoanService {
     stepMs: number,
   ): Promise<PledgeWatcher> {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
-    if (Symbol.asyncIterator in polls) {
-      // Read a slice at a time by the source (InfluxDB): each slice's request gives the event loop its turns.
-      for await (const p of polls) watcher.observePoll(p);
-      return watcher;
-    }
     let since = performance.now();
     let i = 0;
+    if (Symbol.asyncIterator in polls) {
+      // Read a slice at a time by the source (InfluxDB), and a slice replayed in steps as well.
+      for await (const p of polls) {
+        watcher.observePoll(p);
+        if ((++i & 1023) === 0 && performance.now() - since >= stepMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
+      }
+      return watcher;
+    }
     for (const p of polls) {
       watcher.observePoll(p);
       if ((++i & 1023) === 0 && performance.now() - since >= stepMs) {
