@@ -330,7 +330,7 @@ describe('loan report replay, reduced', () => {
         { sliceRows: seed % 2 ? 7 : 100_000 },
       ) as ReplayWindow;
       const mine = new PledgeWatcher(f!, windowFrom);
-      const replayed = [...w.polls];
+      const replayed = [...(w.polls as Iterable<PledgePoll>)];
       for (const p of replayed) mine.observePoll(p);
       for (const u of w.others) mine.mergeUnpledged(u);
       assert.equal(w.samples, all.length, `seed ${seed}: samples`);

@@ -259,12 +259,23 @@ export class LoanService {
   async #replayInSteps(
     f: LoanFacility,
     fromMs: number,
-    polls: Iterable<PledgePoll>,
+    polls: Iterable<PledgePoll> | AsyncIterable<PledgePoll>,
     stepMs: number,
   ): Promise<PledgeWatcher> {
     const watcher = new PledgeWatcher(f, fromMs, { serials: this.#source.serials });
     let since = performance.now();
     let i = 0;
+    if (Symbol.asyncIterator in polls) {
+      // Read a slice at a time by the source (InfluxDB), and a slice replayed in steps as well.
+      for await (const p of polls) {
+        watcher.observePoll(p);
+        if ((++i & 1023) === 0 && performance.now() - since >= stepMs) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
+      }
+      return watcher;
+    }
     for (const p of polls) {
       watcher.observePoll(p);
       if ((++i & 1023) === 0 && performance.now() - since >= stepMs) {
@@ -312,7 +323,8 @@ export class LoanService {
     }
     const probe = new PledgeWatcher(f, windowFrom, { serials: src.serials });
     const w = src.replayWindow(windowFrom, toMs, (id) => probe.matchesPledge(id));
-    if (w instanceof Promise) throw new TypeError('loan data source is asynchronous: use reportAsync');
+    if (w instanceof Promise || Symbol.asyncIterator in w.polls)
+      throw new TypeError('loan data source is asynchronous: use reportAsync');
     const watcher = this.#replay(f, windowFrom, w.polls);
     for (const u of w.others) watcher.mergeUnpledged(u);
     return { watcher, samples: w.samples };

@@ -89,9 +89,10 @@ export interface ReplayWindow {
   samples: number;
   /**
    * Every poll of each (rig, identity, address) whose address is one where a pledged identity answered in the
-   * window, in the window's order (time, then rig id). May be read lazily: iterate it once, right away.
+   * window, in the window's order (time, then rig id). May be read lazily: iterate it once, right away. An
+   * asynchronous source (InfluxDB) may give an async iterable, which only `reportAsync` reads.
    */
-  polls: Iterable<PledgePoll>;
+  polls: Iterable<PledgePoll> | AsyncIterable<PledgePoll>;
   /**
    * Per rig, over its other polls that answered: the first (address, identity, time) and the last time; the
    * rigs whose other polls never answered are left out.
