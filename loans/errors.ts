@@ -57,6 +57,13 @@ export const LoanErrors = {
     'a value to be signed is NaN or infinite (a missing figure must be null)',
     (path) => `${path}: NaN or infinite number cannot be canonicalized`,
   ),
+  busy: defineError<[number]>(
+    'RT_ERR_LOAN_BUSY',
+    'too many loan reports are being built or waiting (each replays hours of polls); try again shortly',
+    (max) =>
+      `${max} loan reports are already being built or waiting: try again in a few seconds (a report replays the last hours of every rig's polls, one at a time)`,
+    503,
+  ),
   unsupported: defineError<[string, string]>(
     'RT_ERR_LOAN_NOT_JSON',
     'a value to be signed is not plain JSON (function, bigint, symbol)',

@@ -22,7 +22,7 @@ import type { Sample } from '../protocols/sample.js';
 import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { type PledgePoll, PledgeWatcher } from './pledges.js';
 import { loadFacilities } from './register.js';
-import { LoanService, RECONCILE_WINDOW_MS } from './service.js';
+import { LoanService, RECONCILE_WINDOW_MS, REPORTS_WAITING_MAX } from './service.js';
 import { EmbeddedLoanSource, type LoanDataSource, type ReplayWindow } from './source.js';
 
 const dirs: string[] = [];
@@ -337,6 +337,70 @@ describe('loan report replay, reduced', () => {
       assert.ok(replayed.length < all.length, `seed ${seed}: some polls are not replayed`);
       assert.deepEqual(mine.pledged(), ref.pledged(), `seed ${seed}: pledged`);
       assert.deepEqual(mine.unpledged(), ref.unpledged(), `seed ${seed}: unpledged`);
+      await store.close();
+    }
+  });
+});
+
+describe('loan reports on the API path, one at a time', () => {
+  it('builds one report at a time, shares one asked twice, and refuses past REPORTS_WAITING_MAX', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigtel-replay-queue-'));
+    dirs.push(dir);
+    const pledges = [0, 1, 2].map((i) => ({
+      mac: mac(i),
+      model: 'Antminer S19 Pro',
+      nominal_ths: 110,
+      nominal_w: 3250,
+    }));
+    const store = openStore(dir);
+    const batch: Sample[] = [];
+    for (let k = 0; k < STEPS; k++)
+      for (let i = 0; i < 6; i++)
+        batch.push(up(`rig-${i}`, T0 + k * STEP, `10.0.2.${i}:4028`, { mac: mac(i) }));
+    store.writeSync(batch.map((sample, i) => ({ seq: i + 1, sample })));
+    const cfg = config(dir, pledges);
+    // The store's own source, with each replay's start recorded (a real source, counted, not replaced).
+    const source = new EmbeddedLoanSource(store);
+    const events: string[] = [];
+    const replayWindow = source.replayWindow.bind(source) as (...args: unknown[]) => unknown;
+    source.replayWindow = ((...args: unknown[]) => {
+      events.push('start');
+      return replayWindow(...args);
+    }) as typeof source.replayWindow;
+    const service = new LoanService({ config: cfg, source, now: () => TO + HOUR });
+    try {
+      // The same loan and period asked twice while it is built: one replay, the same bytes.
+      const [a, b] = await Promise.all([
+        service.reportAsync('L1', T0, TO),
+        service.reportAsync('L1', T0, TO),
+      ]);
+      assert.equal(a.bytes, b.bytes);
+      assert.deepEqual(events, ['start']);
+
+      // REPORTS_WAITING_MAX + 1 periods at once: the last is refused at once, the others are built one at a time.
+      events.length = 0;
+      const periods = Array.from({ length: REPORTS_WAITING_MAX + 1 }, (_, i) => TO - i * STEP);
+      const settled = await Promise.allSettled(
+        periods.map((to) =>
+          service.reportAsync('L1', T0, to).then((r) => {
+            events.push('end');
+            return r;
+          }),
+        ),
+      );
+      const refused = settled.filter((s) => s.status === 'rejected');
+      assert.equal(refused.length, 1);
+      assert.equal((refused[0] as PromiseRejectedResult).reason.code, 'RT_ERR_LOAN_BUSY');
+      assert.equal((refused[0] as PromiseRejectedResult).reason.status ?? 503, 503);
+      assert.equal(settled.at(-1)?.status, 'rejected', 'the one past the bound is refused');
+      assert.deepEqual(events, Array(REPORTS_WAITING_MAX).fill(['start', 'end']).flat(), 'never two at once');
+      // Each of the built reports is the one its period gives alone.
+      const alone = await service.reportAsync('L1', T0, periods[1]!);
+      assert.equal((settled[1] as PromiseFulfilledResult<{ bytes: string }>).value.bytes, alone.bytes);
+      // Once they are done, the queue takes reports again; an unknown loan is refused as before.
+      await assert.rejects(service.reportAsync('nope', T0, TO), { code: 'RT_ERR_LOAN_NOT_FOUND' });
+    } finally {
+      service.close();
       await store.close();
     }
   });

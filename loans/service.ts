@@ -38,6 +38,13 @@ export const RECONCILE_WINDOW_MS = 6 * HOUR;
 const MAX_PERIOD_MS = 400 * 24 * HOUR;
 /** `reportAsync` (the API's path) reads and replays the window in steps of about this much work. */
 const REPORT_STEP_MS = 20;
+/**
+ * Reports the API path builds or holds waiting at once. Each replays hours of every rig's polls (seconds of
+ * main-thread work at 10,000 rigs, stepped), so they run one at a time, a request for a report already being
+ * built shares it, and past this many the request is refused (RT_ERR_LOAN_BUSY, 503) instead of queueing work
+ * without bound on the collector's event loop.
+ */
+export const REPORTS_WAITING_MAX = 4;
 
 interface Reconciled {
   watcher: PledgeWatcher;
@@ -82,6 +89,9 @@ export class LoanService {
   readonly #source: LoanDataSource;
   readonly #db: Database.Database;
   readonly #watchers = new Map<string, PledgeWatcher>();
+  /** The API path's reports: the one being built and those waiting, by loan and period. */
+  readonly #reports = new Map<string, Promise<IssuedReport>>();
+  #reportsDone: Promise<unknown> = Promise.resolve();
   readonly #alerts: AlertEngine | undefined;
   readonly #now: () => number;
   readonly #onAlert: ((events: AlertEvent[]) => void) | undefined;
@@ -341,8 +351,32 @@ export class LoanService {
   }
 
   /** The signed report of a loan over [from, to), from any source (InfluxDB answers asynchronously). */
-  async reportAsync(id: string, fromMs: number, toMs: number): Promise<IssuedReport> {
-    const f = this.facility(id);
+  /**
+   * The signed report of a loan over [from, to), built in steps that give the event loop turns (the API's path).
+   * One report is built at a time; the same loan and period asked again while it is built or waiting gets the
+   * same report; more than REPORTS_WAITING_MAX at once are refused with RT_ERR_LOAN_BUSY.
+   */
+  reportAsync(id: string, fromMs: number, toMs: number): Promise<IssuedReport> {
+    let f: LoanFacility;
+    try {
+      f = this.facility(id);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = `${f.id} ${fromMs} ${toMs}`;
+    const same = this.#reports.get(key);
+    if (same) return same;
+    if (this.#reports.size >= REPORTS_WAITING_MAX)
+      return Promise.reject(LoanErrors.busy(REPORTS_WAITING_MAX));
+    const built = this.#reportsDone
+      .then(() => this.#buildReport(f, fromMs, toMs))
+      .finally(() => this.#reports.delete(key));
+    this.#reportsDone = built.catch(() => {});
+    this.#reports.set(key, built);
+    return built;
+  }
+
+  async #buildReport(f: LoanFacility, fromMs: number, toMs: number): Promise<IssuedReport> {
     const { windowFrom, hourFrom } = reportWindow(fromMs, toMs);
     const [seen, hours] = await Promise.all([
       this.#reconcile(f, windowFrom, toMs, REPORT_STEP_MS),
