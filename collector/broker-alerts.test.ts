@@ -66,4 +66,30 @@ describe('alerts over broker states', () => {
     assert.deepEqual(active(), ['hot temperature_high critical', 'slow hashrate_low warning']);
     alerts.stop();
   });
+
+  test("a rig this process's config does not name is named as its collector's state message names it", () => {
+    let now = T0;
+    const fleet = new BrokerFleet([], { staleAfterMs: 3000, offlineAfterMs: 10_000, now: () => now });
+    const config = validateConfig({ alerts: { min_duration_s: 5, clear_duration_s: 2 } });
+    const alerts = startBrokerAlerts(fleet, config, silentLogger);
+    const place = { site: 'dc1', row: 'B', rack: '2', slot: 11 };
+    for (; now <= T0 + 6000; now += 1000)
+      fleet.state(
+        'p/site/named/state',
+        'site',
+        JSON.stringify(
+          statePayload(
+            { ...makeSample('named', now, { temp_chip_max_c: 102 }, 'site'), address: '10.0.0.9:4028' },
+            { name: 'B2-11', location: place },
+            '0',
+          ),
+        ),
+      );
+    const [hot] = alerts.engine.active();
+    assert.equal(hot?.kind, 'temperature_high');
+    assert.equal(hot?.name, 'B2-11');
+    assert.deepEqual(hot?.location, place);
+    assert.match(hot?.message ?? '', /B2-11/);
+    alerts.stop();
+  });
 });

@@ -8,7 +8,8 @@
  * nameplate, the hottest chip and board, every fan's rpm, power and its source, model. Those decide every rule
  * but one: it carries how many boards the rig lists, not which of them hash (chips, per-board hashrate), so
  * `board_missing` is not judged here (`brokerAlertRules`); the collector's own engine judges it, and publishes
- * its alerts on `<prefix>/<site>/alerts`. Fans are numbered by their place in the published list.
+ * its alerts on `<prefix>/<site>/alerts`. Fans are numbered by their place in the published list. A rig is named
+ * and placed as this process's config says, else as its collector's state message says.
  */
 import type { Config } from '../config/schema.js';
 import type { AlertsConfig } from '../config/sections/alerts.js';
@@ -42,7 +43,15 @@ export function startBrokerAlerts(
   opts: { digestPeriodMs?: number } = {},
 ): BrokerAlerts {
   const rigNames = rigNamesFromConfig(config);
-  const engine = new AlertEngine(brokerAlertRules(config.alerts), { describe: (s) => rigNames(s.address) });
+  // Named and placed as this process's config says, else as the rig's collector said in its state message.
+  const engine = new AlertEngine(brokerAlertRules(config.alerts), {
+    describe: (s) => {
+      const own = rigNames(s.address);
+      if (own.name !== null && own.location !== null) return own;
+      const theirs = fleet.placeOf(s.address);
+      return { name: own.name ?? theirs.name, location: own.location ?? theirs.location };
+    },
+  });
   const alertLog = new AlertLog(log, {
     active: () => engine.active(),
     ...(opts.digestPeriodMs ? { periodMs: opts.digestPeriodMs } : {}),

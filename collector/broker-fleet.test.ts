@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { validateConfig } from '../config/load.js';
 import { makeSample } from '../testing/sample-factory.js';
 import { BrokerFleet, sampleFromState } from './broker-fleet.js';
+import { targetsFromConfig } from './runtime.js';
 import { statePayload } from './sinks/mqtt.js';
 
 const T0 = 1_700_000_000_000;
@@ -23,6 +25,43 @@ describe('broker fleet', () => {
       assert.equal(back[k], s[k], k);
     assert.equal(back.identity.model, s.identity.model);
     assert.equal(back.poll.ok, s.poll.ok);
+  });
+
+  test('a rig this config does not name takes the name and place its collector gave; a configured name wins', () => {
+    const place = { site: 'dc1', row: 'A', rack: '07', slot: 3 };
+    const named = { ...makeSample('rig-n', T0, {}, 'site'), address: '10.0.0.7:4028' };
+    const listed = { ...makeSample('rig-c', T0, {}, 'site'), address: '10.0.0.8:4028' };
+    const [target] = targetsFromConfig(
+      validateConfig({ rigs: [{ address: '10.0.0.8:4028', name: 'ours' }] }),
+    );
+    const fleet = new BrokerFleet([target!], { staleAfterMs: 3000, offlineAfterMs: 10_000, now: () => T0 });
+    const send = (s: typeof named, name: string | null, at = T0) =>
+      fleet.state(
+        `p/site/${s.rig_id}/state`,
+        'site',
+        JSON.stringify(statePayload({ ...s, at_ms: at }, { name, location: name ? place : null }, '0')),
+      );
+    send(named, 'A07-3');
+    send(listed, 'theirs');
+    assert.equal(fleet.get('rig-n')?.name, 'A07-3');
+    assert.equal(fleet.get('A07-3')?.rig_id, 'rig-n', 'found by the name its collector gave');
+    assert.deepEqual(fleet.placeOf('10.0.0.7:4028'), { name: 'A07-3', location: place });
+    assert.equal(fleet.get('rig-c')?.name, 'ours', "this process's config wins");
+    // Renamed by its collector: the new name is found, the old one no longer.
+    send(named, 'A07-4', T0 + 1000);
+    assert.equal(fleet.get('A07-4')?.rig_id, 'rig-n');
+    assert.equal(fleet.get('A07-3'), undefined);
+    // A malformed location is left out; the name stays.
+    fleet.state(
+      'p/site/rig-n/state',
+      'site',
+      JSON.stringify({
+        ...statePayload({ ...named, at_ms: T0 + 2000 }),
+        name: 'A07-4',
+        location: { row: 1 },
+      }),
+    );
+    assert.deepEqual(fleet.placeOf('10.0.0.7:4028'), { name: 'A07-4', location: null });
   });
 
   test('a message that is not rigtel state is a named error', () => {

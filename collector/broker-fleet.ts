@@ -2,7 +2,8 @@
  * Live fleet state read back from the MQTT broker, for an API that polls nothing itself (`rigtel api`): every
  * collector publishes each rig's state retained on `<p>/<site>/<rig>/state` and its own availability on
  * `<p>/<site>/collector[/<shard>]/availability` (collector/sinks/mqtt.ts). The messages feed the same `Fleet` the
- * collector keeps, so the API's routes read it unchanged.
+ * collector keeps, so the API's routes read it unchanged. A rig this process's config does not name takes the
+ * name (and place) its collector's config gave it, from the message.
  *
  * A rig whose collector went away is first **stale** (its collector announced `offline`, by clean stop or MQTT
  * last will, or no state for `staleAfterMs`), then **offline** (no state for `offlineAfterMs`): its last values
@@ -22,6 +23,7 @@ import {
   type Sample,
   type Support,
 } from '../protocols/sample.js';
+import type { RigPlace } from './alerts.js';
 import { BrokerFleetErrors } from './errors.js';
 import { Fleet } from './fleet.js';
 import type { RigTarget } from './poll.js';
@@ -57,14 +59,44 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
  * (per-board readings, pool users, raw replies) is empty or null. Throws RT_ERR_BROKER_BAD_STATE.
  */
 export function sampleFromState(topic: string, payload: string): Sample {
-  let m: Record<string, unknown>;
+  return sampleFromMessage(topic, parseState(topic, payload));
+}
+
+/** The state message as an object. Throws RT_ERR_BROKER_BAD_STATE. */
+function parseState(topic: string, payload: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(payload);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    m = parsed as Record<string, unknown>;
+    return parsed as Record<string, unknown>;
   } catch (err) {
     throw BrokerFleetErrors.badState(topic, errorMessage(err));
   }
+}
+
+/**
+ * The rig's name and place as its collector's config gives them (`name`, `location` in the message), for a rig
+ * this process's own config does not name. A malformed location is left out, never guessed.
+ */
+export function placeFromState(m: Record<string, unknown>): {
+  name: string | null;
+  location: RigPlace | null;
+} {
+  const name = str(m['name']);
+  const l = m['location'];
+  let location: RigPlace | null = null;
+  if (l && typeof l === 'object' && !Array.isArray(l)) {
+    const o = l as Record<string, unknown>;
+    const site = str(o['site']);
+    const row = str(o['row']);
+    const rack = str(o['rack']);
+    const slot = o['slot'] === null || o['slot'] === undefined ? null : num(o['slot']);
+    if (site !== null && row !== null && rack !== null && (slot !== null || o['slot'] == null))
+      location = { site, row, rack, slot };
+  }
+  return { name: name && name.length > 0 ? name : null, location };
+}
+
+function sampleFromMessage(topic: string, m: Record<string, unknown>): Sample {
   const rigId = str(m['rig_id']);
   const atMs = num(m['at_ms']);
   if (m['v'] !== 1 || !rigId || atMs === null)
@@ -136,6 +168,8 @@ export class BrokerFleet implements FleetView {
   #changes = 0;
   #newest: number | null = null;
   readonly #listeners = new Set<(sample: Sample) => void>();
+  /** Name and place from each rig's newest state message, where its collector's config gave them. */
+  readonly #places = new Map<string, { name: string | null; location: RigPlace | null }>();
   readonly #offlineListeners = new Set<(sample: Sample) => void>();
 
   constructor(targets: readonly RigTarget[], opts: BrokerFleetOptions) {
@@ -147,10 +181,15 @@ export class BrokerFleet implements FleetView {
   /** A message on `<p>/<site>/<rig>/state`. Throws RT_ERR_BROKER_BAD_STATE (the caller logs and goes on). */
   state(topic: string, site: string, payload: string): void {
     if (payload.length === 0) return; // a cleared retained message
-    const sample = sampleFromState(topic, payload);
-    const collectorId = str((JSON.parse(payload) as Record<string, unknown>)['collector']);
+    const message = parseState(topic, payload);
+    const sample = sampleFromMessage(topic, message);
+    const collectorId = str(message['collector']);
     const prev = this.#rigs.get(sample.address);
     if (prev && sample.at_ms <= prev.at_ms) return;
+    const place = placeFromState(message);
+    if (place.name !== null || place.location !== null) this.#places.set(sample.address, place);
+    else this.#places.delete(sample.address);
+
     this.#rigs.set(sample.address, {
       collector: `${site}/${collectorId ?? '-'}`,
       at_ms: sample.at_ms,
@@ -160,10 +199,16 @@ export class BrokerFleet implements FleetView {
       markSentMs: 0,
     });
     this.#fleet.update(sample);
+    if (place.name !== null) this.#fleet.nameUnlisted(sample.address, place.name);
     if (this.#newest === null || sample.at_ms > this.#newest) this.#newest = sample.at_ms;
     this.#changes += 1;
     this.tick();
     for (const fn of this.#listeners) fn(sample);
+  }
+
+  /** The name and place a rig's collector gave it in its newest state message (none: both null). */
+  placeOf(address: string): { name: string | null; location: RigPlace | null } {
+    return this.#places.get(address) ?? { name: null, location: null };
   }
 
   /**

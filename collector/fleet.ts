@@ -81,6 +81,19 @@ export class Fleet implements FleetView {
     }
   }
 
+  /**
+   * A name for a rig this fleet's config does not list (a standalone API names rigs as their collectors do):
+   * a configured name always wins, and the name lookup follows a rename.
+   */
+  nameUnlisted(address: string, name: string): void {
+    const e = this.byAddress.get(address);
+    if (!e || (e.target?.name ?? null) !== null || e.status.name === name) return;
+    if (e.status.name !== null && this.byName.get(e.status.name) === e) this.byName.delete(e.status.name);
+    e.status.name = name;
+    if (!this.byName.has(name)) this.byName.set(name, e);
+    this.changes += 1;
+  }
+
   /** Record a sample (from the poll path, after it is journalled). */
   update(sample: Sample): void {
     this.changes += 1;
