@@ -88,7 +88,8 @@ export interface ReportInput {
   rollups: RollupSource;
   market: MarketStore;
   settings: EconomicsSettings;
-  meta: (rigId: string) => RigMeta;
+  /** A rig id's model and rack over the report's period (a rig id no longer live still had a place then). */
+  meta: (rigId: string, fromMs: number, toMs: number) => RigMeta;
   fromMs: number;
   toMs: number;
   group: Group;
@@ -319,7 +320,7 @@ export function economicsReport(input: ReportInput): EconomicsReport {
   for (const rigId of input.rollups.rigIds()) {
     const rows = input.rollups.rollups(rigId, qFrom, toMs).map(toHour);
     if (!rows.length) continue;
-    const meta = input.meta(rigId);
+    const meta = input.meta(rigId, fromMs, toMs);
     rigModel.set(rigId, meta.model);
     const key =
       input.group === 'rig'
