@@ -149,9 +149,14 @@ export async function economicsCommand(argv: readonly string[], io: Io): Promise
       // Offline: the model each rig reported in its last stored sample of the period.
       // Rack: where the id was polled in the period (a swapped-out id is no configured rig's current id any
       // more), else (a store from before `rig_places`) the configured rig whose current id it is.
-      meta: (rigId) => ({
+      meta: (rigId, fromMs, toMs) => ({
         model: store.modelBefore(rigId, to),
-        rack: rackByPlace(store, racks, rigId, from, to) ?? rackById.get(rigId) ?? null,
+        rack:
+          (fromMs !== undefined && toMs !== undefined
+            ? rackByPlace(store, racks, rigId, fromMs, toMs)
+            : undefined) ??
+          rackById.get(rigId) ??
+          null,
       }),
       fromMs: from,
       toMs: to,

@@ -22,7 +22,7 @@ export interface EconomicsDeps {
   /** The embedded store (`rigtel run`), or a loader that reads them from InfluxDB first (`rigtel api`). */
   rollups: RollupSource | RollupLoader;
   settings: EconomicsSettings;
-  meta: (rigId: string, fromMs: number, toMs: number) => RigMeta;
+  meta: (rigId: string, fromMs?: number, toMs?: number) => RigMeta;
   /** Poll counts: what /metrics and live read for the fleet. */
   fleet?: FleetView;
 }
