@@ -5,7 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { normalizeAddress } from '../collector/address.js';
 import { economicsReport, type Figures, type Group } from '../collector/economics/report.js';
-import { configuredRack, economicsSettings } from '../collector/economics/wiring.js';
+import {
+  configuredRack,
+  economicsSettings,
+  rackByPlace,
+  racksByAddress,
+} from '../collector/economics/wiring.js';
 import { IdentityMap } from '../collector/identity.js';
 import { parseMarketImport } from '../collector/market/import.js';
 import { MarketStore } from '../collector/market/store.js';
@@ -125,6 +130,7 @@ export async function economicsCommand(argv: readonly string[], io: Io): Promise
     // A rig's id is mostly its MAC, not its configured name or address: the identity aliases the collector
     // stored say which id each configured rig has had.
     const identity = new IdentityMap(store.db, () => {});
+    const racks = racksByAddress(config);
     const rackById = new Map<string, string>();
     for (const r of config.rigs) {
       const rack = configuredRack(r);
@@ -141,7 +147,17 @@ export async function economicsCommand(argv: readonly string[], io: Io): Promise
       market,
       settings: economicsSettings(config, config.poll.interval_ms),
       // Offline: the model each rig reported in its last stored sample of the period.
-      meta: (rigId) => ({ model: store.modelBefore(rigId, to), rack: rackById.get(rigId) ?? null }),
+      // Rack: where the id was polled in the period (a swapped-out id is no configured rig's current id any
+      // more), else (a store from before `rig_places`) the configured rig whose current id it is.
+      meta: (rigId, fromMs, toMs) => ({
+        model: store.modelBefore(rigId, to),
+        rack:
+          (fromMs !== undefined && toMs !== undefined
+            ? rackByPlace(store, racks, rigId, fromMs, toMs)
+            : undefined) ??
+          rackById.get(rigId) ??
+          null,
+      }),
       fromMs: from,
       toMs: to,
       group: group as Group,

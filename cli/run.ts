@@ -264,7 +264,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       market,
       rollups: collector.store,
       settings: economicsSettings(config, config.poll.interval_ms, demoMarket),
-      meta: rigMetaFrom(collector.fleet, config),
+      // Rack by where each rig id was polled in the period (the store's `rig_places`), so hours of an id no
+      // longer live (hardware swapped at its address) stay with their rack.
+      meta: rigMetaFrom(collector.fleet, config, collector.store),
     };
 
     // Scheduled rescans: identified rigs the config does not list are polled from the next round on.

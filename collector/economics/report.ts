@@ -88,7 +88,11 @@ export interface ReportInput {
   rollups: RollupSource;
   market: MarketStore;
   settings: EconomicsSettings;
-  meta: (rigId: string) => RigMeta;
+  /**
+   * A rig id's model and rack. Given the period (grouped by rack only: it may cost a store lookup per rig), the
+   * rack where the id was polled then (an id no longer live still had a place); without it, its current rack.
+   */
+  meta: (rigId: string, fromMs?: number, toMs?: number) => RigMeta;
   fromMs: number;
   toMs: number;
   group: Group;
@@ -319,7 +323,7 @@ export function economicsReport(input: ReportInput): EconomicsReport {
   for (const rigId of input.rollups.rigIds()) {
     const rows = input.rollups.rollups(rigId, qFrom, toMs).map(toHour);
     if (!rows.length) continue;
-    const meta = input.meta(rigId);
+    const meta = input.group === 'rack' ? input.meta(rigId, fromMs, toMs) : input.meta(rigId);
     rigModel.set(rigId, meta.model);
     const key =
       input.group === 'rig'

@@ -74,6 +74,47 @@ function series(from: number, to: number, o: Parameters<typeof entry>[1] = {}): 
 }
 
 describe('embedded store', () => {
+  it('keeps where each rig id was polled: a row per place, written on a change or once an hour, pruned with the rollups', async () => {
+    const store = open({ rollupRetentionDays: 2 });
+    const rig = 'aa:bb:cc:dd:ee:01';
+    const at = (address: string, from: number, to: number) =>
+      series(from, to).map((e) => ({ ...e, sample: { ...e.sample, address } }));
+    const places = () =>
+      store.db
+        .prepare('SELECT address, first_ms, last_ms FROM rig_places WHERE rig_id = ? ORDER BY first_ms')
+        .all(rig);
+    const changes = () => (store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    // Three hours at one address: the first sample makes the row, each new hour moves last_ms once.
+    const first = at('10.0.0.5:4028', T0, T0 + 3 * 3_600_000 - INTERVAL);
+    await store.write(first.slice(0, 1));
+    const c0 = changes();
+    await store.write(first.slice(1, 119)); // the rest of the first hour: no place write
+    const perHour = changes() - c0;
+    await store.write(first.slice(119));
+    await store.write(at('10.0.0.9:4028', T0 + 3 * 3_600_000, T0 + 4 * 3_600_000 - INTERVAL));
+    assert.deepEqual(places(), [
+      { address: '10.0.0.5:4028', first_ms: T0, last_ms: T0 + 2 * 3_600_000 },
+      { address: '10.0.0.9:4028', first_ms: T0 + 3 * 3_600_000, last_ms: T0 + 3 * 3_600_000 },
+    ]);
+    await store.write(first.slice(0, 1)); // a replay writes nothing
+    const sameHour = store.db.prepare('SELECT COUNT(*) AS n FROM rig_places').get() as { n: number };
+    assert.equal(sameHour.n, 2);
+    assert.equal(perHour, 118 * 4, 'per sample: its reading, rollup poll, span and rig_last; no place write');
+    assert.equal(store.placeIn(rig, T0, T0 + 3_600_000), '10.0.0.5:4028');
+    // The latest place within the period; before any place: none.
+    assert.equal(store.placeIn(rig, T0, T0 + 4 * 3_600_000), '10.0.0.9:4028');
+    assert.equal(store.placeIn(rig, T0 + 2 * 3_600_000 + 60_000, T0 + 3 * 3_600_000), '10.0.0.5:4028');
+    assert.equal(store.placeIn(rig, T0 - 3_600_000, T0), null);
+    assert.equal(store.placeIn('other', T0, T0 + 3_600_000), null);
+    // Pruned with the rollups: past 2 days after the first place's last poll, only the second one is left.
+    store.prune(T0 + 2 * 3_600_000 + 2 * 24 * 3_600_000 + 3_600_000 + 1);
+    assert.deepEqual(
+      places().map((p) => (p as { address: string }).address),
+      ['10.0.0.9:4028'],
+    );
+    await store.close();
+  });
+
   it('is idempotent: replaying a batch stores and counts nothing twice', async () => {
     const store = open();
     const batch = series(T0, T0 + 10 * 60_000);

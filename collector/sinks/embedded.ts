@@ -18,6 +18,11 @@
  *   migrated once at open, which rewrites it).
  * - `rollups`: hourly per-rig aggregates kept `rollup_retention_days`, updated as samples arrive (only for newly
  *   inserted samples, so replays do not double count).
+ * - `rig_places`: where (the polled address) each rig id was polled, over time: a row per id and address stay
+ *   (`first_ms`, `last_ms`), written when the address changes and otherwise at most once per rig and hour (the
+ *   first sample of a new hour moves `last_ms`, so the true last poll there is within the hour after it).
+ *   Kept as long as the rollups. Economics by rack read it: rollups of an id that is no longer live (hardware
+ *   swapped at its address) still belong to the rack of the place they were polled at.
  *
  * Time integration (energy, seconds mining/curtailed/offline): the state and power seen at a poll hold until the
  * next poll of that rig, **if** the next poll comes within the gap cap — 2 × poll interval after an answered poll,
@@ -192,6 +197,13 @@ CREATE TABLE IF NOT EXISTS poll_skips (
   n INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (rig_id, hour_ms, reason)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rig_places (
+  rig_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  first_ms INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  PRIMARY KEY (rig_id, first_ms)
+) WITHOUT ROWID;
 `;
 
 const SAMPLES_VIEW = `
@@ -281,6 +293,8 @@ export class EmbeddedStore implements Sink, HistoryStore {
   private readonly hourOf = new Map<string, number>();
   /** Per rig: hash and id of the detail shape of its last sample, to skip the lookup when unchanged. */
   private readonly lastShape = new Map<number, { hash: string; id: number }>();
+  /** Per rig: its latest `rig_places` row as written (null: none yet), to write only on a change or a new hour. */
+  private readonly placeOf = new Map<string, Place | null>();
   private pruning: Promise<void> | null = null;
   private checkpointer: Checkpointer | null = null;
   /** Set when writes run on the writer thread (`writer: 'thread'`). */
@@ -373,6 +387,21 @@ export class EmbeddedStore implements Sink, HistoryStore {
         .raw(true),
       rigIds: db.prepare('SELECT rig_id FROM rig_last ORDER BY rig_id'),
       pruneRoll: db.prepare('DELETE FROM rollups WHERE hour_ms < ?'),
+      prunePlaces: db.prepare('DELETE FROM rig_places WHERE last_ms < ?'),
+      lastPlace: db.prepare(
+        'SELECT address, first_ms, last_ms FROM rig_places WHERE rig_id = ? ORDER BY first_ms DESC LIMIT 1',
+      ),
+      putPlace: db.prepare(
+        `INSERT INTO rig_places (rig_id, address, first_ms, last_ms) VALUES (?,?,?,?)
+         ON CONFLICT(rig_id, first_ms) DO UPDATE SET address = excluded.address,
+           last_ms = MAX(last_ms, excluded.last_ms)`,
+      ),
+      placeIn: db.prepare(
+        'SELECT address FROM rig_places WHERE rig_id = ? AND first_ms < ? AND last_ms > ? ORDER BY first_ms DESC LIMIT 1',
+      ),
+      placeBefore: db.prepare(
+        'SELECT address FROM rig_places WHERE rig_id = ? AND first_ms < ? ORDER BY first_ms DESC LIMIT 1',
+      ),
     };
   }
 
@@ -479,9 +508,9 @@ export class EmbeddedStore implements Sink, HistoryStore {
         }
         if (this.closed) return;
         this.timed(() => {
-          this.pruneStats.rollups_deleted += this.st.pruneRoll!.run(
-            nowMs - this.opts.rollupRetentionDays * 24 * HOUR,
-          ).changes;
+          const cutoff = nowMs - this.opts.rollupRetentionDays * 24 * HOUR;
+          this.pruneStats.rollups_deleted += this.st.pruneRoll!.run(cutoff).changes;
+          this.prunePlaces(cutoff);
         });
         while (!this.closed && this.vacuumStep() > 0) await yieldLoop();
       } catch (err) {
@@ -498,13 +527,20 @@ export class EmbeddedStore implements Sink, HistoryStore {
     if (this.closed) return { raw: 0, rollups: 0 };
     try {
       const raw = this.st.deleteAllOld!.run(nowMs - this.opts.rawRetentionHours * HOUR).changes;
-      const rollups = this.st.pruneRoll!.run(nowMs - this.opts.rollupRetentionDays * 24 * HOUR).changes;
+      const cutoff = nowMs - this.opts.rollupRetentionDays * 24 * HOUR;
+      const rollups = this.st.pruneRoll!.run(cutoff).changes;
+      this.prunePlaces(cutoff);
       if (raw || rollups) this.log.debug({ raw, rollups }, 'embedded store pruned');
       return { raw, rollups };
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'embedded store pruning failed');
       return { raw: 0, rollups: 0 };
     }
+  }
+
+  /** Places whose last poll was before the rollups' cutoff (`last_ms` is at most an hour behind the true last). */
+  private prunePlaces(rollupCutoffMs: number): void {
+    if (this.st.prunePlaces!.run(rollupCutoffMs - HOUR).changes > 0) this.placeOf.clear();
   }
 
   private timed<T>(fn: () => T): T {
@@ -647,6 +683,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
       // Rolled back: what the caches say was written may not be.
       this.lastOf.clear();
       this.hourOf.clear();
+      this.placeOf.clear();
       throw err;
     }
     return added;
@@ -794,6 +831,7 @@ export class EmbeddedStore implements Sink, HistoryStore {
       nums,
     );
     if (r.changes === 0) return false; // replay: already stored and already rolled up
+    if (typeof s.address === 'string' && s.address !== '') this.notePlace(s.rig_id, s.address, s.at_ms);
 
     const last = this.lastPoint(s.rig_id);
     const firstMs = last?.first_ms ?? s.at_ms;
@@ -853,6 +891,35 @@ export class EmbeddedStore implements Sink, HistoryStore {
     return true;
   }
 
+  /**
+   * Where a rig id was polled during [fromMs, toMs): the address of its latest place that overlaps the period,
+   * else of its latest place before `toMs`; null when the store has none (a store from before `rig_places`).
+   */
+  placeIn(rigId: string, fromMs: number, toMs: number): string | null {
+    // `last_ms` may be up to an hour behind the last poll at that place.
+    const row = (this.st.placeIn!.get(rigId, toMs, fromMs - HOUR) ?? this.st.placeBefore!.get(rigId, toMs)) as
+      | { address: string }
+      | undefined;
+    return row?.address ?? null;
+  }
+
+  /** Note where the rig was polled: a write when the address changes, else at most one per rig and hour. */
+  private notePlace(rigId: string, address: string, atMs: number): void {
+    let p = this.placeOf.get(rigId);
+    if (p === undefined) {
+      p = (this.st.lastPlace!.get(rigId) as Place | undefined) ?? null;
+      this.placeOf.set(rigId, p);
+    }
+    if (p !== null && atMs < p.last_ms) return; // a late, older sample: the history only moves forward
+    if (p === null || p.address !== address) {
+      this.st.putPlace!.run(rigId, address, atMs, atMs);
+      this.placeOf.set(rigId, { address, first_ms: atMs, last_ms: atMs });
+    } else if (Math.floor(atMs / HOUR) !== Math.floor(p.last_ms / HOUR)) {
+      this.st.putPlace!.run(rigId, address, p.first_ms, atMs);
+      p.last_ms = atMs;
+    }
+  }
+
   private rigKey(rigId: string): number {
     let key = this.rigKeys.get(rigId);
     if (key !== undefined) return key;
@@ -890,6 +957,12 @@ export class EmbeddedStore implements Sink, HistoryStore {
     }
     return last;
   }
+}
+
+interface Place {
+  address: string;
+  first_ms: number;
+  last_ms: number;
 }
 
 interface LastPoint {

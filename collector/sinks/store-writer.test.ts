@@ -86,6 +86,8 @@ describe('embedded store writes on the writer thread', () => {
     // An entry the store cannot use: logged by the thread, through this thread's logger.
     await store.write([{ seq: ++seq, sample: { at_ms: T0 } as never }]);
 
+    // Where each rig was polled, written by the thread and read here.
+    assert.equal(store.placeIn('rig-0', T0, T0 + 2 * HOUR), '127.0.0.1:4028');
     const rollups = store.rollups('rig-0', T0, T0 + 2 * HOUR);
     assert.equal(
       rollups.reduce((a, r) => a + r.polls, 0),
