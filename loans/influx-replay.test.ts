@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { normalizeMac } from '../collector/identity.js';
 import { InfluxReader, ms, num, rowsOf } from '../collector/influx-read.js';
-import { validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { type InfluxSinkConfig, influxSinkSchema } from '../config/sections/sinks.js';
 import { type Influxd, startInfluxd } from '../testing/influxd.js';
+import { loanTestConfig } from '../testing/loan-config.js';
 import { InfluxLoanSource } from './influx-source.js';
 import { type PledgePoll, PledgeWatcher } from './pledges.js';
 import { loadFacilities } from './register.js';
@@ -194,42 +194,13 @@ const PLEDGES = [
 ];
 
 function config(dir: string, influx: InfluxSinkConfig): Config {
-  return validateConfig({
-    site: { name: 's' },
-    storage: { dir, journal_fsync: 'off' },
-    emulator: { mode: 'off' },
-    poll: { interval_ms: STEP, poll_deadline_ms: 10_000 },
-    sinks: { influx },
-    economics: { pool_fee: 0.02, tariff: { usd_per_kwh: 0.05 } },
-    loans: {
-      timezone: 'UTC',
-      market: [
-        {
-          at: '2026-11-01T00:00:00Z',
-          btc_usd: 95_000,
-          difficulty: 150e12,
-          fees_btc_per_block: 0.1,
-          source: 't',
-        },
-      ],
-      facilities: [
-        {
-          id: 'L1',
-          lender: 'Test',
-          principal_usd: 100_000,
-          rate_apr: 0.1,
-          start: '2026-10-01',
-          derate_polls: 3,
-          pledges: PLEDGES,
-          collateral: {
-            tiers: [{ label: 'all', max_j_per_th: null, usd_per_th: 8 }],
-            marked_on: '2026-11-01',
-            source: 't',
-          },
-          covenants: { min_uptime: { threshold: 0.9 }, min_units_online: { threshold: 0.9 } },
-        },
-      ],
-    },
+  return loanTestConfig({
+    dir,
+    site: 's',
+    intervalMs: STEP,
+    pledges: PLEDGES,
+    covenants: { min_uptime: { threshold: 0.9 }, min_units_online: { threshold: 0.9 } },
+    extra: { sinks: { influx } },
   });
 }
 

@@ -16,9 +16,9 @@ import { after, describe, it } from 'node:test';
 import { normalizeMac } from '../collector/identity.js';
 import { silentLogger } from '../collector/journal.js';
 import { EmbeddedStore } from '../collector/sinks/embedded.js';
-import { validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Sample } from '../protocols/sample.js';
+import { loanTestConfig } from '../testing/loan-config.js';
 import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { type PledgePoll, PledgeWatcher } from './pledges.js';
 import { loadFacilities } from './register.js';
@@ -88,45 +88,16 @@ function referenceSource(store: EmbeddedStore): LoanDataSource {
 const mac = (i: number) => `aa:bb:cc:00:00:${i.toString(16).padStart(2, '0')}`;
 
 function config(dir: string, pledges: Record<string, unknown>[]): Config {
-  return validateConfig({
-    site: { name: 'replay' },
-    storage: { dir, journal_fsync: 'off' },
-    emulator: { mode: 'off' },
-    poll: { interval_ms: STEP, poll_deadline_ms: 10_000 },
-    economics: { pool_fee: 0.02, tariff: { usd_per_kwh: 0.05 } },
-    loans: {
-      timezone: 'UTC',
-      market: [
-        {
-          at: '2026-11-01T00:00:00Z',
-          btc_usd: 95_000,
-          difficulty: 150e12,
-          fees_btc_per_block: 0.1,
-          source: 't',
-        },
-      ],
-      facilities: [
-        {
-          id: 'L1',
-          lender: 'Test',
-          principal_usd: 100_000,
-          rate_apr: 0.1,
-          start: '2026-10-01',
-          derate_polls: 3,
-          pledges,
-          collateral: {
-            tiers: [{ label: 'all', max_j_per_th: null, usd_per_th: 8 }],
-            marked_on: '2026-11-01',
-            source: 't',
-          },
-          covenants: {
-            min_dscr: { threshold: 1.25 },
-            max_ltv: { threshold: 0.8 },
-            min_uptime: { threshold: 0.9 },
-            min_units_online: { threshold: 0.9 },
-          },
-        },
-      ],
+  return loanTestConfig({
+    dir,
+    site: 'replay',
+    intervalMs: STEP,
+    pledges,
+    covenants: {
+      min_dscr: { threshold: 1.25 },
+      max_ltv: { threshold: 0.8 },
+      min_uptime: { threshold: 0.9 },
+      min_units_online: { threshold: 0.9 },
     },
   });
 }
