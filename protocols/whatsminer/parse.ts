@@ -116,16 +116,13 @@ function applySummary(r: MinerReading, h: Hints, body: Json): void {
   noteDescription(h, st);
   const s = rows(body, 'SUMMARY')[0];
   if (!s) throw ProtoErrors.decode('summary reply has no SUMMARY row');
-  // `HS RT` is btminer's real-time figure (M31S: 76.69 TH/s next to a noisy `MHS 5s` of 92.77); older builds
-  // (M3, M20S) lack it, so fall back to the cgminer 5 s window.
-  r.hashrate_hs = mhs(s['HS RT']) ?? mhs(s['MHS 5s']) ?? mhs(s['MHS 1m']);
+  r.hashrate_hs = summaryHashrate(s);
   r.hashrate_avg_hs = mhs(s['MHS av']);
   r.hashrate_nominal_hs = ghs(s['Factory GHS']);
   r.temp_board_max_c = maxOf(r.temp_board_max_c, sensorTemp(s.Temperature));
   r.temp_chip_max_c = maxOf(r.temp_chip_max_c, sensorTemp(s['Chip Temp Max']));
   r.temp_inlet_c = ambientTemp(s['Env Temp']);
-  // Power_RT is the instantaneous PSU input; Power the firmware's averaged figure. -1 = unavailable.
-  r.power_w = nonNeg(s.Power_RT) ?? nonNeg(s.Power);
+  r.power_w = summaryPower(s);
   r.power_source = r.power_w === null ? null : 'miner';
   r.uptime_s = nonNeg(s.Elapsed);
   r.shares_accepted = nonNeg(s.Accepted);
@@ -152,6 +149,19 @@ function applySummary(r: MinerReading, h: Hints, body: Json): void {
     if (c) codes.push(c);
   }
   addErrorCodes(h, codes);
+}
+
+/**
+ * `HS RT` is btminer's real-time figure (M31S: 76.69 TH/s next to a noisy `MHS 5s` of 92.77); older builds
+ * (M3, M20S) lack it, so fall back to the cgminer 5 s window.
+ */
+function summaryHashrate(s: JsonObject): number | null {
+  return mhs(s['HS RT']) ?? mhs(s['MHS 5s']) ?? mhs(s['MHS 1m']);
+}
+
+/** Power_RT is the instantaneous PSU input; Power the firmware's averaged figure. -1 = unavailable. */
+function summaryPower(s: JsonObject): number | null {
+  return nonNeg(s.Power_RT) ?? nonNeg(s.Power);
 }
 
 function fansFrom(o: JsonObject): FanReading[] {
@@ -280,8 +290,8 @@ function applyStatus(_r: MinerReading, h: Hints, body: Json): void {
 export function summaryShowsWork(body: Json): boolean {
   const s = rows(body, 'SUMMARY')[0];
   if (!s) return false;
-  const hs = mhs(s['HS RT']) ?? mhs(s['MHS 5s']) ?? mhs(s['MHS 1m']);
-  const w = nonNeg(s.Power_RT) ?? nonNeg(s.Power);
+  const hs = summaryHashrate(s);
+  const w = summaryPower(s);
   return (hs !== null && hs > 0) || (w !== null && w > 0);
 }
 
