@@ -151,29 +151,25 @@ export class EmbeddedLoanSource implements LoanDataSource {
   }
 
   hours(hourFromMs: number, toMs: number): LoanHours {
-    const db = this.#store.db;
+    /** Hour → `v` of one site-wide aggregate over the period's rollups (`keep` drops hours without a figure). */
+    const perHour = (sql: string, keep: (v: number) => boolean) => {
+      const out = new Map<number, number>();
+      for (const row of this.#store.db.prepare(sql).all(hourFromMs, toMs) as { hour_ms: number; v: number }[])
+        if (keep(row.v)) out.set(row.hour_ms, row.v);
+      return out;
+    };
     return {
       rollups: (rigId) => this.#store.rollups(rigId, hourFromMs, toMs),
-      siteCovered: () => {
-        const out = new Map<number, number>();
-        for (const row of db
-          .prepare(
-            'SELECT hour_ms, MAX(covered_s) AS c FROM rollups WHERE hour_ms >= ? AND hour_ms < ? GROUP BY hour_ms',
-          )
-          .all(hourFromMs, toMs) as { hour_ms: number; c: number }[])
-          if (row.c > 0) out.set(row.hour_ms, row.c);
-        return out;
-      },
-      siteWh: () => {
-        const out = new Map<number, number>();
-        for (const row of db
-          .prepare(
-            'SELECT hour_ms, SUM(energy_wh) AS wh FROM rollups WHERE hour_ms >= ? AND hour_ms < ? AND energy_wh IS NOT NULL GROUP BY hour_ms',
-          )
-          .all(hourFromMs, toMs) as { hour_ms: number; wh: number }[])
-          out.set(row.hour_ms, row.wh);
-        return out;
-      },
+      siteCovered: () =>
+        perHour(
+          'SELECT hour_ms, MAX(covered_s) AS v FROM rollups WHERE hour_ms >= ? AND hour_ms < ? GROUP BY hour_ms',
+          (v) => v > 0,
+        ),
+      siteWh: () =>
+        perHour(
+          'SELECT hour_ms, SUM(energy_wh) AS v FROM rollups WHERE hour_ms >= ? AND hour_ms < ? AND energy_wh IS NOT NULL GROUP BY hour_ms',
+          () => true,
+        ),
     };
   }
 
