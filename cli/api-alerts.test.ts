@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
 import { MqttSink } from '../collector/sinks/mqtt.js';
 import { mqttSinkSchema } from '../config/sections/sinks.js';
 import type { Sample } from '../protocols/sample.js';
+import { clearRetained } from '../testing/mqtt-retained.js';
 import { makeSample } from '../testing/sample-factory.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,15 +64,7 @@ describe('rigtel api serves alerts from the MQTT states', { timeout: 120_000 }, 
     if (api && api.exitCode === null) api.kill('SIGKILL');
     for (const s of sinks) await s.close().catch(() => {});
     // Leave nothing retained on the shared broker.
-    const sub = await mqtt.connectAsync(BROKER, { clientId: `${PREFIX}-clean`, clean: true });
-    const retained = new Set<string>();
-    sub.on('message', (topic, payload, packet) => {
-      if (packet.retain && payload.length) retained.add(topic);
-    });
-    await sub.subscribeAsync(`${PREFIX}/#`, { qos: 1 });
-    await new Promise((r) => setTimeout(r, 500));
-    for (const t of retained) await sub.publishAsync(t, '', { qos: 1, retain: true });
-    await sub.endAsync();
+    await clearRetained(BROKER, PREFIX);
     rmSync(dir, { recursive: true, force: true });
   });
 

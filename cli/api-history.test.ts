@@ -22,6 +22,7 @@ import { loadConfig } from '../config/load.js';
 import { influxSinkSchema } from '../config/sections/sinks.js';
 import type { Logger } from '../lib/log.js';
 import type { Sample } from '../protocols/sample.js';
+import { captureIo } from '../testing/capture-io.js';
 import { freePort, type Influxd, startInfluxd } from '../testing/influxd.js';
 import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { apiCommand } from './api.js';
@@ -75,21 +76,6 @@ class MemLog implements Logger {
   error(obj: object, msg?: string): void {
     this.warn(obj, msg);
   }
-}
-
-/** An Io that keeps what the command prints. */
-function capture() {
-  const io = {
-    text: '',
-    env: {},
-    out(t: string) {
-      io.text += t;
-    },
-    err(t: string) {
-      io.text += t;
-    },
-  };
-  return io;
 }
 
 let influxd: Influxd;
@@ -341,7 +327,7 @@ describe('history from InfluxDB', () => {
     };
     writeFileSync(cfgFile, JSON.stringify(raw));
     const abort = new AbortController();
-    const io = capture();
+    const io = captureIo();
     const running = apiCommand({ configFile: cfgFile, io, signal: abort.signal });
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100 && !io.text.includes('Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
@@ -452,7 +438,7 @@ describe('history from InfluxDB', () => {
       }),
     );
     const abort = new AbortController();
-    const io = capture();
+    const io = captureIo();
     const running = apiCommand({ configFile: cfgFile, io, signal: abort.signal });
     for (let i = 0; i < 100 && !io.text.includes('Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
     try {

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import mqtt from 'mqtt';
 import { TokenStore } from '../api/tokens.js';
 import { InfluxSink } from '../collector/sinks/influx.js';
 import { MqttSink } from '../collector/sinks/mqtt.js';
@@ -20,7 +19,9 @@ import { InfluxLoanSource } from '../loans/influx-source.js';
 import type { ReportBody } from '../loans/report.js';
 import { type SignedDoc, verifyDoc } from '../loans/signed.js';
 import type { Sample } from '../protocols/sample.js';
+import { captureIo } from '../testing/capture-io.js';
 import { freePort, type Influxd, startInfluxd } from '../testing/influxd.js';
+import { clearRetained } from '../testing/mqtt-retained.js';
 import { makeSample, offlineSample } from '../testing/sample-factory.js';
 import { apiCommand } from './api.js';
 
@@ -80,20 +81,6 @@ const facility = (id: string, lender: string, keys: (keyof typeof RIG)[]) => ({
   covenants: { min_uptime: { threshold: 0.8 }, min_performance_ratio: { threshold: 0.9 } },
 });
 
-function capture() {
-  const io = {
-    text: '',
-    env: {},
-    out(t: string) {
-      io.text += t;
-    },
-    err(t: string) {
-      io.text += t;
-    },
-  };
-  return io;
-}
-
 async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -128,15 +115,7 @@ before(async () => {
 
 after(async () => {
   // Leave nothing retained on the shared broker.
-  const sub = await mqtt.connectAsync(BROKER, { clientId: `${PREFIX}-clean`, clean: true });
-  const retained = new Set<string>();
-  sub.on('message', (topic, payload, packet) => {
-    if (packet.retain && payload.length) retained.add(topic);
-  });
-  await sub.subscribeAsync(`${PREFIX}/#`, { qos: 1 });
-  await new Promise((r) => setTimeout(r, 500));
-  for (const t of retained) await sub.publishAsync(t, '', { qos: 1, retain: true });
-  await sub.endAsync();
+  await clearRetained(BROKER, PREFIX);
   await influxd?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -174,7 +153,7 @@ describe('rigtel api serves loans from InfluxDB and MQTT', () => {
       }),
     );
     const abort = new AbortController();
-    const io = capture();
+    const io = captureIo();
     const running = apiCommand({ configFile: cfgFile, io, signal: abort.signal });
     const base = `http://127.0.0.1:${port}`;
     const get = (path: string, token: string) =>
@@ -348,7 +327,7 @@ describe('rigtel api serves loans from InfluxDB and MQTT', () => {
       }),
     );
     const abort = new AbortController();
-    const io = capture();
+    const io = captureIo();
     const running = apiCommand({ configFile: cfgFile, io, signal: abort.signal });
     try {
       await waitFor('the API', async () => io.text.includes('Ctrl-C'));
