@@ -91,7 +91,7 @@ test('metrics expose rigs by state, fleet figures, sink lag and journal use; mis
       await app.close();
     }
   } finally {
-    journal.close();
+    await journal.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -95,7 +95,7 @@ describe('backoff', () => {
     f.kick();
     await new Promise((r) => setTimeout(r, 1500));
     await f.stop(500);
-    j.close();
+    await j.close();
     // Every gap between attempts is at least the curve's half (200 ms); before the fix a stale idle timer
     // woke the lane early and several attempts came within a few ms.
     const gaps = writes.slice(1).map((t, i) => t - writes[i]!);
@@ -159,7 +159,7 @@ describe('backoff', () => {
     // Every sample appended during the outage is in InfluxDB once it is back.
     assert.ok(await f.flush(10_000), 'flushed');
     await f.stop(1000);
-    j.close();
+    await j.close();
     console.log(
       `# backoff: outage ${(outageMs / 1000).toFixed(1)} s, ${failures.length} attempts (curve ${least}..${most}), up ${recoveredIn.toFixed(0)} ms after return`,
     );

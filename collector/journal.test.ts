@@ -49,7 +49,7 @@ function capture(): Logger & { warns: { obj: Record<string, unknown>; msg?: stri
 }
 
 describe('journal', () => {
-  it('appends, reads in order, acks per sink and trims what every sink has', () => {
+  it('appends, reads in order, acks per sink and trims what every sink has', async () => {
     const j = Journal.open(tmp(), { fsync: 'off', maxBytes: 10_000_000 });
     assert.equal(j.lastSeq(), 0);
     assert.equal(j.append([sample(1)]), 1);
@@ -84,7 +84,7 @@ describe('journal', () => {
     assert.equal(j.read(0, 100).length, 0);
     assert.equal(j.sizeBytes(), 0);
     assert.equal(j.pressure().oldest_unacked_seq, null);
-    j.close();
+    await j.close();
   });
 
   it('with fsync always, syncs the WAL off the event loop after each append and reports appends not yet synced', async () => {
@@ -105,22 +105,22 @@ describe('journal', () => {
     await off.close();
   });
 
-  it('keeps seqs and offsets across reopen, and never reuses a seq after a trim', () => {
+  it('keeps seqs and offsets across reopen, and never reuses a seq after a trim', async () => {
     const dir = tmp();
     let j = Journal.open(dir, { fsync: 'always', maxBytes: 10_000_000 });
     j.register('store');
     j.append([sample(1), sample(2)]);
     j.ack('store', 2);
     j.trim();
-    j.close();
+    await j.close();
     j = Journal.open(dir, { fsync: 'always', maxBytes: 10_000_000 });
     assert.equal(j.lastSeq(), 2);
     assert.equal(j.acked('store'), 2);
     assert.equal(j.append([sample(3)]), 3);
-    j.close();
+    await j.close();
   });
 
-  it('warns before dropping, drops only the oldest unacked when full, and counts them', () => {
+  it('warns before dropping, drops only the oldest unacked when full, and counts them', async () => {
     const log = capture();
     const one = Buffer.byteLength(JSON.stringify(sample(1)));
     // Room for 10 samples; warning at 75%.
@@ -145,10 +145,10 @@ describe('journal', () => {
     assert.deepEqual(drops[0]!.obj.sinks_behind, ['down']);
     // The drop happened after the warning.
     assert.equal(log.warns[0]!.obj.code, 'RT_ERR_JOURNAL_NEAR_FULL');
-    j.close();
+    await j.close();
   });
 
-  it('estimates when a lagging sink will make it drop, and stops estimating once it caught up', () => {
+  it('estimates when a lagging sink will make it drop, and stops estimating once it caught up', async () => {
     let now = 1_000_000;
     const one = Buffer.byteLength(JSON.stringify(sample(1)));
     const j = Journal.open(tmp(), { fsync: 'off', maxBytes: one * 100, now: () => now });
@@ -167,10 +167,10 @@ describe('journal', () => {
     j.trim();
     assert.equal(j.pressure().drop_at_estimate_ms, null);
     assert.equal(j.pressure().oldest_unacked_seq, null);
-    j.close();
+    await j.close();
   });
 
-  it('drops acknowledged entries first, without a drop warning', () => {
+  it('drops acknowledged entries first, without a drop warning', async () => {
     const log = capture();
     const one = Buffer.byteLength(JSON.stringify(sample(1)));
     const j = Journal.open(tmp(), { fsync: 'off', maxBytes: one * 4 + 5, log });
@@ -182,10 +182,10 @@ describe('journal', () => {
     j.append([sample(5)]);
     assert.equal(j.pressure().dropped_entries, 0);
     assert.equal(log.warns.filter((w) => w.obj.code === 'RT_ERR_JOURNAL_DROPPED').length, 0);
-    j.close();
+    await j.close();
   });
 
-  it('refuses a corrupt or truncated database with a named error', () => {
+  it('refuses a corrupt or truncated database with a named error', async () => {
     const garbage = tmp();
     writeFileSync(join(garbage, 'journal.db'), Buffer.alloc(8192, 0x41));
     assert.throws(
@@ -196,7 +196,7 @@ describe('journal', () => {
     const cut = tmp();
     const j = Journal.open(cut, { fsync: 'always', maxBytes: 1e9 });
     for (let i = 0; i < 200; i++) j.append([sample(i), sample(i + 1), sample(i + 2)]);
-    j.close(); // checkpoints the WAL into the main file
+    await j.close(); // checkpoints the WAL into the main file
     truncateSync(join(cut, 'journal.db'), 4096 * 3);
     assert.throws(
       () => Journal.open(cut, { fsync: 'off', maxBytes: 1e6 }),
@@ -245,7 +245,7 @@ describe('journal', () => {
     const missing = acked.filter((s) => !held.has(s));
     assert.deepEqual(missing, [], 'every seq acknowledged before the kill is in the journal');
     assert.ok(j.lastSeq() >= acked[acked.length - 1]!);
-    j.close();
+    await j.close();
   });
 
   it('after kill -9, every acknowledged sample is in the store (if the store acked it) or still in the journal', async () => {
@@ -267,6 +267,6 @@ describe('journal', () => {
     assert.deepEqual(lost, []);
     assert.ok(storeAcked > 0, 'the store had acknowledged some entries before the kill');
     await store.close();
-    j.close();
+    await j.close();
   });
 });
